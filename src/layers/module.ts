@@ -1,0 +1,276 @@
+import { record } from '../tensor/autograd.js';
+import { ArgumentError, StateDictError } from '../tensor/errors.js';
+import { Parameter, Tensor, sameShape, shapeString } from '../tensor/tensor.js';
+
+/** Sees a module's inputs and output; may return a tensor to use as the output instead. */
+export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => Tensor | void;
+
+/**
+ * Sees d score / d (module output) during backward; may return a tensor to
+ * use as that gradient instead (same shape).
+ */
+export type BackwardHook = (module: Module, gradOutput: Tensor) => Tensor | void;
+
+/** Returned by the `register*Hook` methods; `remove()` detaches the hook (idempotent). */
+export interface HookHandle {
+  remove(): void;
+}
+
+export type StateDict = Record<string, Tensor>;
+
+/**
+ * The base of every layer and model, as `torch.nn.Module`.
+ *
+ * Children and parameters are found from the module's own properties, in the
+ * order they were assigned (as PyTorch's `__setattr__` registers them):
+ * `this.conv1 = new Conv2d(...)` makes a child named `conv1`, and
+ * `this.weight = new Parameter(...)` a parameter named `weight`. Containers
+ * add children under explicit names with `addModule` (Sequential's '0', '1'…).
+ * Buffers (running statistics) are registered with `registerBuffer`.
+ *
+ * `forward` is what subclasses implement, and what callers call: the base
+ * constructor wraps the subclass's `forward` so that every call runs the
+ * module's hooks, as calling a PyTorch module does.
+ */
+export abstract class Module {
+  /** Whether the module is in training mode (`train()`) or evaluation mode (`eval()`). */
+  training = true;
+
+  // Explicitly added children (containers, graph modules), kept apart from
+  // property-discovered ones so that names like '0' keep insertion order.
+  readonly #added = new Map<string, Module>();
+  readonly #buffers = new Map<string, Tensor>();
+  readonly #forwardHooks = new Map<number, ForwardHook>();
+  readonly #backwardHooks = new Map<number, BackwardHook>();
+  #nextHookId = 0;
+
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  constructor() {
+    // `this.forward` is the subclass's method here: the prototype chain is in
+    // place before any constructor body runs.
+    const implementation = this.forward;
+    Object.defineProperty(this, 'forward', {
+      value: (...inputs: Tensor[]) => this.callWithHooks(implementation, inputs),
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+  }
+
+  /** The module's type name, as PyTorch prints it (Conv2d, Sequential…). */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
+  private callWithHooks(implementation: (...inputs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor {
+    let output = implementation.apply(this, inputs);
+    for (const hook of [...this.#forwardHooks.values()]) {
+      const replaced = hook(this, inputs, output);
+      if (replaced !== undefined) output = replaced;
+    }
+    if (this.#backwardHooks.size > 0 && output.requiresGrad) output = this.attachBackwardHooks(output);
+    return output;
+  }
+
+  /**
+   * An identity op whose backward rule runs the backward hooks: the hooks see
+   * the gradient of the module's output as it passes (PyTorch's BackwardHook).
+   */
+  private attachBackwardHooks(output: Tensor): Tensor {
+    const hooks = [...this.#backwardHooks.values()];
+    const passthrough = new Tensor(output.data, output.shape);
+    return record('backwardHook', passthrough, [output], (g) => {
+      let gradient = g;
+      for (const hook of hooks) {
+        const replaced = hook(this, gradient);
+        if (replaced !== undefined) {
+          if (!sameShape(replaced.shape, gradient.shape)) {
+            throw new ArgumentError(
+              `backward hook on ${this.typeName} returned shape ${shapeString(replaced.shape)}; the gradient has shape ${shapeString(gradient.shape)}`,
+            );
+          }
+          gradient = replaced;
+        }
+      }
+      return [gradient];
+    });
+  }
+
+  /** Run `hook(module, inputs, output)` after every forward call until removed. */
+  registerForwardHook(hook: ForwardHook): HookHandle {
+    const id = this.#nextHookId++;
+    this.#forwardHooks.set(id, hook);
+    return { remove: () => void this.#forwardHooks.delete(id) };
+  }
+
+  /** Run `hook(module, gradOutput)` when the gradient of this module's output is known. */
+  registerBackwardHook(hook: BackwardHook): HookHandle {
+    const id = this.#nextHookId++;
+    this.#backwardHooks.set(id, hook);
+    return { remove: () => void this.#backwardHooks.delete(id) };
+  }
+
+  /** Number of hooks currently registered on this module (not its children). */
+  hookCount(): number {
+    return this.#forwardHooks.size + this.#backwardHooks.size;
+  }
+
+  // ---------------------------------------------------------------- children
+
+  /** Add a child under an explicit name (containers use '0', '1', …). */
+  addModule(name: string, module: Module): Module {
+    if (!name || name.includes('.')) {
+      throw new ArgumentError(`addModule: child name '${name}' must be non-empty and contain no '.'`);
+    }
+    this.#added.set(name, module);
+    return module;
+  }
+
+  /** Register a tensor that is state but not a parameter (e.g. BatchNorm's running_mean). */
+  registerBuffer(name: string, value: Tensor): void {
+    this.#buffers.set(name, value);
+    (this as unknown as Record<string, unknown>)[name] = value;
+  }
+
+  /** Direct children with their names, in registration order. */
+  namedChildren(): [string, Module][] {
+    const out: [string, Module][] = [];
+    for (const key of Object.keys(this)) {
+      const value = (this as unknown as Record<string, unknown>)[key];
+      if (value instanceof Module) out.push([key, value]);
+    }
+    for (const entry of this.#added) out.push(entry);
+    return out;
+  }
+
+  children(): Module[] {
+    return this.namedChildren().map(([, m]) => m);
+  }
+
+  /**
+   * This module and all below it with PyTorch's dotted names ('' is the
+   * module itself, then e.g. 'layer4', 'layer4.1', 'layer4.1.conv2').
+   * A module reachable twice is listed once, as PyTorch does.
+   */
+  namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
+    if (seen.has(this)) return [];
+    seen.add(this);
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.namedChildren()) {
+      out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name, seen));
+    }
+    return out;
+  }
+
+  modules(): Module[] {
+    return this.namedModules().map(([, m]) => m);
+  }
+
+  /** The module at a dotted path, or undefined. */
+  getModule(path: string): Module | undefined {
+    if (path === '') return this;
+    let current: Module | undefined = this;
+    for (const part of path.split('.')) {
+      current = current?.namedChildren().find(([n]) => n === part)?.[1];
+      if (!current) return undefined;
+    }
+    return current;
+  }
+
+  /** Parameters owned by this module itself (not children), in assignment order. */
+  namedOwnParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const key of Object.keys(this)) {
+      const value = (this as unknown as Record<string, unknown>)[key];
+      if (value instanceof Parameter && !this.#buffers.has(key)) out.push([key, value]);
+    }
+    return out;
+  }
+
+  /** All parameters with dotted names ('layer4.1.conv2.weight'). */
+  namedParameters(): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, p] of m.namedOwnParameters()) out.push([prefix ? `${prefix}.${name}` : name, p]);
+    }
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** All buffers with dotted names. */
+  namedBuffers(): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [prefix, m] of this.namedModules()) {
+      for (const [name, t] of m.#buffers) out.push([prefix ? `${prefix}.${name}` : name, t]);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------- modes
+
+  /** Set training mode on this module and every module below it. */
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  /** Set evaluation mode (BatchNorm uses running statistics, Dropout passes through). */
+  eval(): this {
+    return this.train(false);
+  }
+
+  // ------------------------------------------------------------- state dict
+
+  /** Parameters and buffers by dotted name, sharing data with the module. */
+  stateDict(): StateDict {
+    const out: StateDict = {};
+    for (const [name, p] of this.namedParameters()) out[name] = p;
+    for (const [name, b] of this.namedBuffers()) out[name] = b;
+    return out;
+  }
+
+  /**
+   * Copy values from `dict` into parameters and buffers. With `strict`
+   * (default) missing keys, unexpected keys and shape mismatches are all
+   * reported in one StateDictError; on any error nothing is changed.
+   * Returns the missing and unexpected keys (non-strict mode may have some).
+   */
+  loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const strict = options.strict ?? true;
+    const own = this.stateDict();
+    const missing = Object.keys(own).filter((k) => !(k in dict));
+    const unexpected = Object.keys(dict).filter((k) => !(k in own));
+    const mismatched: { key: string; expected: number[]; got: number[] }[] = [];
+    for (const [key, target] of Object.entries(own)) {
+      const source = dict[key];
+      if (!source) continue;
+      // A scalar buffer such as num_batches_tracked may come as [] or [1].
+      const compatible = sameShape(source.shape, target.shape) || (source.size === 1 && target.size === 1);
+      if (!compatible) mismatched.push({ key, expected: [...target.shape], got: [...source.shape] });
+    }
+    const problems: string[] = [];
+    if (mismatched.length) {
+      problems.push(
+        `shape mismatch for ${mismatched.map((m) => `${m.key} (model ${shapeString(m.expected)}, dict ${shapeString(m.got)})`).join(', ')}`,
+      );
+    }
+    if (strict && missing.length) problems.push(`missing keys: ${missing.join(', ')}`);
+    if (strict && unexpected.length) problems.push(`unexpected keys: ${unexpected.join(', ')}`);
+    if (problems.length) {
+      throw new StateDictError(`loadStateDict: ${problems.join('; ')}. Nothing was loaded.`, {
+        missing: strict ? missing : [],
+        unexpected: strict ? unexpected : [],
+        mismatched,
+      });
+    }
+    for (const [key, target] of Object.entries(own)) {
+      const source = dict[key];
+      if (source) target.data.set(source.data);
+    }
+    return { missing, unexpected };
+  }
+}

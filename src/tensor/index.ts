@@ -1,0 +1,18 @@
+export * from './errors.js';
+export * from './tensor.js';
+export * from './random.js';
+export { grad, backward, noGrad, enableGrad, isGradEnabled, record } from './autograd.js';
+export type { BackwardRule, GradNode, GradOptions } from './autograd.js';
+export { broadcastShapes, sumToShape } from './broadcast.js';
+export * from './ops/elementwise.js';
+export * from './ops/activations.js';
+export * from './ops/reduce.js';
+export * from './ops/shape.js';
+export * from './ops/matmul.js';
+export * from './ops/conv.js';
+export * from './ops/pool.js';
+export * from './ops/norm.js';
+export * from './ops/softmax.js';
+export * from './ops/dropout.js';
+export * from './ops/interpolate.js';
+export * from './safetensors.js';
