@@ -1,0 +1,189 @@
+/**
+ * Single-threaded matrix multiply, C = op(A) * op(B) (+ C), in plain
+ * TypeScript over Float32Array, where op(X) is X or its transpose.
+ *
+ * The layout follows BLIS / GotoBLAS: the K axis is cut into blocks that fit
+ * in cache; for each block, a slab of op(B) is packed into contiguous panels
+ * of NR columns and a slab of op(A) into panels of MR rows, both k-major, so
+ * the innermost loop (the micro-kernel) reads two short contiguous streams and
+ * keeps an MR x NR tile of C in local variables (registers) across the whole
+ * K block. Packing also absorbs the transposes and the ragged edges (panels
+ * are zero-padded to full MR / NR), so there is one micro-kernel.
+ *
+ * The packed panels are Float64Array: the micro-kernel then loads doubles
+ * without float32 -> float64 conversions, and sums are accumulated in double
+ * precision within a K block (slightly more accurate than float32 BLAS).
+ */
+
+export interface GemmOptions {
+  /** Use A^T: A is stored k x m. */
+  transA?: boolean;
+  /** Use B^T: B is stored n x k. */
+  transB?: boolean;
+  /** Add the product into C instead of overwriting it. */
+  accumulate?: boolean;
+  /** Where each matrix starts in its array (default 0). */
+  aOffset?: number;
+  bOffset?: number;
+  cOffset?: number;
+  /** Row strides as stored (default: dense, e.g. lda = transA ? m : k). */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+}
+
+/** Rows and columns of the register tile kept in locals by the micro-kernel. */
+const MR = 4;
+const NR = 4;
+/** Depth of a K block: an MR x KC panel of A and a KC x NR panel of B stay in L1. */
+const KC = 256;
+/** Rows of A packed per block (MC x KC doubles stays in L2). */
+const MC = 128;
+/** Columns of B packed per block (KC x NC doubles stays in L2/L3). */
+const NC = 2048;
+
+// Scratch reused across calls (gemm is not re-entrant, and JS is single-threaded).
+let packedA = new Float64Array(MC * KC);
+let packedB = new Float64Array(KC * NC);
+
+/**
+ * C[m x n] = op(A)[m x k] * op(B)[k x n] (+ C if `accumulate`).
+ * Never writes into A or B; writes only the m x n window of C.
+ */
+export function gemm(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+  c: Float32Array,
+  options: GemmOptions = {},
+): void {
+  const transA = options.transA ?? false;
+  const transB = options.transB ?? false;
+  const aOffset = options.aOffset ?? 0;
+  const bOffset = options.bOffset ?? 0;
+  const cOffset = options.cOffset ?? 0;
+  const lda = options.lda ?? (transA ? m : k);
+  const ldb = options.ldb ?? (transB ? k : n);
+  const ldc = options.ldc ?? n;
+  // Strides of op(A)(i, p) and op(B)(p, j) in their arrays.
+  const aRow = transA ? 1 : lda;
+  const aCol = transA ? lda : 1;
+  const bRow = transB ? 1 : ldb;
+  const bCol = transB ? ldb : 1;
+
+  if (!options.accumulate) {
+    for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
+  }
+  if (m === 0 || n === 0 || k === 0) return;
+
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    const ncPadded = Math.ceil(nc / NR) * NR;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      if (packedB.length < kc * ncPadded) packedB = new Float64Array(KC * ncPadded);
+      packPanels(b, bOffset + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR, packedB);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        packPanels(a, aOffset + ic * aRow + pc * aCol, aRow, aCol, mc, kc, MR, packedA);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = Math.min(NR, nc - jr);
+          for (let ir = 0; ir < mc; ir += MR) {
+            const mr = Math.min(MR, mc - ir);
+            microKernel(
+              kc,
+              packedA,
+              ir * kc,
+              packedB,
+              jr * kc,
+              c,
+              cOffset + (ic + ir) * ldc + jc + jr,
+              ldc,
+              mr,
+              nr,
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Pack `count` lines x `depth` of a strided matrix into panels of `width`
+ * lines, each panel depth-major: panel q holds, for p = 0..depth-1, the
+ * values of lines q*width .. q*width+width-1 at depth p (zero past `count`).
+ * Element (line, p) of the source is src[offset + line*lineStride + p*depthStride].
+ */
+function packPanels(
+  src: Float32Array,
+  offset: number,
+  lineStride: number,
+  depthStride: number,
+  count: number,
+  depth: number,
+  width: number,
+  dst: Float64Array,
+): void {
+  let d = 0;
+  for (let line0 = 0; line0 < count; line0 += width) {
+    const lines = Math.min(width, count - line0);
+    const base = offset + line0 * lineStride;
+    for (let p = 0; p < depth; p++) {
+      let s = base + p * depthStride;
+      let r = 0;
+      for (; r < lines; r++) {
+        dst[d++] = src[s]!;
+        s += lineStride;
+      }
+      for (; r < width; r++) dst[d++] = 0;
+    }
+  }
+}
+
+/**
+ * C tile (mr x nr valid of MR x NR) += packed A panel (kc x MR) * packed B panel (kc x NR).
+ * The 16 accumulators live in locals so V8 keeps them in registers.
+ */
+function microKernel(
+  kc: number,
+  ap: Float64Array,
+  ai: number,
+  bp: Float64Array,
+  bi: number,
+  c: Float32Array,
+  ci: number,
+  ldc: number,
+  mr: number,
+  nr: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++) {
+    const a0 = ap[ai]!, a1 = ap[ai + 1]!, a2 = ap[ai + 2]!, a3 = ap[ai + 3]!;
+    const b0 = bp[bi]!, b1 = bp[bi + 1]!, b2 = bp[bi + 2]!, b3 = bp[bi + 3]!;
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    ai += MR;
+    bi += NR;
+  }
+  if (mr === MR && nr === NR) {
+    let i = ci;
+    c[i] += c00; c[i + 1] += c01; c[i + 2] += c02; c[i + 3] += c03; i += ldc;
+    c[i] += c10; c[i + 1] += c11; c[i + 2] += c12; c[i + 3] += c13; i += ldc;
+    c[i] += c20; c[i + 1] += c21; c[i + 2] += c22; c[i + 3] += c23; i += ldc;
+    c[i] += c30; c[i + 1] += c31; c[i + 2] += c32; c[i + 3] += c33;
+    return;
+  }
+  // Ragged edge: write only the valid part of the tile.
+  const rows = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+  for (let r = 0; r < mr; r++) {
+    for (let s = 0; s < nr; s++) c[ci + r * ldc + s] += rows[r * NR + s]!;
+  }
+}
