@@ -1,6 +1,13 @@
-import { Tensor } from '../tensor.js';
-import { notImplemented } from '../todo.js';
+import { record } from '../autograd.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { Tensor, shapeString } from '../tensor.js';
 import type { Pair, Padding2d } from './conv.js';
+
+/**
+ * Pooling over the two spatial axes of NCHW tensors. Each op computes its
+ * output with plain loops over (n, c) planes and keeps what its backward rule
+ * needs (the argmax for max pooling, the divisors for average pooling).
+ */
 
 export interface MaxPool2dOptions {
   kernelSize: Pair;
@@ -10,8 +17,6 @@ export interface MaxPool2dOptions {
   dilation?: Pair;
   ceilMode?: boolean;
 }
-/** Max pooling; the gradient goes to the first maximum of each window (PyTorch), not split on ties. */
-export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor { return notImplemented('maxPool2d', x, options); }
 
 export interface AvgPool2dOptions {
   kernelSize: Pair;
@@ -21,10 +26,369 @@ export interface AvgPool2dOptions {
   /** Count padded cells in the divisor (PyTorch default true). Ceil-mode overhang cells never count. */
   countIncludePad?: boolean;
 }
-export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor { return notImplemented('avgPool2d', x, options); }
+
+// ---------------------------------------------------------------------------
+// geometry shared by the pools
+
+/** Window geometry of a 2-D pool, resolved from the options. */
+interface PoolGeometry {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+  outH: number;
+  outW: number;
+}
+
+function pairOf(value: Pair, op: string, name: string, min: number): [number, number] {
+  const p: readonly number[] = typeof value === 'number' ? [value, value] : value;
+  if (p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
+    throw new ArgumentError(
+      `${op}: ${name} ${JSON.stringify(value)} is not valid; accepted: an integer >= ${min} or [height, width] of such integers`,
+    );
+  }
+  return [p[0]!, p[1]!];
+}
+
+function paddingOf(value: Padding2d, op: string): { top: number; bottom: number; left: number; right: number } {
+  if (typeof value === 'number' || Array.isArray(value)) {
+    const [h, w] = pairOf(value as Pair, op, 'padding', 0);
+    return { top: h, bottom: h, left: w, right: w };
+  }
+  const p = value as { top: number; bottom: number; left: number; right: number };
+  for (const side of ['top', 'bottom', 'left', 'right'] as const) {
+    if (!Number.isInteger(p[side]) || p[side] < 0) {
+      throw new ArgumentError(
+        `${op}: padding.${side} ${String(p[side])} is not valid; accepted: non-negative integers for top, bottom, left and right`,
+      );
+    }
+  }
+  return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
+}
+
+/**
+ * PyTorch's pooling output size: floor (or ceil) of the span over the stride,
+ * plus one; in ceil mode the last window must start inside the input or the
+ * leading padding, otherwise it is dropped.
+ */
+function outputSize(size: number, k: number, s: number, d: number, padBefore: number, padAfter: number, ceil: boolean): number {
+  const span = size + padBefore + padAfter - d * (k - 1) - 1;
+  if (span < 0) return 0;
+  let out = (ceil ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+  if (ceil && (out - 1) * s >= size + padBefore) out--;
+  return out;
+}
+
+function geometry(
+  x: Tensor,
+  op: string,
+  o: { kernelSize: Pair; stride?: Pair; padding?: Padding2d; dilation?: Pair; ceilMode?: boolean },
+): PoolGeometry {
+  if (x.ndim !== 4) throw new ShapeError(`${op}: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  if (!o || o.kernelSize === undefined) throw new ArgumentError(`${op}: options.kernelSize is required (an integer or [height, width])`);
+  const [kh, kw] = pairOf(o.kernelSize, op, 'kernelSize', 1);
+  const [sh, sw] = o.stride === undefined ? [kh, kw] : pairOf(o.stride, op, 'stride', 1);
+  const [dh, dw] = o.dilation === undefined ? [1, 1] : pairOf(o.dilation, op, 'dilation', 1);
+  const pad = paddingOf(o.padding ?? 0, op);
+  const symmetric = pad.top === pad.bottom && pad.left === pad.right;
+  // PyTorch's rule for symmetric padding; asymmetric (ONNX-style) pads only
+  // need to leave each window some input cell, which is checked below.
+  if (symmetric && (pad.top > Math.floor(kh / 2) || pad.left > Math.floor(kw / 2))) {
+    throw new ArgumentError(
+      `${op}: padding [${pad.top}, ${pad.left}] must be at most half the kernel size [${kh}, ${kw}] (PyTorch's rule)`,
+    );
+  }
+  const H = x.shape[2]!;
+  const W = x.shape[3]!;
+  const ceil = o.ceilMode ?? false;
+  const outH = outputSize(H, kh, sh, dh, pad.top, pad.bottom, ceil);
+  const outW = outputSize(W, kw, sw, dw, pad.left, pad.right, ceil);
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(
+      `${op}: input ${shapeString(x.shape)} with padding {top: ${pad.top}, bottom: ${pad.bottom}, left: ${pad.left}, right: ${pad.right}} is smaller than the dilated kernel [${dh * (kh - 1) + 1}, ${dw * (kw - 1) + 1}]`,
+    );
+  }
+  return { kh, kw, sh, sw, dh, dw, ...pad, outH, outW };
+}
+
+// ---------------------------------------------------------------------------
+// max pooling
+
+/** Max pooling; the gradient goes to the first maximum of each window (PyTorch), not split on ties. */
+export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
+  const g = geometry(x, 'maxPool2d', options);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, dh, dw, top, left, outH, outW } = g;
+  const planes = N * C;
+  const outPlane = outH * outW;
+  const out = new Float32Array(planes * outPlane);
+  // Offset of each output's winning cell within its input plane (-1: none).
+  const argmax = new Int32Array(planes * outPlane);
+  const src = x.data;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    let o = p * outPlane;
+    for (let oh = 0; oh < outH; oh++) {
+      // First tap row inside the input, and the end (exclusive) of the rows.
+      let ih0 = oh * sh - top;
+      const ihEnd = Math.min(ih0 + (kh - 1) * dh + 1, H);
+      while (ih0 < 0) ih0 += dh;
+      for (let ow = 0; ow < outW; ow++, o++) {
+        let iw0 = ow * sw - left;
+        const iwEnd = Math.min(iw0 + (kw - 1) * dw + 1, W);
+        while (iw0 < 0) iw0 += dw;
+        // As PyTorch: start at the first valid cell with -Infinity, take a
+        // strictly greater value (so ties keep the first) or a NaN.
+        let best = -Infinity;
+        let at = ih0 < ihEnd && iw0 < iwEnd ? ih0 * W + iw0 : -1;
+        for (let ih = ih0; ih < ihEnd; ih += dh) {
+          const row = base + ih * W;
+          for (let iw = iw0; iw < iwEnd; iw += dw) {
+            const v = src[row + iw]!;
+            if (v > best || v !== v) {
+              best = v;
+              at = ih * W + iw;
+              if (v !== v) break;
+            }
+          }
+          if (best !== best) break;
+        }
+        out[o] = best;
+        argmax[o] = at;
+      }
+    }
+  }
+  const result = new Tensor(out, [N, C, outH, outW]);
+  return record('maxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, outPlane)]);
+}
+
+/** Backward of a max: each output's gradient is added to its winning input cell. */
+function scatterToArgmax(gradOutput: Tensor, argmax: Int32Array, shape: readonly number[], outPlane: number): Tensor {
+  const plane = shape[2]! * shape[3]!;
+  const dx = new Float32Array(shape[0]! * shape[1]! * plane);
+  const go = gradOutput.data;
+  for (let o = 0; o < go.length; o++) {
+    const at = argmax[o]!;
+    if (at >= 0) {
+      const p = (o / outPlane) | 0;
+      dx[p * plane + at] += go[o]!;
+    }
+  }
+  return new Tensor(dx, shape);
+}
+
+// ---------------------------------------------------------------------------
+// average pooling
+
+/**
+ * Average pooling with PyTorch's divisor: with countIncludePad the window
+ * size clipped to input + padding (ceil-mode overhang never counts), else the
+ * number of input cells in the window.
+ */
+export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
+  const g = geometry(x, 'avgPool2d', { ...options, dilation: 1 });
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, top, bottom, left, right, outH, outW } = g;
+  const includePad = options.countIncludePad ?? true;
+  // The window bounds and 1/divisor depend only on (oh, ow): compute once.
+  const rowStart = new Int32Array(outH);
+  const rowEnd = new Int32Array(outH);
+  const rowCount = new Int32Array(outH);
+  for (let oh = 0; oh < outH; oh++) {
+    const start = oh * sh - top;
+    const end = Math.min(start + kh, H + bottom);
+    rowCount[oh] = end - start;
+    rowStart[oh] = Math.max(start, 0);
+    rowEnd[oh] = Math.min(end, H);
+  }
+  const colStart = new Int32Array(outW);
+  const colEnd = new Int32Array(outW);
+  const colCount = new Int32Array(outW);
+  for (let ow = 0; ow < outW; ow++) {
+    const start = ow * sw - left;
+    const end = Math.min(start + kw, W + right);
+    colCount[ow] = end - start;
+    colStart[ow] = Math.max(start, 0);
+    colEnd[ow] = Math.min(end, W);
+  }
+  const outPlane = outH * outW;
+  const scale = new Float64Array(outPlane);
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const divisor = includePad
+        ? rowCount[oh]! * colCount[ow]!
+        : Math.max(0, rowEnd[oh]! - rowStart[oh]!) * Math.max(0, colEnd[ow]! - colStart[ow]!);
+      // A window with no input cell (possible only with big asymmetric pads) averages to 0.
+      scale[oh * outW + ow] = divisor > 0 ? 1 / divisor : 0;
+    }
+  }
+  const planes = N * C;
+  const out = new Float32Array(planes * outPlane);
+  const src = x.data;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = rowStart[oh]!;
+      const h1 = rowEnd[oh]!;
+      for (let ow = 0; ow < outW; ow++) {
+        const w0 = colStart[ow]!;
+        const w1 = colEnd[ow]!;
+        let sum = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          const row = base + ih * W;
+          for (let iw = w0; iw < w1; iw++) sum += src[row + iw]!;
+        }
+        const k = oh * outW + ow;
+        out[p * outPlane + k] = sum * scale[k]!;
+      }
+    }
+  }
+  const result = new Tensor(out, [N, C, outH, outW]);
+  return record('avgPool2d', result, [x], (gradOutput) => {
+    const dx = new Float32Array(x.size);
+    const go = gradOutput.data;
+    for (let p = 0; p < planes; p++) {
+      const base = p * H * W;
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0; ow < outW; ow++) {
+          const k = oh * outW + ow;
+          const share = go[p * outPlane + k]! * scale[k]!;
+          for (let ih = rowStart[oh]!; ih < rowEnd[oh]!; ih++) {
+            const row = base + ih * W;
+            for (let iw = colStart[ow]!; iw < colEnd[ow]!; iw++) dx[row + iw] += share;
+          }
+        }
+      }
+    }
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
 /** Adaptive average pooling to an output size (PyTorch's start/end index rule). */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor { return notImplemented('adaptiveAvgPool2d', x, outputSize); }
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  if (x.ndim !== 4) throw new ShapeError(`adaptiveAvgPool2d: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  const [outH, outW] = pairOf(outputSize, 'adaptiveAvgPool2d', 'outputSize', 1);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  if (H < 1 || W < 1) throw new ShapeError(`adaptiveAvgPool2d: input ${shapeString(x.shape)} has an empty spatial axis`);
+  // start = floor(i * in / out), end = ceil((i + 1) * in / out)
+  const bounds = (size: number, out: number): [Int32Array, Int32Array] => {
+    const start = new Int32Array(out);
+    const end = new Int32Array(out);
+    for (let i = 0; i < out; i++) {
+      start[i] = Math.floor((i * size) / out);
+      end[i] = Math.ceil(((i + 1) * size) / out);
+    }
+    return [start, end];
+  };
+  const [rowStart, rowEnd] = bounds(H, outH);
+  const [colStart, colEnd] = bounds(W, outW);
+  const planes = N * C;
+  const outPlane = outH * outW;
+  const out = new Float32Array(planes * outPlane);
+  const src = x.data;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = rowStart[oh]!;
+      const h1 = rowEnd[oh]!;
+      for (let ow = 0; ow < outW; ow++) {
+        const w0 = colStart[ow]!;
+        const w1 = colEnd[ow]!;
+        let sum = 0;
+        for (let ih = h0; ih < h1; ih++) {
+          const row = base + ih * W;
+          for (let iw = w0; iw < w1; iw++) sum += src[row + iw]!;
+        }
+        out[p * outPlane + oh * outW + ow] = sum / ((h1 - h0) * (w1 - w0));
+      }
+    }
+  }
+  const result = new Tensor(out, [N, C, outH, outW]);
+  return record('adaptiveAvgPool2d', result, [x], (gradOutput) => {
+    const dx = new Float32Array(x.size);
+    const go = gradOutput.data;
+    for (let p = 0; p < planes; p++) {
+      const base = p * H * W;
+      for (let oh = 0; oh < outH; oh++) {
+        const h0 = rowStart[oh]!;
+        const h1 = rowEnd[oh]!;
+        for (let ow = 0; ow < outW; ow++) {
+          const w0 = colStart[ow]!;
+          const w1 = colEnd[ow]!;
+          const share = go[p * outPlane + oh * outW + ow]! / ((h1 - h0) * (w1 - w0));
+          for (let ih = h0; ih < h1; ih++) {
+            const row = base + ih * W;
+            for (let iw = w0; iw < w1; iw++) dx[row + iw] += share;
+          }
+        }
+      }
+    }
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// global pooling
+
+function spatialPlanes(x: Tensor, op: string): [number, number, number, number] {
+  if (x.ndim !== 4) throw new ShapeError(`${op}: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  if (H * W === 0) throw new ShapeError(`${op}: input ${shapeString(x.shape)} has an empty spatial axis`);
+  return [N, C, H, W];
+}
+
 /** Mean over H and W, keeping them: [N,C,H,W] -> [N,C,1,1]. */
-export function globalAvgPool2d(x: Tensor): Tensor { return notImplemented('globalAvgPool2d', x); }
-/** Max over H and W, keeping them: [N,C,H,W] -> [N,C,1,1]. */
-export function globalMaxPool2d(x: Tensor): Tensor { return notImplemented('globalMaxPool2d', x); }
+export function globalAvgPool2d(x: Tensor): Tensor {
+  const [N, C, H, W] = spatialPlanes(x, 'globalAvgPool2d');
+  const plane = H * W;
+  const out = new Float32Array(N * C);
+  const src = x.data;
+  for (let p = 0; p < out.length; p++) {
+    let sum = 0;
+    const base = p * plane;
+    for (let i = 0; i < plane; i++) sum += src[base + i]!;
+    out[p] = sum / plane;
+  }
+  const result = new Tensor(out, [N, C, 1, 1]);
+  return record('globalAvgPool2d', result, [x], (gradOutput) => {
+    const dx = new Float32Array(x.size);
+    const go = gradOutput.data;
+    for (let p = 0; p < out.length; p++) dx.fill(go[p]! / plane, p * plane, (p + 1) * plane);
+    return [new Tensor(dx, x.shape)];
+  });
+}
+
+/**
+ * Max over H and W, keeping them: [N,C,H,W] -> [N,C,1,1]. The gradient goes
+ * to the first maximum, as maxPool2d (and PyTorch's adaptive_max_pool2d(x, 1)).
+ */
+export function globalMaxPool2d(x: Tensor): Tensor {
+  const [N, C, H, W] = spatialPlanes(x, 'globalMaxPool2d');
+  const plane = H * W;
+  const out = new Float32Array(N * C);
+  const argmax = new Int32Array(N * C);
+  const src = x.data;
+  for (let p = 0; p < out.length; p++) {
+    const base = p * plane;
+    let best = -Infinity;
+    let at = 0;
+    for (let i = 0; i < plane; i++) {
+      const v = src[base + i]!;
+      if (v > best || v !== v) {
+        best = v;
+        at = i;
+        if (v !== v) break;
+      }
+    }
+    out[p] = best;
+    argmax[p] = at;
+  }
+  const result = new Tensor(out, [N, C, 1, 1]);
+  return record('globalMaxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, 1)]);
+}
