@@ -39,7 +39,11 @@ export abstract class Module {
   // Explicitly added children (containers, graph modules), kept apart from
   // property-discovered ones so that names like '0' keep insertion order.
   readonly #added = new Map<string, Module>();
-  readonly #buffers = new Map<string, Tensor>();
+  // Names of buffers; their values live in the properties of the same name,
+  // so reassigning `this.running_mean` is seen everywhere. A null value is a
+  // registered but absent buffer (BatchNorm without running statistics),
+  // which, as in PyTorch, stays out of the state dict.
+  readonly #buffers = new Set<string>();
   readonly #forwardHooks = new Map<number, ForwardHook>();
   readonly #backwardHooks = new Map<number, BackwardHook>();
   #nextHookId = 0;
@@ -127,9 +131,19 @@ export abstract class Module {
     return module;
   }
 
-  /** Register a tensor that is state but not a parameter (e.g. BatchNorm's running_mean). */
-  registerBuffer(name: string, value: Tensor): void {
-    this.#buffers.set(name, value);
+  /**
+   * Register a tensor that is state but not a parameter (e.g. BatchNorm's
+   * running_mean). Buffers are in the state dict but not in `parameters()`.
+   * `null` registers the name without a tensor (left out of the state dict).
+   */
+  registerBuffer(name: string, value: Tensor | null): void {
+    if (!name || name.includes('.')) {
+      throw new ArgumentError(`registerBuffer: buffer name '${name}' must be non-empty and contain no '.'`);
+    }
+    if (value instanceof Parameter) {
+      throw new ArgumentError(`registerBuffer: '${name}' is a Parameter; assign it as a property to make it a parameter, or pass a plain Tensor`);
+    }
+    this.#buffers.add(name);
     (this as unknown as Record<string, unknown>)[name] = value;
   }
 
@@ -205,7 +219,10 @@ export abstract class Module {
   namedBuffers(): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     for (const [prefix, m] of this.namedModules()) {
-      for (const [name, t] of m.#buffers) out.push([prefix ? `${prefix}.${name}` : name, t]);
+      for (const name of m.#buffers) {
+        const t = (m as unknown as Record<string, unknown>)[name];
+        if (t instanceof Tensor) out.push([prefix ? `${prefix}.${name}` : name, t]);
+      }
     }
     return out;
   }
@@ -242,17 +259,24 @@ export abstract class Module {
   loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const strict = options.strict ?? true;
     const own = this.stateDict();
-    const missing = Object.keys(own).filter((k) => !(k in dict));
-    const unexpected = Object.keys(dict).filter((k) => !(k in own));
+    // Own keys only: a key such as 'constructor' must not be found on a prototype.
+    const missing = Object.keys(own).filter((k) => !Object.hasOwn(dict, k));
+    const unexpected = Object.keys(dict).filter((k) => !Object.hasOwn(own, k));
     const mismatched: { key: string; expected: number[]; got: number[] }[] = [];
+    const notTensors: string[] = [];
     for (const [key, target] of Object.entries(own)) {
+      if (!Object.hasOwn(dict, key)) continue;
       const source = dict[key];
-      if (!source) continue;
+      if (!(source instanceof Tensor)) {
+        notTensors.push(key);
+        continue;
+      }
       // A scalar buffer such as num_batches_tracked may come as [] or [1].
       const compatible = sameShape(source.shape, target.shape) || (source.size === 1 && target.size === 1);
       if (!compatible) mismatched.push({ key, expected: [...target.shape], got: [...source.shape] });
     }
     const problems: string[] = [];
+    if (notTensors.length) problems.push(`not tensors: ${notTensors.join(', ')}`);
     if (mismatched.length) {
       problems.push(
         `shape mismatch for ${mismatched.map((m) => `${m.key} (model ${shapeString(m.expected)}, dict ${shapeString(m.got)})`).join(', ')}`,
@@ -268,9 +292,51 @@ export abstract class Module {
       });
     }
     for (const [key, target] of Object.entries(own)) {
-      const source = dict[key];
-      if (source) target.data.set(source.data);
+      if (Object.hasOwn(dict, key)) target.data.set(dict[key]!.data);
     }
     return { missing, unexpected };
+  }
+
+  // ------------------------------------------------------------ utilities
+
+  /** Call `fn` on every module below this one and then on this one (PyTorch's `apply`, children first). */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Freeze (`false`) or unfreeze (`true`) every parameter: frozen ones get no gradient in `backward()`. */
+  requiresGrad_(requiresGrad = true): this {
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
+  }
+
+  /** Forget the gradients accumulated by `backward()` (sets every parameter's `grad` to null, as PyTorch's default). */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+
+  /** Number of parameter elements (each shared parameter counted once); only trainable ones if asked. */
+  parameterCount(options: { trainableOnly?: boolean } = {}): number {
+    let n = 0;
+    for (const p of new Set(this.parameters())) if (!options.trainableOnly || p.requiresGrad) n += p.size;
+    return n;
+  }
+
+  /** The hyper-parameters shown in `toString()` (PyTorch's `extra_repr`), e.g. '3, 16, kernel_size=(3, 3)'. */
+  extraRepr(): string {
+    return '';
+  }
+
+  /** The module tree as PyTorch prints it: `Sequential(\n  (0): Conv2d(3, 16, ...)\n)`. */
+  toString(): string {
+    const children = this.namedChildren();
+    const extra = this.extraRepr();
+    if (!children.length) return `${this.typeName}(${extra})`;
+    const lines = extra ? [extra] : [];
+    for (const [name, child] of children) lines.push(`(${name}): ${child.toString()}`);
+    const body = lines.map((l) => l.split('\n').map((x) => `  ${x}`).join('\n')).join('\n');
+    return `${this.typeName}(\n${body}\n)`;
   }
 }

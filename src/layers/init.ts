@@ -1,0 +1,70 @@
+import { ArgumentError } from '../tensor/errors.js';
+import { Rng, rand } from '../tensor/random.js';
+import { Parameter, type Shape } from '../tensor/tensor.js';
+
+/**
+ * Where a layer draws its initial weights from: `rng` (advanced), a fresh
+ * generator from `seed`, or, when neither is given, the global generator of
+ * src/tensor/random.ts (reseed it with `manualSeed`, like `torch.manual_seed`).
+ */
+export interface InitOptions {
+  rng?: Rng;
+  seed?: number;
+}
+
+/** One generator for all of a layer's draws, so a seed gives weight and bias from one stream. */
+export function initGenerator(options: InitOptions): Rng | undefined {
+  if (options.rng) return options.rng;
+  if (options.seed !== undefined) return new Rng(options.seed);
+  return undefined; // rand() falls back to the global generator
+}
+
+/**
+ * A parameter drawn from U(-bound, bound). PyTorch's default for conv and
+ * linear layers, kaiming_uniform_(a = sqrt(5)), works out to
+ * bound = gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + 5)), that is
+ * 1 / sqrt(fan_in); their bias uses the same bound.
+ */
+export function uniformParameter(shape: Shape, bound: number, rng: Rng | undefined): Parameter {
+  const t = rand(shape, { rng, low: -bound, high: bound });
+  return new Parameter(t.data, shape);
+}
+
+/** 1 / sqrt(fan_in), or 0 for an empty fan-in (PyTorch's bias rule). */
+export function fanInBound(fanIn: number): number {
+  return fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+}
+
+export function constantParameter(shape: Shape, value: number): Parameter {
+  const p = new Parameter(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+  p.data.fill(value);
+  return p;
+}
+
+/** A [h, w] pair from PyTorch's int-or-tuple arguments, checked. */
+export function pair(value: number | readonly [number, number], what: string, layer: string, min = 1): [number, number] {
+  const p: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
+  if (!p.every((v) => Number.isInteger(v) && v >= min)) {
+    throw new ArgumentError(`${layer}: ${what} must be an integer >= ${min} or a pair of them; got ${JSON.stringify(value)}`);
+  }
+  return p;
+}
+
+export function positiveInteger(value: number, what: string, layer: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ArgumentError(`${layer}: ${what} must be a positive integer; got ${value}`);
+  }
+  return value;
+}
+
+/** PyTorch's repr of a pair: '(3, 3)'. */
+export function tupleRepr(p: readonly number[]): string {
+  return `(${p.join(', ')})`;
+}
+
+/** A number as Python prints it in a repr (1e-05, 0.1, 3). */
+export function pyNumber(v: number): string {
+  // Python switches to exponent notation below 1e-4, JavaScript below 1e-6.
+  const s = v !== 0 && Math.abs(v) < 1e-4 ? v.toExponential() : String(v);
+  return s.replace(/e([+-])(\d)$/, 'e$10$2');
+}
