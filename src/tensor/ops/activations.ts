@@ -1,29 +1,340 @@
-import { Tensor } from '../tensor.js';
-import { notImplemented } from '../todo.js';
+import { record } from '../autograd.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { Tensor, shapeString } from '../tensor.js';
+
+/**
+ * Elementwise activations, each a forward loop and a backward loop over
+ * Float32Array (no per-element callbacks: relu runs over every activation
+ * of a network). Gradient conventions at kinks follow PyTorch's kernels.
+ */
 
 /** How relu's backward treats the gradient: PyTorch's rule, guided backprop, or deconvnet. */
 export type ReluBackwardRule = 'standard' | 'guided' | 'deconvnet';
+
+function requireFinite(op: string, name: string, v: number): void {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new ArgumentError(`${op}: ${name} must be a number, got ${String(v)}`);
+}
 
 /**
  * max(x, 0). Gradient at 0 is 0 (PyTorch). `backward: 'guided'` passes
  * grad * (x > 0) * (grad > 0) (Springenberg et al.); `'deconvnet'` passes
  * relu(grad) regardless of x (Zeiler & Fergus).
  */
-export function relu(x: Tensor, options: { backward?: ReluBackwardRule } = {}): Tensor { return notImplemented('relu', x, options); }
-/** min(max(x, 0), 6); gradient only for 0 < x < 6. */
-export function relu6(x: Tensor): Tensor { return notImplemented('relu6', x); }
-/** Clamp to [min, max] (either may be omitted); gradient where min < x < max... PyTorch: min <= x <= max. */
-export function clip(x: Tensor, min?: number, max?: number): Tensor { return notImplemented('clip', x, min, max); }
-export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor { return notImplemented('leakyRelu', x, negativeSlope); }
-/** PReLU: `weight` has 1 or C entries (channel axis 1). */
-export function prelu(x: Tensor, weight: Tensor): Tensor { return notImplemented('prelu', x, weight); }
-export function elu(x: Tensor, alpha = 1): Tensor { return notImplemented('elu', x, alpha); }
-export function selu(x: Tensor): Tensor { return notImplemented('selu', x); }
-export function sigmoid(x: Tensor): Tensor { return notImplemented('sigmoid', x); }
-export function tanh(x: Tensor): Tensor { return notImplemented('tanh', x); }
-/** log(1 + exp(beta x)) / beta, linear above `threshold` (PyTorch). */
-export function softplus(x: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor { return notImplemented('softplus', x, options); }
-/** max(0, min(1, alpha x + beta)); PyTorch's defaults alpha = 1/6, beta = 0.5 (ONNX's are 0.2, 0.5). */
-export function hardSigmoid(x: Tensor, options: { alpha?: number; beta?: number } = {}): Tensor { return notImplemented('hardSigmoid', x, options); }
-/** x * relu6(x + 3) / 6. */
-export function hardSwish(x: Tensor): Tensor { return notImplemented('hardSwish', x); }
+export function relu(x: Tensor, options: { backward?: ReluBackwardRule } = {}): Tensor {
+  const rule = options.backward ?? 'standard';
+  if (rule !== 'standard' && rule !== 'guided' && rule !== 'deconvnet') {
+    throw new ArgumentError(`relu: backward '${String(rule)}' is not supported (accepted: 'standard', 'guided', 'deconvnet')`);
+  }
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  // x <= 0 -> 0 keeps NaN as NaN and turns -0 into 0, as torch's threshold
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    out[i] = v <= 0 ? 0 : v;
+  }
+  return record('relu', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    if (rule === 'standard') {
+      for (let i = 0; i < n; i++) gi[i] = xd[i]! > 0 ? gd[i]! : 0;
+    } else if (rule === 'guided') {
+      for (let i = 0; i < n; i++) {
+        const v = gd[i]!;
+        gi[i] = xd[i]! > 0 && v > 0 ? v : 0;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = gd[i]!;
+        gi[i] = v > 0 ? v : 0;
+      }
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/** min(max(x, 0), 6); gradient only for 0 < x < 6 (torch's hardtanh_backward). */
+export function relu6(x: Tensor): Tensor {
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    out[i] = v <= 0 ? 0 : v >= 6 ? 6 : v;
+  }
+  return record('relu6', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = xd[i]!;
+      gi[i] = v > 0 && v < 6 ? gd[i]! : 0;
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/**
+ * Clamp to [min, max] (either may be omitted), as torch.clamp: NaN stays
+ * NaN, min > max gives max everywhere, and the gradient passes where
+ * min <= x <= max (boundaries included).
+ */
+export function clip(x: Tensor, min?: number, max?: number): Tensor {
+  if (min === undefined && max === undefined) {
+    throw new ArgumentError('clip: at least one of min or max must be given');
+  }
+  if (min !== undefined) requireFinite('clip', 'min', min);
+  if (max !== undefined) requireFinite('clip', 'max', max);
+  const lo = min ?? Number.NEGATIVE_INFINITY;
+  const hi = max ?? Number.POSITIVE_INFINITY;
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = xd[i]!;
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    out[i] = v;
+  }
+  return record('clip', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = xd[i]!;
+      gi[i] = v >= lo && v <= hi ? gd[i]! : 0;
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/** x for x > 0, negativeSlope * x otherwise (the gradient at 0 is negativeSlope, as torch). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  requireFinite('leakyRelu', 'negativeSlope', negativeSlope);
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    out[i] = v > 0 ? v : v * negativeSlope;
+  }
+  return record('leakyRelu', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) gi[i] = xd[i]! > 0 ? gd[i]! : gd[i]! * negativeSlope;
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/**
+ * PReLU: x for x > 0, weight[c] * x otherwise. `weight` has 1 or C entries
+ * (channel axis 1; a tensor of fewer than 2 axes has one channel).
+ * Gradients flow to both x and the weight.
+ */
+export function prelu(x: Tensor, weight: Tensor): Tensor {
+  const channels = x.ndim >= 2 ? x.shape[1]! : 1;
+  const shared = weight.size === 1;
+  if (!shared && weight.size !== channels) {
+    throw new ShapeError(
+      `prelu: weight of shape ${shapeString(weight.shape)} has ${weight.size} entries; input of shape ${shapeString(x.shape)} needs 1 or ${channels} (one per channel, axis 1)`,
+    );
+  }
+  let inner = 1;
+  for (let a = 2; a < x.ndim; a++) inner *= x.shape[a]!;
+  const outer = channels * inner === 0 ? 0 : x.size / (channels * inner);
+  const xd = x.data;
+  const wd = weight.data;
+  const out = new Float32Array(x.size);
+  for (let o = 0, i = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const w = wd[shared ? 0 : c]!;
+      for (let j = 0; j < inner; j++, i++) {
+        const v = xd[i]!;
+        out[i] = v > 0 ? v : w * v;
+      }
+    }
+  }
+  return record('prelu', new Tensor(out, x.shape), [x, weight], (g, needs) => {
+    const gd = g.data;
+    const gx = needs[0] ? new Float32Array(x.size) : null;
+    // per-channel sums in float64: a weight's gradient gathers N*H*W terms
+    const gw = needs[1] ? new Float64Array(channels) : null;
+    for (let o = 0, i = 0; o < outer; o++) {
+      for (let c = 0; c < channels; c++) {
+        const w = wd[shared ? 0 : c]!;
+        let acc = 0;
+        for (let j = 0; j < inner; j++, i++) {
+          const v = xd[i]!;
+          const gv = gd[i]!;
+          if (v > 0) {
+            if (gx) gx[i] = gv;
+          } else {
+            if (gx) gx[i] = w * gv;
+            acc += v * gv;
+          }
+        }
+        if (gw) gw[c]! += acc;
+      }
+    }
+    let weightGrad: Tensor | null = null;
+    if (gw) {
+      const data = new Float32Array(weight.size);
+      if (shared) data[0] = gw.reduce((s, v) => s + v, 0);
+      else for (let c = 0; c < channels; c++) data[c] = gw[c]!;
+      weightGrad = new Tensor(data, weight.shape);
+    }
+    return [gx ? new Tensor(gx, x.shape) : null, weightGrad];
+  });
+}
+
+/** x for x > 0, alpha * (exp(x) - 1) otherwise. */
+export function elu(x: Tensor, alpha = 1): Tensor {
+  requireFinite('elu', 'alpha', alpha);
+  return eluScaled('elu', x, alpha, 1);
+}
+
+/** SELU's constants, as PyTorch (Klambauer et al., 2017). */
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/** scale * elu(x, alpha) with PyTorch's constants. */
+export function selu(x: Tensor): Tensor {
+  return eluScaled('selu', x, SELU_ALPHA, SELU_SCALE);
+}
+
+function eluScaled(op: string, x: Tensor, alpha: number, scale: number): Tensor {
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    out[i] = v > 0 ? scale * v : scale * alpha * Math.expm1(v);
+  }
+  return record(op, new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    const negative = scale * alpha;
+    for (let i = 0; i < n; i++) {
+      const v = xd[i]!;
+      gi[i] = v > 0 ? gd[i]! * scale : gd[i]! * negative * Math.exp(v);
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/** 1 / (1 + exp(-x)), computed without overflow for large |x|. */
+export function sigmoid(x: Tensor): Tensor {
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+    else {
+      const e = Math.exp(v);
+      out[i] = e / (1 + e);
+    }
+  }
+  return record('sigmoid', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = out[i]!;
+      gi[i] = gd[i]! * s * (1 - s);
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+export function tanh(x: Tensor): Tensor {
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.tanh(xd[i]!);
+  return record('tanh', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = out[i]!;
+      gi[i] = gd[i]! * (1 - t * t);
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/** log(1 + exp(beta x)) / beta, linear above `threshold` (PyTorch: where beta * x > threshold). */
+export function softplus(x: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
+  const beta = options.beta ?? 1;
+  const threshold = options.threshold ?? 20;
+  requireFinite('softplus', 'beta', beta);
+  requireFinite('softplus', 'threshold', threshold);
+  if (beta === 0) throw new ArgumentError('softplus: beta must be non-zero (it divides the result)');
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    const z = v * beta;
+    // log1p(exp(z)) = max(z, 0) + log1p(exp(-|z|)) avoids overflow for large z
+    out[i] = z > threshold ? v : (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)))) / beta;
+  }
+  return record('softplus', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const z = xd[i]! * beta;
+      // d/dx = sigmoid(beta x)
+      gi[i] = z > threshold ? gd[i]! : z >= 0 ? gd[i]! / (1 + Math.exp(-z)) : (gd[i]! * Math.exp(z)) / (1 + Math.exp(z));
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/**
+ * max(0, min(1, alpha x + beta)); PyTorch's defaults alpha = 1/6, beta = 0.5
+ * (ONNX's are 0.2, 0.5). The gradient is alpha strictly inside the linear
+ * part and 0 elsewhere, including its ends (torch: -3 < x < 3).
+ */
+export function hardSigmoid(x: Tensor, options: { alpha?: number; beta?: number } = {}): Tensor {
+  const alpha = options.alpha ?? 1 / 6;
+  const beta = options.beta ?? 0.5;
+  requireFinite('hardSigmoid', 'alpha', alpha);
+  requireFinite('hardSigmoid', 'beta', beta);
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const t = alpha * xd[i]! + beta;
+    out[i] = t <= 0 ? 0 : t >= 1 ? 1 : t;
+  }
+  return record('hardSigmoid', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = alpha * xd[i]! + beta;
+      gi[i] = t > 0 && t < 1 ? gd[i]! * alpha : 0;
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
+
+/**
+ * x * relu6(x + 3) / 6. Gradient as PyTorch's hardswish_backward (CPU, CUDA,
+ * MPS since 2.x): 0 for x <= -3, x / 3 + 1/2 for -3 < x < 3, 1 for x >= 3.
+ */
+export function hardSwish(x: Tensor): Tensor {
+  const xd = x.data;
+  const n = xd.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = xd[i]!;
+    out[i] = v <= -3 ? 0 : v >= 3 ? v : (v * (v + 3)) / 6;
+  }
+  return record('hardSwish', new Tensor(out, x.shape), [x], (g) => {
+    const gd = g.data;
+    const gi = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = xd[i]!;
+      gi[i] = v <= -3 ? 0 : v >= 3 ? gd[i]! : gd[i]! * (v / 3 + 0.5);
+    }
+    return [new Tensor(gi, x.shape)];
+  });
+}
