@@ -1,1 +1,39 @@
-export {};
+/**
+ * The CAM family. One capture mechanism (capture.ts), one post-processing
+ * (postprocess.ts), and one small file per method in methods/, named after
+ * its paper. Map methods are called `method(model, input, { layer, target })`
+ * and return `{ maps, layers, targets, logits }`; input-gradient methods
+ * return `{ gradients, targets, logits }`. See docs/methods.md.
+ */
+export { TargetError } from './errors.js';
+export type {
+  GradientOptions,
+  GradientResult,
+  LayerResult,
+  LayerSpec,
+  MapOptions,
+  MapResult,
+  PostprocessOptions,
+  Target,
+} from './types.js';
+export { closestLayerNames, locateDefaultLayer } from './layers.js';
+export { layerMap, postprocess, resizeMaps } from './postprocess.js';
+export { cam, type CamOptions } from './methods/cam.js';
+export { gradCam } from './methods/gradCam.js';
+export { seedGradCam } from './methods/seedGradCam.js';
+export { hiResCam } from './methods/hiResCam.js';
+export { gradCamElementWise } from './methods/gradCamElementWise.js';
+export { gradCamPlusPlus } from './methods/gradCamPlusPlus.js';
+export { xGradCam } from './methods/xGradCam.js';
+export { layerCam } from './methods/layerCam.js';
+export { scoreCam, type ScoreCamOptions, type ScoreCamProgress, type ScoreCamLayerResult } from './methods/scoreCam.js';
+export { ablationCam, type AblationCamOptions } from './methods/ablationCam.js';
+export { eigenCam } from './methods/eigenCam.js';
+export { eigenGradCam } from './methods/eigenGradCam.js';
+export { guidedBackprop } from './methods/guidedBackprop.js';
+export { deconvnet } from './methods/deconvnet.js';
+export { guidedGradCam } from './methods/guidedGradCam.js';
+export { saliency, type SaliencyOptions } from './methods/saliency.js';
+export { inputXGradient } from './methods/inputXGradient.js';
+export { integratedGradients, type IntegratedGradientsOptions } from './methods/integratedGradients.js';
+export { smoothGrad, type GradientMethod, type SmoothGradOptions } from './methods/smoothGrad.js';

@@ -1,0 +1,12 @@
+import { TinycamError } from '../tensor/errors.js';
+
+/**
+ * A target that does not fit the model's output: a class index out of range
+ * or not an integer, a list whose length differs from the batch, or a target
+ * function that returned the wrong shape.
+ */
+export class TargetError extends TinycamError {
+  constructor(message: string) {
+    super('E_TARGET', message);
+  }
+}

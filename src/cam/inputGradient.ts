@@ -1,0 +1,58 @@
+import { enableGrad, grad } from '../tensor/autograd.js';
+import type { ReluBackwardRule } from '../tensor/ops/activations.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Module } from '../layers/module.js';
+import { checkInput, inEvalMode } from './capture.js';
+import { checkLogits, resolveClassTargets, scoreAndSeed } from './targets.js';
+import type { GradientResult, Target } from './types.js';
+
+type ReluModule = Module & { backwardRule?: ReluBackwardRule };
+
+/**
+ * Run `fn` with every ReLU module (typeName 'ReLU'; never ReLU6 or functional
+ * relu, as pytorch-grad-cam) using `rule` in its backward pass, and put each
+ * module's own rule back afterwards, even when `fn` throws.
+ */
+export function withReluBackward<T>(model: Module, rule: ReluBackwardRule | undefined, fn: () => T): T {
+  if (!rule) return fn();
+  const relus = model.modules().filter((m) => m.typeName === 'ReLU') as ReluModule[];
+  const saved = relus.map((m) => ({ had: Object.prototype.hasOwnProperty.call(m, 'backwardRule'), rule: m.backwardRule }));
+  try {
+    for (const m of relus) m.backwardRule = rule;
+    return fn();
+  } finally {
+    relus.forEach((m, i) => {
+      if (saved[i]!.had) m.backwardRule = saved[i]!.rule;
+      else delete m.backwardRule;
+    });
+  }
+}
+
+/**
+ * d score / d input for a batch, in eval mode, optionally with guided or
+ * deconvnet ReLU backward rules. Each image gets the gradient of its own
+ * score from one backward pass. When `classes` is given they are the targets
+ * (already checked); otherwise `target` is resolved against the logits.
+ */
+export function inputGradients(
+  model: Module,
+  input: Tensor,
+  target: Target | undefined,
+  fn: string,
+  rule?: ReluBackwardRule,
+): GradientResult {
+  checkInput(input, fn);
+  return inEvalMode(model, () =>
+    withReluBackward(model, rule, () => {
+      const x = input.requireGrad();
+      return enableGrad(() => {
+        const logits = model.forward(x);
+        checkLogits(logits, input.shape[0]!, fn);
+        const classes = resolveClassTargets(target, logits, fn);
+        const { scores, seed } = scoreAndSeed(target, classes, logits, fn);
+        const [gradients] = grad(scores, [x], { gradOutput: seed });
+        return { gradients: gradients!.detach(), targets: classes, logits: logits.detach() };
+      });
+    }),
+  );
+}

@@ -1,0 +1,100 @@
+import { noGrad } from '../tensor/autograd.js';
+import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from '../layers/module.js';
+import type { LayerSpec } from './types.js';
+
+/** A layer to hook, with the name it is reported under. */
+export interface NamedLayer {
+  name: string;
+  module: Module;
+}
+
+/** Edit distance (insert, delete, substitute), to list the closest layer names first. */
+function editDistance(a: string, b: string): number {
+  let previous = new Array<number>(b.length + 1);
+  let current = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) previous[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(substitution, previous[j]! + 1, current[j - 1]! + 1);
+    }
+    [previous, current] = [current, previous];
+  }
+  return previous[b.length]!;
+}
+
+/** The model's module names, closest to `name` first (ties keep the model's order). */
+export function closestLayerNames(model: Module, name: string): string[] {
+  const names = model.namedModules().map(([n]) => n).filter((n) => n !== '');
+  return names
+    .map((n, order) => ({ n, order, d: editDistance(name, n) }))
+    .sort((x, y) => x.d - y.d || x.order - y.order)
+    .map((x) => x.n);
+}
+
+/** Resolve the user's layer specs to modules of `model`, or throw LayerNotFoundError. */
+export function resolveLayers(model: Module, specs: LayerSpec | readonly LayerSpec[], fn: string): NamedLayer[] {
+  const list: readonly LayerSpec[] = Array.isArray(specs) ? specs : [specs as LayerSpec];
+  if (list.length === 0) throw new ArgumentError(`${fn}: 'layer' is an empty list; give a module path such as 'layer4', a Module, or a non-empty array of them`);
+  const named = model.namedModules();
+  return list.map((spec) => {
+    if (typeof spec === 'string') {
+      const module = model.getModule(spec);
+      if (!module) {
+        const candidates = closestLayerNames(model, spec);
+        throw new LayerNotFoundError(
+          spec,
+          candidates,
+          `${fn}: no layer named '${spec}'. ` +
+            (candidates.length
+              ? `Layers that exist, closest first: ${candidates.slice(0, 10).map((c) => `'${c}'`).join(', ')}` +
+                (candidates.length > 10 ? ` (and ${candidates.length - 10} more)` : '')
+              : 'The model has no child modules.'),
+        );
+      }
+      return { name: spec, module };
+    }
+    if (spec instanceof Module) {
+      const found = named.find(([, m]) => m === spec);
+      if (!found) {
+        throw new LayerNotFoundError(
+          spec.typeName,
+          named.map(([n]) => n).filter((n) => n !== ''),
+          `${fn}: the ${spec.typeName} module given as 'layer' is not part of the model; pass one of its modules or a module path`,
+        );
+      }
+      return { name: found[0], module: spec };
+    }
+    throw new ArgumentError(`${fn}: 'layer' must be a module path (string), a Module, or an array of them; got ${typeof spec}`);
+  });
+}
+
+/**
+ * torch-cam's rule for the default layer: in one forward pass without
+ * gradients, the last module (in the order their forward calls finish) whose
+ * output is 4-D with a spatial size above 1x1. A container finishes after
+ * its children, so for a ResNet this is 'layer4', for a VGG 'features'.
+ */
+export function locateDefaultLayer(model: Module, input: Tensor, fn: string): NamedLayer {
+  const candidates: NamedLayer[] = [];
+  const handles = model.namedModules().map(([name, module]) =>
+    module.registerForwardHook((_m, _inputs, output) => {
+      if (output.ndim === 4 && output.shape[2]! * output.shape[3]! > 1) candidates.push({ name, module });
+    }),
+  );
+  try {
+    noGrad(() => model.forward(input));
+  } finally {
+    for (const h of handles) h.remove();
+  }
+  const last = candidates[candidates.length - 1];
+  if (!last) {
+    throw new ShapeError(
+      `${fn}: no module of the model outputs a 4-D tensor with spatial size above 1x1, so no layer can be chosen by default; pass 'layer' (a module path or Module whose output is [N, C, h, w])`,
+    );
+  }
+  return last;
+}

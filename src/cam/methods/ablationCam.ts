@@ -1,0 +1,85 @@
+import { noGrad } from '../../tensor/autograd.js';
+import { ArgumentError } from '../../tensor/errors.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { Module } from '../../layers/module.js';
+import type { Capture, LayerCapture } from '../capture.js';
+import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { explainWith, type LayerMapResult } from '../explain.js';
+import { scoresFor } from '../targets.js';
+import type { MapOptions, MapResult } from '../types.js';
+
+export interface AblationCamOptions extends MapOptions {
+  /** Ablated copies per forward pass (default 32). */
+  batchSize?: number;
+  onProgress?: (progress: { done: number; total: number; layer: string }) => void;
+}
+
+/**
+ * Desai & Ramaswamy 2020: w_c = (y - y_c) / y, where y is the target score
+ * and y_c the score with channel c of the layer's output set to zero;
+ * raw = sum_c w_c A_c. When y is 0 the weights are all 0 (not NaN).
+ *
+ * Each ablated copy reruns the whole model with a forward hook replacing the
+ * layer's output; a layer that runs more than once is ablated at every call.
+ * Zeroing equals pytorch-grad-cam's AblationLayer when the layer's output has
+ * minimum 0 (post-ReLU layers); elsewhere pytorch-grad-cam writes min - 1e7.
+ */
+function ablationCamLayer(options: AblationCamOptions, progress: { done: number; total: number }) {
+  const batchSize = options.batchSize ?? 32;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ArgumentError(`ablationCam: batchSize must be a positive integer; got ${batchSize}`);
+  }
+  return (layer: LayerCapture, capture: Capture): LayerMapResult => {
+    const a = layer.activation;
+    const { n, c } = dims(a);
+    const [, channels, height, width] = capture.input.shape as [number, number, number, number];
+    const imageSize = channels * height * width;
+    const weights = new Float64Array(n * c);
+    for (let i = 0; i < n; i++) {
+      const classIndex = capture.classes ? capture.classes[i]! : null;
+      const k = capture.logits.shape[1]!;
+      const own = new Tensor(capture.logits.data.subarray(i * k, (i + 1) * k), [1, k]);
+      const original = scoresFor(capture.target, classIndex, own)[0]!;
+      const image = capture.input.data.subarray(i * imageSize, (i + 1) * imageSize);
+      for (let start = 0; start < c; start += batchSize) {
+        const count = Math.min(batchSize, c - start);
+        const batch = new Float32Array(count * imageSize);
+        for (let b = 0; b < count; b++) batch.set(image, b * imageSize);
+        const handle = layer.module.registerForwardHook((_m, _inputs, output) => {
+          const data = output.data.slice();
+          const hw = output.shape[2]! * output.shape[3]!;
+          const oc = output.shape[1]!;
+          for (let b = 0; b < count; b++) data.fill(0, (b * oc + start + b) * hw, (b * oc + start + b + 1) * hw);
+          return new Tensor(data, output.shape);
+        });
+        let logits: Tensor;
+        try {
+          logits = noGrad(() => capture.model.forward(new Tensor(batch, [count, channels, height, width])));
+        } finally {
+          handle.remove();
+        }
+        const ablated = scoresFor(capture.target, classIndex, logits);
+        for (let b = 0; b < count; b++) {
+          weights[i * c + start + b] = original === 0 ? 0 : (original - ablated[b]!) / original;
+        }
+        progress.done += count;
+        options.onProgress?.({ done: progress.done, total: progress.total, layer: layer.name });
+      }
+    }
+    return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+  };
+}
+
+/** Ablation-CAM. Uses no gradients; one forward pass per `batchSize` channels per image and layer. */
+export function ablationCam(model: Module, input: Tensor, options: AblationCamOptions = {}): MapResult {
+  const progress = { done: 0, total: 0 };
+  const layerMethod = ablationCamLayer(options, progress);
+  return explainWith(model, input, options, {
+    name: 'ablationCam',
+    gradients: false,
+    layerMethod: (layer, capture) => {
+      if (progress.total === 0) progress.total = capture.layers.reduce((s, l) => s + l.activation.shape[0]! * l.activation.shape[1]!, 0);
+      return layerMethod(layer, capture);
+    },
+  });
+}

@@ -1,0 +1,77 @@
+import { noGrad } from '../../tensor/autograd.js';
+import { ArgumentError } from '../../tensor/errors.js';
+import { Rng } from '../../tensor/random.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { Module } from '../../layers/module.js';
+import { checkInput, inEvalMode } from '../capture.js';
+import { checkLogits, resolveClassTargets } from '../targets.js';
+import type { GradientOptions, GradientResult, Target } from '../types.js';
+import { saliency } from './saliency.js';
+
+/** Any input-gradient method: saliency, inputXGradient, guidedBackprop, deconvnet, integratedGradients… */
+export type GradientMethod<O extends GradientOptions> = (model: Module, input: Tensor, options: O) => GradientResult;
+
+export interface SmoothGradOptions<O extends GradientOptions = GradientOptions> extends GradientOptions {
+  /** The method to smooth (default saliency). */
+  method?: GradientMethod<O>;
+  /** Options passed to the method (its target is set by smoothGrad). */
+  methodOptions?: Omit<O, 'target'>;
+  /** Noisy copies averaged (default 25). */
+  samples?: number;
+  /** Noise std as a fraction of each image's value range, max - min (default 0.15, Smilkov et al.). */
+  noiseLevel?: number;
+  /** Seed of the noise (default 0): the same seed gives the same result. */
+  seed?: number;
+  /** Average squared gradients (SmoothGrad-Squared); default false. */
+  squared?: boolean;
+}
+
+/**
+ * Smilkov et al. 2017: the mean of a gradient method over `samples` copies
+ * of the input with Gaussian noise of std noiseLevel * (max - min) per image.
+ * The targets are fixed from the clean input's logits, so the noise cannot
+ * change which class is explained.
+ */
+export function smoothGrad<O extends GradientOptions = GradientOptions>(
+  model: Module,
+  input: Tensor,
+  options: SmoothGradOptions<O> = {},
+): GradientResult {
+  const fn = 'smoothGrad';
+  checkInput(input, fn);
+  const samples = options.samples ?? 25;
+  const noiseLevel = options.noiseLevel ?? 0.15;
+  if (!Number.isInteger(samples) || samples < 1) throw new ArgumentError(`${fn}: samples must be a positive integer; got ${samples}`);
+  if (!(noiseLevel >= 0)) throw new ArgumentError(`${fn}: noiseLevel must be a number >= 0; got ${noiseLevel}`);
+  const method = (options.method ?? saliency) as GradientMethod<O>;
+  const logits = inEvalMode(model, () => noGrad(() => model.forward(input)));
+  checkLogits(logits, input.shape[0]!, fn);
+  const classes = resolveClassTargets(options.target, logits, fn);
+  const target: Target | undefined = classes ?? options.target;
+
+  const n = input.shape[0]!;
+  const imageSize = input.size / n;
+  const sigma = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let p = i * imageSize; p < (i + 1) * imageSize; p++) {
+      lo = Math.min(lo, input.data[p]!);
+      hi = Math.max(hi, input.data[p]!);
+    }
+    sigma[i] = noiseLevel * (hi - lo);
+  }
+  const rng = new Rng(options.seed ?? 0);
+  const total = new Float64Array(input.size);
+  for (let s = 0; s < samples; s++) {
+    const noisy = new Float32Array(input.size);
+    for (let p = 0; p < input.size; p++) noisy[p] = input.data[p]! + sigma[Math.floor(p / imageSize)]! * rng.normal();
+    const result = method(model, new Tensor(noisy, input.shape), { ...(options.methodOptions ?? {}), target } as O);
+    const g = result.gradients.data;
+    if (options.squared) for (let p = 0; p < g.length; p++) total[p] = total[p]! + g[p]! * g[p]!;
+    else for (let p = 0; p < g.length; p++) total[p] = total[p]! + g[p]!;
+  }
+  const mean = new Float32Array(input.size);
+  for (let p = 0; p < mean.length; p++) mean[p] = total[p]! / samples;
+  return { gradients: new Tensor(mean, input.shape), targets: classes, logits: logits.detach() };
+}
