@@ -1,0 +1,55 @@
+import { ArgumentError } from '../tensor/errors.js';
+import { ImageDecodeError, ImageLimitError } from './errors.js';
+import { decodeJpegRgba } from './jpeg-decode.js';
+import { resolveLimits } from './limits.js';
+import { applyExifOrientation } from './orientation.js';
+import { decodePngRgba, PNG_SIGNATURE } from './png-decode.js';
+import type { DecodeOptions, RgbaImage } from './types.js';
+
+export type ImageFormat = 'png' | 'jpeg';
+
+/** The format named by the file's magic bytes, or null. */
+export function detectImageFormat(bytes: Uint8Array): ImageFormat | null {
+  if (bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  return null;
+}
+
+function asBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) {
+    const v = input as ArrayBufferView;
+    return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  }
+  throw new ArgumentError(`decodeImage: expected the file's bytes as a Uint8Array or ArrayBuffer, got ${Object.prototype.toString.call(input)}`);
+}
+
+/**
+ * Decodes a PNG or JPEG (format from the magic bytes) into an ImageData-shaped
+ * RGBA image. The header's size is checked against `maxPixels` (default 50e6)
+ * and `maxMemoryBytes` (default 1 GiB) before any pixel is decoded. A JPEG's
+ * EXIF orientation is applied unless `applyOrientation` is false. Every
+ * corrupt, truncated or unsupported file throws ImageDecodeError, every file
+ * over the limits ImageLimitError.
+ */
+export function decodeImage(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): RgbaImage {
+  const bytes = asBytes(input);
+  const limits = resolveLimits('decodeImage', options);
+  const format = detectImageFormat(bytes);
+  try {
+    if (format === 'png') return decodePngRgba(bytes, limits);
+    if (format === 'jpeg') {
+      const { image, header } = decodeJpegRgba(bytes, limits);
+      return options.applyOrientation === false ? image : applyExifOrientation(image, header.orientation);
+    }
+  } catch (e) {
+    if (e instanceof ImageDecodeError || e instanceof ArgumentError || e instanceof ImageLimitError) throw e;
+    // A bug of ours or a decoder's (RangeError and the like) must still reach the caller typed.
+    throw new ImageDecodeError(`decodeImage: could not decode this ${format === 'png' ? 'PNG' : 'JPEG'} (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`);
+  }
+  const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new ImageDecodeError(
+    `decodeImage: unrecognised format (first bytes: ${head || 'none, the input is empty'}); PNG and JPEG are supported`,
+  );
+}

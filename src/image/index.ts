@@ -1,0 +1,14 @@
+/**
+ * tinycam/image: PNG and JPEG in and out, preprocessing to tensors,
+ * colormaps, overlays and a captioned grid. No Node built-ins and no code
+ * generation, so it runs in Node, browsers and edge runtimes.
+ */
+export type { RgbaImage, DecodeLimits, DecodeOptions } from './types.js';
+export { createImage } from './types.js';
+export { ImageDecodeError, ImageLimitError } from './errors.js';
+export { decodeImage, detectImageFormat, type ImageFormat } from './decode.js';
+export { readPngHeader, type PngHeader } from './png-decode.js';
+export { readJpegHeader, type JpegHeader } from './jpeg-decode.js';
+export { encodePng } from './png-encode.js';
+export { encodeJpeg, type EncodeJpegOptions } from './jpeg-encode.js';
+export { applyExifOrientation } from './orientation.js';

@@ -1,0 +1,334 @@
+/**
+ * PNG decoder (all colour types, bit depths 1-16, Adam7 interlacing, tRNS) to
+ * 8-bit RGBA. It is written here rather than taken from pngjs or fast-png so
+ * that the decompressed size can be capped: the output buffer is sized from
+ * IHDR (after the limits are checked) and inflation stops when it is full, so
+ * a small file that inflates to gigabytes cannot fill memory.
+ */
+import { Unzlib } from 'fflate';
+import { crc32 } from './crc32.js';
+import { ImageDecodeError } from './errors.js';
+import { checkLimits, type ResolvedLimits } from './limits.js';
+import { createImage, type RgbaImage } from './types.js';
+
+const FN = 'decodeImage';
+export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
+
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  interlaced: boolean;
+}
+
+/** Samples per pixel of each PNG colour type, and the bit depths it allows. */
+const COLOR_TYPES: Record<number, { channels: number; depths: number[]; name: string }> = {
+  0: { channels: 1, depths: [1, 2, 4, 8, 16], name: 'grey' },
+  2: { channels: 3, depths: [8, 16], name: 'RGB' },
+  3: { channels: 1, depths: [1, 2, 4, 8], name: 'palette' },
+  4: { channels: 2, depths: [8, 16], name: 'grey+alpha' },
+  6: { channels: 4, depths: [8, 16], name: 'RGBA' },
+};
+
+// Adam7 passes: x0, y0, dx, dy.
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+function fail(what: string): never {
+  throw new ImageDecodeError(`${FN}: corrupt PNG: ${what}`);
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+}
+
+function chunkType(b: Uint8Array, p: number): string {
+  return String.fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
+}
+
+interface Chunk {
+  type: string;
+  start: number; // first data byte
+  length: number;
+}
+
+/** Walks the chunk list, checking every length and CRC, up to IEND. */
+function readChunks(bytes: Uint8Array): Chunk[] {
+  const chunks: Chunk[] = [];
+  let p = 8;
+  for (;;) {
+    if (p + 12 > bytes.length) fail(`the file ends inside a chunk header at byte ${p} (no IEND chunk)`);
+    const length = u32(bytes, p);
+    const type = chunkType(bytes, p + 4);
+    if (length > 0x7fffffff) fail(`chunk '${type}' declares length ${length}, more than 2^31-1`);
+    if (p + 12 + length > bytes.length) {
+      fail(`chunk '${type}' at byte ${p} declares ${length} bytes but only ${bytes.length - p - 12} remain`);
+    }
+    const stored = u32(bytes, p + 8 + length);
+    if (crc32(bytes, p + 4, p + 8 + length) !== stored) fail(`chunk '${type}' at byte ${p} has a wrong CRC`);
+    chunks.push({ type, start: p + 8, length });
+    p += 12 + length;
+    if (type === 'IEND') return chunks;
+  }
+}
+
+/** Reads and validates IHDR (the first chunk) without touching the rest of the file. */
+export function readPngHeader(bytes: Uint8Array): PngHeader {
+  for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_SIGNATURE[i]) fail('bad signature');
+  if (bytes.length < 33) fail(`the file has ${bytes.length} bytes, too short for a PNG header`);
+  if (u32(bytes, 8) !== 13 || chunkType(bytes, 12) !== 'IHDR') fail('the first chunk is not a 13-byte IHDR');
+  if (crc32(bytes, 12, 29) !== u32(bytes, 29)) fail('IHDR has a wrong CRC');
+  const width = u32(bytes, 16);
+  const height = u32(bytes, 20);
+  const bitDepth = bytes[24]!;
+  const colorType = bytes[25]!;
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) {
+    fail(`IHDR declares ${width}x${height}; width and height must be 1..2^31-1`);
+  }
+  const ct = COLOR_TYPES[colorType];
+  if (!ct) fail(`IHDR colour type ${colorType} is not one of 0, 2, 3, 4, 6`);
+  if (!ct.depths.includes(bitDepth)) {
+    fail(`IHDR bit depth ${bitDepth} is not allowed for colour type ${colorType} (${ct.name}; allowed: ${ct.depths.join(', ')})`);
+  }
+  if (bytes[26] !== 0 || bytes[27] !== 0) fail('IHDR compression and filter methods must be 0');
+  if (bytes[28]! > 1) fail(`IHDR interlace method ${bytes[28]} is not 0 or 1`);
+  return { width, height, bitDepth, colorType, interlaced: bytes[28] === 1 };
+}
+
+interface Pass {
+  x0: number;
+  y0: number;
+  dx: number;
+  dy: number;
+  w: number; // pixels per row in this pass
+  h: number; // rows in this pass
+}
+
+function passesOf(h: PngHeader): Pass[] {
+  if (!h.interlaced) return [{ x0: 0, y0: 0, dx: 1, dy: 1, w: h.width, h: h.height }];
+  const passes: Pass[] = [];
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = h.width > x0 ? Math.ceil((h.width - x0) / dx) : 0;
+    const rows = h.height > y0 ? Math.ceil((h.height - y0) / dy) : 0;
+    if (w > 0 && rows > 0) passes.push({ x0, y0, dx, dy, w, h: rows });
+  }
+  return passes;
+}
+
+const rowBytesOf = (w: number, bitsPerPixel: number) => Math.ceil((w * bitsPerPixel) / 8);
+
+/** Bytes of filtered scanlines that IHDR implies (each row has a filter byte). */
+function rawSizeOf(h: PngHeader, passes: Pass[]): number {
+  const bpp = COLOR_TYPES[h.colorType]!.channels * h.bitDepth;
+  let size = 0;
+  for (const p of passes) size += p.h * (1 + rowBytesOf(p.w, bpp));
+  return size;
+}
+
+/** Estimated peak working memory: the filtered data plus the RGBA output. */
+export function pngWorkingBytes(h: PngHeader): number {
+  const bpp = COLOR_TYPES[h.colorType]!.channels * h.bitDepth;
+  return h.height * (1 + rowBytesOf(h.width, bpp)) + 7 * h.height + h.width * h.height * 4;
+}
+
+const FULL = Symbol('full');
+const INFLATE_SLICE = 4096;
+
+/** Inflates the IDAT stream into exactly `size` bytes; stops early at `size` (extra data is ignored). */
+function inflateIdat(bytes: Uint8Array, idat: Chunk[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let filled = 0;
+  const inflater = new Unzlib((chunk) => {
+    const take = Math.min(chunk.length, size - filled);
+    out.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
+    filled += take;
+    if (filled === size) throw FULL;
+  });
+  try {
+    // fflate inflates a whole pushed slice before handing it over, so the
+    // input goes in small slices: one slice can expand at most ~1032x
+    // (deflate's limit), i.e. a few MB, before the cap above stops it.
+    for (let i = 0; i < idat.length; i++) {
+      const c = idat[i]!;
+      const end = c.start + c.length;
+      let p = c.start;
+      do {
+        const stop = Math.min(p + INFLATE_SLICE, end);
+        inflater.push(bytes.subarray(p, stop), i === idat.length - 1 && stop === end);
+        p = stop;
+      } while (p < end);
+    }
+  } catch (e) {
+    if (e !== FULL) fail(`the compressed image data is invalid (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (filled < size) fail(`the compressed image data holds ${filled} bytes; the header implies ${size}`);
+  return out;
+}
+
+function paeth(a: number, b: number, c: number): number {
+  const p = a + b - c;
+  const pa = Math.abs(p - a);
+  const pb = Math.abs(p - b);
+  const pc = Math.abs(p - c);
+  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+}
+
+/** Undoes the per-row filters of one pass in place; `start` is the pass's first filter byte. */
+function unfilter(raw: Uint8Array, start: number, rows: number, rowBytes: number, bpp: number): void {
+  let prev = -1; // offset of the previous row's first data byte, -1 for none
+  for (let y = 0; y < rows; y++) {
+    const f = raw[start + y * (rowBytes + 1)]!;
+    const row = start + y * (rowBytes + 1) + 1;
+    switch (f) {
+      case 0:
+        break;
+      case 1:
+        for (let i = bpp; i < rowBytes; i++) raw[row + i] = (raw[row + i]! + raw[row + i - bpp]!) & 255;
+        break;
+      case 2:
+        if (prev >= 0) for (let i = 0; i < rowBytes; i++) raw[row + i] = (raw[row + i]! + raw[prev + i]!) & 255;
+        break;
+      case 3:
+        for (let i = 0; i < rowBytes; i++) {
+          const left = i >= bpp ? raw[row + i - bpp]! : 0;
+          const up = prev >= 0 ? raw[prev + i]! : 0;
+          raw[row + i] = (raw[row + i]! + ((left + up) >> 1)) & 255;
+        }
+        break;
+      case 4:
+        for (let i = 0; i < rowBytes; i++) {
+          const left = i >= bpp ? raw[row + i - bpp]! : 0;
+          const up = prev >= 0 ? raw[prev + i]! : 0;
+          const upLeft = i >= bpp && prev >= 0 ? raw[prev + i - bpp]! : 0;
+          raw[row + i] = (raw[row + i]! + paeth(left, up, upLeft)) & 255;
+        }
+        break;
+      default:
+        fail(`row ${y} uses filter type ${f}; PNG has filter types 0-4`);
+    }
+    prev = row;
+  }
+}
+
+interface Palette {
+  rgba: Uint8Array; // 256 * 4, opaque black beyond `size`
+  size: number;
+}
+
+function readPalette(bytes: Uint8Array, plte: Chunk | undefined, trns: Chunk | undefined): Palette {
+  if (!plte) fail('a palette image has no PLTE chunk');
+  if (plte.length % 3 !== 0 || plte.length === 0 || plte.length > 768) fail(`PLTE has ${plte.length} bytes; it needs 3..768, a multiple of 3`);
+  const size = plte.length / 3;
+  const rgba = new Uint8Array(256 * 4);
+  for (let i = 0; i < size; i++) {
+    rgba[i * 4] = bytes[plte.start + i * 3]!;
+    rgba[i * 4 + 1] = bytes[plte.start + i * 3 + 1]!;
+    rgba[i * 4 + 2] = bytes[plte.start + i * 3 + 2]!;
+    rgba[i * 4 + 3] = 255;
+  }
+  if (trns) {
+    if (trns.length > size) fail(`tRNS has ${trns.length} entries but the palette only ${size}`);
+    for (let i = 0; i < trns.length; i++) rgba[i * 4 + 3] = bytes[trns.start + i]!;
+  }
+  return { rgba, size };
+}
+
+/**
+ * Decodes a PNG to RGBA8. 16-bit samples become round(v * 255 / 65535) and
+ * low bit depths are scaled to 0..255, as pngjs does; a pixel equal to the
+ * tRNS colour of a grey or RGB image becomes transparent black (0,0,0,0), as
+ * pngjs (and a canvas, which premultiplies) gives it.
+ */
+export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaImage {
+  const header = readPngHeader(bytes);
+  checkLimits(FN, 'PNG', header.width, header.height, pngWorkingBytes(header), limits);
+  const chunks = readChunks(bytes);
+  const idat = chunks.filter((c) => c.type === 'IDAT');
+  if (idat.length === 0) fail('there is no IDAT chunk');
+  const plte = chunks.find((c) => c.type === 'PLTE');
+  const trns = chunks.find((c) => c.type === 'tRNS');
+
+  const { width, height, bitDepth: depth, colorType } = header;
+  const channels = COLOR_TYPES[colorType]!.channels;
+  const palette = colorType === 3 ? readPalette(bytes, plte, trns) : undefined;
+
+  // The tRNS colour of grey / RGB images, in raw sample values.
+  let transparent: number[] | undefined;
+  if (trns && (colorType === 0 || colorType === 2)) {
+    const n = colorType === 0 ? 1 : 3;
+    if (trns.length !== 2 * n) fail(`tRNS of colour type ${colorType} must have ${2 * n} bytes, has ${trns.length}`);
+    transparent = [];
+    for (let i = 0; i < n; i++) transparent.push((bytes[trns.start + 2 * i]! << 8) | bytes[trns.start + 2 * i + 1]!);
+  }
+
+  const passes = passesOf(header);
+  const raw = inflateIdat(bytes, idat, rawSizeOf(header, passes));
+  const image = createImage(width, height);
+  const out = image.data;
+  const bitsPerPixel = channels * depth;
+  const bpp = Math.max(1, bitsPerPixel >> 3);
+  const maxSample = (1 << depth) - 1;
+  const sample = new Array<number>(4).fill(0);
+
+  let offset = 0;
+  for (const pass of passes) {
+    const rowBytes = rowBytesOf(pass.w, bitsPerPixel);
+    unfilter(raw, offset, pass.h, rowBytes, bpp);
+    for (let py = 0; py < pass.h; py++) {
+      const row = offset + py * (rowBytes + 1) + 1;
+      const y = pass.y0 + py * pass.dy;
+      for (let px = 0; px < pass.w; px++) {
+        // Read this pixel's raw samples.
+        for (let c = 0; c < channels; c++) {
+          const s = px * channels + c;
+          if (depth === 8) sample[c] = raw[row + s]!;
+          else if (depth === 16) sample[c] = (raw[row + 2 * s]! << 8) | raw[row + 2 * s + 1]!;
+          else {
+            const bit = s * depth;
+            sample[c] = (raw[row + (bit >> 3)]! >> (8 - depth - (bit & 7))) & maxSample;
+          }
+        }
+        const o = ((y * width) + pass.x0 + px * pass.dx) * 4;
+        if (palette) {
+          const index = sample[0]!;
+          if (index >= palette.size) fail(`pixel (${pass.x0 + px * pass.dx}, ${y}) uses palette index ${index}; the palette has ${palette.size} entries`);
+          out[o] = palette.rgba[index * 4]!;
+          out[o + 1] = palette.rgba[index * 4 + 1]!;
+          out[o + 2] = palette.rgba[index * 4 + 2]!;
+          out[o + 3] = palette.rgba[index * 4 + 3]!;
+          continue;
+        }
+        if (transparent && sample[0] === transparent[0] && (channels === 1 || (sample[1] === transparent[1] && sample[2] === transparent[2]))) {
+          out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
+          continue;
+        }
+        const grey = channels <= 2;
+        const r = sample[0]!;
+        const g = grey ? r : sample[1]!;
+        const b = grey ? r : sample[2]!;
+        const a = channels === 2 ? sample[1]! : channels === 4 ? sample[3]! : maxSample;
+        if (depth === 8) {
+          out[o] = r;
+          out[o + 1] = g;
+          out[o + 2] = b;
+          out[o + 3] = a;
+        } else {
+          out[o] = Math.floor((r * 255) / maxSample + 0.5);
+          out[o + 1] = Math.floor((g * 255) / maxSample + 0.5);
+          out[o + 2] = Math.floor((b * 255) / maxSample + 0.5);
+          out[o + 3] = Math.floor((a * 255) / maxSample + 0.5);
+        }
+      }
+    }
+    offset += pass.h * (rowBytes + 1);
+  }
+  return image;
+}

@@ -1,0 +1,28 @@
+/**
+ * An 8-bit RGBA picture laid out like the DOM's ImageData, so a decoded image
+ * can go straight to `ctx.putImageData` and a canvas's ImageData can come back.
+ */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** width * height * 4 bytes, row-major, R G B A per pixel. */
+  data: Uint8ClampedArray;
+}
+
+/** Limits against hostile files, checked from the header before any pixel is decoded. */
+export interface DecodeLimits {
+  /** Largest width * height accepted (default 50 megapixels). */
+  maxPixels?: number;
+  /** Largest working memory the decoder may allocate, in bytes (default 1 GiB). */
+  maxMemoryBytes?: number;
+}
+
+export interface DecodeOptions extends DecodeLimits {
+  /** Apply a JPEG's EXIF orientation (1-8) so the picture comes out upright (default true). */
+  applyOrientation?: boolean;
+}
+
+/** A blank (transparent black) image. */
+export function createImage(width: number, height: number): RgbaImage {
+  return { width, height, data: new Uint8ClampedArray(width * height * 4) };
+}

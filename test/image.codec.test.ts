@@ -1,0 +1,276 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeImage,
+  detectImageFormat,
+  encodeJpeg,
+  encodePng,
+  ImageDecodeError,
+  ImageLimitError,
+  readJpegHeader,
+  readPngHeader,
+  type RgbaImage,
+} from '../src/image/index.js';
+import { TinycamError } from '../src/tensor/errors.js';
+import { FIXTURES } from './helpers/fixtures.js';
+
+const DATA = join(import.meta.dirname, 'data/images');
+const SHAPES = join(FIXTURES, 'shapes/test');
+const read = (dir: string, name: string) => new Uint8Array(readFileSync(join(dir, name)));
+
+function pngjsPixels(bytes: Uint8Array): { width: number; height: number; data: Uint8Array } {
+  const png = PNG.sync.read(Buffer.from(bytes));
+  return { width: png.width, height: png.height, data: new Uint8Array(png.data) };
+}
+
+function meanAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! - b[i]!);
+  return s / a.length;
+}
+
+/** Independent CRC-32 for the hand-built files below (bitwise, no table). */
+function crc(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), Buffer.from(data)]);
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc(body), 8 + data.length);
+  return out;
+}
+
+/** A PNG written by hand: signature, IHDR(w, h, depth, colorType), one IDAT of `raw` deflated, IEND. */
+function handPng(width: number, height: number, depth: number, colorType: number, raw: Uint8Array): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = depth;
+  ihdr[9] = colorType;
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(raw)),
+      chunk('IEND', new Uint8Array(0)),
+    ]),
+  );
+}
+
+function expectTyped(fn: () => unknown, type: typeof ImageDecodeError | typeof ImageLimitError, pattern?: RegExp): void {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(type);
+  expect(error).toBeInstanceOf(TinycamError);
+  if (pattern) expect((error as Error).message).toMatch(pattern);
+}
+
+describe('PNG decoding', () => {
+  it('gives exactly pngjs\'s pixels for every PNG of the shapes fixtures', () => {
+    const files = readdirSync(SHAPES).filter((f) => f.endsWith('.png'));
+    expect(files.length).toBeGreaterThanOrEqual(400);
+    for (const f of files) {
+      const bytes = read(SHAPES, f);
+      const ours = decodeImage(bytes);
+      const ref = pngjsPixels(bytes);
+      expect([ours.width, ours.height], f).toEqual([ref.width, ref.height]);
+      expect(ours.data).toBeInstanceOf(Uint8ClampedArray);
+      expect(Buffer.compare(Buffer.from(ours.data), Buffer.from(ref.data)), f).toBe(0);
+    }
+  });
+
+  // Written by ImageMagick: every colour type, bit depths 1, 2, 4, 8, 16, Adam7, palette and colour-key tRNS.
+  const variants = readdirSync(DATA).filter((f) => f.endsWith('.png') && !f.endsWith('.ref.png'));
+  it.each(variants)('%s equals pngjs exactly', (f) => {
+    const bytes = read(DATA, f);
+    const ours = decodeImage(bytes);
+    const ref = pngjsPixels(bytes);
+    expect([ours.width, ours.height]).toEqual([ref.width, ref.height]);
+    expect(Buffer.compare(Buffer.from(ours.data), Buffer.from(ref.data))).toBe(0);
+  });
+
+  it('the variants cover every colour type, bit depth and interlacing', () => {
+    const seen = new Set(variants.map((f) => {
+      const h = readPngHeader(read(DATA, f));
+      return `${h.colorType}/${h.bitDepth}/${h.interlaced ? 'i' : 'p'}`;
+    }));
+    for (const want of ['0/1/p', '0/2/i', '0/8/p', '0/16/p', '2/8/p', '2/8/i', '2/16/p', '3/4/i', '3/8/p', '4/8/p', '4/16/p', '6/8/p', '6/16/p', '6/16/i']) {
+      expect(seen, want).toContain(want);
+    }
+  });
+
+  it('16-bit samples round to 8 bits and 1-bit grey scales to 0/255 (hand-built files)', () => {
+    // One row, two 16-bit grey pixels: 0x8080 -> round(32896*255/65535) = 128, 0x00FF -> round(255*255/65535) = 1.
+    const g16 = decodeImage(handPng(2, 1, 16, 0, new Uint8Array([0, 0x80, 0x80, 0x00, 0xff])));
+    expect(Array.from(g16.data)).toEqual([128, 128, 128, 255, 1, 1, 1, 255]);
+    // 1-bit grey 0b10100000: pixels 1,0,1 -> 255,0,255.
+    const g1 = decodeImage(handPng(3, 1, 1, 0, new Uint8Array([0, 0b10100000])));
+    expect(Array.from(g1.data)).toEqual([255, 255, 255, 255, 0, 0, 0, 255, 255, 255, 255, 255]);
+  });
+});
+
+describe('PNG encoding', () => {
+  it('is lossless: encode then decode returns the same pixels (fixtures, noise, odd sizes)', () => {
+    const images: RgbaImage[] = ['0000.png', '0007.png', '0123_mask.png'].map((f) => decodeImage(read(SHAPES, f)));
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
+    for (const [w, h] of [[1, 1], [1, 9], [13, 1], [31, 17]] as const) {
+      const data = new Uint8ClampedArray(w * h * 4);
+      for (let i = 0; i < data.length; i++) data[i] = rand();
+      images.push({ width: w, height: h, data });
+    }
+    for (const image of images) {
+      const bytes = encodePng(image);
+      expect(detectImageFormat(bytes)).toBe('png');
+      const back = decodeImage(bytes);
+      expect([back.width, back.height]).toEqual([image.width, image.height]);
+      expect(Array.from(back.data)).toEqual(Array.from(image.data));
+      // An independent decoder reads the same pixels.
+      expect(Array.from(pngjsPixels(bytes).data)).toEqual(Array.from(image.data));
+    }
+  });
+});
+
+describe('JPEG decoding', () => {
+  // References: ImageMagick (libjpeg) decodes; jpeg-js's IDCT and upsampling differ slightly.
+  // 4:2:0 differs most: libjpeg upsamples chroma with a triangle filter, jpeg-js by repetition.
+  it.each([['baseline-420', 4], ['progressive', 1.5], ['grey', 1.5]] as const)('%s.jpg is close to libjpeg\'s decode', (name, tolerance) => {
+    const ours = decodeImage(read(DATA, `${name}.jpg`));
+    const ref = pngjsPixels(read(DATA, `${name}.ref.png`));
+    expect([ours.width, ours.height]).toEqual([ref.width, ref.height]);
+    expect(meanAbsDiff(ours.data, ref.data)).toBeLessThan(tolerance);
+    if (name === 'grey') for (let i = 0; i < ours.data.length; i += 4) expect(ours.data[i]).toBe(ours.data[i + 2]);
+  });
+
+  it('reports the frame header, including progressive and the EXIF orientation', () => {
+    expect(readJpegHeader(read(DATA, 'progressive.jpg'))).toMatchObject({ width: 40, height: 24, components: 3, progressive: true, orientation: 1 });
+    expect(readJpegHeader(read(DATA, 'grey.jpg'))).toMatchObject({ components: 1, progressive: false });
+    for (let o = 1; o <= 8; o++) expect(readJpegHeader(read(DATA, `orient-${o}.jpg`)).orientation).toBe(o);
+  });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('applies EXIF orientation %i as ImageMagick\'s -auto-orient does', (o) => {
+    const bytes = read(DATA, `orient-${o}.jpg`);
+    const ours = decodeImage(bytes);
+    const ref = pngjsPixels(read(DATA, `orient-${o}.ref.png`));
+    expect([ours.width, ours.height]).toEqual([ref.width, ref.height]);
+    expect(meanAbsDiff(ours.data, ref.data)).toBeLessThan(1.5);
+    const stored = decodeImage(bytes, { applyOrientation: false });
+    expect([stored.width, stored.height]).toEqual([40, 24]);
+    // The picture is asymmetric enough that a wrong orientation is far off.
+    if (o >= 2 && o <= 4) expect(meanAbsDiff(stored.data, ref.data)).toBeGreaterThan(10);
+  });
+});
+
+describe('JPEG encoding', () => {
+  const psnr = (a: Uint8ClampedArray | Uint8Array, b: Uint8ClampedArray | Uint8Array) => {
+    let se = 0;
+    let n = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (i % 4 === 3) continue;
+      se += (a[i]! - b[i]!) ** 2;
+      n++;
+    }
+    return 10 * Math.log10((255 * 255) / (se / n));
+  };
+
+  it('writes baseline JPEGs as faithful as jpeg-js\'s own encoder at the same quality', () => {
+    const image = decodeImage(read(SHAPES, '0003.png'));
+    for (const quality of [50, 75, 95]) {
+      const bytes = encodeJpeg(image, { quality });
+      expect(readJpegHeader(bytes)).toMatchObject({ width: 64, height: 64, components: 3, progressive: false });
+      // jpeg-js (an independent decoder and encoder; its encoder runs here because Node has Buffer).
+      const ours = psnr(image.data, jpeg.decode(bytes, { useTArray: true }).data);
+      const reference = jpeg.encode({ width: 64, height: 64, data: Buffer.from(image.data) }, quality).data;
+      const theirs = psnr(image.data, jpeg.decode(reference, { useTArray: true }).data);
+      expect(ours).toBeGreaterThan(theirs - 0.3);
+      expect(bytes.length).toBeLessThan(reference.length * 1.1);
+    }
+    expect(encodeJpeg(image, { quality: 40 }).length).toBeLessThan(encodeJpeg(image, { quality: 95 }).length);
+  });
+
+  it('keeps flat colours and odd sizes (edge blocks padded)', () => {
+    const image: RgbaImage = { width: 9, height: 3, data: new Uint8ClampedArray(9 * 3 * 4) };
+    for (let i = 0; i < image.data.length; i += 4) image.data.set([200, 40, 90, 255], i);
+    const back = decodeImage(encodeJpeg(image, { quality: 100 }));
+    expect([back.width, back.height]).toEqual([9, 3]);
+    for (let i = 0; i < back.data.length; i += 4) {
+      expect(Math.abs(back.data[i]! - 200)).toBeLessThanOrEqual(2);
+      expect(Math.abs(back.data[i + 1]! - 40)).toBeLessThanOrEqual(2);
+      expect(Math.abs(back.data[i + 2]! - 90)).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it('rejects a quality outside 1..100', () => {
+    const image = decodeImage(read(SHAPES, '0003.png'));
+    expect(() => encodeJpeg(image, { quality: 0 })).toThrow(/quality must be a number from 1 to 100/);
+  });
+});
+
+describe('hostile and broken files', () => {
+  it('rejects what is neither PNG nor JPEG', () => {
+    expectTyped(() => decodeImage(new Uint8Array(0)), ImageDecodeError, /unrecognised format/);
+    expectTyped(() => decodeImage(new TextEncoder().encode('GIF89a......')), ImageDecodeError, /PNG and JPEG are supported/);
+  });
+
+  it('checks PNG limits from IHDR before inflating anything', () => {
+    // 100000 x 100000 declared, a few bytes of data: must fail on the header, fast.
+    const huge = handPng(100000, 100000, 8, 6, new Uint8Array(10));
+    const t0 = performance.now();
+    expectTyped(() => decodeImage(huge), ImageLimitError, /100000x100000 = 10000000000 pixels; at most 50000000/);
+    expect(performance.now() - t0).toBeLessThan(50);
+    const small = decodeImage(read(SHAPES, '0000.png'));
+    expect(small.width).toBe(64);
+    expectTyped(() => decodeImage(read(SHAPES, '0000.png'), { maxPixels: 4095 }), ImageLimitError, /4096 pixels/);
+    expectTyped(() => decodeImage(read(SHAPES, '0000.png'), { maxMemoryBytes: 10000 }), ImageLimitError, /maxMemoryBytes/);
+  });
+
+  it('checks JPEG limits from SOF', () => {
+    const bytes = read(DATA, 'progressive.jpg').slice();
+    const sof = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === 0xc2);
+    bytes.set([0xff, 0xff, 0xff, 0xff], sof + 5); // height, width = 65535
+    expectTyped(() => decodeImage(bytes), ImageLimitError, /65535x65535/);
+  });
+
+  it('stops a zlib bomb at the size IHDR implies', () => {
+    // 1x1 RGBA declares 5 filtered bytes; the stream inflates to 64 MB.
+    const bomb = handPng(1, 1, 8, 6, new Uint8Array(64 * 1024 * 1024));
+    expect(bomb.length).toBeLessThan(100_000);
+    const t0 = performance.now();
+    const image = decodeImage(bomb);
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(Array.from(image.data)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('names what is wrong: truncation, CRC, palette, unsupported JPEG kinds', () => {
+    const png = read(SHAPES, '0000.png');
+    expectTyped(() => decodeImage(png.subarray(0, png.length - 20)), ImageDecodeError, /corrupt PNG/);
+    const badCrc = png.slice();
+    badCrc[40] = badCrc[40]! ^ 1; // inside the first chunk after IHDR
+    expectTyped(() => decodeImage(badCrc), ImageDecodeError, /wrong CRC|invalid/);
+    expectTyped(() => decodeImage(handPng(1, 1, 8, 3, new Uint8Array(2))), ImageDecodeError, /no PLTE/);
+    expectTyped(() => decodeImage(handPng(2, 1, 8, 2, new Uint8Array(5))), ImageDecodeError, /holds 5 bytes; the header implies 7/);
+    expectTyped(() => decodeImage(handPng(1, 1, 3, 2, new Uint8Array(4))), ImageDecodeError, /bit depth 3 is not allowed/);
+    const arithmetic = read(DATA, 'progressive.jpg').slice();
+    arithmetic[arithmetic.findIndex((b, i) => b === 0xff && arithmetic[i + 1] === 0xc2) + 1] = 0xca;
+    expectTyped(() => decodeImage(arithmetic), ImageDecodeError, /arithmetic-coded progressive/);
+    const jpg = read(DATA, 'baseline-420.jpg');
+    expectTyped(() => decodeImage(jpg.subarray(0, 100)), ImageDecodeError, /corrupt JPEG: segment 0xFFc4 .* declares/);
+    expectTyped(() => decodeImage(jpg.subarray(0, 321)), ImageDecodeError, /before the first scan/);
+  });
+});
