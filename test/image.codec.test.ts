@@ -270,7 +270,7 @@ describe('hostile and broken files', () => {
     arithmetic[arithmetic.findIndex((b, i) => b === 0xff && arithmetic[i + 1] === 0xc2) + 1] = 0xca;
     expectTyped(() => decodeImage(arithmetic), ImageDecodeError, /arithmetic-coded progressive/);
     const jpg = read(DATA, 'baseline-420.jpg');
-    expectTyped(() => decodeImage(jpg.subarray(0, 100)), ImageDecodeError, /corrupt JPEG: segment 0xFFc4 .* declares/);
+    expectTyped(() => decodeImage(jpg.subarray(0, 100)), ImageDecodeError, /corrupt JPEG: segment 0xFF[0-9a-f]+ at byte [0-9]+ declares [0-9]+ bytes; only [0-9]+ remain/);
     expectTyped(() => decodeImage(jpg.subarray(0, 321)), ImageDecodeError, /before the first scan/);
   });
 });
