@@ -1,0 +1,283 @@
+import { Module } from '../../layers/module.js';
+import { noGrad } from '../../tensor/autograd.js';
+import { ArgumentError, LayerNotFoundError, ShapeError } from '../../tensor/errors.js';
+import { Tensor, shapeString } from '../../tensor/tensor.js';
+import { OnnxError } from './errors.js';
+import { NodeModule, ReLU, TapModule } from './layers.js';
+import { closestNames, scopesOfNodes } from './names.js';
+import { NON_CONSTANT_OPS, ONNX_OPS } from './ops/index.js';
+import type { Dim, GraphProto, NodeProto, ValueInfo } from './proto.js';
+import { DataType, dataTypeName, type DecodedTensor } from './tensorData.js';
+
+/** A hookable layer of the graph, as `layers()` lists it. */
+export interface LayerInfo {
+  /** Module path ('layer4.1') or ONNX tensor name ('/layer4/layer4.1/relu_1/Relu_output_0'). */
+  name: string;
+  kind: 'module' | 'tensor';
+  /** The op that produces the tensor (for a module path: its last node's op). */
+  opType: string;
+  /** The tensor this layer's output is. */
+  tensor: string;
+  /** Shape at the last run, else the one the file declares (symbolic sizes as strings), else null. */
+  shape: Dim[] | null;
+}
+
+interface PlannedNode {
+  node: NodeProto;
+  module: NodeModule;
+  /** Taps of the second and later outputs, by position (undefined for the first and for unnamed outputs). */
+  outputTaps: (TapModule | undefined)[];
+  /** Module paths whose output is this node's first output. */
+  scopeTaps: TapModule[];
+}
+
+/**
+ * An ONNX graph as a tinycam Module. `forward(x)` returns the first graph
+ * output; `run(feeds)` takes and returns tensors by name. Every node output
+ * is a hookable layer by its tensor name, and every module path that
+ * PyTorch's exporter wrote into the node names is one too; `getModule`,
+ * `namedModules` and `layers` list and resolve both.
+ *
+ * Initializers are plain tensors that do not require grad, so explaining a
+ * prediction never computes weight gradients. Nodes whose inputs are all
+ * constant (weights made by ConstantOfShape, shape arithmetic) are computed
+ * once, at the first run, and are not hookable layers.
+ *
+ * The module starts in eval mode (running BatchNorm statistics, no dropout),
+ * as a model exported for inference is meant to run; `train()` switches.
+ */
+export class GraphModule extends Module {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly opset: number;
+  /** Weights by initializer name (float32; integer initializers carried as float32). */
+  readonly initializers: ReadonlyMap<string, Tensor>;
+
+  readonly #initializerTypes: Map<string, number>;
+  readonly #inputInfo: Map<string, ValueInfo>;
+  readonly #declared: Map<string, Dim[]>;
+  readonly #constantNodes: NodeProto[];
+  readonly #plan: PlannedNode[];
+  readonly #layers: Map<string, { module: NodeModule | TapModule; info: Omit<LayerInfo, 'shape'> }>;
+  #constants: Map<string, { tensor: Tensor; type: number }> | null = null;
+
+  /** Built by loadOnnx, which has validated the graph and converted the initializers. */
+  constructor(graph: GraphProto, opset: number, initializers: Map<string, DecodedTensor>) {
+    super();
+    this.opset = opset;
+    this.initializers = new Map([...initializers].map(([k, v]) => [k, v.tensor]));
+    this.#initializerTypes = new Map([...initializers].map(([k, v]) => [k, v.dataType]));
+    // Old IR lists initializers among the inputs too: those are weights, not inputs.
+    const inputs = graph.inputs.filter((v) => !initializers.has(v.name));
+    this.inputNames = Object.freeze(inputs.map((v) => v.name));
+    this.outputNames = Object.freeze(graph.outputs.map((v) => v.name));
+    this.#inputInfo = new Map(inputs.map((v) => [v.name, v]));
+    this.#declared = new Map();
+    for (const v of [...graph.valueInfo, ...graph.outputs, ...inputs]) if (v.shape) this.#declared.set(v.name, v.shape);
+
+    // Constant nodes: every input is an initializer or another constant.
+    const constant = new Set(initializers.keys());
+    this.#constantNodes = [];
+    const live: NodeProto[] = [];
+    for (const node of graph.nodes) {
+      const isConstant = !NON_CONSTANT_OPS.has(node.opType) && node.inputs.every((n) => n === '' || constant.has(n));
+      if (isConstant) {
+        this.#constantNodes.push(node);
+        for (const o of node.outputs) if (o) constant.add(o);
+      } else {
+        live.push(node);
+      }
+    }
+
+    this.#layers = new Map();
+    const scopes = scopesOfNodes(live);
+    const lastNodeOfScope = new Map<string, number>();
+    scopes.forEach((paths, i) => paths.forEach((p) => lastNodeOfScope.set(p, i)));
+    const scopeTapsAt = new Map<number, TapModule[]>();
+    // Module paths first (in order of first appearance), then tensor names in graph order.
+    const firstSeen: string[] = [];
+    const listed = new Set<string>();
+    for (const paths of scopes) for (const p of paths) if (!listed.has(p)) listed.add(p), firstSeen.push(p);
+    for (const path of firstSeen) {
+      const at = lastNodeOfScope.get(path)!;
+      const node = live[at]!;
+      const tap = new TapModule('scope', node.outputs[0]!);
+      if (!scopeTapsAt.has(at)) scopeTapsAt.set(at, []);
+      scopeTapsAt.get(at)!.push(tap);
+      this.#layers.set(path, { module: tap, info: { name: path, kind: 'module', opType: node.opType, tensor: node.outputs[0]! } });
+    }
+    this.#plan = live.map((node, i) => {
+      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
+      const module = node.opType === 'Relu'
+        ? new ReLU(node, label, ONNX_OPS[node.opType]!, opset)
+        : new NodeModule(node, label, ONNX_OPS[node.opType]!, opset);
+      const outputTaps = node.outputs.map((name, k) => (k > 0 && name ? new TapModule('output', name) : undefined));
+      node.outputs.forEach((name, k) => {
+        if (!name || this.#layers.has(name)) return;
+        const m = k === 0 ? module : outputTaps[k]!;
+        this.#layers.set(name, { module: m, info: { name, kind: 'tensor', opType: node.opType, tensor: name } });
+      });
+      // Scope taps run innermost first: 'layer4.1' before 'layer4'.
+      const scopeTaps = (scopeTapsAt.get(i) ?? []).slice().reverse();
+      return { node, module, outputTaps, scopeTaps };
+    });
+    this.eval();
+  }
+
+  // ------------------------------------------------------------------ layers
+
+  /** Hookable layers: module paths, then node outputs by tensor name, with shapes where known. */
+  layers(): LayerInfo[] {
+    return [...this.#layers.values()].map(({ module, info }) => ({
+      ...info,
+      shape: module.lastShape ? [...module.lastShape] : (this.#declared.get(info.tensor) ?? null),
+    }));
+  }
+
+  /** Whether `name` is a module path or tensor name of this graph. */
+  hasLayer(name: string): boolean {
+    return name === '' || this.#layers.has(name);
+  }
+
+  /**
+   * The module for a module path or ONNX tensor name ('' is the graph itself).
+   * Unknown names throw LayerNotFoundError listing the closest names first.
+   */
+  override getModule(name: string): Module {
+    if (name === '') return this;
+    const entry = this.#layers.get(name);
+    if (!entry) throw new LayerNotFoundError(name, closestNames(name, [...this.#layers.keys()]));
+    return entry.module;
+  }
+
+  override namedChildren(): [string, Module][] {
+    return [...this.#layers].map(([name, { module }]) => [name, module]);
+  }
+
+  /** The graph itself (''), then every module path and tensor name with its module. */
+  override namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
+    if (seen.has(this)) return [];
+    seen.add(this);
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, module] of this.namedChildren()) {
+      if (seen.has(module)) continue;
+      seen.add(module);
+      out.push([prefix ? `${prefix}.${name}` : name, module]);
+    }
+    return out;
+  }
+
+  // --------------------------------------------------------------- running
+
+  /** The first graph output for the graph inputs, in the order of `inputNames`. */
+  forward(...inputs: Tensor[]): Tensor {
+    if (inputs.length !== this.inputNames.length) {
+      throw new ArgumentError(
+        `GraphModule.forward: got ${inputs.length} input tensor(s); the graph takes ${this.inputNames.length} (${this.inputNames.map((n) => `'${n}'`).join(', ')}); use run(feeds) to pass them by name`,
+      );
+    }
+    const feeds: Record<string, Tensor> = {};
+    this.inputNames.forEach((name, i) => (feeds[name] = inputs[i]!));
+    return this.run(feeds, [this.outputNames[0]!])[this.outputNames[0]!]!;
+  }
+
+  /**
+   * Run the graph on tensors by input name; returns the graph outputs by name
+   * (or the tensors named in `outputs`, which may be any node outputs).
+   */
+  run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
+    const env = new Map<string, Tensor>();
+    const types = new Map<string, number>();
+    this.#feed(feeds, env, types);
+    for (const [name, t] of this.initializers) {
+      env.set(name, t);
+      types.set(name, this.#initializerTypes.get(name)!);
+    }
+    for (const [name, c] of this.#constantValues()) {
+      env.set(name, c.tensor);
+      types.set(name, c.type);
+    }
+    for (const step of this.#plan) {
+      const { node } = step;
+      const inputs = node.inputs.map((n) => (n ? env.get(n) : undefined));
+      const inputTypes = node.inputs.map((n) => types.get(n) ?? DataType.FLOAT);
+      const result = step.module.execute(inputs, inputTypes);
+      node.outputs.forEach((name, k) => {
+        if (!name) return;
+        let t = result.outputs[k];
+        if (!t) throw new OnnxError(`${node.opType} node ${step.module.label}: output ${k} ('${name}') was not produced`, 'E_ONNX_NODE');
+        const tap = step.outputTaps[k];
+        if (tap) t = tap.forward(t);
+        if (k === 0) for (const scope of step.scopeTaps) t = scope.forward(t);
+        env.set(name, t);
+        types.set(name, result.types[k] ?? DataType.FLOAT);
+      });
+    }
+    const out: Record<string, Tensor> = {};
+    for (const name of outputs) {
+      const t = env.get(name);
+      if (!t) {
+        throw new ArgumentError(`GraphModule.run: no tensor named '${name}'. Closest: ${closestNames(name, [...env.keys()]).slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
+      }
+      out[name] = t;
+    }
+    return out;
+  }
+
+  #feed(feeds: Record<string, Tensor>, env: Map<string, Tensor>, types: Map<string, number>): void {
+    for (const name of Object.keys(feeds)) {
+      if (!this.#inputInfo.has(name)) {
+        throw new ArgumentError(
+          `GraphModule.run: '${name}' is not an input of the graph; its inputs are ${this.inputNames.map((n) => `'${n}'`).join(', ')}`,
+        );
+      }
+    }
+    for (const name of this.inputNames) {
+      const t = feeds[name];
+      if (!(t instanceof Tensor)) {
+        throw new ArgumentError(`GraphModule.run: input '${name}' is missing (expected a Tensor${this.#describe(name)})`);
+      }
+      const info = this.#inputInfo.get(name)!;
+      if (info.shape) {
+        const fits = info.shape.length === t.ndim && info.shape.every((d, i) => typeof d !== 'number' || d === t.shape[i]);
+        if (!fits) {
+          throw new ShapeError(
+            `GraphModule.run: input '${name}' has shape ${shapeString(t.shape)} but the graph declares [${info.shape.map((d) => d ?? '?').join(', ')}]`,
+          );
+        }
+      }
+      env.set(name, t);
+      types.set(name, info.elemType || DataType.FLOAT);
+    }
+  }
+
+  #describe(name: string): string {
+    const info = this.#inputInfo.get(name);
+    if (!info) return '';
+    const shape = info.shape ? ` of shape [${info.shape.map((d) => d ?? '?').join(', ')}]` : '';
+    return `${shape}, ${dataTypeName(info.elemType || DataType.FLOAT).toLowerCase()}`;
+  }
+
+  /** Outputs of the constant nodes, computed at the first run and kept. */
+  #constantValues(): Map<string, { tensor: Tensor; type: number }> {
+    if (this.#constants) return this.#constants;
+    const values = new Map<string, { tensor: Tensor; type: number }>();
+    noGrad(() => {
+      for (const node of this.#constantNodes) {
+        const lookup = (n: string): { tensor: Tensor; type: number } | undefined =>
+          values.get(n) ?? (this.initializers.has(n) ? { tensor: this.initializers.get(n)!, type: this.#initializerTypes.get(n)! } : undefined);
+        const inputs = node.inputs.map((n) => (n ? lookup(n)?.tensor : undefined));
+        const inputTypes = node.inputs.map((n) => lookup(n)?.type ?? DataType.FLOAT);
+        const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
+        const runner = new NodeModule(node, label, ONNX_OPS[node.opType]!, this.opset);
+        runner.training = false;
+        const result = runner.execute(inputs, inputTypes);
+        node.outputs.forEach((name, k) => {
+          if (name && result.outputs[k]) values.set(name, { tensor: result.outputs[k]!, type: result.types[k] ?? DataType.FLOAT });
+        });
+      }
+    });
+    this.#constants = values;
+    return values;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * `tinycam/onnx`: run an ONNX model in tinycam's engine, with autodiff
+ * through every op and every node output hookable, so CAM methods explain
+ * ONNX models as they explain layers-API models. No Node built-ins, no code
+ * generation: runs on the edge too.
+ */
+import { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
+import { GraphModule } from './graph.js';
+import { ONNX_OPS, supportedOps } from './ops/index.js';
+import { decodeModel, type GraphProto } from './proto.js';
+import { tensorFromProto, type DecodedTensor, type ExternalDataResolver } from './tensorData.js';
+
+export { GraphModule, type LayerInfo } from './graph.js';
+export { NodeModule, ReLU as OnnxReLU, TapModule } from './layers.js';
+export { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
+export type { ExternalDataResolver } from './tensorData.js';
+export { supportedOps } from './ops/index.js';
+
+export interface LoadOnnxOptions {
+  /**
+   * Bytes of an external data file by its `location` (a path relative to the
+   * model file). Needed when initializers keep their data outside the model.
+   */
+  externalData?: ExternalDataResolver;
+}
+
+/** Default-domain opsets the importer implements. */
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 21;
+
+/**
+ * Decode an ONNX model and build a GraphModule. Everything is checked before
+ * anything is built: malformed bytes (OnnxError), unsupported ops (one
+ * OnnxUnsupportedError listing every op type with its nodes), missing
+ * external data, nodes that use tensors nothing produces.
+ */
+export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): GraphModule {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new OnnxError('loadOnnx: expected the model file as a Uint8Array (or Buffer)');
+  }
+  const model = decodeModel(bytes);
+  const graph = model.graph;
+  if (!graph) throw new OnnxError(`loadOnnx: the file (${bytes.length} bytes) holds no graph; it is not an ONNX model or is truncated`);
+  const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
+  if (opset === undefined) {
+    throw new OnnxError('loadOnnx: the model imports no default-domain (ai.onnx) opset');
+  }
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new OnnxError(
+      `loadOnnx: the model uses opset ${opset}; tinycam runs opsets ${MIN_OPSET} to ${MAX_OPSET} (convert it with onnx.version_converter)`,
+      'E_ONNX_UNSUPPORTED',
+    );
+  }
+  checkOps(graph);
+  checkOrder(graph);
+  const initializers = new Map<string, DecodedTensor>();
+  for (const t of graph.initializers) initializers.set(t.name, tensorFromProto(t, options.externalData));
+  return new GraphModule(graph, opset, initializers);
+}
+
+function checkOps(graph: GraphProto): void {
+  const unsupported = new Map<string, UnsupportedOp>();
+  for (const node of graph.nodes) {
+    const defaultDomain = node.domain === '' || node.domain === 'ai.onnx';
+    if (defaultDomain && Object.hasOwn(ONNX_OPS, node.opType)) continue;
+    const key = `${node.domain}|${node.opType}`;
+    if (!unsupported.has(key)) unsupported.set(key, { opType: node.opType, domain: node.domain, nodes: [] });
+    unsupported.get(key)!.nodes.push(node.name || `(unnamed, output '${node.outputs[0] ?? ''}')`);
+  }
+  if (unsupported.size) throw new OnnxUnsupportedError([...unsupported.values()], supportedOps());
+}
+
+/** ONNX requires nodes in topological order: each input made before it is used. */
+function checkOrder(graph: GraphProto): void {
+  const available = new Set<string>([...graph.inputs.map((v) => v.name), ...graph.initializers.map((t) => t.name)]);
+  for (const node of graph.nodes) {
+    for (const name of node.inputs) {
+      if (name && !available.has(name)) {
+        throw new OnnxError(
+          `loadOnnx: node '${node.name || node.outputs[0]}' (${node.opType}) uses tensor '${name}', which no graph input, initializer or earlier node provides`,
+        );
+      }
+    }
+    for (const name of node.outputs) if (name) available.add(name);
+  }
+  for (const out of graph.outputs) {
+    if (!available.has(out.name)) throw new OnnxError(`loadOnnx: graph output '${out.name}' is produced by no node`);
+  }
+}

@@ -1,0 +1,124 @@
+import { Module } from '../../layers/module.js';
+import type { ReluBackwardRule } from '../../tensor/ops/activations.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { NodeProto } from './proto.js';
+import { Attributes, type OpCall, type OpImpl } from './ops/types.js';
+import { DataType } from './tensorData.js';
+
+/**
+ * The hookable modules of an ONNX graph. Each node is a NodeModule whose
+ * forward runs the op, so forward hooks see the node's inputs and output and
+ * a hook's replacement flows downstream; a Relu node is a `ReLU` module with
+ * the `backwardRule` field guided backprop sets, as the layers API's ReLU.
+ * Module paths (scopes) and a node's second and later outputs are identity
+ * taps the executor passes tensors through.
+ */
+export class NodeModule extends Module {
+  readonly node: NodeProto;
+  readonly label: string;
+  readonly attrs: Attributes;
+  readonly #op: OpImpl;
+  readonly #opset: number;
+  /** Shape of the first output at the last run. */
+  lastShape: readonly number[] | null = null;
+  // Positional inputs of the call in progress (forward() gets only the present ones).
+  #pending: { inputs: (Tensor | undefined)[]; types: number[] } | null = null;
+  #extraOutputs: Tensor[] = [];
+  #outputTypes: number[] = [];
+
+  constructor(node: NodeProto, label: string, op: OpImpl, opset: number) {
+    super();
+    this.node = node;
+    this.label = label;
+    this.attrs = new Attributes(node, label);
+    this.#op = op;
+    this.#opset = opset;
+  }
+
+  override get typeName(): string {
+    return this.node.opType;
+  }
+
+  /** The rule Relu nodes use; only ReLU overrides it. */
+  protected get reluBackward(): ReluBackwardRule {
+    return 'standard';
+  }
+
+  /**
+   * Run the node: all outputs (the first one after this module's hooks) and
+   * their ONNX element types.
+   */
+  execute(inputs: (Tensor | undefined)[], types: number[]): { outputs: Tensor[]; types: number[] } {
+    this.#pending = { inputs, types };
+    try {
+      const present = inputs.filter((t): t is Tensor => t !== undefined);
+      const first = this.forward(...present);
+      this.lastShape = first.shape;
+      return { outputs: [first, ...this.#extraOutputs], types: this.#outputTypes };
+    } finally {
+      this.#pending = null;
+      this.#extraOutputs = [];
+    }
+  }
+
+  forward(...present: Tensor[]): Tensor {
+    // Called directly (not through execute): the present inputs are positional.
+    const pending = this.#pending ?? { inputs: present, types: present.map(() => DataType.FLOAT) };
+    const call: OpCall = {
+      node: this.node,
+      label: this.label,
+      inputs: pending.inputs,
+      inputTypes: pending.types,
+      attrs: this.attrs,
+      opset: this.#opset,
+      training: this.training,
+      reluBackward: this.reluBackward,
+      outputTypes: [],
+    };
+    const result = this.#op(call);
+    const outputs = Array.isArray(result) ? result : [result];
+    const fallbackType = pending.types[0] ?? DataType.FLOAT;
+    this.#outputTypes = outputs.map((_, i) => call.outputTypes[i] ?? fallbackType);
+    this.#extraOutputs = outputs.slice(1);
+    return outputs[0]!;
+  }
+}
+
+/** A Relu node: guided backprop and deconvnet set `backwardRule`, as on the layers API's ReLU. */
+export class ReLU extends NodeModule {
+  backwardRule: ReluBackwardRule = 'standard';
+
+  override get typeName(): string {
+    return 'ReLU';
+  }
+
+  protected override get reluBackward(): ReluBackwardRule {
+    return this.backwardRule;
+  }
+}
+
+/**
+ * An identity module for a name that is not a node's first output: a module
+ * path (its output is its last node's output) or a second output.
+ */
+export class TapModule extends Module {
+  readonly kind: 'scope' | 'output';
+  /** The tensor this tap passes. */
+  readonly tensorName: string;
+  lastShape: readonly number[] | null = null;
+
+  constructor(kind: 'scope' | 'output', tensorName: string) {
+    super();
+    this.kind = kind;
+    this.tensorName = tensorName;
+  }
+
+  override get typeName(): string {
+    return this.kind === 'scope' ? 'OnnxScope' : 'OnnxOutput';
+  }
+
+  forward(x: Tensor): Tensor {
+    this.lastShape = x.shape;
+    return x;
+  }
+}

@@ -1,0 +1,247 @@
+import { conv2d, convTranspose2d, type Padding2d } from '../../../tensor/ops/conv.js';
+import { add, div, mul, sqrt, sub } from '../../../tensor/ops/elementwise.js';
+import { linear, matmul } from '../../../tensor/ops/matmul.js';
+import { batchNorm, localResponseNorm } from '../../../tensor/ops/norm.js';
+import { avgPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2d } from '../../../tensor/ops/pool.js';
+import { max, mean } from '../../../tensor/ops/reduce.js';
+import { reshape, transpose } from '../../../tensor/ops/shape.js';
+import { logSoftmax, softmax } from '../../../tensor/ops/softmax.js';
+import { Tensor, sizeOf } from '../../../tensor/tensor.js';
+import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
+
+/**
+ * Convolution, pooling, normalisation, dense layers and softmax. The engine's
+ * kernels are 2-D (NCHW), so these ops accept 4-D inputs.
+ */
+
+function require4d(call: OpCall, x: Tensor): void {
+  if (x.ndim !== 4) {
+    throw nodeError(call, `input of shape [${x.shape.join(', ')}] is ${x.ndim}-D; tinycam runs 2-D ${call.node.opType} on 4-D NCHW tensors only`);
+  }
+}
+
+function pair(call: OpCall, name: string, fallback: number): [number, number] {
+  const v = call.attrs.ints(name);
+  if (!v) return [fallback, fallback];
+  if (v.length !== 2) throw nodeError(call, `attribute ${name} has ${v.length} entries; 2-D ops take 2`);
+  return [v[0]!, v[1]!];
+}
+
+/**
+ * Explicit pads ([top, left, bottom, right]) or auto_pad: SAME_UPPER and
+ * SAME_LOWER keep ceil(in / stride) outputs, putting the odd padding cell at
+ * the end (UPPER) or the start (LOWER); VALID pads nothing.
+ */
+function spatialPadding(call: OpCall, x: Tensor, kernel: [number, number], strides: [number, number], dilations: [number, number]): Padding2d {
+  const autoPad = call.attrs.string('auto_pad', 'NOTSET');
+  if (autoPad === 'NOTSET') {
+    const p = call.attrs.ints('pads') ?? [0, 0, 0, 0];
+    if (p.length !== 4) throw nodeError(call, `attribute pads has ${p.length} entries; 2-D ops take 4 ([top, left, bottom, right])`);
+    return { top: p[0]!, left: p[1]!, bottom: p[2]!, right: p[3]! };
+  }
+  if (autoPad === 'VALID') return 0;
+  if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') {
+    throw nodeError(call, `auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
+  }
+  const sides: number[][] = [];
+  for (let axis = 0; axis < 2; axis++) {
+    const size = x.shape[2 + axis]!;
+    const out = Math.ceil(size / strides[axis]!);
+    const total = Math.max(0, (out - 1) * strides[axis]! + (kernel[axis]! - 1) * dilations[axis]! + 1 - size);
+    const small = Math.floor(total / 2);
+    sides.push(autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small]);
+  }
+  return { top: sides[0]![0]!, bottom: sides[0]![1]!, left: sides[1]![0]!, right: sides[1]![1]! };
+}
+
+const conv: OpImpl = (call) => {
+  const x = input(call, 0);
+  const w = input(call, 1);
+  require4d(call, x);
+  const strides = pair(call, 'strides', 1);
+  const dilations = pair(call, 'dilations', 1);
+  const kernel: [number, number] = [w.shape[2]!, w.shape[3]!];
+  return conv2d(x, w, call.inputs[2] ?? null, {
+    stride: strides,
+    dilation: dilations,
+    groups: call.attrs.int('group', 1),
+    padding: spatialPadding(call, x, kernel, strides, dilations),
+  });
+};
+
+/**
+ * ConvTranspose: pads, or output_shape (the padding that yields it, the odd
+ * cell at the start unless auto_pad is SAME_UPPER), or auto_pad SAME (output
+ * = input * stride).
+ */
+const convTranspose: OpImpl = (call) => {
+  const x = input(call, 0);
+  const w = input(call, 1);
+  require4d(call, x);
+  const strides = pair(call, 'strides', 1);
+  const dilations = pair(call, 'dilations', 1);
+  const outputPadding = pair(call, 'output_padding', 0);
+  const autoPad = call.attrs.string('auto_pad', 'NOTSET');
+  const outputShape = call.attrs.ints('output_shape');
+  let padding: Padding2d;
+  if (outputShape || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const sides: number[][] = [];
+    for (let axis = 0; axis < 2; axis++) {
+      const size = x.shape[2 + axis]!;
+      const full = strides[axis]! * (size - 1) + outputPadding[axis]! + (w.shape[2 + axis]! - 1) * dilations[axis]! + 1;
+      const wanted = outputShape ? outputShape[outputShape.length - 2 + axis]! : size * strides[axis]!;
+      const total = full - wanted;
+      if (total < 0) throw nodeError(call, `output_shape ${wanted} on axis ${2 + axis} is larger than the ${full} the kernel produces`);
+      const small = Math.floor(total / 2);
+      sides.push(autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small]);
+    }
+    padding = { top: sides[0]![0]!, bottom: sides[0]![1]!, left: sides[1]![0]!, right: sides[1]![1]! };
+  } else if (autoPad === 'VALID') {
+    padding = 0;
+  } else {
+    const p = call.attrs.ints('pads') ?? [0, 0, 0, 0];
+    padding = { top: p[0]!, left: p[1]!, bottom: p[2]!, right: p[3]! };
+  }
+  return convTranspose2d(x, w, call.inputs[2] ?? null, {
+    stride: strides,
+    dilation: dilations,
+    groups: call.attrs.int('group', 1),
+    padding,
+    outputPadding,
+  });
+};
+
+/** Gemm: alpha * A' B' + beta * C, A' and B' optionally transposed, C broadcast to [M, N]. */
+const gemm: OpImpl = (call) => {
+  const a = input(call, 0);
+  const b = input(call, 1);
+  const c = call.inputs[2];
+  const alpha = call.attrs.float('alpha', 1);
+  const beta = call.attrs.float('beta', 1);
+  const transA = call.attrs.int('transA', 0) !== 0;
+  const transB = call.attrs.int('transB', 0) !== 0;
+  if (a.ndim !== 2 || b.ndim !== 2) throw nodeError(call, `A and B must be 2-D; got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+  const left = transA ? transpose(a, 0, 1) : a;
+  // The PyTorch Linear pattern (transB = 1, 1-D bias) runs as one linear().
+  if (transB && alpha === 1 && (!c || (c.ndim === 1 && beta === 1))) return linear(left, b, c ?? null);
+  let y = matmul(left, transB ? transpose(b, 0, 1) : b);
+  if (alpha !== 1) y = mul(y, alpha);
+  if (c) y = add(y, beta === 1 ? c : mul(c, beta));
+  return y;
+};
+
+/** Pooling's kernel, strides (ONNX default 1, not the kernel size) and padding. */
+function poolGeometry(call: OpCall, x: Tensor): { kernel: [number, number]; strides: [number, number]; dilations: [number, number]; padding: Padding2d } {
+  require4d(call, x);
+  const kernelShape = call.attrs.ints('kernel_shape');
+  if (!kernelShape || kernelShape.length !== 2) throw nodeError(call, 'attribute kernel_shape must list 2 sizes');
+  const kernel: [number, number] = [kernelShape[0]!, kernelShape[1]!];
+  const strides = pair(call, 'strides', 1);
+  const dilations = pair(call, 'dilations', 1);
+  return { kernel, strides, dilations, padding: spatialPadding(call, x, kernel, strides, dilations) };
+}
+
+const maxPool: OpImpl = (call) => {
+  if (call.node.outputs.length > 1 && call.node.outputs[1]) {
+    throw nodeError(call, "the Indices output is not supported (only the pooled values)");
+  }
+  const x = input(call, 0);
+  const g = poolGeometry(call, x);
+  return maxPool2d(x, {
+    kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding,
+    ceilMode: call.attrs.int('ceil_mode', 0) !== 0,
+  });
+};
+
+const averagePool: OpImpl = (call) => {
+  const x = input(call, 0);
+  const g = poolGeometry(call, x);
+  if (g.dilations[0] !== 1 || g.dilations[1] !== 1) throw nodeError(call, 'dilated AveragePool is not supported');
+  return avgPool2d(x, {
+    kernelSize: g.kernel, stride: g.strides, padding: g.padding,
+    ceilMode: call.attrs.int('ceil_mode', 0) !== 0,
+    // ONNX's default is 0, PyTorch's is true.
+    countIncludePad: call.attrs.int('count_include_pad', 0) !== 0,
+  });
+};
+
+function spatialAxes(x: Tensor): number[] {
+  const axes: number[] = [];
+  for (let i = 2; i < x.ndim; i++) axes.push(i);
+  return axes;
+}
+
+const globalAveragePool: OpImpl = (call) => {
+  const x = input(call, 0);
+  return x.ndim === 4 ? globalAvgPool2d(x) : mean(x, spatialAxes(x), true);
+};
+
+const globalMaxPool: OpImpl = (call) => {
+  const x = input(call, 0);
+  return x.ndim === 4 ? globalMaxPool2d(x) : max(x, spatialAxes(x), true);
+};
+
+/**
+ * BatchNormalization: running statistics in eval mode, batch statistics in
+ * training mode (running ones updated with PyTorch momentum = 1 - ONNX
+ * momentum). Old attributes: is_test and consumed_inputs are ignored
+ * (the module's train/eval decides); spatial = 0 (opset < 9) normalises each
+ * activation with [C, H, W]-shaped statistics.
+ */
+const batchNormalization: OpImpl = (call) => {
+  const x = input(call, 0);
+  const scale = input(call, 1);
+  const bias = input(call, 2);
+  const runningMean = input(call, 3);
+  const runningVar = input(call, 4);
+  const eps = call.attrs.float('epsilon', 1e-5);
+  const training = call.attrs.has('training_mode') ? call.attrs.int('training_mode', 0) !== 0 : call.training;
+  if (call.attrs.int('spatial', 1) === 0 && scale.ndim > 1) {
+    if (training) throw nodeError(call, 'spatial = 0 is supported in eval mode only');
+    return add(mul(div(sub(x, runningMean), sqrt(add(runningVar, eps))), scale), bias);
+  }
+  const flat = (t: Tensor): Tensor => (t.ndim === 1 ? t : reshape(t, [t.size]));
+  const y = batchNorm(x, flat(runningMean), flat(runningVar), flat(scale), flat(bias), {
+    training,
+    eps,
+    momentum: 1 - call.attrs.float('momentum', 0.9),
+  });
+  const extra = call.node.outputs.length - 1;
+  return extra > 0 ? [y, runningMean, runningVar, runningMean, runningVar].slice(0, extra + 1) : y;
+};
+
+/**
+ * Softmax and LogSoftmax. Before opset 13 the input is coerced to 2-D
+ * [prod(shape[:axis]), prod(shape[axis:])] and normalised over the second
+ * axis (axis default 1); from 13 on, over the single axis (default -1).
+ */
+const softmaxLike = (f: (x: Tensor, axis: number) => Tensor): OpImpl => (call) => {
+  const x = input(call, 0);
+  if (call.opset >= 13) return f(x, normalizeAxisFor(call, call.attrs.int('axis', -1), x.ndim));
+  const axis = x.ndim === 0 ? 0 : normalizeAxisFor(call, call.attrs.int('axis', 1), x.ndim);
+  const rows = sizeOf(x.shape.slice(0, axis));
+  const flat = reshape(x, [rows, x.size / Math.max(rows, 1)]);
+  return reshape(f(flat, 1), x.shape);
+};
+
+export const nnOps: Record<string, OpImpl> = {
+  Conv: conv,
+  ConvTranspose: convTranspose,
+  Gemm: gemm,
+  MatMul: (call) => matmul(input(call, 0), input(call, 1)),
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+  GlobalAveragePool: globalAveragePool,
+  GlobalMaxPool: globalMaxPool,
+  BatchNormalization: batchNormalization,
+  LRN: (call) =>
+    localResponseNorm(input(call, 0), call.attrs.int('size', 1), {
+      alpha: call.attrs.float('alpha', 1e-4),
+      beta: call.attrs.float('beta', 0.75),
+      k: call.attrs.float('bias', 1),
+      // ONNX's window differs from PyTorch's for even sizes.
+      window: 'onnx',
+    }),
+  Softmax: softmaxLike(softmax),
+  LogSoftmax: softmaxLike(logSoftmax),
+};

@@ -1,0 +1,166 @@
+import { Tensor, sizeOf } from '../../tensor/tensor.js';
+import { OnnxError } from './errors.js';
+import type { TensorProto } from './proto.js';
+
+/**
+ * ONNX TensorProto -> tinycam Tensor.
+ *
+ * tinycam tensors are float32. Integer tensors (shapes, axes, indices) are
+ * carried as float32 too: exact for |v| < 2^24, which covers every shape and
+ * index a CNN graph computes. int64 sentinels such as INT64_MAX ("to the end"
+ * in Slice) become about 9.2e18 and are clamped by the ops that read them.
+ * The ONNX element type travels beside the tensor (see `DataType`) so that
+ * integer semantics (Div truncates, Cast rounds toward zero) are kept.
+ */
+
+export const DataType = {
+  UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
+  FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
+} as const;
+
+const NAMES: Record<number, string> = Object.fromEntries(Object.entries(DataType).map(([k, v]) => [v, k]));
+
+export function dataTypeName(t: number): string {
+  return NAMES[t] ?? `data type ${t}`;
+}
+
+/** Whether values of this ONNX type are integers (or booleans). */
+export function isIntegerType(t: number): boolean {
+  return t === DataType.UINT8 || t === DataType.INT8 || t === DataType.UINT16 || t === DataType.INT16 ||
+    t === DataType.INT32 || t === DataType.INT64 || t === DataType.BOOL || t === DataType.UINT32 || t === DataType.UINT64;
+}
+
+/** Reads the bytes of an external tensor file by its location (relative path). */
+export type ExternalDataResolver = (location: string) => Uint8Array;
+
+export interface DecodedTensor {
+  tensor: Tensor;
+  dataType: number;
+}
+
+/** Convert a TensorProto (inline or external data) to a float32 Tensor. */
+export function tensorFromProto(t: TensorProto, externalData?: ExternalDataResolver): DecodedTensor {
+  const where = `tensor '${t.name}'`;
+  const n = sizeOf(t.dims);
+  // Sizes are checked against the bytes present before anything is allocated.
+  let out: Float32Array;
+  let raw = t.rawData;
+  if (t.external) {
+    raw = resolveExternal(t, externalData);
+  }
+  const type = t.dataType;
+  if (raw) {
+    const width = bytesPerElement(type, where);
+    if (raw.length !== n * width) {
+      throw new OnnxError(
+        `loadOnnx: ${where} has ${raw.length} bytes of data; shape [${t.dims.join(', ')}] of ${dataTypeName(type)} needs ${n * width}`,
+      );
+    }
+    out = new Float32Array(n);
+    decodeRaw(raw, type, out);
+  } else {
+    const typed = typedField(t);
+    if (typed.length !== n) {
+      // An empty field with n > 0 is a tensor without data.
+      throw new OnnxError(
+        `loadOnnx: ${where} has ${typed.length} values; shape [${t.dims.join(', ')}] needs ${n}`,
+      );
+    }
+    out = new Float32Array(n);
+    if (type === DataType.FLOAT16) for (let i = 0; i < n; i++) out[i] = halfToFloat(typed[i]!);
+    else if (type === DataType.BFLOAT16) for (let i = 0; i < n; i++) out[i] = bfloatToFloat(typed[i]!);
+    else for (let i = 0; i < n; i++) out[i] = typed[i]!;
+  }
+  return { tensor: new Tensor(out, t.dims), dataType: type };
+}
+
+function resolveExternal(t: TensorProto, externalData?: ExternalDataResolver): Uint8Array {
+  const ref = t.external!;
+  if (!externalData) {
+    throw new OnnxError(
+      `loadOnnx: tensor '${t.name}' keeps its data in the external file '${ref.location}'; pass loadOnnx(bytes, { externalData: (location) => bytes }) or use loadOnnxFile(path) from 'tinycam/node'`,
+      'E_ONNX_EXTERNAL',
+    );
+  }
+  const file = externalData(ref.location);
+  if (!(file instanceof Uint8Array)) {
+    throw new OnnxError(`loadOnnx: externalData('${ref.location}') returned no Uint8Array`, 'E_ONNX_EXTERNAL');
+  }
+  const length = ref.length >= 0 ? ref.length : file.length - ref.offset;
+  if (ref.offset + length > file.length || length < 0) {
+    throw new OnnxError(
+      `loadOnnx: tensor '${t.name}' asks for bytes ${ref.offset}..${ref.offset + length} of '${ref.location}', which has ${file.length} bytes (truncated or the wrong file)`,
+      'E_ONNX_EXTERNAL',
+    );
+  }
+  return file.subarray(ref.offset, ref.offset + length);
+}
+
+function typedField(t: TensorProto): number[] {
+  switch (t.dataType) {
+    case DataType.FLOAT: return t.floatData;
+    case DataType.DOUBLE: return t.doubleData;
+    case DataType.INT64: return t.int64Data;
+    case DataType.UINT32: case DataType.UINT64: return t.uint64Data;
+    case DataType.INT32: case DataType.INT16: case DataType.INT8: case DataType.UINT16: case DataType.UINT8:
+    case DataType.BOOL: case DataType.FLOAT16: case DataType.BFLOAT16:
+      return t.int32Data;
+    default:
+      throw new OnnxError(`loadOnnx: tensor '${t.name}' has element type ${dataTypeName(t.dataType)}; accepted: float, double, float16, bfloat16, integer and bool types`);
+  }
+}
+
+function bytesPerElement(type: number, where: string): number {
+  switch (type) {
+    case DataType.FLOAT: case DataType.INT32: case DataType.UINT32: return 4;
+    case DataType.DOUBLE: case DataType.INT64: case DataType.UINT64: return 8;
+    case DataType.FLOAT16: case DataType.BFLOAT16: case DataType.INT16: case DataType.UINT16: return 2;
+    case DataType.INT8: case DataType.UINT8: case DataType.BOOL: return 1;
+    default:
+      throw new OnnxError(`loadOnnx: ${where} has element type ${dataTypeName(type)}; accepted: float, double, float16, bfloat16, integer and bool types`);
+  }
+}
+
+/** Little-endian raw bytes of `type` into float32 (DataView: raw_data need not be aligned). */
+function decodeRaw(raw: Uint8Array, type: number, out: Float32Array): void {
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const n = out.length;
+  switch (type) {
+    case DataType.FLOAT:
+      if (raw.byteOffset % 4 === 0 && littleEndian) out.set(new Float32Array(raw.buffer, raw.byteOffset, n));
+      else for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true);
+      return;
+    case DataType.DOUBLE: for (let i = 0; i < n; i++) out[i] = v.getFloat64(8 * i, true); return;
+    case DataType.INT64:
+      for (let i = 0; i < n; i++) out[i] = v.getInt32(8 * i + 4, true) * 4294967296 + v.getUint32(8 * i, true);
+      return;
+    case DataType.UINT64:
+      for (let i = 0; i < n; i++) out[i] = v.getUint32(8 * i + 4, true) * 4294967296 + v.getUint32(8 * i, true);
+      return;
+    case DataType.INT32: for (let i = 0; i < n; i++) out[i] = v.getInt32(4 * i, true); return;
+    case DataType.UINT32: for (let i = 0; i < n; i++) out[i] = v.getUint32(4 * i, true); return;
+    case DataType.INT16: for (let i = 0; i < n; i++) out[i] = v.getInt16(2 * i, true); return;
+    case DataType.UINT16: for (let i = 0; i < n; i++) out[i] = v.getUint16(2 * i, true); return;
+    case DataType.INT8: for (let i = 0; i < n; i++) out[i] = v.getInt8(i); return;
+    case DataType.UINT8: case DataType.BOOL: for (let i = 0; i < n; i++) out[i] = raw[i]!; return;
+    case DataType.FLOAT16: for (let i = 0; i < n; i++) out[i] = halfToFloat(v.getUint16(2 * i, true)); return;
+    case DataType.BFLOAT16: for (let i = 0; i < n; i++) out[i] = bfloatToFloat(v.getUint16(2 * i, true)); return;
+  }
+}
+
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+const bfloatView = new DataView(new ArrayBuffer(4));
+function bfloatToFloat(b: number): number {
+  bfloatView.setUint32(0, (b & 0xffff) << 16);
+  return bfloatView.getFloat32(0);
+}
