@@ -164,6 +164,13 @@ describe('interpolate nearest', () => {
     expect(values(interpolate(row([0, 1]), { size: [1, 3], mode: 'nearest' }))).toEqual([0, 0, 1]);
     expect(values(interpolate(row([0, 1, 2, 3]), { size: [1, 2], mode: 'nearest' }))).toEqual([0, 2]);
     expect(values(interpolate(row([5, 6]), { scaleFactor: [1, 2], mode: 'nearest' }))).toEqual([5, 5, 6, 6]);
+    // PyTorch's special cases: doubling is o >> 1 even when scaleFactor (2.1)
+    // would say floor(8 / 2.1) = 3; same size is a copy
+    const five = row([0, 1, 2, 3, 4]);
+    expect(values(interpolate(five, { scaleFactor: [1, 2.1], mode: 'nearest' }))).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
+    expect(values(interpolate(five, { scaleFactor: [1, 1.1], mode: 'nearest' }))).toEqual([0, 1, 2, 3, 4]);
+    // otherwise the float32 scale 1/scaleFactor: 5 * 1.5 -> 7 outputs at floor(o / 1.5)
+    expect(values(interpolate(five, { scaleFactor: [1, 1.5], mode: 'nearest' }))).toEqual([0, 0, 1, 2, 2, 3, 4]);
     const x = tensor([1, 2, 3, 4], [1, 1, 2, 2]);
     expect(values(interpolate(x, { scaleFactor: 2, mode: 'nearest' }))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
   });

@@ -135,13 +135,19 @@ function linearWeights(inSize: number, outSize: number, scale: number, alignCorn
 }
 
 /**
- * PyTorch's nearest: floor(dst * scale) in float32 (where rounding can move
- * an index, float32 is what PyTorch computes in), capped at the last index.
+ * PyTorch's nearest (nearest_idx): a copy when the size is unchanged, o >> 1
+ * when it doubles (whatever scaleFactor said), else floor(dst * scale) in
+ * float32 (where rounding can move an index, float32 is what PyTorch
+ * computes in), capped at the last index.
  */
 function nearestIndex(inSize: number, outSize: number, given: number | undefined): Int32Array {
   const scale = Math.fround(given ?? inSize / outSize);
   const index = new Int32Array(outSize);
-  for (let o = 0; o < outSize; o++) index[o] = Math.min(Math.floor(Math.fround(o * scale)), inSize - 1);
+  for (let o = 0; o < outSize; o++) {
+    if (outSize === inSize) index[o] = o;
+    else if (outSize === 2 * inSize) index[o] = o >> 1;
+    else index[o] = Math.min(Math.floor(Math.fround(o * scale)), inSize - 1);
+  }
   return index;
 }
 
