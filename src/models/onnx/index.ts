@@ -24,8 +24,13 @@ export interface LoadOnnxOptions {
   externalData?: ExternalDataResolver;
 }
 
-/** Default-domain opsets the importer implements. */
-export const MIN_OPSET = 7;
+/**
+ * Default-domain opsets the importer runs. The target is 7 to 21; older
+ * files (the ONNX project's converted PyTorch tests are opset 6) run too,
+ * with their ops' old attribute forms (legacy broadcast/axis, attribute pads
+ * and clip bounds, BatchNormalization's is_test/spatial/consumed_inputs).
+ */
+export const MIN_OPSET = 1;
 export const MAX_OPSET = 21;
 
 /**
@@ -47,7 +52,7 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Grap
   }
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new OnnxError(
-      `loadOnnx: the model uses opset ${opset}; tinycam runs opsets ${MIN_OPSET} to ${MAX_OPSET} (convert it with onnx.version_converter)`,
+      `loadOnnx: the model uses opset ${opset}; tinycam runs opsets up to ${MAX_OPSET} (convert it with onnx.version_converter)`,
       'E_ONNX_UNSUPPORTED',
     );
   }

@@ -7,15 +7,33 @@ import { reshape } from '../../../tensor/ops/shape.js';
 import { record } from '../../../tensor/autograd.js';
 import { Tensor } from '../../../tensor/tensor.js';
 import { DataType, isIntegerType } from '../tensorData.js';
-import { input, nodeError, type OpImpl } from './types.js';
+import { input, nodeError, type OpCall, type OpImpl } from './types.js';
 
 /** Arithmetic, activations and the pass-through ops. Broadcasting is NumPy's (opset 7+). */
 
-const binary = (f: (a: Tensor, b: Tensor) => Tensor): OpImpl => (call) => f(input(call, 0), input(call, 1));
+const binary = (f: (a: Tensor, b: Tensor) => Tensor): OpImpl => (call) => f(input(call, 0), legacyBroadcast(call, 1));
+
+/**
+ * Before opset 7, Add/Sub/Mul/Div/Pow broadcast B onto A only with
+ * broadcast = 1, and `axis` says where B's axes start in A (NumPy aligns at
+ * the end). Reshaping B with trailing 1s turns the old rule into NumPy's.
+ */
+function legacyBroadcast(call: OpCall, index: number): Tensor {
+  const b = input(call, index);
+  if (call.opset >= 7 || !call.attrs.has('axis') || call.attrs.int('broadcast', 0) === 0) return b;
+  const a = input(call, 0);
+  let axis = call.attrs.int('axis', 0);
+  if (axis < 0) axis += a.ndim;
+  const trailing = a.ndim - axis - b.ndim;
+  if (axis < 0 || trailing < 0) {
+    throw nodeError(call, `legacy broadcast of [${b.shape.join(', ')}] at axis ${call.attrs.int('axis', 0)} does not fit [${a.shape.join(', ')}]`);
+  }
+  return reshape(b, [...b.shape, ...new Array<number>(trailing).fill(1)]);
+}
 
 /** Integer Div truncates toward zero (as ONNX on int64 tensors); float Div is exact division. */
 const divide: OpImpl = (call) => {
-  const q = div(input(call, 0), input(call, 1));
+  const q = div(input(call, 0), legacyBroadcast(call, 1));
   if (!isIntegerType(call.inputTypes[0]!)) return q;
   const d = q.data;
   for (let i = 0; i < d.length; i++) d[i] = Math.trunc(d[i]!);
@@ -53,7 +71,8 @@ const preluOp: OpImpl = (call) => {
   const channels = x.ndim > 1 ? x.shape[1]! : 1;
   const trailingOnes = slope.shape.slice(1).every((d) => d === 1);
   // Right-aligned broadcasting puts a [C,1,...,1] slope of rank ndim-1 on axis 1.
-  const perChannel = slope.size === channels && slope.ndim === x.ndim - 1 && trailingOnes;
+  // Before opset 7 the slope was per channel whatever its rank.
+  const perChannel = slope.size === channels && ((slope.ndim === x.ndim - 1 && trailingOnes) || call.opset < 7);
   if (slope.size === 1 || perChannel) return prelu(x, reshape(slope, [slope.size]));
   return add(relu(x), mul(slope, minimum(x, 0)));
 };

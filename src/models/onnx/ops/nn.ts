@@ -10,21 +10,39 @@ import { Tensor, sizeOf } from '../../../tensor/tensor.js';
 import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
 
 /**
- * Convolution, pooling, normalisation, dense layers and softmax. The engine's
- * kernels are 2-D (NCHW), so these ops accept 4-D inputs.
+ * Convolution, pooling, normalisation, dense layers and softmax.
  */
 
-function require4d(call: OpCall, x: Tensor): void {
-  if (x.ndim !== 4) {
-    throw nodeError(call, `input of shape [${x.shape.join(', ')}] is ${x.ndim}-D; tinycam runs 2-D ${call.node.opType} on 4-D NCHW tensors only`);
-  }
+/**
+ * The engine's conv and pooling kernels are 2-D. A 1-D op ([N, C, L]) runs
+ * as 2-D on [N, C, 1, L]: its attributes gain a leading entry for the
+ * height-1 axis (see `pair` and `spatialPadding`) and the result loses it.
+ */
+function as4d(call: OpCall, x: Tensor): Tensor {
+  if (x.ndim === 4) return x;
+  if (x.ndim === 3) return reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
+  throw nodeError(call, `input of shape [${x.shape.join(', ')}] is ${x.ndim}-D; tinycam runs ${call.node.opType} on 3-D (1-D spatial) and 4-D (NCHW) tensors`);
 }
 
-function pair(call: OpCall, name: string, fallback: number): [number, number] {
+function from4d(y: Tensor, oneD: boolean): Tensor {
+  return oneD ? reshape(y, [y.shape[0]!, y.shape[1]!, y.shape[3]!]) : y;
+}
+
+/** A per-spatial-axis attribute as [h, w]; a 1-D op's single entry becomes [heightValue, v]. */
+function pair(call: OpCall, name: string, fallback: number, heightValue = fallback): [number, number] {
   const v = call.attrs.ints(name);
   if (!v) return [fallback, fallback];
-  if (v.length !== 2) throw nodeError(call, `attribute ${name} has ${v.length} entries; 2-D ops take 2`);
+  if (v.length === 1) return [heightValue, v[0]!];
+  if (v.length !== 2) throw nodeError(call, `attribute ${name} has ${v.length} entries; 1-D and 2-D ops take 1 or 2`);
   return [v[0]!, v[1]!];
+}
+
+/** Explicit pads: [top, left, bottom, right] for 2-D, [begin, end] for 1-D. */
+function explicitPads(call: OpCall): Padding2d {
+  const p = call.attrs.ints('pads') ?? [0, 0, 0, 0];
+  if (p.length === 2) return { top: 0, bottom: 0, left: p[0]!, right: p[1]! };
+  if (p.length !== 4) throw nodeError(call, `attribute pads has ${p.length} entries; 2-D ops take 4 ([top, left, bottom, right])`);
+  return { top: p[0]!, left: p[1]!, bottom: p[2]!, right: p[3]! };
 }
 
 /**
@@ -34,11 +52,7 @@ function pair(call: OpCall, name: string, fallback: number): [number, number] {
  */
 function spatialPadding(call: OpCall, x: Tensor, kernel: [number, number], strides: [number, number], dilations: [number, number]): Padding2d {
   const autoPad = call.attrs.string('auto_pad', 'NOTSET');
-  if (autoPad === 'NOTSET') {
-    const p = call.attrs.ints('pads') ?? [0, 0, 0, 0];
-    if (p.length !== 4) throw nodeError(call, `attribute pads has ${p.length} entries; 2-D ops take 4 ([top, left, bottom, right])`);
-    return { top: p[0]!, left: p[1]!, bottom: p[2]!, right: p[3]! };
-  }
+  if (autoPad === 'NOTSET') return explicitPads(call);
   if (autoPad === 'VALID') return 0;
   if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') {
     throw nodeError(call, `auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
@@ -55,18 +69,18 @@ function spatialPadding(call: OpCall, x: Tensor, kernel: [number, number], strid
 }
 
 const conv: OpImpl = (call) => {
-  const x = input(call, 0);
-  const w = input(call, 1);
-  require4d(call, x);
+  const oneD = input(call, 0).ndim === 3;
+  const x = as4d(call, input(call, 0));
+  const w = as4d(call, input(call, 1));
   const strides = pair(call, 'strides', 1);
   const dilations = pair(call, 'dilations', 1);
   const kernel: [number, number] = [w.shape[2]!, w.shape[3]!];
-  return conv2d(x, w, call.inputs[2] ?? null, {
+  return from4d(conv2d(x, w, call.inputs[2] ?? null, {
     stride: strides,
     dilation: dilations,
     groups: call.attrs.int('group', 1),
     padding: spatialPadding(call, x, kernel, strides, dilations),
-  });
+  }), oneD);
 };
 
 /**
@@ -75,12 +89,12 @@ const conv: OpImpl = (call) => {
  * = input * stride).
  */
 const convTranspose: OpImpl = (call) => {
-  const x = input(call, 0);
-  const w = input(call, 1);
-  require4d(call, x);
+  const oneD = input(call, 0).ndim === 3;
+  const x = as4d(call, input(call, 0));
+  const w = as4d(call, input(call, 1));
   const strides = pair(call, 'strides', 1);
   const dilations = pair(call, 'dilations', 1);
-  const outputPadding = pair(call, 'output_padding', 0);
+  const outputPadding = pair(call, 'output_padding', 0, 0);
   const autoPad = call.attrs.string('auto_pad', 'NOTSET');
   const outputShape = call.attrs.ints('output_shape');
   let padding: Padding2d;
@@ -89,7 +103,9 @@ const convTranspose: OpImpl = (call) => {
     for (let axis = 0; axis < 2; axis++) {
       const size = x.shape[2 + axis]!;
       const full = strides[axis]! * (size - 1) + outputPadding[axis]! + (w.shape[2 + axis]! - 1) * dilations[axis]! + 1;
-      const wanted = outputShape ? outputShape[outputShape.length - 2 + axis]! : size * strides[axis]!;
+      const wanted = outputShape
+        ? (oneD && axis === 0 ? 1 : outputShape[outputShape.length - (oneD ? 1 : 2) + (oneD ? 0 : axis)]!)
+        : size * strides[axis]!;
       const total = full - wanted;
       if (total < 0) throw nodeError(call, `output_shape ${wanted} on axis ${2 + axis} is larger than the ${full} the kernel produces`);
       const small = Math.floor(total / 2);
@@ -99,16 +115,15 @@ const convTranspose: OpImpl = (call) => {
   } else if (autoPad === 'VALID') {
     padding = 0;
   } else {
-    const p = call.attrs.ints('pads') ?? [0, 0, 0, 0];
-    padding = { top: p[0]!, left: p[1]!, bottom: p[2]!, right: p[3]! };
+    padding = explicitPads(call);
   }
-  return convTranspose2d(x, w, call.inputs[2] ?? null, {
+  return from4d(convTranspose2d(x, w, call.inputs[2] ?? null, {
     stride: strides,
     dilation: dilations,
     groups: call.attrs.int('group', 1),
     padding,
     outputPadding,
-  });
+  }), oneD);
 };
 
 /** Gemm: alpha * A' B' + beta * C, A' and B' optionally transposed, C broadcast to [M, N]. */
@@ -132,13 +147,13 @@ const gemm: OpImpl = (call) => {
 
 /** Pooling's kernel, strides (ONNX default 1, not the kernel size) and padding. */
 function poolGeometry(call: OpCall, x: Tensor): { kernel: [number, number]; strides: [number, number]; dilations: [number, number]; padding: Padding2d } {
-  require4d(call, x);
   const kernelShape = call.attrs.ints('kernel_shape');
-  if (!kernelShape || kernelShape.length !== 2) throw nodeError(call, 'attribute kernel_shape must list 2 sizes');
-  const kernel: [number, number] = [kernelShape[0]!, kernelShape[1]!];
+  if (!kernelShape || kernelShape.length !== x.ndim - 2) throw nodeError(call, `attribute kernel_shape must list ${x.ndim - 2} sizes`);
+  const x4 = as4d(call, x);
+  const kernel = pair(call, 'kernel_shape', 1);
   const strides = pair(call, 'strides', 1);
   const dilations = pair(call, 'dilations', 1);
-  return { kernel, strides, dilations, padding: spatialPadding(call, x, kernel, strides, dilations) };
+  return { kernel, strides, dilations, padding: spatialPadding(call, x4, kernel, strides, dilations) };
 }
 
 const maxPool: OpImpl = (call) => {
@@ -147,22 +162,22 @@ const maxPool: OpImpl = (call) => {
   }
   const x = input(call, 0);
   const g = poolGeometry(call, x);
-  return maxPool2d(x, {
+  return from4d(maxPool2d(as4d(call, x), {
     kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding,
     ceilMode: call.attrs.int('ceil_mode', 0) !== 0,
-  });
+  }), x.ndim === 3);
 };
 
 const averagePool: OpImpl = (call) => {
   const x = input(call, 0);
   const g = poolGeometry(call, x);
   if (g.dilations[0] !== 1 || g.dilations[1] !== 1) throw nodeError(call, 'dilated AveragePool is not supported');
-  return avgPool2d(x, {
+  return from4d(avgPool2d(as4d(call, x), {
     kernelSize: g.kernel, stride: g.strides, padding: g.padding,
     ceilMode: call.attrs.int('ceil_mode', 0) !== 0,
     // ONNX's default is 0, PyTorch's is true.
     countIncludePad: call.attrs.int('count_include_pad', 0) !== 0,
-  });
+  }), x.ndim === 3);
 };
 
 function spatialAxes(x: Tensor): number[] {

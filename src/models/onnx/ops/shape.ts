@@ -12,7 +12,8 @@ import { axesFrom, input, intValues, nodeError, normalizeAxisFor, type OpImpl } 
 const concatOp: OpImpl = (call) => {
   const parts = call.inputs.filter((t): t is Tensor => t !== undefined);
   const rank = parts[0]!.ndim;
-  return concat(parts, normalizeAxisFor(call, call.attrs.int('axis', 0), rank));
+  // Concat-1 defaulted to axis 1; from opset 4 the axis is required.
+  return concat(parts, normalizeAxisFor(call, call.attrs.int('axis', call.opset < 4 ? 1 : 0), rank));
 };
 
 /** Flatten: [prod(shape[:axis]), prod(shape[axis:])]; axis 0 gives [1, n]. */
