@@ -161,6 +161,17 @@ describe('Module hooks', () => {
     expect(log).toEqual(['stem first 1 -> 2', 'stem second', 'net 5642']);
   });
 
+  it('forward pre-hooks run before forward, in order, and may replace the inputs', () => {
+    const s = new Scale(2);
+    const log: string[] = [];
+    s.registerForwardPreHook((_m, inputs) => void log.push(`pre1 ${values(inputs[0]!)}`));
+    s.registerForwardPreHook((_m, inputs) => [mul(inputs[0]!, 10)]);
+    s.registerForwardHook((_m, inputs, output) => void log.push(`post ${values(inputs[0]!)} -> ${values(output)}`));
+    s.forward(tensor([1]));
+    expect(log).toEqual(['pre1 1', 'post 10 -> 20']);
+    expect(s.hookCount()).toBe(3);
+  });
+
   it('a forward hook that returns a tensor replaces the output', () => {
     const net = new Net();
     net.stem.registerForwardHook(() => tensor([10]));

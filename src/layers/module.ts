@@ -5,6 +5,9 @@ import { Parameter, Tensor, sameShape, shapeString } from '../tensor/tensor.js';
 /** Sees a module's inputs and output; may return a tensor to use as the output instead. */
 export type ForwardHook = (module: Module, inputs: readonly Tensor[], output: Tensor) => Tensor | void;
 
+/** Runs before a module's forward with its inputs; may return replacement inputs (PyTorch's forward pre-hook). */
+export type ForwardPreHook = (module: Module, inputs: readonly Tensor[]) => Tensor[] | void;
+
 /**
  * Sees d score / d (module output) during backward; may return a tensor to
  * use as that gradient instead (same shape).
@@ -44,6 +47,7 @@ export abstract class Module {
   // registered but absent buffer (BatchNorm without running statistics),
   // which, as in PyTorch, stays out of the state dict.
   readonly #buffers = new Set<string>();
+  readonly #forwardPreHooks = new Map<number, ForwardPreHook>();
   readonly #forwardHooks = new Map<number, ForwardHook>();
   readonly #backwardHooks = new Map<number, BackwardHook>();
   #nextHookId = 0;
@@ -68,6 +72,10 @@ export abstract class Module {
   }
 
   private callWithHooks(implementation: (...inputs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor {
+    for (const hook of [...this.#forwardPreHooks.values()]) {
+      const replaced = hook(this, inputs);
+      if (replaced !== undefined) inputs = replaced;
+    }
     let output = implementation.apply(this, inputs);
     for (const hook of [...this.#forwardHooks.values()]) {
       const replaced = hook(this, inputs, output);
@@ -101,6 +109,13 @@ export abstract class Module {
     });
   }
 
+  /** Run `hook(module, inputs)` before every forward call until removed. */
+  registerForwardPreHook(hook: ForwardPreHook): HookHandle {
+    const id = this.#nextHookId++;
+    this.#forwardPreHooks.set(id, hook);
+    return { remove: () => void this.#forwardPreHooks.delete(id) };
+  }
+
   /** Run `hook(module, inputs, output)` after every forward call until removed. */
   registerForwardHook(hook: ForwardHook): HookHandle {
     const id = this.#nextHookId++;
@@ -117,7 +132,7 @@ export abstract class Module {
 
   /** Number of hooks currently registered on this module (not its children). */
   hookCount(): number {
-    return this.#forwardHooks.size + this.#backwardHooks.size;
+    return this.#forwardPreHooks.size + this.#forwardHooks.size + this.#backwardHooks.size;
   }
 
   // ---------------------------------------------------------------- children
