@@ -214,8 +214,14 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
       for (let i = 0; i < inner; i++) d[base + i] = k + coef * d[base + i]!;
     }
   }
+  // scale = d^-beta, kept too: the backward needs d^-beta and d^(-beta-1) = scale / d.
+  const scale = new Float64Array(x.size);
   const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = src[i]! * Math.pow(d[i]!, -beta);
+  for (let i = 0; i < out.length; i++) {
+    const f = Math.pow(d[i]!, -beta);
+    scale[i] = f;
+    out[i] = src[i]! * f;
+  }
 
   const result = new Tensor(out, x.shape);
   return record('localResponseNorm', result, [x], (gradOutput) => {
@@ -223,18 +229,20 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
     // and j is in window(c) exactly when c is in [j - after, j + before].
     const go = gradOutput.data;
     const t = new Float64Array(x.size);
-    for (let i = 0; i < t.length; i++) t[i] = go[i]! * src[i]! * Math.pow(d[i]!, -beta - 1);
+    for (let i = 0; i < t.length; i++) t[i] = (go[i]! * src[i]! * scale[i]!) / d[i]!;
     const dx = new Float32Array(x.size);
+    const windowSum = new Float64Array(inner);
+    const factor = 2 * beta * coef;
     for (let n = 0; n < N; n++) {
       for (let j = 0; j < C; j++) {
         const base = (n * C + j) * inner;
-        const lo = Math.max(0, j - after);
-        const hi = Math.min(C - 1, j + before);
+        windowSum.fill(0);
+        for (let c = Math.max(0, j - after); c <= Math.min(C - 1, j + before); c++) {
+          const other = (n * C + c) * inner;
+          for (let i = 0; i < inner; i++) windowSum[i] += t[other + i]!;
+        }
         for (let i = 0; i < inner; i++) {
-          let s = 0;
-          for (let c = lo; c <= hi; c++) s += t[(n * C + c) * inner + i]!;
-          const xi = src[base + i]!;
-          dx[base + i] = go[base + i]! * Math.pow(d[base + i]!, -beta) - 2 * beta * coef * xi * s;
+          dx[base + i] = go[base + i]! * scale[base + i]! - factor * src[base + i]! * windowSum[i]!;
         }
       }
     }
