@@ -270,7 +270,14 @@ export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaIm
   }
 
   const passes = passesOf(header);
-  const raw = inflateIdat(bytes, idat, rawSizeOf(header, passes));
+  const rawSize = rawSizeOf(header, passes);
+  // Deflate expands at most ~1032:1: refuse before allocating when the data
+  // cannot possibly fill the image the header declares.
+  const compressed = idat.reduce((n, c) => n + c.length, 0);
+  if (compressed * 1032 + 65536 < rawSize) {
+    fail(`${compressed} bytes of compressed data cannot inflate to the ${rawSize} bytes a ${width}x${height} image needs`);
+  }
+  const raw = inflateIdat(bytes, idat, rawSize);
   const image = createImage(width, height);
   const out = image.data;
   const bitsPerPixel = channels * depth;
