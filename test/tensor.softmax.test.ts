@@ -193,7 +193,9 @@ describe('dropout', () => {
 });
 
 // ---------------------------------------------------------------------------
-// PyTorch's own outputs: ONNX's converted PyTorch-module tests.
+// PyTorch's own outputs: ONNX's converted PyTorch-module tests. (This small
+// TensorProto reader is repeated in tensor.softmax/shape/activations tests;
+// it belongs in test/helpers once someone owns a shared one.)
 
 /** A float TensorProto (.pb): dims (field 1), data_type (2), float_data (4) or raw_data (9). */
 function readTensorProto(bytes: Uint8Array): Tensor {
@@ -241,12 +243,10 @@ function readTensorProto(bytes: Uint8Array): Tensor {
 }
 
 const CONVERTED = join(SHARED, 'onnx-pytorch-converted');
-function converted(name: string): { input: Tensor; output: Tensor } {
+function converted(name: string, inputs = 1): { inputs: Tensor[]; output: Tensor } {
   const dir = join(CONVERTED, name, 'test_data_set_0');
-  return {
-    input: readTensorProto(new Uint8Array(readFileSync(join(dir, 'input_0.pb')))),
-    output: readTensorProto(new Uint8Array(readFileSync(join(dir, 'output_0.pb')))),
-  };
+  const read = (file: string): Tensor => readTensorProto(new Uint8Array(readFileSync(join(dir, file))));
+  return { inputs: Array.from({ length: inputs }, (_, i) => read(`input_${i}.pb`)), output: read('output_0.pb') };
 }
 
 /** The README's tolerance: rtol 1e-3, atol 1e-7. */
@@ -270,8 +270,8 @@ describe.skipIf(!existsSync(CONVERTED))("PyTorch's outputs (onnx-pytorch-convert
   ];
   for (const [name, f] of cases) {
     it(name, () => {
-      const { input, output } = converted(name);
-      expectMatchesTorch(f(input), output);
+      const { inputs, output } = converted(name);
+      expectMatchesTorch(f(inputs[0]!), output);
     });
   }
 });
