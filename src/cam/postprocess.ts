@@ -18,7 +18,9 @@ function normalization(options: PostprocessOptions, fallback: 'minmax' | 'max'):
 /**
  * Scale each of the `count` images of `data` (each `size` values) in place:
  * 'minmax' is (x - min) / (max(x - min) + 1e-7), 'max' is x / max (zeros when
- * max <= 0). A constant image becomes all zeros. Non-finite values are set
+ * max <= 0). A constant image becomes all zeros in both modes (for 'max'
+ * that departs from x / max, which would make it all ones: a flat map
+ * carries no location, and tinycam's rule is that it reads as zeros). Non-finite values are set
  * to 0 first, so no NaN ever leaves this function.
  */
 export function normalizeImages(data: Float32Array, count: number, size: number, mode: Normalization): void {
@@ -36,7 +38,7 @@ export function normalizeImages(data: Float32Array, count: number, size: number,
     if (mode === 'minmax') {
       const scale = hi - lo + MINMAX_EPS;
       for (let i = start; i < start + size; i++) data[i] = (data[i]! - lo) / scale;
-    } else if (hi > 0) {
+    } else if (hi > 0 && hi > lo) {
       for (let i = start; i < start + size; i++) data[i] = data[i]! / hi;
     } else {
       data.fill(0, start, start + size);

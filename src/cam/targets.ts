@@ -70,6 +70,11 @@ export function scoreAndSeed(
     const got = scores instanceof Tensor ? `shape ${shapeString(scores.shape)}` : typeof scores;
     throw new TargetError(`${fn}: the target function returned ${got}; it must return a Tensor of one score per image, shape [${n}] (or [${n}, 1])`);
   }
+  if (logits.requiresGrad && !scores.requiresGrad) {
+    throw new TargetError(
+      `${fn}: the target function returned scores that are not computed from the logits it was given (no gradient can flow); build them with tinycam's ops, e.g. sum(mul(logits, mask), 1)`,
+    );
+  }
   return { scores, seed: new Tensor(new Float32Array(n).fill(1), scores.shape) };
 }
 
