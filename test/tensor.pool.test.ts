@@ -233,6 +233,10 @@ describe('maxPool2d', () => {
     const x = tensor([1, NaN, 3, 2], [1, 1, 2, 2]);
     expect(Number.isNaN(maxPool2d(x, { kernelSize: 2 }).item())).toBe(true);
     expect(Number.isNaN(globalMaxPool2d(x).item())).toBe(true);
+    // PyTorch's `val > max || isnan(val)`: the last NaN of a window takes the gradient
+    const t = tensor([NaN, 9, NaN, 1], [1, 1, 2, 2], { requiresGrad: true });
+    const [g] = grad(maxPool2d(t, { kernelSize: 2 }), [t], { gradOutput: tensor([1], [1, 1, 1, 1]) });
+    expect(Array.from(g!.data)).toEqual([0, 0, 1, 0]);
   });
 
   it('rejects bad shapes and options with typed errors', () => {

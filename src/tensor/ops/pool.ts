@@ -144,7 +144,8 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
         const iwEnd = Math.min(iw0 + (kw - 1) * dw + 1, W);
         while (iw0 < 0) iw0 += dw;
         // As PyTorch: start at the first valid cell with -Infinity, take a
-        // strictly greater value (so ties keep the first) or a NaN.
+        // strictly greater value (so ties keep the first) or a NaN (so the
+        // output is NaN and, with several NaNs, the last one gets the gradient).
         let best = -Infinity;
         let at = ih0 < ihEnd && iw0 < iwEnd ? ih0 * W + iw0 : -1;
         for (let ih = ih0; ih < ihEnd; ih += dh) {
@@ -154,10 +155,8 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
             if (v > best || v !== v) {
               best = v;
               at = ih * W + iw;
-              if (v !== v) break;
             }
           }
-          if (best !== best) break;
         }
         out[o] = best;
         argmax[o] = at;
@@ -383,7 +382,6 @@ export function globalMaxPool2d(x: Tensor): Tensor {
       if (v > best || v !== v) {
         best = v;
         at = i;
-        if (v !== v) break;
       }
     }
     out[p] = best;
