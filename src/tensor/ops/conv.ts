@@ -1,5 +1,23 @@
-import { Tensor } from '../tensor.js';
-import { notImplemented } from '../todo.js';
+import { record } from '../autograd.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { gemm } from '../kernels/gemm.js';
+import { col2im, im2col, type ConvGeometry } from '../kernels/im2col.js';
+import { Tensor, shapeString } from '../tensor.js';
+
+/**
+ * 2-D convolution and transposed convolution as im2col + GEMM per image and
+ * group (../kernels). With W_g the group's weight as a matrix
+ * [Cout/g, Cin/g*kh*kw] and col = im2col(x):
+ *
+ *   conv2d forward      y   = W_g col             (+ bias)
+ *          d input      dx  = col2im(W_g^T dy)
+ *          d weight     dW += dy col^T
+ *   convTranspose2d is conv2d's input gradient, so its forward is
+ *   col2im(W_g^T x), its input gradient is W_g im2col(dy) (a conv2d), and
+ *   its weight gradient is x im2col(dy)^T.
+ *
+ * Each backward product runs only when that gradient is needed.
+ */
 
 /** A size per spatial axis: one number for both, or [height, width]. */
 export type Pair = number | readonly [number, number];
@@ -14,12 +32,330 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
-/** 2-D convolution, NCHW input, OIHW weight [Cout, Cin/groups, kh, kw], bias [Cout]. */
-export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor { return notImplemented('conv2d', x, weight, bias, options); }
-
 export interface ConvTranspose2dOptions extends Conv2dOptions {
   outputPadding?: Pair;
 }
 
+// ---------------------------------------------------------------------------
+// options
+
+function pair(value: Pair | undefined, fallback: number, op: string, name: string, min: number): [number, number] {
+  const [h, w] = value === undefined ? [fallback, fallback] : typeof value === 'number' ? [value, value] : value;
+  for (const v of [h, w]) {
+    if (!Number.isInteger(v) || v < min) {
+      throw new ArgumentError(
+        `${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return [h, w];
+}
+
+interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+function pads(value: Padding2d | undefined, op: string): Pads {
+  if (value !== undefined && typeof value === 'object' && !Array.isArray(value)) {
+    const p = value as Pads;
+    for (const side of ['top', 'bottom', 'left', 'right'] as const) {
+      if (!Number.isInteger(p[side]) || p[side] < 0) {
+        throw new ArgumentError(
+          `${op}: padding.${side} must be an integer >= 0, got ${JSON.stringify(p[side])} (padding is a number, [h, w] or {top, bottom, left, right})`,
+        );
+      }
+    }
+    return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
+  }
+  const [h, w] = pair(value as Pair | undefined, 0, op, 'padding', 0);
+  return { top: h, bottom: h, left: w, right: w };
+}
+
+function groupsOf(value: number | undefined, op: string): number {
+  const g = value ?? 1;
+  if (!Number.isInteger(g) || g < 1) throw new ArgumentError(`${op}: groups must be an integer >= 1, got ${value}`);
+  return g;
+}
+
+function expect4d(t: Tensor, what: string, op: string): void {
+  if (t.ndim !== 4) {
+    throw new ShapeError(`${op}: ${what} must be 4-D ${what === 'input' ? '[N, C, H, W]' : '[out, in, kh, kw]'}, got shape ${shapeString(t.shape)}`);
+  }
+}
+
+function checkBias(bias: Tensor | null | undefined, channels: number, op: string): void {
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== channels)) {
+    throw new ShapeError(`${op}: bias ${shapeString(bias.shape)} does not fit ${channels} output channels: expected [${channels}]`);
+  }
+}
+
+/** out[n, c, :, :] = bias[c]. */
+function fillBias(out: Float32Array, bias: Float32Array, n: number, channels: number, plane: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < channels; c++) {
+      const start = (i * channels + c) * plane;
+      out.fill(bias[c]!, start, start + plane);
+    }
+  }
+}
+
+/** d bias[c] = sum over n, h, w of g[n, c, h, w] (float64 sums). */
+function biasGradient(g: Tensor, bias: Tensor): Tensor {
+  const [n, channels, h, w] = g.shape as [number, number, number, number];
+  const plane = h * w;
+  const out = new Float32Array(channels);
+  const gd = g.data;
+  for (let c = 0; c < channels; c++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const start = (i * channels + c) * plane;
+      for (let j = start; j < start + plane; j++) s += gd[j]!;
+    }
+    out[c] = s;
+  }
+  return new Tensor(out, bias.shape);
+}
+
+/** A 1x1 kernel at stride 1 without padding reads the image as it is: no im2col needed. */
+function isPointwise(geo: ConvGeometry): boolean {
+  return (
+    geo.kH === 1 && geo.kW === 1 && geo.strideH === 1 && geo.strideW === 1 &&
+    geo.padTop === 0 && geo.padLeft === 0 && geo.outH === geo.inH && geo.outW === geo.inW
+  );
+}
+
+// Scratch column buffer, grown on demand and reused across calls.
+let colScratch = new Float32Array(0);
+function colBuffer(size: number): Float32Array {
+  if (colScratch.length < size) colScratch = new Float32Array(size);
+  return colScratch;
+}
+
+// ---------------------------------------------------------------------------
+// shared kernels: y = W col (conv2d forward, convTranspose2d input-gradient)
+
+interface Layout {
+  batch: number;
+  groups: number;
+  /** Channels of the image side (the one im2col reads) per group. */
+  imageChannels: number;
+  /** Channels of the matrix side (rows of W_g) per group. */
+  rowChannels: number;
+  geo: ConvGeometry;
+}
+
+/**
+ * For each image and group: out[n, g] (rowChannels x outH*outW) (+)= W_g * im2col(image[n, g]),
+ * with W_g = weight rows g*rowChannels.. as a [rowChannels, imageChannels*kH*kW] matrix.
+ * `accumulate` adds into `out` (used to start from the bias).
+ */
+function convolveForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: Layout, accumulate: boolean): void {
+  const { geo } = L;
+  const k = L.imageChannels * geo.kH * geo.kW;
+  const cols = geo.outH * geo.outW;
+  const imagePlane = geo.inH * geo.inW;
+  const pointwise = isPointwise(geo);
+  const col = pointwise ? image : colBuffer(k * cols);
+  for (let n = 0; n < L.batch; n++) {
+    for (let g = 0; g < L.groups; g++) {
+      const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
+      if (!pointwise) im2col(image, imageOffset, geo, col);
+      gemm(L.rowChannels, cols, k, weight, col, out, {
+        aOffset: g * L.rowChannels * k,
+        bOffset: pointwise ? imageOffset : 0,
+        cOffset: (n * L.groups + g) * L.rowChannels * cols,
+        accumulate,
+      });
+    }
+  }
+}
+
+/**
+ * The adjoint of convolveForward in its image: image[n, g] += col2im(W_g^T * rows[n, g]),
+ * where rows[n, g] is rowChannels x outH*outW. `image` must start zeroed (or hold what to add to).
+ */
+function convolveAdjoint(rows: Float32Array, weight: Float32Array, image: Float32Array, L: Layout): void {
+  const { geo } = L;
+  const k = L.imageChannels * geo.kH * geo.kW;
+  const cols = geo.outH * geo.outW;
+  const imagePlane = geo.inH * geo.inW;
+  const pointwise = isPointwise(geo);
+  const col = pointwise ? null : colBuffer(k * cols);
+  for (let n = 0; n < L.batch; n++) {
+    for (let g = 0; g < L.groups; g++) {
+      const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
+      const options = { transA: true, aOffset: g * L.rowChannels * k, bOffset: (n * L.groups + g) * L.rowChannels * cols };
+      if (col) {
+        gemm(k, cols, L.rowChannels, weight, rows, col, options);
+        col2im(col, geo, image, imageOffset);
+      } else {
+        gemm(k, cols, L.rowChannels, weight, rows, image, { ...options, cOffset: imageOffset, accumulate: true });
+      }
+    }
+  }
+}
+
+/**
+ * The weight gradient: dW_g += rows[n, g] * im2col(image[n, g])^T summed over n,
+ * a [rowChannels, imageChannels*kH*kW] matrix per group.
+ */
+function convolveWeightGradient(rows: Float32Array, image: Float32Array, weightSize: number, L: Layout): Float32Array {
+  const { geo } = L;
+  const k = L.imageChannels * geo.kH * geo.kW;
+  const cols = geo.outH * geo.outW;
+  const imagePlane = geo.inH * geo.inW;
+  const pointwise = isPointwise(geo);
+  const col = pointwise ? image : colBuffer(k * cols);
+  const dW = new Float32Array(weightSize);
+  for (let n = 0; n < L.batch; n++) {
+    for (let g = 0; g < L.groups; g++) {
+      const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
+      if (!pointwise) im2col(image, imageOffset, geo, col);
+      gemm(L.rowChannels, k, cols, rows, col, dW, {
+        transB: true,
+        accumulate: true,
+        aOffset: (n * L.groups + g) * L.rowChannels * cols,
+        bOffset: pointwise ? imageOffset : 0,
+        cOffset: g * L.rowChannels * k,
+      });
+    }
+  }
+  return dW;
+}
+
+// ---------------------------------------------------------------------------
+// conv2d
+
+/** 2-D convolution, NCHW input, OIHW weight [Cout, Cin/groups, kh, kw], bias [Cout]. */
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const op = 'conv2d';
+  expect4d(x, 'input', op);
+  expect4d(weight, 'weight', op);
+  const [batch, inChannels, inH, inW] = x.shape as [number, number, number, number];
+  const [outChannels, groupChannels, kH, kW] = weight.shape as [number, number, number, number];
+  const groups = groupsOf(options.groups, op);
+  const [strideH, strideW] = pair(options.stride, 1, op, 'stride', 1);
+  const [dilationH, dilationW] = pair(options.dilation, 1, op, 'dilation', 1);
+  const p = pads(options.padding, op);
+  if (groupChannels * groups !== inChannels) {
+    throw new ShapeError(
+      `${op}: input ${shapeString(x.shape)} has ${inChannels} channels but weight ${shapeString(weight.shape)} with groups=${groups} expects ${groupChannels * groups} (weight.shape[1] * groups)`,
+    );
+  }
+  if (outChannels % groups !== 0) {
+    throw new ShapeError(`${op}: weight ${shapeString(weight.shape)} has ${outChannels} output channels, not divisible by groups=${groups}`);
+  }
+  checkBias(bias, outChannels, op);
+  const spanH = dilationH * (kH - 1) + 1;
+  const spanW = dilationW * (kW - 1) + 1;
+  const paddedH = inH + p.top + p.bottom;
+  const paddedW = inW + p.left + p.right;
+  if (paddedH < spanH || paddedW < spanW) {
+    throw new ShapeError(
+      `${op}: input ${shapeString(x.shape)} padded to ${paddedH}x${paddedW} is smaller than the (dilated) kernel ${spanH}x${spanW} of weight ${shapeString(weight.shape)}`,
+    );
+  }
+  const outH = Math.floor((paddedH - spanH) / strideH) + 1;
+  const outW = Math.floor((paddedW - spanW) / strideW) + 1;
+
+  const layout: Layout = {
+    batch,
+    groups,
+    imageChannels: groupChannels,
+    rowChannels: outChannels / groups,
+    geo: {
+      channels: groupChannels, inH, inW, outH, outW, kH, kW, strideH, strideW,
+      padTop: p.top, padLeft: p.left, dilationH, dilationW,
+    },
+  };
+  const out = new Float32Array(batch * outChannels * outH * outW);
+  if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
+  convolveForward(x.data, weight.data, out, layout, bias != null);
+  const y = new Tensor(out, [batch, outChannels, outH, outW]);
+
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(op, y, inputs, (g, needs) => {
+    let dx: Tensor | null = null;
+    if (needs[0]) {
+      const d = new Float32Array(x.size);
+      convolveAdjoint(g.data, weight.data, d, layout);
+      dx = new Tensor(d, x.shape);
+    }
+    const dW = needs[1] ? new Tensor(convolveWeightGradient(g.data, x.data, weight.size, layout), weight.shape) : null;
+    const db = bias && needs[2] ? biasGradient(g, bias) : null;
+    return bias ? [dx, dW, db] : [dx, dW];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// convTranspose2d
+
 /** Transposed convolution, weight [Cin, Cout/groups, kh, kw] (PyTorch layout), bias [Cout]. */
-export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor { return notImplemented('convTranspose2d', x, weight, bias, options); }
+export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTranspose2dOptions = {}): Tensor {
+  const op = 'convTranspose2d';
+  expect4d(x, 'input', op);
+  expect4d(weight, 'weight', op);
+  const [batch, inChannels, inH, inW] = x.shape as [number, number, number, number];
+  const [weightIn, groupOut, kH, kW] = weight.shape as [number, number, number, number];
+  const groups = groupsOf(options.groups, op);
+  const [strideH, strideW] = pair(options.stride, 1, op, 'stride', 1);
+  const [dilationH, dilationW] = pair(options.dilation, 1, op, 'dilation', 1);
+  const [outPadH, outPadW] = pair(options.outputPadding, 0, op, 'outputPadding', 0);
+  const p = pads(options.padding, op);
+  if (weightIn !== inChannels) {
+    throw new ShapeError(
+      `${op}: input ${shapeString(x.shape)} has ${inChannels} channels but weight ${shapeString(weight.shape)} expects ${weightIn} (weight.shape[0]; the layout is [Cin, Cout/groups, kh, kw])`,
+    );
+  }
+  if (inChannels % groups !== 0) {
+    throw new ShapeError(`${op}: input ${shapeString(x.shape)} has ${inChannels} channels, not divisible by groups=${groups}`);
+  }
+  // As PyTorch: output padding must be smaller than either stride or dilation.
+  if ((outPadH >= strideH && outPadH >= dilationH) || (outPadW >= strideW && outPadW >= dilationW)) {
+    throw new ArgumentError(
+      `${op}: outputPadding [${outPadH}, ${outPadW}] must be smaller than stride [${strideH}, ${strideW}] or dilation [${dilationH}, ${dilationW}] on each axis`,
+    );
+  }
+  const outChannels = groupOut * groups;
+  checkBias(bias, outChannels, op);
+  const outH = (inH - 1) * strideH - p.top - p.bottom + dilationH * (kH - 1) + outPadH + 1;
+  const outW = (inW - 1) * strideW - p.left - p.right + dilationW * (kW - 1) + outPadW + 1;
+  if (outH < 1 || outW < 1) {
+    throw new ShapeError(
+      `${op}: input ${shapeString(x.shape)} with weight ${shapeString(weight.shape)} and this padding gives an empty output ${outH}x${outW}`,
+    );
+  }
+
+  // The conv2d whose input gradient this is: it maps the output (outH x outW,
+  // Cout/groups channels per group) to the input (inH x inW, Cin/groups rows per group).
+  const layout: Layout = {
+    batch,
+    groups,
+    imageChannels: groupOut,
+    rowChannels: inChannels / groups,
+    geo: {
+      channels: groupOut, inH: outH, inW: outW, outH: inH, outW: inW, kH, kW, strideH, strideW,
+      padTop: p.top, padLeft: p.left, dilationH, dilationW,
+    },
+  };
+  const out = new Float32Array(batch * outChannels * outH * outW);
+  if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
+  convolveAdjoint(x.data, weight.data, out, layout);
+  const y = new Tensor(out, [batch, outChannels, outH, outW]);
+
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(op, y, inputs, (g, needs) => {
+    let dx: Tensor | null = null;
+    if (needs[0]) {
+      const d = new Float32Array(x.size);
+      convolveForward(g.data, weight.data, d, layout, false);
+      dx = new Tensor(d, x.shape);
+    }
+    const dW = needs[1] ? new Tensor(convolveWeightGradient(x.data, g.data, weight.size, layout), weight.shape) : null;
+    const db = bias && needs[2] ? biasGradient(g, bias) : null;
+    return bias ? [dx, dW, db] : [dx, dW];
+  });
+}
