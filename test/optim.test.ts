@@ -3,7 +3,11 @@ import { Adam, AdamW, SGD } from '../src/optim/index.js';
 import { backward } from '../src/tensor/autograd.js';
 import { ArgumentError } from '../src/tensor/errors.js';
 import { mul, sub } from '../src/tensor/ops/elementwise.js';
-import { Parameter, tensor } from '../src/tensor/tensor.js';
+import { Parameter, Tensor, tensor } from '../src/tensor/tensor.js';
+import { randn } from '../src/tensor/random.js';
+import { crossEntropy } from '../src/tensor/ops/softmax.js';
+import { argmax } from '../src/tensor/ops/reduce.js';
+import { BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/layers/index.js';
 import type { Optimizer } from '../src/optim/index.js';
 
 const param = (...values: number[]): Parameter => new Parameter(Float32Array.from(values), [values.length]);
@@ -151,4 +155,53 @@ describe('Optimizer with autodiff', () => {
     // step() ran outside the graph: the parameter is still a leaf
     expect(p.gradFn).toBeNull();
   });
+});
+
+describe('training a small CNN end to end', () => {
+  /** 4x4 images: class 0 has a bright top half, class 1 a bright bottom half, plus noise. */
+  function toyData(n: number, seed: number): { x: Tensor; labels: number[] } {
+    const noise = randn([n, 1, 4, 4], { seed, std: 0.3 });
+    const labels: number[] = [];
+    for (let s = 0; s < n; s++) {
+      const label = s % 2;
+      labels.push(label);
+      for (let i = 0; i < 16; i++) {
+        const top = i < 8;
+        if (top === (label === 0)) noise.data[s * 16 + i]! += 1;
+      }
+    }
+    return { x: noise, labels };
+  }
+
+  for (const [name, makeOptimizer] of [
+    ['Adam', (ps: Parameter[]) => new Adam(ps, { lr: 0.05 })],
+    ['AdamW', (ps: Parameter[]) => new AdamW(ps, { lr: 0.05 })],
+    ['SGD with momentum', (ps: Parameter[]) => new SGD(ps, { lr: 0.1, momentum: 0.9 })],
+  ] as const) {
+    it(`${name} drives the loss down and the model then classifies held-out data`, () => {
+      const net = new Sequential(
+        new Conv2d(1, 4, 3, { padding: 1, seed: 1 }),
+        new BatchNorm2d(4),
+        new ReLU(),
+        new MaxPool2d(2),
+        new Flatten(),
+        new Linear(16, 2, { seed: 2 }),
+      );
+      const opt = makeOptimizer(net.parameters());
+      const train = toyData(32, 3);
+      const losses: number[] = [];
+      for (let step = 0; step < 60; step++) {
+        opt.zeroGrad();
+        const loss = crossEntropy(net.forward(train.x), train.labels);
+        losses.push(loss.item());
+        backward(loss);
+        opt.step();
+      }
+      expect(losses.at(-1)!).toBeLessThan(0.1 * losses[0]!);
+      net.eval();
+      const test = toyData(20, 4);
+      const predicted = argmax(net.forward(test.x), 1);
+      expect(Array.from(predicted.data)).toEqual(test.labels);
+    });
+  }
 });
