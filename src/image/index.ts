@@ -12,3 +12,8 @@ export { readJpegHeader, type JpegHeader } from './jpeg-decode.js';
 export { encodePng } from './png-encode.js';
 export { encodeJpeg, type EncodeJpegOptions } from './jpeg-encode.js';
 export { applyExifOrientation } from './orientation.js';
+export { toTensor, tensorToImage, roundHalfEven } from './convert.js';
+export { resize, shorterSideSize, type ResizeOptions } from './resize.js';
+export { centerCrop, type CropSize } from './crop.js';
+export { normalize, IMAGENET_MEAN, IMAGENET_STD, type NormalizeOptions } from './normalize.js';
+export { preprocess, type PreprocessOptions } from './preprocess.js';
