@@ -54,8 +54,17 @@ describe('relu', () => {
     expect(Number.isNaN(y.data[5])).toBe(true);
   });
 
-  it('the gradient at exactly 0 is 0 (PyTorch)', () => {
-    expect(gradAt(relu, [-1, 0, 2])).toEqual([0, 0, 1]);
+  it('forward edge cases of the bit-level kernel: infinities and a NaN with its sign bit set', () => {
+    const negativeNaN = new Float32Array(new Int32Array([0xffc00000 | 0]).buffer)[0]!;
+    const y = relu(tensor([-Infinity, Infinity, negativeNaN, 1e-45, -1e-45]));
+    expect(values(y).slice(0, 2)).toEqual([0, Infinity]);
+    expect(Number.isNaN(y.data[2])).toBe(true);
+    expect(values(y).slice(3)).toEqual([Math.fround(1e-45), 0]);
+  });
+
+  it('the gradient at exactly 0 (and -0) is 0 (PyTorch)', () => {
+    expect(gradAt(relu, [-1, 0, -0, 2, 1e-45, -Infinity, Infinity])).toEqual([0, 0, 0, 1, 1, 0, 1]);
+    expect(gradAt((t) => relu(t, { backward: 'guided' }), [-0, 0, 3], [1, 1, -0])).toEqual([0, 0, 0]);
   });
 
   it('guided and deconvnet rules, by hand', () => {
