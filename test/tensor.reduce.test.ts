@@ -83,6 +83,25 @@ describe('sum and mean', () => {
     }
   }
 
+  it('random shapes, axes and keepdim (seeded) match the naive reference and finite differences', () => {
+    const rng = new Rng(2024);
+    for (let trial = 0; trial < 25; trial++) {
+      const nd = 1 + rng.int(4);
+      const shape = Array.from({ length: nd }, () => 1 + rng.int(4));
+      const axes = shape.map((_, a) => a).filter(() => rng.uniform() < 0.5).map((a) => (rng.uniform() < 0.5 ? a - nd : a));
+      const keepdim = rng.uniform() < 0.5;
+      const x = randn(shape, { seed: trial });
+      const what = `shape ${JSON.stringify(shape)} axes ${JSON.stringify(axes)} keepdim ${keepdim}`;
+      // an empty list reduces every axis, as torch
+      const ref = naiveReduce(x, axes.length ? axes : undefined, keepdim, sumOf);
+      const s = sum(x, axes, keepdim);
+      expect([...s.shape], what).toEqual(ref.shape);
+      ref.values.forEach((v, i) => expect(s.data[i], what).toBeCloseTo(v, 4));
+      gradcheck((t) => mean(t, axes, keepdim), [x]);
+      gradcheck((t) => sum(t, axes, keepdim), [x]);
+    }
+  });
+
   it('hand-computed values', () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
     expect(Array.from(sum(x, 0).data)).toEqual([5, 7, 9]);
