@@ -50,6 +50,8 @@ export class GraphModule extends Module {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly opset: number;
+  /** Each input's declared shape (symbolic sizes such as 'batch' as strings), or null when the file gives none. */
+  readonly inputShapes: Readonly<Record<string, Dim[] | null>>;
   /** Weights by initializer name (float32; integer initializers carried as float32). */
   readonly initializers: ReadonlyMap<string, Tensor>;
 
@@ -72,6 +74,7 @@ export class GraphModule extends Module {
     this.inputNames = Object.freeze(inputs.map((v) => v.name));
     this.outputNames = Object.freeze(graph.outputs.map((v) => v.name));
     this.#inputInfo = new Map(inputs.map((v) => [v.name, v]));
+    this.inputShapes = Object.freeze(Object.fromEntries(inputs.map((v) => [v.name, v.shape ? [...v.shape] : null])));
     this.#declared = new Map();
     for (const v of [...graph.valueInfo, ...graph.outputs, ...inputs]) if (v.shape) this.#declared.set(v.name, v.shape);
 
@@ -140,14 +143,20 @@ export class GraphModule extends Module {
   }
 
   /**
-   * The module for a module path or ONNX tensor name ('' is the graph itself).
-   * Unknown names throw LayerNotFoundError listing the closest names first.
+   * The module for a module path or ONNX tensor name ('' is the graph
+   * itself), or undefined (Module's contract, which the CAM code relies on to
+   * report LayerNotFoundError with the closest names). `layer(name)` throws.
    */
-  override getModule(name: string): Module {
+  override getModule(name: string): Module | undefined {
     if (name === '') return this;
-    const entry = this.#layers.get(name);
-    if (!entry) throw new LayerNotFoundError(name, closestNames(name, [...this.#layers.keys()]));
-    return entry.module;
+    return this.#layers.get(name)?.module;
+  }
+
+  /** As getModule, but an unknown name throws LayerNotFoundError listing the closest names first. */
+  layer(name: string): Module {
+    const module = this.getModule(name);
+    if (!module) throw new LayerNotFoundError(name, closestNames(name, [...this.#layers.keys()]));
+    return module;
   }
 
   override namedChildren(): [string, Module][] {
