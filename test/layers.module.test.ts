@@ -201,6 +201,17 @@ describe('Module hooks', () => {
     expect(values(gx2!)).toEqual([5642, 5642]);
   });
 
+  it('a backward hook removed after forward but before backward does not run', () => {
+    const s = new Scale(2);
+    let calls = 0;
+    const handle = s.registerBackwardHook(() => void calls++);
+    const x = tensor([1], [1], { requiresGrad: true });
+    const out = s.forward(x);
+    handle.remove();
+    expect(values(grad(out, [x])[0]!)).toEqual([2]);
+    expect(calls).toBe(0);
+  });
+
   it('a backward hook returning the wrong shape is an error naming the module', () => {
     const s = new Scale(2);
     s.registerBackwardHook(() => zeros([3]));

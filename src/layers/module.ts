@@ -90,11 +90,14 @@ export abstract class Module {
    * the gradient of the module's output as it passes (PyTorch's BackwardHook).
    */
   private attachBackwardHooks(output: Tensor): Tensor {
-    const hooks = [...this.#backwardHooks.values()];
+    // The hooks registered at forward time run, unless removed since: a
+    // remove() in a `finally` takes effect even for a graph built earlier.
+    const hooks = [...this.#backwardHooks.entries()];
     const passthrough = new Tensor(output.data, output.shape);
     return record('backwardHook', passthrough, [output], (g) => {
       let gradient = g;
-      for (const hook of hooks) {
+      for (const [id, hook] of hooks) {
+        if (!this.#backwardHooks.has(id)) continue;
         const replaced = hook(this, gradient);
         if (replaced !== undefined) {
           if (!sameShape(replaced.shape, gradient.shape)) {
