@@ -103,8 +103,11 @@ describe('relu6, clip, leakyRelu', () => {
     expect(gradAt((t) => clip(t, 2, 1), [-5, 1.5, 5])).toEqual([0, 0, 0]);
     expect(Number.isNaN(clip(tensor([NaN]), 0, 1).data[0])).toBe(true);
     for (const shape of shapes) gradcheck((t) => clip(t, -1.5, 2), [awayFrom([-1.5, 2], shape, 3)]);
-    expect(() => clip(tensor([1]))).toThrow(ArgumentError);
-    expect(() => clip(tensor([1]))).toThrow(/clip: at least one of min or max/);
+    // no bounds: the identity, as ONNX Clip without min and max
+    expect(values(clip(tensor([-7, 7])))).toEqual([-7, 7]);
+    expect(gradAt((t) => clip(t), [-7, 7])).toEqual([1, 1]);
+    expect(() => clip(tensor([1]), NaN)).toThrow(ArgumentError);
+    expect(() => clip(tensor([1]), NaN)).toThrow(/clip: min must be a number, got NaN/);
   });
 
   it('leakyRelu: slope below 0, slope at exactly 0 (torch: x > 0 ? g : g * slope)', () => {

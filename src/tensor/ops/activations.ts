@@ -11,7 +11,7 @@ import { Tensor, shapeString } from '../tensor.js';
 /** How relu's backward treats the gradient: PyTorch's rule, guided backprop, or deconvnet. */
 export type ReluBackwardRule = 'standard' | 'guided' | 'deconvnet';
 
-function requireFinite(op: string, name: string, v: number): void {
+function requireNumber(op: string, name: string, v: number): void {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new ArgumentError(`${op}: ${name} must be a number, got ${String(v)}`);
 }
 
@@ -97,14 +97,12 @@ export function relu6(x: Tensor): Tensor {
 /**
  * Clamp to [min, max] (either may be omitted), as torch.clamp: NaN stays
  * NaN, min > max gives max everywhere, and the gradient passes where
- * min <= x <= max (boundaries included).
+ * min <= x <= max (boundaries included). With neither bound it is the
+ * identity, as ONNX Clip without min and max (torch.clamp would refuse).
  */
 export function clip(x: Tensor, min?: number, max?: number): Tensor {
-  if (min === undefined && max === undefined) {
-    throw new ArgumentError('clip: at least one of min or max must be given');
-  }
-  if (min !== undefined) requireFinite('clip', 'min', min);
-  if (max !== undefined) requireFinite('clip', 'max', max);
+  if (min !== undefined) requireNumber('clip', 'min', min);
+  if (max !== undefined) requireNumber('clip', 'max', max);
   const lo = min ?? Number.NEGATIVE_INFINITY;
   const hi = max ?? Number.POSITIVE_INFINITY;
   const xd = x.data;
@@ -129,7 +127,7 @@ export function clip(x: Tensor, min?: number, max?: number): Tensor {
 
 /** x for x > 0, negativeSlope * x otherwise (the gradient at 0 is negativeSlope, as torch). */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
-  requireFinite('leakyRelu', 'negativeSlope', negativeSlope);
+  requireNumber('leakyRelu', 'negativeSlope', negativeSlope);
   const xd = x.data;
   const n = xd.length;
   const out = new Float32Array(n);
@@ -208,7 +206,7 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
 
 /** x for x > 0, alpha * (exp(x) - 1) otherwise. */
 export function elu(x: Tensor, alpha = 1): Tensor {
-  requireFinite('elu', 'alpha', alpha);
+  requireNumber('elu', 'alpha', alpha);
   return eluScaled('elu', x, alpha, 1);
 }
 
@@ -285,8 +283,8 @@ export function tanh(x: Tensor): Tensor {
 export function softplus(x: Tensor, options: { beta?: number; threshold?: number } = {}): Tensor {
   const beta = options.beta ?? 1;
   const threshold = options.threshold ?? 20;
-  requireFinite('softplus', 'beta', beta);
-  requireFinite('softplus', 'threshold', threshold);
+  requireNumber('softplus', 'beta', beta);
+  requireNumber('softplus', 'threshold', threshold);
   if (beta === 0) throw new ArgumentError('softplus: beta must be non-zero (it divides the result)');
   const xd = x.data;
   const n = xd.length;
@@ -317,8 +315,8 @@ export function softplus(x: Tensor, options: { beta?: number; threshold?: number
 export function hardSigmoid(x: Tensor, options: { alpha?: number; beta?: number } = {}): Tensor {
   const alpha = options.alpha ?? 1 / 6;
   const beta = options.beta ?? 0.5;
-  requireFinite('hardSigmoid', 'alpha', alpha);
-  requireFinite('hardSigmoid', 'beta', beta);
+  requireNumber('hardSigmoid', 'alpha', alpha);
+  requireNumber('hardSigmoid', 'beta', beta);
   const xd = x.data;
   const n = xd.length;
   const out = new Float32Array(n);
