@@ -83,11 +83,20 @@ export function gemm(
     for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
   }
   if (m === 0 || n === 0 || k === 0) return;
+  if (m === 1 || n === 1) {
+    // A matrix-vector product: packing would cost as much as the product.
+    matrixVector(m, n, k, a, aOffset, aRow, aCol, b, bOffset, bRow, bCol, c, cOffset, ldc);
+    return;
+  }
 
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
+  // Blocks of equal size (e.g. K = 576 as 3 x 192, not 256 + 256 + 64), so
+  // no block is left with a short, overhead-dominated remainder.
+  const kcBlock = Math.ceil(k / Math.ceil(k / KC));
+  const ncBlock = Math.ceil(n / Math.ceil(n / NC));
+  for (let jc = 0; jc < n; jc += ncBlock) {
+    const nc = Math.min(ncBlock, n - jc);
+    for (let pc = 0; pc < k; pc += kcBlock) {
+      const kc = Math.min(kcBlock, k - pc);
       packPanels(b, bOffset + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
@@ -109,6 +118,39 @@ export function gemm(
           }
         }
       }
+    }
+  }
+}
+
+/** C += op(A) op(B) when m or n is 1: plain dot products (or row updates), float64 sums. */
+function matrixVector(
+  m: number, n: number, k: number,
+  a: Float32Array, aOffset: number, aRow: number, aCol: number,
+  b: Float32Array, bOffset: number, bRow: number, bCol: number,
+  c: Float32Array, cOffset: number, ldc: number,
+): void {
+  if (m === 1 && bCol === 1 && n > 1) {
+    // c[j] += sum_p a[p] b[p, j] with rows of B contiguous: add scaled rows (stays in order in memory).
+    const row = new Float64Array(n);
+    for (let p = 0; p < k; p++) {
+      const av = a[aOffset + p * aCol]!;
+      const base = bOffset + p * bRow;
+      for (let j = 0; j < n; j++) row[j] += av * b[base + j]!;
+    }
+    for (let j = 0; j < n; j++) c[cOffset + j] += row[j]!;
+    return;
+  }
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let ai = aOffset + i * aRow;
+      let bi = bOffset + j * bCol;
+      for (let p = 0; p < k; p++) {
+        s += a[ai]! * b[bi]!;
+        ai += aCol;
+        bi += bRow;
+      }
+      c[cOffset + i * ldc + j] += s;
     }
   }
 }
