@@ -6,9 +6,12 @@
  * manifest's tolerances:
  *   logits                 |ours - ref| <= 1e-4 * max|ref| + 1e-5
  *   A, dA, d input         |ours - ref| <= 1e-4 * max|ref|   (1e-3 for the cases listed in LOOSER)
+ * Also: the module call trace of arch.json, and guided backprop (the
+ * nn.ReLU modules' backwardRule) against the stored guided_backprop.
  */
 import { describe, expect, it } from 'vitest';
 import type { Module } from '../src/layers/module.js';
+import { ReLU } from '../src/layers/activation.js';
 import { grad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { FIXTURE_MODEL_NAMES, buildFixtureModel } from './helpers/fixture-models.js';
@@ -90,6 +93,26 @@ describe.skipIf(!sharedExists())('engine vs PyTorch fixtures', () => {
       }
     });
   }
+
+  it("guided backprop through the ReLU modules' backwardRule matches PyTorch (nn.ReLU only)", () => {
+    for (const name of FIXTURE_MODEL_NAMES) {
+      const model = buildFixtureModel(name);
+      const relus = model.modules().filter((m): m is ReLU => m instanceof ReLU);
+      for (const c of casesOf(name).filter((k) => k.tensors.guided_backprop)) {
+        const ref = loadCase(c);
+        relus.forEach((r) => (r.backwardRule = 'guided'));
+        let guided: Tensor;
+        try {
+          const x = ref.input!.requireGrad();
+          const logits = model.forward(x);
+          [guided] = grad(logits, [x], { gradOutput: oneHot(logits.shape, c.target_class) }) as [Tensor];
+        } finally {
+          relus.forEach((r) => (r.backwardRule = 'standard'));
+        }
+        expectClose(guided, ref.guided_backprop!, `${c.id} guided_backprop`, { relative: STRICT });
+      }
+    }
+  });
 
   it('records no graph state on the model between cases (hooks removed)', () => {
     const model = buildFixtureModel('tiny_resnet');
