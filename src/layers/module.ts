@@ -34,6 +34,13 @@ export type StateDict = Record<string, Tensor>;
  * `forward` is what subclasses implement, and what callers call: the base
  * constructor wraps the subclass's `forward` so that every call runs the
  * module's hooks, as calling a PyTorch module does.
+ *
+ * Two consequences of TypeScript class fields (ES2022 semantics): a field
+ * declared in a subclass exists from the moment that subclass's fields are
+ * initialised, so children and parameters are ordered by field *declaration*
+ * (declare `weight` before `bias`); use `declare` for a field that should
+ * only appear when assigned. And `forward` must be a method, not an arrow
+ * function field, or it replaces the hooked wrapper.
  */
 export abstract class Module {
   /** Whether the module is in training mode (`train()`) or evaluation mode (`eval()`). */
