@@ -22,7 +22,7 @@ export interface AblationCamOptions extends MapOptions {
  * Each ablated copy reruns the whole model with a forward hook replacing the
  * layer's output; a layer that runs more than once is ablated at every call.
  * Zeroing equals pytorch-grad-cam's AblationLayer when the layer's output has
- * minimum 0 (post-ReLU layers); elsewhere pytorch-grad-cam writes min - 1e7.
+ * minimum 0 (post-ReLU layers); otherwise pytorch-grad-cam writes min - 1e7.
  */
 function ablationCamLayer(options: AblationCamOptions, progress: { done: number; total: number }) {
   const batchSize = options.batchSize ?? 32;
