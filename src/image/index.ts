@@ -17,3 +17,8 @@ export { resize, shorterSideSize, type ResizeOptions } from './resize.js';
 export { centerCrop, type CropSize } from './crop.js';
 export { normalize, IMAGENET_MEAN, IMAGENET_STD, type NormalizeOptions } from './normalize.js';
 export { preprocess, type PreprocessOptions } from './preprocess.js';
+export { colormap, COLORMAP_NAMES, type ColormapName } from './colormap.js';
+export { applyColormap, overlay, type OverlayOptions, type BlendName } from './overlay.js';
+export { grid, type GridRow, type GridOptions } from './grid.js';
+export { drawText, fillRect, blit, type Rgba } from './draw.js';
+export { textWidth, GLYPHS } from './font.js';
