@@ -1,6 +1,6 @@
 import { ArgumentError } from '../tensor/errors.js';
 import { Rng, rand } from '../tensor/random.js';
-import { Parameter, type Shape } from '../tensor/tensor.js';
+import { Parameter, sizeOf, type Shape } from '../tensor/tensor.js';
 
 /**
  * Where a layer draws its initial weights from: `rng` (advanced), a fresh
@@ -36,7 +36,7 @@ export function fanInBound(fanIn: number): number {
 }
 
 export function constantParameter(shape: Shape, value: number): Parameter {
-  const p = new Parameter(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+  const p = new Parameter(new Float32Array(sizeOf(shape)), shape);
   p.data.fill(value);
   return p;
 }
