@@ -1,6 +1,6 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { Tensor, normalizeAxis, shapeString, type Shape } from '../tensor.js';
+import { Tensor, shapeString, type Shape } from '../tensor.js';
 
 /** Axes to reduce: one axis, several, or all when omitted. Negative axes count from the end. */
 export type Axes = number | readonly number[];
@@ -43,13 +43,23 @@ function reducedMask(op: string, shape: Shape, axis: Axes | undefined): boolean[
       }
       continue;
     }
-    const n = normalizeAxis(a, nd, op);
+    const n = axisOf(op, a, shape);
     if (mask[n]) {
       throw new ArgumentError(`${op}: axis ${a} appears more than once in [${list.join(', ')}]; each axis may be reduced once`);
     }
     mask[n] = true;
   }
   return mask;
+}
+
+/** A possibly negative axis of `shape`; the error names the op and the shape. */
+function axisOf(op: string, axis: number, shape: Shape): number {
+  const nd = shape.length;
+  const a = axis < 0 ? axis + nd : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= nd) {
+    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor of shape ${shapeString(shape)} (accepted: ${-nd} to ${nd - 1})`);
+  }
+  return a;
 }
 
 function planReduction(op: string, shape: Shape, axis: Axes | undefined): Plan {
@@ -270,7 +280,7 @@ function argExtremum(op: string, x: Tensor, axis: number | undefined, keepdim: b
   let stride = 1;
   let n = Number.POSITIVE_INFINITY;
   if (axis !== undefined && x.ndim > 0) {
-    const a = normalizeAxis(axis, x.ndim, op);
+    const a = axisOf(op, axis, x.shape);
     n = x.shape[a]!;
     for (let k = a + 1; k < x.ndim; k++) stride *= x.shape[k]!;
   }
