@@ -125,3 +125,18 @@ for (const modelName of FIXTURE_MODEL_NAMES) {
     }
   });
 }
+
+describe('default layer on the fixture models (torch-cam rule)', () => {
+  const expected: Record<string, string> = { vgg_small: 'features', tiny_resnet: 'layer3', shapes_cnn: 'features' };
+  for (const modelName of FIXTURE_MODEL_NAMES) {
+    it(`${modelName}: '${expected[modelName]}', whose output is the CAM layer's`, () => {
+      const c = casesOf(modelName).find((x) => x.layer.is_cam_layer)!;
+      const model = modelFor(modelName);
+      const ref = loadCase(c);
+      const r = gradCam(model, ref.input!, { target: c.target_class });
+      expect(r.layers[0]!.name).toBe(expected[modelName]);
+      expectClose(r.maps, ref['gradcam/upsampled']!, 'gradcam final map at the default layer', { absolute: finalTol(c.tolerances.gradcam!) });
+    });
+  }
+});
+

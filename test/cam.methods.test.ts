@@ -430,3 +430,46 @@ describe('layers and post-processing options', () => {
     expectValues(byFunction.maps, Array.from(byIndex.maps.data), 1e-6);
   });
 });
+
+describe('capture details', () => {
+  it('a layer that runs twice in one forward pass is captured at its last call', () => {
+    const shared = new ReLU();
+    const mix = new PointwiseMix(3, 3, 21);
+    class Twice extends Module {
+      shared = shared;
+      mix = mix;
+      head = new Sequential({ gap: new AdaptiveAvgPool2d(1), flatten: new Flatten(), fc: new Linear(3, 2, { seed: 2 }) });
+      override forward(x: Tensor): Tensor {
+        return this.head.forward(this.shared.forward(this.mix.forward(this.shared.forward(x))));
+      }
+    }
+    const model = new Twice().eval();
+    const input = randn([1, 3, 4, 4], { seed: 6 });
+    const r = gradCam(model, input, { layer: 'shared', target: 1 });
+    // The second call's output feeds GAP directly: dA = W[1] / 16, A = relu(mix(relu(x))).
+    let second: Tensor | null = null;
+    let calls = 0;
+    const handle = shared.registerForwardHook((_m, _i, out) => {
+      if (++calls === 2) second = out;
+    });
+    model.forward(input);
+    handle.remove();
+    const w = (model.head.getModule('fc') as Linear).weight.data;
+    const expected = Array.from({ length: 16 }, (_, p) => {
+      let s = 0;
+      for (let k = 0; k < 3; k++) s += (w[3 + k]! / 16) * second!.data[k * 16 + p]!;
+      return s;
+    });
+    expectValues(r.layers[0]!.raw, expected, 1e-6);
+  });
+  it('a frozen model on a plain input gives the same maps (the hook starts the graph at the layer)', () => {
+    const model = tinyNet().eval();
+    const input = randn([2, 3, 8, 8], { seed: 13 });
+    const normal = gradCam(model, input, { layer: 'head.1', target: [0, 2] });
+    for (const p of model.parameters()) p.requiresGrad = false;
+    const frozen = gradCam(model, input, { layer: 'head.1', target: [0, 2] });
+    expect(Array.from(frozen.maps.data)).toEqual(Array.from(normal.maps.data));
+    expect(model.parameters().every((p) => !p.requiresGrad)).toBe(true);
+  });
+});
+
