@@ -27,6 +27,8 @@ interface Plan {
   readonly innerReduced: boolean;
   /** Output offset at which each run starts. */
   readonly runStarts: Int32Array;
+  /** 1 for a run that is the first to reach its output elements (max/min start from it). */
+  readonly firstRun: Uint8Array;
 }
 
 /** Which axes are reduced; omitted (or an empty list, as torch) means all. */
@@ -102,19 +104,25 @@ function planReduction(op: string, shape: Shape, axis: Axes | undefined): Plan {
   const inner = sizes[nb - 1]!;
   const runs = total === 0 ? 0 : total / inner;
   const runStarts = new Int32Array(runs);
+  const firstRun = new Uint8Array(runs);
   const counter = new Array<number>(nb).fill(0);
+  // reduced blocks (other than the innermost) whose counter is not 0
+  let reducedAdvanced = 0;
   let o = 0;
   for (let r = 0; r < runs; r++) {
     runStarts[r] = o;
+    firstRun[r] = reducedAdvanced === 0 ? 1 : 0;
     for (let b = nb - 2; b >= 0; b--) {
+      if (reduced[b]) reducedAdvanced += counter[b] === 0 ? 1 : 0;
       counter[b]!++;
       o += outStrides[b]!;
       if (counter[b]! < sizes[b]!) break;
       o -= outStrides[b]! * sizes[b]!;
       counter[b] = 0;
+      if (reduced[b]) reducedAdvanced--;
     }
   }
-  return { outShape, keptShape, count, outSize, inner, innerReduced: reduced[nb - 1]!, runStarts };
+  return { outShape, keptShape, count, outSize, inner, innerReduced: reduced[nb - 1]!, runStarts, firstRun };
 }
 
 /** Sums of each reduced group, accumulated in float64. */
@@ -163,22 +171,22 @@ function spreadKernel(g: Float32Array, plan: Plan, inputSize: number, scale: num
 /**
  * Largest (sign = 1) or smallest (sign = -1) value of each group and the flat
  * input offset of its first occurrence in row-major order. NaN wins, as in
- * PyTorch.
+ * PyTorch. Groups must not be empty.
  */
 function extremumKernel(x: Float32Array, plan: Plan, sign: number): { values: Float32Array; at: Int32Array } {
   const values = new Float32Array(plan.outSize);
-  const at = new Int32Array(plan.outSize).fill(-1);
-  const { inner, runStarts } = plan;
+  const at = new Int32Array(plan.outSize);
+  const { inner, runStarts, firstRun } = plan;
   const runs = runStarts.length;
   if (plan.innerReduced) {
     for (let r = 0; r < runs; r++) {
       const o = runStarts[r]!;
-      let bestAt = at[o]!;
-      let best = bestAt < 0 ? NaN : values[o]!;
       const start = r * inner;
+      let best = firstRun[r] ? x[start]! : values[o]!;
+      let bestAt = firstRun[r] ? start : at[o]!;
       for (let j = 0; j < inner; j++) {
         const v = x[start + j]!;
-        if (bestAt < 0 || sign * v > sign * best || (v !== v && best === best)) {
+        if (sign * v > sign * best || (v !== v && best === best)) {
           best = v;
           bestAt = start + j;
         }
@@ -190,10 +198,17 @@ function extremumKernel(x: Float32Array, plan: Plan, sign: number): { values: Fl
     for (let r = 0; r < runs; r++) {
       const o = runStarts[r]!;
       const start = r * inner;
+      if (firstRun[r]) {
+        for (let j = 0; j < inner; j++) {
+          values[o + j] = x[start + j]!;
+          at[o + j] = start + j;
+        }
+        continue;
+      }
       for (let j = 0; j < inner; j++) {
         const v = x[start + j]!;
         const best = values[o + j]!;
-        if (at[o + j]! < 0 || sign * v > sign * best || (v !== v && best === best)) {
+        if (sign * v > sign * best || (v !== v && best === best)) {
           values[o + j] = v;
           at[o + j] = start + j;
         }
