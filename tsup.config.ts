@@ -22,6 +22,10 @@ export default defineConfig([
     target: 'es2022',
     splitting: true,
     treeshake: true,
+    // Module.typeName reads the class name; keep it through bundling.
+    esbuildOptions(options) {
+      options.keepNames = true;
+    },
   },
   {
     entry: { cli: 'src/cli/main.ts' },

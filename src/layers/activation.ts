@@ -27,6 +27,11 @@ import { Module } from './module.js';
 export class ReLU extends Module {
   backwardRule: ReluBackwardRule = 'standard';
 
+  /** Spelled out: guided backprop finds ReLU modules by this name, and bundlers may rename classes. */
+  override get typeName(): string {
+    return 'ReLU';
+  }
+
   override forward(x: Tensor): Tensor {
     return relu(x, { backward: this.backwardRule });
   }
