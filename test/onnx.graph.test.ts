@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { GraphModule, OnnxReLU, loadOnnx } from '../src/models/onnx/index.js';
+import { scopesOfNodes } from '../src/models/onnx/names.js';
+import type { NodeProto } from '../src/models/onnx/proto.js';
+import { grad, noGrad } from '../src/tensor/autograd.js';
+import { sum } from '../src/tensor/ops/reduce.js';
+import { ArgumentError } from '../src/tensor/errors.js';
+import { Tensor, tensor, zeros } from '../src/tensor/tensor.js';
+import { onnxModel } from './onnx.builder.js';
+
+const node = (name: string): NodeProto => ({ name, opType: name.split('/').pop()!, domain: '', inputs: [], outputs: [], attributes: [] });
+
+describe('module paths from node names', () => {
+  it("follows PyTorch's exporter: full dotted paths, relative child names, call counters", () => {
+    const scopes = scopesOfNodes([
+      node('/layer4/layer4.1/conv1/Conv'),
+      node('/layer4/layer4.1/relu/Relu'),
+      node('/layer4/layer4.1/relu_1/Relu'),
+      node('/features/features.18/features.18.2/Clip'),
+      node('/block_1/Conv'),
+      node('/Flatten'),
+      node('conv1'),
+      node(''),
+    ]);
+    expect(scopes).toEqual([
+      ['layer4', 'layer4.1', 'layer4.1.conv1'],
+      ['layer4', 'layer4.1', 'layer4.1.relu'],
+      ['layer4', 'layer4.1', 'layer4.1.relu'],
+      ['features', 'features.18', 'features.18.2'],
+      // No 'block' beside it: '_1' is part of the name, not a call counter.
+      ['block_1'],
+      [],
+      [],
+      [],
+    ]);
+  });
+});
+
+/** x -> /block/conv/Conv -> /block/relu/Relu -> /block/Add(+ x) -> /head/Mul(* k) -> y */
+function smallGraph(): GraphModule {
+  return loadOnnx(onnxModel({
+    opset: 13,
+    nodes: [
+      { op: 'Conv', name: '/block/conv/Conv', inputs: ['x', 'w'], outputs: ['/block/conv/Conv_output_0'] },
+      { op: 'Relu', name: '/block/relu/Relu', inputs: ['/block/conv/Conv_output_0'], outputs: ['/block/relu/Relu_output_0'] },
+      { op: 'Add', name: '/block/Add', inputs: ['/block/relu/Relu_output_0', 'x'], outputs: ['/block/Add_output_0'] },
+      { op: 'Constant', name: '/head/Constant', inputs: [], outputs: ['k'], attrs: { value: { t: { dims: [], floats: [3] } } } },
+      { op: 'Mul', name: '/head/Mul', inputs: ['/block/Add_output_0', 'k'], outputs: ['y'] },
+    ],
+    inputs: [{ name: 'x', dims: ['N', 1, 2, 2] }, { name: 'w', dims: [1, 1, 1, 1] }],
+    outputs: [{ name: 'y', dims: ['N', 1, 2, 2] }],
+    initializers: [{ name: 'w', dims: [1, 1, 1, 1], floats: [-2] }],
+  }));
+}
+
+describe('GraphModule', () => {
+  it('lists module paths and tensor names; constants and initializers are not inputs or layers', () => {
+    const model = smallGraph();
+    expect(model.inputNames).toEqual(['x']);
+    expect(model.outputNames).toEqual(['y']);
+    expect(model.layers().map((l) => [l.name, l.kind, l.opType])).toEqual([
+      ['block', 'module', 'Add'],
+      ['block.conv', 'module', 'Conv'],
+      ['block.relu', 'module', 'Relu'],
+      ['head', 'module', 'Mul'],
+      ['/block/conv/Conv_output_0', 'tensor', 'Conv'],
+      ['/block/relu/Relu_output_0', 'tensor', 'Relu'],
+      ['/block/Add_output_0', 'tensor', 'Add'],
+      ['y', 'tensor', 'Mul'],
+    ]);
+    expect(model.layers().find((l) => l.name === 'y')!.shape).toEqual(['N', 1, 2, 2]);
+    noGrad(() => model.forward(zeros([3, 1, 2, 2])));
+    expect(model.layers().find((l) => l.name === 'block')!.shape).toEqual([3, 1, 2, 2]);
+    expect(model.namedModules().map(([n]) => n)).toEqual(['', ...model.layers().map((l) => l.name)]);
+    expect(model.getModule('block.relu')!.typeName).toBe('OnnxScope');
+    expect(model.getModule('/block/relu/Relu_output_0')).toBeInstanceOf(OnnxReLU);
+    expect(model.getModule('/block/relu/Relu_output_0')!.typeName).toBe('ReLU');
+  });
+
+  it('computes y = 3 (relu(-2x) + x)', () => {
+    const model = smallGraph();
+    const x = tensor([1, -1, 2, -0.5], [1, 1, 2, 2]);
+    const y = noGrad(() => model.forward(x));
+    expect(Array.from(y.data)).toEqual([1, -1, 2, -0.5].map((v) => 3 * (Math.max(-2 * v, 0) + v)));
+  });
+
+  it("fires hooks by module path and by tensor name; a forward hook's replacement flows downstream", () => {
+    const model = smallGraph();
+    const x = tensor([1, -1, 2, -0.5], [1, 1, 2, 2]);
+    const seen: string[] = [];
+    const h1 = model.getModule('block')!.registerForwardHook(() => void seen.push('block'));
+    const h2 = model.getModule('/block/relu/Relu_output_0')!.registerForwardHook((_m, inputs, output) => {
+      seen.push(`relu in=${inputs.length}`);
+      expect(Array.from(inputs[0]!.data)).toEqual([-2, 2, -4, 1]);
+      return zeros(output.shape);
+    });
+    const y = noGrad(() => model.forward(x));
+    expect(Array.from(y.data)).toEqual([3, -3, 6, -1.5]);
+    expect(seen).toEqual(['relu in=1', 'block']);
+    h1.remove();
+    h2.remove();
+    expect(model.modules().every((m) => m.hookCount() === 0)).toBe(true);
+  });
+
+  it('backward hooks see d output / d layer, by module path and by tensor name', () => {
+    const model = smallGraph();
+    const x = tensor([1, -1, 2, -0.5], [1, 1, 2, 2]).requireGrad();
+    const grads: Record<string, Tensor> = {};
+    const handles = ['block.relu', '/block/conv/Conv_output_0'].map((name) =>
+      model.getModule(name)!.registerBackwardHook((_m, g) => void (grads[name] = g)),
+    );
+    const [gx] = grad(sum(model.forward(x)), [x]);
+    handles.forEach((h) => h.remove());
+    expect(Array.from(grads['block.relu']!.data)).toEqual([3, 3, 3, 3]);
+    // Through the ReLU: gradient only where the conv output -2x is positive.
+    expect(Array.from(grads['/block/conv/Conv_output_0']!.data)).toEqual([0, 3, 0, 3]);
+    // d/dx = 3 (1 + (-2) [x < 0])
+    expect(Array.from(gx!.data)).toEqual([3, -3, 3, -3]);
+  });
+
+  it("uses the ReLU module's backwardRule (guided backprop)", () => {
+    const model = smallGraph();
+    const x = tensor([1, -1, 2, -0.5], [1, 1, 2, 2]).requireGrad();
+    const relu = model.getModule('/block/relu/Relu_output_0') as OnnxReLU;
+    relu.backwardRule = 'guided';
+    // Gradient into the ReLU is 3 * gradOutput; with gradOutput negative at some places, guided zeroes them.
+    const gradOutput = tensor([1, -1, 1, 1], [1, 1, 2, 2]);
+    const [gx] = grad(model.forward(x), [x], { gradOutput });
+    // x = -1 has positive relu input 2 but negative gradient: guided passes nothing through the ReLU there.
+    expect(Array.from(gx!.data)).toEqual([3, -3, 3, -3]);
+    relu.backwardRule = 'standard';
+    const [standard] = grad(model.forward(x), [x], { gradOutput });
+    expect(Array.from(standard!.data)).toEqual([3, 3, 3, -3]);
+  });
+
+  it('run() returns any node output by name and checks its arguments', () => {
+    const model = smallGraph();
+    const out = noGrad(() => model.run({ x: tensor([1, -1, 2, -0.5], [1, 1, 2, 2]) }, ['/block/conv/Conv_output_0', 'y']));
+    expect(Array.from(out['/block/conv/Conv_output_0']!.data)).toEqual([-2, 2, -4, 1]);
+    expect(() => model.run({})).toThrow(/input 'x' is missing \(expected a Tensor of shape \[N, 1, 2, 2\], float\)/);
+    expect(() => model.forward()).toThrow(ArgumentError);
+    expect(() => model.run({ x: zeros([1, 1, 2, 2]) }, ['nope'])).toThrow(/no tensor named 'nope'/);
+  });
+
+  it('starts in eval mode; train() and eval() reach every node module', () => {
+    const model = smallGraph();
+    expect(model.training).toBe(false);
+    expect(model.modules().every((m) => !m.training)).toBe(true);
+    model.train();
+    expect(model.modules().every((m) => m.training)).toBe(true);
+    model.eval();
+    expect(model.modules().some((m) => m.training)).toBe(false);
+  });
+});
