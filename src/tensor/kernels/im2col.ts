@@ -33,7 +33,7 @@ export interface ConvGeometry {
  * The range of output columns ow whose input column ow*sW - padLeft + offset
  * lies inside [0, inW): returns [first, end).
  */
-function validRange(offset: number, stride: number, inSize: number, outSize: number): [number, number] {
+export function validRange(offset: number, stride: number, inSize: number, outSize: number): [number, number] {
   // smallest o with o*stride + offset >= 0, and smallest o with o*stride + offset >= inSize
   const first = offset >= 0 ? 0 : Math.ceil(-offset / stride);
   const end = inSize - offset <= 0 ? 0 : Math.ceil((inSize - offset) / stride);

@@ -1,6 +1,7 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { gemm } from '../kernels/gemm.js';
+import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } from '../kernels/depthwise.js';
 import { col2im, im2col, type ConvGeometry } from '../kernels/im2col.js';
 import { Tensor, shapeString } from '../tensor.js';
 
@@ -16,7 +17,9 @@ import { Tensor, shapeString } from '../tensor.js';
  *   col2im(W_g^T x), its input gradient is W_g im2col(dy) (a conv2d), and
  *   its weight gradient is x im2col(dy)^T.
  *
- * Each backward product runs only when that gradient is needed.
+ * Each backward product runs only when that gradient is needed. Depthwise
+ * convolutions (one input channel per group) use direct loops instead
+ * (../kernels/depthwise.ts).
  */
 
 /** A size per spatial axis: one number for both, or [height, width]. */
@@ -202,14 +205,13 @@ function convolveAdjoint(rows: Float32Array, weight: Float32Array, image: Float3
  * The weight gradient: dW_g += rows[n, g] * im2col(image[n, g])^T summed over n,
  * a [rowChannels, imageChannels*kH*kW] matrix per group.
  */
-function convolveWeightGradient(rows: Float32Array, image: Float32Array, weightSize: number, L: Layout): Float32Array {
+function convolveWeightGradient(rows: Float32Array, image: Float32Array, dW: Float32Array, L: Layout): void {
   const { geo } = L;
   const k = L.imageChannels * geo.kH * geo.kW;
   const cols = geo.outH * geo.outW;
   const imagePlane = geo.inH * geo.inW;
   const pointwise = isPointwise(geo);
   const col = pointwise ? image : colBuffer(k * cols);
-  const dW = new Float32Array(weightSize);
   for (let n = 0; n < L.batch; n++) {
     for (let g = 0; g < L.groups; g++) {
       const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
@@ -223,7 +225,6 @@ function convolveWeightGradient(rows: Float32Array, image: Float32Array, weightS
       });
     }
   }
-  return dW;
 }
 
 // ---------------------------------------------------------------------------
@@ -271,9 +272,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       padTop: p.top, padLeft: p.left, dilationH, dilationW,
     },
   };
+  // Depthwise (one input channel per group): direct loops beat 1-row GEMMs.
+  const depthwise = groupChannels === 1 && groups > 1;
+  const multiplier = outChannels / groups;
+  const depthwiseGeo = { ...layout.geo, channels: inChannels };
   const out = new Float32Array(batch * outChannels * outH * outW);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
-  convolveForward(x.data, weight.data, out, layout, bias != null);
+  if (depthwise) depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
+  else convolveForward(x.data, weight.data, out, layout, bias != null);
   const y = new Tensor(out, [batch, outChannels, outH, outW]);
 
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -281,10 +287,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     let dx: Tensor | null = null;
     if (needs[0]) {
       const d = new Float32Array(x.size);
-      convolveAdjoint(g.data, weight.data, d, layout);
+      if (depthwise) depthwiseInputGradient(g.data, weight.data, d, batch, multiplier, depthwiseGeo);
+      else convolveAdjoint(g.data, weight.data, d, layout);
       dx = new Tensor(d, x.shape);
     }
-    const dW = needs[1] ? new Tensor(convolveWeightGradient(g.data, x.data, weight.size, layout), weight.shape) : null;
+    let dW: Tensor | null = null;
+    if (needs[1]) {
+      const d = new Float32Array(weight.size);
+      if (depthwise) depthwiseWeightGradient(g.data, x.data, d, batch, multiplier, depthwiseGeo);
+      else convolveWeightGradient(g.data, x.data, d, layout);
+      dW = new Tensor(d, weight.shape);
+    }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
     return bias ? [dx, dW, db] : [dx, dW];
   });
@@ -354,7 +367,12 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       convolveForward(g.data, weight.data, d, layout, false);
       dx = new Tensor(d, x.shape);
     }
-    const dW = needs[1] ? new Tensor(convolveWeightGradient(x.data, g.data, weight.size, layout), weight.shape) : null;
+    let dW: Tensor | null = null;
+    if (needs[1]) {
+      const d = new Float32Array(weight.size);
+      convolveWeightGradient(x.data, g.data, d, layout);
+      dW = new Tensor(d, weight.shape);
+    }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
     return bias ? [dx, dW, db] : [dx, dW];
   });
