@@ -264,6 +264,12 @@ describe('hostile and broken files', () => {
     badCrc[40] = badCrc[40]! ^ 1; // inside the first chunk after IHDR
     expectTyped(() => decodeImage(badCrc), ImageDecodeError, /wrong CRC|invalid/);
     expectTyped(() => decodeImage(handPng(1, 1, 8, 3, new Uint8Array(2))), ImageDecodeError, /no PLTE/);
+    // An unknown critical chunk is fatal; an ancillary chunk with a wrong CRC is dropped (as libpng).
+    const withChunk = (c: Buffer) => new Uint8Array(Buffer.concat([png.subarray(0, 33), c, png.subarray(33)]));
+    expectTyped(() => decodeImage(withChunk(chunk('ZZZZ', new Uint8Array(3)))), ImageDecodeError, /'ZZZZ' .* is critical but unknown/);
+    const brokenText = chunk('tEXt', new TextEncoder().encode('a\0b'));
+    brokenText[brokenText.length - 1]! ^= 0xff;
+    expect(Array.from(decodeImage(withChunk(brokenText)).data)).toEqual(Array.from(decodeImage(png).data));
     expectTyped(() => decodeImage(handPng(2, 1, 8, 2, new Uint8Array(5))), ImageDecodeError, /holds 5 bytes; the header implies 7/);
     expectTyped(() => decodeImage(handPng(1, 1, 3, 2, new Uint8Array(4))), ImageDecodeError, /bit depth 3 is not allowed/);
     const arithmetic = read(DATA, 'progressive.jpg').slice();

@@ -60,7 +60,9 @@ interface Chunk {
   length: number;
 }
 
-/** Walks the chunk list, checking every length and CRC, up to IEND. */
+const KNOWN_CRITICAL = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
+
+/** Walks the chunk list up to IEND, checking every length and the CRC of critical chunks. */
 function readChunks(bytes: Uint8Array): Chunk[] {
   const chunks: Chunk[] = [];
   let p = 8;
@@ -72,9 +74,15 @@ function readChunks(bytes: Uint8Array): Chunk[] {
     if (p + 12 + length > bytes.length) {
       fail(`chunk '${type}' at byte ${p} declares ${length} bytes but only ${bytes.length - p - 12} remain`);
     }
-    const stored = u32(bytes, p + 8 + length);
-    if (crc32(bytes, p + 4, p + 8 + length) !== stored) fail(`chunk '${type}' at byte ${p} has a wrong CRC`);
-    chunks.push({ type, start: p + 8, length });
+    // Bit 5 of the first type byte: 0 = critical (IHDR, PLTE, IDAT, IEND), 1 = ancillary.
+    const critical = (bytes[p + 4]! & 0x20) === 0;
+    const crcOk = crc32(bytes, p + 4, p + 8 + length) === u32(bytes, p + 8 + length);
+    if (critical) {
+      if (!crcOk) fail(`chunk '${type}' at byte ${p} has a wrong CRC`);
+      if (!KNOWN_CRITICAL.has(type)) fail(`chunk '${type}' at byte ${p} is critical but unknown (PNG 1.2 has IHDR, PLTE, IDAT, IEND)`);
+    }
+    // As libpng: an ancillary chunk with a wrong CRC is dropped, not fatal.
+    if (critical || crcOk) chunks.push({ type, start: p + 8, length });
     p += 12 + length;
     if (type === 'IEND') return chunks;
   }
