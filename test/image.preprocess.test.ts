@@ -178,6 +178,11 @@ describe('centerCrop, toTensor, normalize', () => {
     expect([row(0), row(1), row(2), row(3)]).toEqual([[0, 0, 0, 0, 0], [0, 9, 9, 0, 0], [0, 9, 9, 0, 0], [0, 0, 0, 0, 0]]);
     const t = centerCrop(new Tensor(Float32Array.from({ length: 2 * 16 }, (_, i) => i), [2, 4, 4]), 2);
     expect(Array.from(t.data)).toEqual([5, 6, 9, 10, 21, 22, 25, 26]);
+    const padded = centerCrop(new Tensor(Float32Array.from([1, 2, 3, 4]), [2, 2]), { width: 5, height: 3 });
+    expect(Array.from(padded.data)).toEqual([0, 1, 2, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 0, 0]);
+    const leaf = new Tensor(Float32Array.from({ length: 16 }, (_, i) => i), [4, 4], true);
+    const [g] = grad(sum(centerCrop(leaf, 2)), [leaf]);
+    expect(Array.from(g!.data)).toEqual([0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
   });
 
   it('toTensor gives [1,3,H,W] in [0,1], normalize uses ImageNet statistics by default and is differentiable', () => {

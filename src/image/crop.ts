@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
+import { pad } from '../tensor/ops/shape.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { isImage } from './convert.js';
 import { createImage, type RgbaImage } from './types.js';
@@ -32,7 +33,11 @@ function offset(inSize: number, outSize: number): number {
   return pyRound((inSize - outSize) / 2);
 }
 
-/** Cuts the centre of an image or of a tensor's last two axes, as torchvision's CenterCrop (zero padding where it is larger). */
+/**
+ * Cuts the centre of an image or of a tensor's last two axes, as
+ * torchvision's CenterCrop (zero padding where it is larger). On a tensor it
+ * is the engine's pad, so gradients flow.
+ */
 export function centerCrop(image: RgbaImage, size: CropSize): RgbaImage;
 export function centerCrop(t: Tensor, size: CropSize): Tensor;
 export function centerCrop(input: RgbaImage | Tensor, size: CropSize): RgbaImage | Tensor {
@@ -44,42 +49,23 @@ export function centerCrop(input: RgbaImage | Tensor, size: CropSize): RgbaImage
     const W = s[s.length - 1]!;
     const top = offset(H, h);
     const left = offset(W, w);
-    const planes = input.size / (H * W);
-    const out = new Float32Array(planes * h * w);
-    copyWindow(input.data, out, planes, 1, H, W, h, w, top, left);
-    return new Tensor(out, [...s.slice(0, -2), h, w]);
+    // One differentiable pad: negative amounts cut, positive ones add zeros.
+    return pad(input, [-left, w - W + left, -top, h - H + top]);
   }
   if (!isImage(input)) throw new ArgumentError('centerCrop: expected an RGBA image { width, height, data } or a Tensor');
   checkImage('centerCrop', input);
   const out = createImage(w, h);
-  copyWindow(input.data, out.data, 1, 4, input.height, input.width, h, w, offset(input.height, h), offset(input.width, w));
+  copyWindow(input.data, out.data, input.height, input.width, h, w, offset(input.height, h), offset(input.width, w));
   return out;
 }
 
-/** Copies the window at (top, left) of each plane (`px` values per pixel); outside the input stays 0. */
-function copyWindow(
-  src: ArrayLike<number>,
-  dst: { [i: number]: number },
-  planes: number,
-  px: number,
-  H: number,
-  W: number,
-  h: number,
-  w: number,
-  top: number,
-  left: number,
-): void {
-  for (let p = 0; p < planes; p++) {
-    for (let y = 0; y < h; y++) {
-      const sy = y + top;
-      if (sy < 0 || sy >= H) continue;
-      for (let x = 0; x < w; x++) {
-        const sx = x + left;
-        if (sx < 0 || sx >= W) continue;
-        const s = ((p * H + sy) * W + sx) * px;
-        const d = ((p * h + y) * w + x) * px;
-        for (let c = 0; c < px; c++) dst[d + c] = src[s + c]!;
-      }
-    }
+/** Copies the RGBA window at (top, left) of `src` (H x W) into `dst` (h x w); outside the input stays 0. */
+function copyWindow(src: Uint8ClampedArray, dst: Uint8ClampedArray, H: number, W: number, h: number, w: number, top: number, left: number): void {
+  for (let y = 0; y < h; y++) {
+    const sy = y + top;
+    if (sy < 0 || sy >= H) continue;
+    const x0 = Math.max(0, -left);
+    const x1 = Math.min(w, W - left);
+    if (x1 > x0) dst.set(src.subarray((sy * W + x0 + left) * 4, (sy * W + x1 + left) * 4), (y * w + x0) * 4);
   }
 }
