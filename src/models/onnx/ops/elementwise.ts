@@ -43,6 +43,8 @@ const divide: OpImpl = (call) => {
 /** Variadic ops (Sum, Max, Min) fold their inputs pairwise with broadcasting. */
 const variadic = (f: (a: Tensor, b: Tensor) => Tensor): OpImpl => (call) => {
   let acc = input(call, 0);
+  // One input: still a tensor of its own, so hooks on this node see only its output.
+  if (call.inputs.length === 1) return identity(acc);
   for (let i = 1; i < call.inputs.length; i++) acc = f(acc, input(call, i));
   return acc;
 };

@@ -59,7 +59,7 @@ export class Attributes {
 
   string(name: string, fallback: string): string {
     const a = this.#get(name, [AttributeType.STRING]);
-    return a && a.s ? new TextDecoder().decode(a.s) : fallback;
+    return a && a.s ? utf8.decode(a.s) : fallback;
   }
 
   ints(name: string): number[] | undefined {
@@ -77,6 +77,8 @@ export class Attributes {
     return a && a.t ? tensorFromProto(a.t) : undefined;
   }
 }
+
+const utf8 = new TextDecoder();
 
 /** An error raised while running a node, naming it. */
 export function nodeError(call: OpCall, what: string): OnnxError {
