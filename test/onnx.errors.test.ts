@@ -53,6 +53,33 @@ describe.skipIf(!sharedExists())('ONNX import errors', () => {
     expect(e.message).toMatch(/Supported ops .*Conv.*Relu/);
   });
 
+  it('refuses unsupported forms of supported ops at load time, with the other problems', () => {
+    const bytes = onnxModel({
+      opset: 13,
+      nodes: [
+        { op: 'MaxPool', inputs: ['x'], outputs: ['p', 'indices'], name: 'pool', attrs: { kernel_shape: { ints: [2, 2] } } },
+        { op: 'Pad', inputs: ['p', 'pads'], outputs: ['q'], name: 'pad', attrs: { mode: { s: 'wrap' } } },
+        { op: 'Erf', inputs: ['q'], outputs: ['y'], name: 'erf' },
+      ],
+      inputs: [{ name: 'x', dims: [1, 1, 4, 4] }],
+      outputs: [{ name: 'y' }],
+      initializers: [{ name: 'pads', dims: [8], ints: [0, 0, 1, 1, 0, 0, 1, 1] }],
+    });
+    let error: OnnxUnsupportedError | undefined;
+    try {
+      loadOnnx(bytes);
+    } catch (e) {
+      error = e as OnnxUnsupportedError;
+    }
+    expect(error).toBeInstanceOf(OnnxUnsupportedError);
+    expect(error!.unsupported.map((u) => [u.opType, u.detail, u.nodes])).toEqual([
+      ['MaxPool', 'the Indices output', ['pool']],
+      ['Pad', "mode 'wrap'", ['pad']],
+      ['Erf', undefined, ['erf']],
+    ]);
+    expect(error!.message).toMatch(/3 unsupported op types: MaxPool with the Indices output \(node 'pool'\); Pad with mode 'wrap' \(node 'pad'\); Erf \(node 'erf'\)/);
+  });
+
   it('names the domain of ops outside the default one', () => {
     const bytes = onnxModel({
       opset: 13,

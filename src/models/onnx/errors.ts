@@ -12,6 +12,8 @@ export interface UnsupportedOp {
   opType: string;
   domain: string;
   nodes: string[];
+  /** Set when the op is supported but not in the form these nodes use (e.g. MaxPool's Indices output). */
+  detail?: string;
 }
 
 /**
@@ -25,12 +27,13 @@ export class OnnxUnsupportedError extends OnnxError {
       .map((u) => {
         const shown = u.nodes.slice(0, 5).map((n) => `'${n}'`).join(', ');
         const more = u.nodes.length > 5 ? ` and ${u.nodes.length - 5} more` : '';
-        return `${u.domain ? `${u.domain}.` : ''}${u.opType} (node${u.nodes.length > 1 ? 's' : ''} ${shown}${more})`;
+        const what = `${u.domain ? `${u.domain}.` : ''}${u.opType}${u.detail ? ` with ${u.detail}` : ''}`;
+        return `${what} (node${u.nodes.length > 1 ? 's' : ''} ${shown}${more})`;
       })
       .join('; ');
     super(
       `loadOnnx: the graph uses ${unsupported.length} unsupported op type${unsupported.length > 1 ? 's' : ''}: ${list}. ` +
-        `Supported ops (default domain, opset 7 to 21): ${supported.join(', ')}`,
+        `Supported ops (default domain, opsets up to 21; 7 to 21 is the target): ${supported.join(', ')}`,
       'E_ONNX_UNSUPPORTED',
     );
     this.unsupported = unsupported;

@@ -6,7 +6,7 @@
  */
 import { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
 import { GraphModule } from './graph.js';
-import { ONNX_OPS, supportedOps } from './ops/index.js';
+import { ONNX_OPS, supportedOps, unsupportedForm } from './ops/index.js';
 import { decodeModel, type GraphProto } from './proto.js';
 import { tensorFromProto, type DecodedTensor, type ExternalDataResolver } from './tensorData.js';
 
@@ -67,9 +67,13 @@ function checkOps(graph: GraphProto): void {
   const unsupported = new Map<string, UnsupportedOp>();
   for (const node of graph.nodes) {
     const defaultDomain = node.domain === '' || node.domain === 'ai.onnx';
-    if (defaultDomain && Object.hasOwn(ONNX_OPS, node.opType)) continue;
-    const key = `${node.domain}|${node.opType}`;
-    if (!unsupported.has(key)) unsupported.set(key, { opType: node.opType, domain: node.domain, nodes: [] });
+    const known = defaultDomain && Object.hasOwn(ONNX_OPS, node.opType);
+    const detail = known ? unsupportedForm(node) : null;
+    if (known && !detail) continue;
+    const key = `${node.domain}|${node.opType}|${detail ?? ''}`;
+    if (!unsupported.has(key)) {
+      unsupported.set(key, { opType: node.opType, domain: node.domain, nodes: [], ...(detail ? { detail } : {}) });
+    }
     unsupported.get(key)!.nodes.push(node.name || `(unnamed, output '${node.outputs[0] ?? ''}')`);
   }
   if (unsupported.size) throw new OnnxUnsupportedError([...unsupported.values()], supportedOps());

@@ -1,6 +1,7 @@
 import { elementwiseOps } from './elementwise.js';
 import { nnOps } from './nn.js';
 import { shapeOps } from './shape.js';
+import type { NodeProto } from '../proto.js';
 import type { OpImpl } from './types.js';
 
 /** Every op the importer runs, by ONNX op type (default domain). */
@@ -8,6 +9,44 @@ export const ONNX_OPS: Readonly<Record<string, OpImpl>> = { ...elementwiseOps, .
 
 /** Ops that must not be computed once and cached even when their inputs are constant. */
 export const NON_CONSTANT_OPS: ReadonlySet<string> = new Set(['Dropout', 'BatchNormalization']);
+
+const text = new TextDecoder();
+
+/**
+ * Forms of supported ops that the importer does not run, found from the node
+ * alone so that loadOnnx can refuse them before building anything. Returns a
+ * short description, or null when the node is fine. (Input ranks are only
+ * known at run time; those errors name the node then.)
+ */
+export function unsupportedForm(node: NodeProto): string | null {
+  const attr = (name: string) => node.attributes.find((a) => a.name === name);
+  const str = (name: string): string | undefined => {
+    const a = attr(name);
+    return a?.s ? text.decode(a.s) : undefined;
+  };
+  const autoPad = str('auto_pad');
+  if (autoPad && !['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) return `auto_pad '${autoPad}'`;
+  switch (node.opType) {
+    case 'MaxPool':
+      return node.outputs[1] ? 'the Indices output' : null;
+    case 'Pad': {
+      const mode = str('mode');
+      return mode && !['constant', 'reflect', 'edge'].includes(mode) ? `mode '${mode}'` : null;
+    }
+    case 'Cast':
+      return attr('to')?.i === 8 ? 'a cast to string' : null;
+    case 'Constant':
+      return node.attributes.some((a) => ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'].includes(a.name))
+        ? null
+        : 'a sparse or string value';
+    case 'AveragePool': {
+      const d = attr('dilations');
+      return d && d.ints.some((v) => v !== 1) ? 'dilations' : null;
+    }
+    default:
+      return null;
+  }
+}
 
 export function supportedOps(): string[] {
   return Object.keys(ONNX_OPS).sort();
