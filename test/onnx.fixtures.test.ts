@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gradCam } from '../src/cam/index.js';
+import {
+  cam, gradCam, gradCamPlusPlus, hiResCam, layerCam, scoreCam, xGradCam, type MapResult, type ScoreCamLayerResult,
+} from '../src/cam/index.js';
 import { GraphModule, loadOnnx } from '../src/models/onnx/index.js';
 import { OnnxReLU } from '../src/models/onnx/index.js';
 import { loadOnnxFile } from '../src/node/index.js';
@@ -93,20 +95,45 @@ describe.skipIf(!sharedExists())('fixture models through loadOnnx', () => {
     expectClose(logits, data.logits!, 'logits', { relative: 1e-4, absolute: 1e-5 });
   });
 
-  it("Grad-CAM from tinycam's CAM code runs on an ONNX model and matches pytorch-grad-cam", () => {
-    const model = loadOnnx(fixtureBytes(models.find((m) => m.name === 'vgg_small')!.onnx_fused));
-    for (const c of casesOf('vgg_small').slice(0, 2)) {
+  // CAM methods from src/cam accept a GraphModule exactly as a layers-API model.
+  const methods: [string, (m: GraphModule, x: Tensor, o: { layer: string; target: number }) => MapResult][] = [
+    ['gradcam', gradCam],
+    ['gradcampp', gradCamPlusPlus],
+    ['xgradcam', xGradCam],
+    ['layercam', layerCam],
+    ['hirescam', hiResCam],
+    ['cam', cam],
+  ];
+  for (const info of models) {
+    const c = casesOf(info.name).find((k) => k.layer.is_cam_layer && !k.checks.note) ?? casesOf(info.name)[0]!;
+    it(`CAM methods on ${info.name} (ONNX, layer by module path and tensor name)`, () => {
+      const model = loadOnnx(fixtureBytes(info.onnx_fused));
       const data = loadCase(c);
-      for (const layer of [c.layer.module, c.layer.onnx_tensor_fused]) {
-        const result = gradCam(model, data.input!, { layer, target: c.target_class });
-        expectClose(result.layers[0]!.raw, data['gradcam/raw']!, `${c.id} gradcam/raw at '${layer}'`, {
-          relative: c.tolerances.gradcam!.raw_relative,
-        });
-        expectClose(result.maps, data['gradcam/upsampled']!, `${c.id} gradcam/upsampled at '${layer}'`, {
-          absolute: c.tolerances.gradcam!.final_map,
-        });
+      const checked: string[] = [];
+      for (const [method, run] of methods) {
+        if (!data[`${method}/raw`] || (c.checks.note && method !== 'cam')) continue;
+        checked.push(method);
+        for (const layer of [c.layer.module, c.layer.onnx_tensor_fused]) {
+          const result = run(model, data.input!, { layer, target: c.target_class });
+          const tol = c.tolerances[method]!;
+          expectClose(result.layers[0]!.raw, data[`${method}/raw`]!, `${c.id} ${method}/raw at '${layer}'`, { relative: tol.raw_relative });
+          expectClose(result.maps, data[`${method}/upsampled`]!, `${c.id} ${method}/upsampled at '${layer}'`, { absolute: tol.final_map });
+        }
       }
-    }
+      // CAM finds the Gemm after global average pooling as its Linear layer.
+      expect(checked).toEqual(info.is_gap_fc ? methods.map(([m]) => m) : methods.slice(0, 5).map(([m]) => m));
+    });
+  }
+
+  it('Score-CAM runs the ONNX model on batches of masked inputs', () => {
+    const info = models.find((m) => m.name === 'shapes_cnn')!;
+    const model = loadOnnx(fixtureBytes(info.onnx_fused));
+    const c = casesOf('shapes_cnn').find((k) => k.layer.is_cam_layer && !k.checks.note)!;
+    const data = loadCase(c);
+    const result = scoreCam(model, data.input!, { layer: c.layer.module, target: c.target_class });
+    const layer = result.layers[0] as ScoreCamLayerResult;
+    expectClose(layer.scores, data['scorecam/scores']!, `${c.id} scorecam/scores`, { relative: 1e-4 });
+    expectClose(result.maps, data['scorecam/upsampled']!, `${c.id} scorecam/upsampled`, { absolute: 2e-3 });
   });
 });
 

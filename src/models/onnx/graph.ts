@@ -3,11 +3,18 @@ import { noGrad } from '../../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../../tensor/errors.js';
 import { Tensor, shapeString } from '../../tensor/tensor.js';
 import { OnnxError } from './errors.js';
-import { NodeModule, ReLU, TapModule } from './layers.js';
+import { NodeModule, OnnxLinear, ReLU, TapModule } from './layers.js';
 import { closestNames, scopesOfNodes } from './names.js';
 import { NON_CONSTANT_OPS, ONNX_OPS } from './ops/index.js';
 import type { Dim, GraphProto, NodeProto, ValueInfo } from './proto.js';
 import { DataType, dataTypeName, type DecodedTensor } from './tensorData.js';
+
+/** A Gemm that is a Linear layer: constant B, no transA, alpha = beta = 1. */
+function isLinearGemm(node: NodeProto, constant: ReadonlySet<string>): boolean {
+  if (node.opType !== 'Gemm' || !constant.has(node.inputs[1]!) || (node.inputs[2] && !constant.has(node.inputs[2]))) return false;
+  const attr = (name: string) => node.attributes.find((a) => a.name === name);
+  return (attr('transA')?.i ?? 0) === 0 && (attr('alpha')?.f ?? 1) === 1 && (attr('beta')?.f ?? 1) === 1;
+}
 
 /** A hookable layer of the graph, as `layers()` lists it. */
 export interface LayerInfo {
@@ -111,9 +118,12 @@ export class GraphModule extends Module {
     }
     this.#plan = live.map((node, i) => {
       const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
+      const op = ONNX_OPS[node.opType]!;
       const module = node.opType === 'Relu'
-        ? new ReLU(node, label, ONNX_OPS[node.opType]!, opset)
-        : new NodeModule(node, label, ONNX_OPS[node.opType]!, opset);
+        ? new ReLU(node, label, op, opset)
+        : isLinearGemm(node, constant)
+          ? new OnnxLinear(node, label, op, opset, (name) => this.#constantTensor(name))
+          : new NodeModule(node, label, op, opset);
       const outputTaps = node.outputs.map((name, k) => (k > 0 && name ? new TapModule('output', name) : undefined));
       node.outputs.forEach((name, k) => {
         if (!name || this.#layers.has(name)) return;
@@ -265,6 +275,11 @@ export class GraphModule extends Module {
     if (!info) return '';
     const shape = info.shape ? ` of shape [${info.shape.map((d) => d ?? '?').join(', ')}]` : '';
     return `${shape}, ${dataTypeName(info.elemType || DataType.FLOAT).toLowerCase()}`;
+  }
+
+  /** An initializer or constant node output by name. */
+  #constantTensor(name: string): Tensor | undefined {
+    return this.initializers.get(name) ?? this.#constantValues().get(name)?.tensor;
   }
 
   /** Outputs of the constant nodes, computed at the first run and kept. */

@@ -11,7 +11,7 @@ import { decodeModel, type GraphProto } from './proto.js';
 import { tensorFromProto, type DecodedTensor, type ExternalDataResolver } from './tensorData.js';
 
 export { GraphModule, type LayerInfo } from './graph.js';
-export { NodeModule, ReLU as OnnxReLU, TapModule } from './layers.js';
+export { NodeModule, OnnxLinear, ReLU as OnnxReLU, TapModule } from './layers.js';
 export { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
 export type { ExternalDataResolver } from './tensorData.js';
 export { supportedOps } from './ops/index.js';
