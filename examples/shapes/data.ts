@@ -33,6 +33,19 @@ export function scenesToTensor(scenes: readonly Scene[]): Tensor {
   return new Tensor(data, [scenes.length, 3, height, width]);
 }
 
+/** A scene as an ImageData-shaped RGBA picture (what tinycam/image's overlay, grid and encodePng take). */
+export function sceneToImage(scene: Scene): { width: number; height: number; data: Uint8ClampedArray } {
+  const n = scene.width * scene.height;
+  const data = new Uint8ClampedArray(n * 4);
+  for (let p = 0; p < n; p++) {
+    data[p * 4] = scene.rgb[p * 3]!;
+    data[p * 4 + 1] = scene.rgb[p * 3 + 1]!;
+    data[p * 4 + 2] = scene.rgb[p * 3 + 2]!;
+    data[p * 4 + 3] = 255;
+  }
+  return { width: scene.width, height: scene.height, data };
+}
+
 /** The (x, y) of the first maximum of map `index` of a batch of maps [N, H, W]. */
 export function peakOf(maps: Tensor, index: number): { x: number; y: number } {
   if (maps.ndim !== 3) throw new ShapeError(`peakOf: maps must be [N, H, W]; got [${maps.shape.join(', ')}]`);

@@ -138,7 +138,8 @@ function randomColour(rng: Rng): Rgb {
 
 /**
  * Smooth colour noise: two octaves of random colours on coarse grids,
- * bilinearly interpolated, then an optional stripe pattern at a random angle.
+ * bilinearly interpolated and muted, then an optional stripe pattern at a
+ * random angle.
  */
 function paintBackground(image: Float32Array, size: number, rng: Rng): void {
   const octaves = [
@@ -172,11 +173,17 @@ function paintBackground(image: Float32Array, size: number, rng: Rng): void {
       }
     }
   }
-  if (rng.uniform() < 0.5) {
-    // Stripes: a sine wave across the image in a random direction and colour.
+  // Pull the colours towards their mean: a muted background, so the target
+  // stands out (a small model must learn it in minutes on one core).
+  const contrast = 0.5 + 0.3 * rng.uniform();
+  const mean = [0, 0, 0];
+  for (let i = 0; i < image.length; i++) mean[i % 3] += image[i]! / (size * size);
+  for (let i = 0; i < image.length; i++) image[i] = mean[i % 3]! + contrast * (image[i]! - mean[i % 3]!);
+  if (rng.uniform() < 0.3) {
+    // Faint stripes: a sine wave across the image in a random direction and colour.
     const angle = rng.uniform() * Math.PI;
-    const period = 4 + rng.uniform() * 10;
-    const amplitude = 15 + rng.uniform() * 30;
+    const period = 6 + rng.uniform() * 10;
+    const amplitude = 6 + rng.uniform() * 14;
     const tint = randomColour(rng).map((v) => v / 255 - 0.5);
     const ux = Math.cos(angle);
     const uy = Math.sin(angle);
@@ -201,7 +208,7 @@ function paintBlobs(image: Float32Array, size: number, rng: Rng): void {
     const cy = rng.uniform() * size;
     const rx = 3 + rng.uniform() * 8;
     const ry = 3 + rng.uniform() * 8;
-    const strength = 0.5 + 0.5 * rng.uniform();
+    const strength = 0.3 + 0.4 * rng.uniform();
     const colour = randomColour(rng);
     const x0 = Math.max(0, Math.floor(cx - 2 * rx));
     const x1 = Math.min(size - 1, Math.ceil(cx + 2 * rx));
@@ -248,7 +255,7 @@ function paintLines(image: Float32Array, size: number, rng: Rng): void {
 
 /** Per-pixel Gaussian noise of a random strength (sensor-like speckle). */
 function addSpeckle(image: Float32Array, rng: Rng): void {
-  const sigma = 3 + rng.uniform() * 15;
+  const sigma = 2 + rng.uniform() * 8;
   for (let i = 0; i < image.length; i++) image[i] += sigma * rng.normal();
 }
 
@@ -372,7 +379,7 @@ function targetColour(image: Float32Array, coverage: Float32Array, size: number,
       best = colour;
       bestDistance = distance;
     }
-    if (distance >= 90) break;
+    if (distance >= 120) break;
   }
   return best;
 }
