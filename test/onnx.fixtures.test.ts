@@ -10,7 +10,7 @@ import { grad, noGrad } from '../src/tensor/autograd.js';
 import { indexSelect } from '../src/tensor/ops/shape.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import {
-  FIXTURES, casesOf, expectClose, fixtureBytes, loadCase, manifest, sharedExists, type FixtureCase,
+  FIXTURES, casesOf, expectClose, fixtureBytes, loadArch, loadCase, manifest, sharedExists, type FixtureCase,
 } from './helpers/fixtures.js';
 
 /**
@@ -70,6 +70,31 @@ describe.skipIf(!sharedExists())('fixture models through loadOnnx', () => {
             expect(names).toContain(layer.module);
             expect(names).toContain(variant === 'fused' ? layer.onnx_tensor_fused : layer.onnx_tensor_unfused);
           }
+        });
+
+        it("resolves every module the arch file maps to an ONNX tensor to that tensor", () => {
+          const arch = loadArch(info.name) as unknown as {
+            onnx_module_outputs: Record<string, Record<'fused' | 'unfused', string | string[] | null>>;
+          };
+          let resolved = 0;
+          const missing: string[] = [];
+          for (const [module, outputs] of Object.entries(arch.onnx_module_outputs)) {
+            const expected = outputs[variant];
+            if (expected === null) continue;
+            // A module called several times: its output is that of its last call.
+            const last = Array.isArray(expected) ? expected[expected.length - 1]! : expected;
+            const layer = get().layers().find((l) => l.name === module);
+            if (!layer) {
+              missing.push(module);
+              continue;
+            }
+            expect(layer.tensor, module).toBe(last);
+            resolved++;
+          }
+          expect(resolved).toBeGreaterThan(0);
+          // Unfused graphs name every module; fused ones lose the BatchNorms folded into convolutions.
+          if (variant === 'unfused') expect(missing).toEqual([]);
+          else for (const m of missing) expect(loadArch(info.name).modules[m]!.type, m).toBe('BatchNorm2d');
         });
 
         for (const c of casesOf(info.name)) {

@@ -17,6 +17,8 @@ describe('module paths from node names', () => {
       node('/layer4/layer4.1/relu/Relu'),
       node('/layer4/layer4.1/relu_1/Relu'),
       node('/features/features.18/features.18.2/Clip'),
+      node('/features/features.1/conv/conv.0/conv.0.2/Clip'),
+      node('/layer2/layer2.0/downsample/downsample.0/Conv'),
       node('/block_1/Conv'),
       node('/Flatten'),
       node('conv1'),
@@ -27,6 +29,9 @@ describe('module paths from node names', () => {
       ['layer4', 'layer4.1', 'layer4.1.relu'],
       ['layer4', 'layer4.1', 'layer4.1.relu'],
       ['features', 'features.18', 'features.18.2'],
+      // Dotted names relative to a higher scope: 'conv.0' under features.1/conv.
+      ['features', 'features.1', 'features.1.conv', 'features.1.conv.0', 'features.1.conv.0.2'],
+      ['layer2', 'layer2.0', 'layer2.0.downsample', 'layer2.0.downsample.0'],
       // No 'block' beside it: '_1' is part of the name, not a call counter.
       ['block_1'],
       [],
