@@ -194,6 +194,21 @@ describe.skipIf(!sharedExists())('ONNX import errors', () => {
     expect(() => loadOnnx(bytes)).toThrow("loadOnnx: node 'add' (Add) uses tensor 'ghost', which no graph input, initializer or earlier node provides");
   });
 
+  it('refuses a ConstantOfShape whose shape asks for an absurd allocation', () => {
+    const bytes = onnxModel({
+      opset: 13,
+      nodes: [
+        { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['big'], name: 'fill' },
+        { op: 'Add', inputs: ['x', 'big'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [1] }],
+      outputs: [{ name: 'y' }],
+      initializers: [{ name: 'shape', dims: [2], ints: [1_000_000, 1_000_000] }],
+    });
+    const model = loadOnnx(bytes);
+    expect(() => model.forward(zeros([1]))).toThrow(/ConstantOfShape node 'fill': shape \[1000000, 1000000\] has more than 1073741824 elements/);
+  });
+
   it('refuses opsets newer than it knows', () => {
     const bytes = onnxModel({ opset: 30, nodes: [], inputs: [{ name: 'x' }], outputs: [{ name: 'x' }] });
     expect(() => loadOnnx(bytes)).toThrow(/uses opset 30; tinycam runs opsets up to 21/);

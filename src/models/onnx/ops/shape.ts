@@ -9,6 +9,9 @@ import { axesFrom, input, intValues, nodeError, normalizeAxisFor, type OpImpl } 
 
 /** Shape manipulation, constants, indexing and reductions. */
 
+/** Largest tensor ConstantOfShape makes (2^30 float32 values, 4 GiB, beyond any JS engine's typed arrays). */
+const MAX_ELEMENTS = 2 ** 30;
+
 const concatOp: OpImpl = (call) => {
   const parts = call.inputs.filter((t): t is Tensor => t !== undefined);
   const rank = parts[0]!.ndim;
@@ -144,6 +147,8 @@ const constantOfShapeOp: OpImpl = (call) => {
   const value = call.attrs.tensor('value');
   call.outputTypes = [value?.dataType ?? DataType.FLOAT];
   if (shape.some((d) => d < 0)) throw nodeError(call, `shape [${shape.join(', ')}] has a negative size`);
+  // A hostile shape must not become a multi-gigabyte allocation.
+  if (sizeOf(shape) > MAX_ELEMENTS) throw nodeError(call, `shape [${shape.join(', ')}] has more than ${MAX_ELEMENTS} elements`);
   return new Tensor(new Float32Array(sizeOf(shape)).fill(value ? value.tensor.data[0] ?? 0 : 0), shape);
 };
 
