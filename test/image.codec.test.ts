@@ -216,6 +216,13 @@ describe('JPEG encoding', () => {
     }
   });
 
+  it('keeps black and white exactly at quality 100 (DC at its extremes)', () => {
+    const image: RgbaImage = { width: 16, height: 8, data: new Uint8ClampedArray(16 * 8 * 4) };
+    for (let i = 0; i < image.data.length; i += 4) image.data.set((i / 4) % 16 < 8 ? [0, 0, 0, 255] : [255, 255, 255, 255], i);
+    const back = jpeg.decode(encodeJpeg(image, { quality: 100 }), { useTArray: true });
+    expect(Array.from(back.data)).toEqual(Array.from(image.data));
+  });
+
   it('rejects a quality outside 1..100', () => {
     const image = decodeImage(read(SHAPES, '0003.png'));
     expect(() => encodeJpeg(image, { quality: 0 })).toThrow(/quality must be a number from 1 to 100/);

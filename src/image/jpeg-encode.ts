@@ -44,30 +44,59 @@ function scaledQuant(base: number[], quality: number): Uint8Array {
   return out;
 }
 
-// COS[u * 8 + x] = c(u)/2 * cos((2x+1)uπ/16): the orthonormal 1-D DCT-II basis.
-const COS = /* @__PURE__ */ (() => {
-  const t = new Float64Array(64);
-  for (let u = 0; u < 8; u++) {
-    const c = u === 0 ? Math.SQRT1_2 : 1;
-    for (let x = 0; x < 8; x++) t[u * 8 + x] = (c / 2) * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
-  }
-  return t;
-})();
+/** AAN's per-frequency output scale factors (libjpeg's jfdctflt.c). */
+const AAN_SCALE = [1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.5411961, 0.275899379];
 
-/** 2-D DCT of an 8x8 block (level-shifted samples), in place through `tmp`. */
-function fdct(block: Float64Array, tmp: Float64Array): void {
-  for (let y = 0; y < 8; y++) {
-    for (let u = 0; u < 8; u++) {
-      let s = 0;
-      for (let x = 0; x < 8; x++) s += COS[u * 8 + x]! * block[y * 8 + x]!;
-      tmp[y * 8 + u] = s;
-    }
-  }
-  for (let u = 0; u < 8; u++) {
-    for (let v = 0; v < 8; v++) {
-      let s = 0;
-      for (let y = 0; y < 8; y++) s += COS[v * 8 + y]! * tmp[y * 8 + u]!;
-      block[v * 8 + u] = s;
+/** 1 / (quantiser * AAN scale * 8) per coefficient (natural order): turns AAN's output into quantised values. */
+function divisors(quant: Uint8Array): Float64Array {
+  const d = new Float64Array(64);
+  for (let u = 0; u < 8; u++) for (let v = 0; v < 8; v++) d[u * 8 + v] = 1 / (quant[u * 8 + v]! * AAN_SCALE[u]! * AAN_SCALE[v]! * 8);
+  return d;
+}
+
+/**
+ * In-place 2-D forward DCT of a level-shifted 8x8 block with the
+ * Arai-Agui-Nakajima factorisation (libjpeg's jfdctflt.c): rows, then
+ * columns. The outputs carry AAN's scale factors, removed by `divisors`.
+ */
+function fdct(d: Float64Array): void {
+  for (let pass = 0; pass < 2; pass++) {
+    // pass 0: rows (stride 1, step 8); pass 1: columns (stride 8, step 1)
+    const stride = pass === 0 ? 1 : 8;
+    const step = pass === 0 ? 8 : 1;
+    for (let k = 0, p = 0; k < 8; k++, p += step) {
+      const t0 = d[p]! + d[p + 7 * stride]!;
+      const t7 = d[p]! - d[p + 7 * stride]!;
+      const t1 = d[p + stride]! + d[p + 6 * stride]!;
+      const t6 = d[p + stride]! - d[p + 6 * stride]!;
+      const t2 = d[p + 2 * stride]! + d[p + 5 * stride]!;
+      const t5 = d[p + 2 * stride]! - d[p + 5 * stride]!;
+      const t3 = d[p + 3 * stride]! + d[p + 4 * stride]!;
+      const t4 = d[p + 3 * stride]! - d[p + 4 * stride]!;
+      // even part
+      const t10 = t0 + t3;
+      const t13 = t0 - t3;
+      const t11 = t1 + t2;
+      const t12 = t1 - t2;
+      d[p] = t10 + t11;
+      d[p + 4 * stride] = t10 - t11;
+      const z1 = (t12 + t13) * 0.707106781;
+      d[p + 2 * stride] = t13 + z1;
+      d[p + 6 * stride] = t13 - z1;
+      // odd part
+      const o10 = t4 + t5;
+      const o11 = t5 + t6;
+      const o12 = t6 + t7;
+      const z5 = (o10 - o12) * 0.382683433;
+      const z2 = 0.5411961 * o10 + z5;
+      const z4 = 1.306562965 * o12 + z5;
+      const z3 = o11 * 0.707106781;
+      const z11 = t7 + z3;
+      const z13 = t7 - z3;
+      d[p + 5 * stride] = z13 + z2;
+      d[p + 3 * stride] = z13 - z2;
+      d[p + stride] = z11 + z4;
+      d[p + 7 * stride] = z11 - z4;
     }
   }
 }
@@ -92,15 +121,16 @@ class ByteWriter {
     this.byte(w & 255);
   }
   bits(value: number, count: number): void {
-    for (let i = count - 1; i >= 0; i--) {
-      this.bitBuffer = (this.bitBuffer << 1) | ((value >> i) & 1);
-      if (++this.bitCount === 8) {
-        this.byte(this.bitBuffer);
-        if (this.bitBuffer === 0xff) this.byte(0);
-        this.bitBuffer = 0;
-        this.bitCount = 0;
-      }
+    // At most 7 pending bits plus 16 new ones: fits a 32-bit integer.
+    this.bitBuffer = (this.bitBuffer << count) | (value & ((1 << count) - 1));
+    this.bitCount += count;
+    while (this.bitCount >= 8) {
+      this.bitCount -= 8;
+      const b = (this.bitBuffer >>> this.bitCount) & 255;
+      this.byte(b);
+      if (b === 0xff) this.byte(0);
     }
+    this.bitBuffer &= (1 << this.bitCount) - 1;
   }
   /** Pads the last byte with 1-bits, as T.81 asks. */
   flushBits(): void {
@@ -180,35 +210,35 @@ export function encodeJpeg(image: RgbaImage, options: EncodeJpegOptions = {}): U
   w.byte(63);
   w.byte(0);
 
-  const block = new Float64Array(64);
-  const tmp = new Float64Array(64);
+  const planes = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+  const scale = [divisors(quant[0]!), divisors(quant[1]!)];
   const coef = new Int32Array(64);
   const previousDc = [0, 0, 0];
   for (let by = 0; by < height; by += 8) {
     for (let bx = 0; bx < width; bx += 8) {
-      for (let c = 0; c < 3; c++) {
-        // Level-shifted Y, Cb or Cr (JFIF's full-range BT.601), edge pixels repeated.
-        for (let y = 0; y < 8; y++) {
-          const sy = Math.min(by + y, height - 1);
-          for (let x = 0; x < 8; x++) {
-            const p = (sy * width + Math.min(bx + x, width - 1)) * 4;
-            const r = data[p]!;
-            const g = data[p + 1]!;
-            const b = data[p + 2]!;
-            block[y * 8 + x] =
-              c === 0
-                ? 0.299 * r + 0.587 * g + 0.114 * b - 128
-                : c === 1
-                  ? -0.168736 * r - 0.331264 * g + 0.5 * b
-                  : 0.5 * r - 0.418688 * g - 0.081312 * b;
-          }
+      // Level-shifted Y, Cb and Cr of the block (JFIF's full-range BT.601), edge pixels repeated.
+      const [Y, Cb, Cr] = planes as [Float64Array, Float64Array, Float64Array];
+      for (let y = 0; y < 8; y++) {
+        const rowStart = Math.min(by + y, height - 1) * width;
+        for (let x = 0; x < 8; x++) {
+          const p = (rowStart + Math.min(bx + x, width - 1)) * 4;
+          const r = data[p]!;
+          const g = data[p + 1]!;
+          const b = data[p + 2]!;
+          Y[y * 8 + x] = 0.299 * r + 0.587 * g + 0.114 * b - 128;
+          Cb[y * 8 + x] = -0.168736 * r - 0.331264 * g + 0.5 * b;
+          Cr[y * 8 + x] = 0.5 * r - 0.418688 * g - 0.081312 * b;
         }
-        fdct(block, tmp);
+      }
+      for (let c = 0; c < 3; c++) {
+        const block = planes[c]!;
+        fdct(block);
         const t = c === 0 ? 0 : 1;
-        // Baseline Huffman tables code AC magnitudes up to 10 bits: clamp to ±1023.
+        const div = scale[t]!;
+        // Zig-zag order; baseline Huffman tables code AC magnitudes up to 10 bits: clamp AC to ±1023 (DC has 11).
         for (let k = 0; k < 64; k++) {
-          const v = Math.round(block[ZIGZAG[k]!]! / quant[t]![ZIGZAG[k]!]!);
-          coef[k] = v > 1023 ? 1023 : v < -1023 ? -1023 : v;
+          const v = Math.round(block[ZIGZAG[k]!]! * div[ZIGZAG[k]!]!);
+          coef[k] = k === 0 || (v <= 1023 && v >= -1023) ? v : v > 0 ? 1023 : -1023;
         }
         // DC difference, then run-length coded AC coefficients.
         const diff = coef[0]! - previousDc[c]!;

@@ -84,24 +84,31 @@ export function overlay(image: RgbaImage, map: Tensor, options: OverlayOptions =
   }
   const table = sharedTable('overlay', options.colormap ?? 'jet');
   const n = image.width * image.height;
+  // Both terms take 256 values each, so they are tabulated once, in the
+  // float32 arithmetic numpy uses: weight * (colour / 255).
   const heatWeight = f(alpha);
   const imageWeight = f(1 - alpha);
+  const heatTerm = new Float32Array(768);
+  for (let i = 0; i < 768; i++) heatTerm[i] = heatWeight * f(table[i]! / 255);
+  const imageTerm = new Float32Array(256);
+  for (let v = 0; v < 256; v++) imageTerm[v] = imageWeight * f(v / 255);
   const cam = new Float32Array(n * 3);
   let max = 0;
+  const px = image.data;
   for (let i = 0; i < n; i++) {
     const k = colourIndex(plane.data[i]!) * 3;
     for (let c = 0; c < 3; c++) {
-      const heat = f(table[k + c]! / 255);
-      const img = f(image.data[i * 4 + c]! / 255);
-      const v = f(f(heatWeight * heat) + f(imageWeight * img));
+      const v = f(heatTerm[k + c]! + imageTerm[px[i * 4 + c]!]!);
       cam[i * 3 + c] = v;
       if (v > max) max = v;
     }
   }
   const out = createImage(image.width, image.height);
+  const dst = out.data;
+  const maxF = f(max);
   for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) out.data[i * 4 + c] = max > 0 ? Math.trunc(f(255 * f(cam[i * 3 + c]! / max))) : 0;
-    out.data[i * 4 + 3] = 255;
+    for (let c = 0; c < 3; c++) dst[i * 4 + c] = maxF > 0 ? Math.trunc(f(255 * f(cam[i * 3 + c]! / maxF))) : 0;
+    dst[i * 4 + 3] = 255;
   }
   return out;
 }

@@ -292,6 +292,8 @@ export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaIm
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const maxSample = (1 << depth) - 1;
   const sample = new Array<number>(4).fill(0);
+  // The common case (8-bit grey/RGB/RGBA without palette or colour key) takes a direct path.
+  const plain8 = depth === 8 && !palette && !transparent;
 
   let offset = 0;
   for (const pass of passes) {
@@ -300,6 +302,10 @@ export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaIm
     for (let py = 0; py < pass.h; py++) {
       const row = offset + py * (rowBytes + 1) + 1;
       const y = pass.y0 + py * pass.dy;
+      if (plain8) {
+        writePlain8Row(raw, row, pass.w, channels, out, (y * width + pass.x0) * 4, pass.dx * 4);
+        continue;
+      }
       for (let px = 0; px < pass.w; px++) {
         // Read this pixel's raw samples.
         for (let c = 0; c < channels; c++) {
@@ -346,4 +352,31 @@ export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaIm
     offset += pass.h * (rowBytes + 1);
   }
   return image;
+}
+
+/** One row of 8-bit grey, grey+alpha, RGB or RGBA samples to RGBA, `step` bytes apart in `out`. */
+function writePlain8Row(raw: Uint8Array, row: number, count: number, channels: number, out: Uint8ClampedArray, o: number, step: number): void {
+  if (channels === 4 && step === 4) {
+    out.set(raw.subarray(row, row + count * 4), o);
+    return;
+  }
+  for (let px = 0, s = row; px < count; px++, o += step, s += channels) {
+    if (channels === 3) {
+      out[o] = raw[s]!;
+      out[o + 1] = raw[s + 1]!;
+      out[o + 2] = raw[s + 2]!;
+      out[o + 3] = 255;
+    } else if (channels === 4) {
+      out[o] = raw[s]!;
+      out[o + 1] = raw[s + 1]!;
+      out[o + 2] = raw[s + 2]!;
+      out[o + 3] = raw[s + 3]!;
+    } else {
+      const v = raw[s]!;
+      out[o] = v;
+      out[o + 1] = v;
+      out[o + 2] = v;
+      out[o + 3] = channels === 2 ? raw[s + 1]! : 255;
+    }
+  }
 }

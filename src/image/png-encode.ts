@@ -26,32 +26,60 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/** Filters every row of RGBA8 pixels: [filter byte, filtered row] * height. */
-function filterRows(px: Uint8ClampedArray, width: number, height: number): Uint8Array {
+/** Writes `cur` filtered with filter `f` (0-4) into `dst`; `prev` is the row above (zeros for the first). */
+function applyFilter(f: number, cur: Uint8Array, prev: Uint8Array, dst: Uint8Array): void {
+  const n = cur.length;
+  // The first pixel (4 bytes) has no left neighbour; Uint8Array stores wrap mod 256.
+  switch (f) {
+    case 0:
+      dst.set(cur);
+      break;
+    case 1:
+      for (let i = 0; i < 4; i++) dst[i] = cur[i]!;
+      for (let i = 4; i < n; i++) dst[i] = cur[i]! - cur[i - 4]!;
+      break;
+    case 2:
+      for (let i = 0; i < n; i++) dst[i] = cur[i]! - prev[i]!;
+      break;
+    case 3:
+      for (let i = 0; i < 4; i++) dst[i] = cur[i]! - (prev[i]! >> 1);
+      for (let i = 4; i < n; i++) dst[i] = cur[i]! - ((cur[i - 4]! + prev[i]!) >> 1);
+      break;
+    default:
+      for (let i = 0; i < 4; i++) dst[i] = cur[i]! - prev[i]!; // paeth(0, b, 0) = b
+      for (let i = 4; i < n; i++) dst[i] = cur[i]! - paeth(cur[i - 4]!, prev[i]!, prev[i - 4]!);
+  }
+}
+
+/** libpng's heuristic: the sum of the filtered bytes read as signed magnitudes. */
+function score(row: Uint8Array): number {
+  let s = 0;
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    s += v < 128 ? v : 256 - v;
+  }
+  return s;
+}
+
+/** Filters every row of RGBA8 pixels: [filter byte, filtered row] * height, each row with its best-scoring filter. */
+function filterRows(pixels: Uint8ClampedArray, width: number, height: number): Uint8Array {
+  const px = new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
   const stride = width * 4;
   const out = new Uint8Array(height * (stride + 1));
-  const trial = new Uint8Array(stride);
+  const zeros = new Uint8Array(stride);
+  const trials = Array.from({ length: 5 }, () => new Uint8Array(stride));
   for (let y = 0; y < height; y++) {
-    const row = y * stride;
-    const up = row - stride; // only read when y > 0
+    const cur = px.subarray(y * stride, (y + 1) * stride);
+    const prev = y > 0 ? px.subarray((y - 1) * stride, y * stride) : zeros;
+    let best = 0;
     let bestScore = Infinity;
     for (let f = 0; f < 5; f++) {
-      let score = 0;
-      for (let i = 0; i < stride; i++) {
-        const x = px[row + i]!;
-        const a = i >= 4 ? px[row + i - 4]! : 0;
-        const b = y > 0 ? px[up + i]! : 0;
-        const c = i >= 4 && y > 0 ? px[up + i - 4]! : 0;
-        const v = (f === 0 ? x : f === 1 ? x - a : f === 2 ? x - b : f === 3 ? x - ((a + b) >> 1) : x - paeth(a, b, c)) & 255;
-        trial[i] = v;
-        score += v < 128 ? v : 256 - v;
-      }
-      if (score < bestScore) {
-        bestScore = score;
-        out[y * (stride + 1)] = f;
-        out.set(trial, y * (stride + 1) + 1);
-      }
+      applyFilter(f, cur, prev, trials[f]!);
+      const s = score(trials[f]!);
+      if (s < bestScore) [best, bestScore] = [f, s];
     }
+    out[y * (stride + 1)] = best;
+    out.set(trials[best]!, y * (stride + 1) + 1);
   }
   return out;
 }

@@ -48,7 +48,7 @@ export function resize(input: RgbaImage | Tensor, options: ResizeOptions): RgbaI
   if (!isImage(input)) throw new ArgumentError('resize: expected an RGBA image { width, height, data } or a Tensor');
   checkImage('resize', input);
   if (input.width === options.width && input.height === options.height) {
-    return { width: input.width, height: input.height, data: input.data.slice() };
+    return { width: input.width, height: input.height, data: new Uint8ClampedArray(input.data) };
   }
   return planesToRgba(interpolate(rgbaToPlanes(input), interp));
 }
