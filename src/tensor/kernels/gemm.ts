@@ -174,13 +174,26 @@ function packPanels(
   let d = 0;
   for (let line0 = 0; line0 < count; line0 += width) {
     const lines = Math.min(width, count - line0);
-    const base = offset + line0 * lineStride;
+    let s = offset + line0 * lineStride;
+    if (lines === 4 && width === 4) {
+      // The common case, unrolled: packing is ~10% of a GEMM's time.
+      const s1 = lineStride, s2 = 2 * lineStride, s3 = 3 * lineStride;
+      for (let p = 0; p < depth; p++) {
+        dst[d] = src[s]!;
+        dst[d + 1] = src[s + s1]!;
+        dst[d + 2] = src[s + s2]!;
+        dst[d + 3] = src[s + s3]!;
+        d += 4;
+        s += depthStride;
+      }
+      continue;
+    }
     for (let p = 0; p < depth; p++) {
-      let s = base + p * depthStride;
+      let e = s + p * depthStride;
       let r = 0;
       for (; r < lines; r++) {
-        dst[d++] = src[s]!;
-        s += lineStride;
+        dst[d++] = src[e]!;
+        e += lineStride;
       }
       for (; r < width; r++) dst[d++] = 0;
     }
