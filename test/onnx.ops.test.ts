@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadOnnx, type GraphModule } from '../src/models/onnx/index.js';
+import { loadOnnx, supportedOps, type GraphModule } from '../src/models/onnx/index.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
@@ -343,5 +343,64 @@ describe('ONNX ops against naive loops', () => {
       expected1.push(s);
     }
     close(run(conv1d, x1), expected1, [1, 1, 3]);
+  });
+
+  it('implements exactly the op list of the issue', () => {
+    const issue = ('Conv ConvTranspose Gemm MatMul Add Sub Mul Div Sum Max Min Relu Clip LeakyRelu PRelu Elu Selu Sigmoid ' +
+      'HardSigmoid HardSwish Tanh Softplus Exp Log Sqrt Pow Neg MaxPool AveragePool GlobalAveragePool GlobalMaxPool ' +
+      'BatchNormalization LRN Concat Flatten Reshape Transpose Squeeze Unsqueeze Pad Dropout Identity Softmax LogSoftmax ' +
+      'Constant ConstantOfShape Shape Gather Slice ReduceMean ReduceSum Cast').split(' ');
+    expect(supportedOps()).toEqual([...issue].sort());
+  });
+
+  it('GlobalMaxPool, GlobalAveragePool, Identity, Neg, Log, Exp, Sqrt, Pow', () => {
+    const x = randomTensor([1, 2, 2, 3], 20);
+    const v = Array.from(x.data);
+    const gmp = op('GlobalMaxPool', 13, [{ name: 'x' }]);
+    close(run(gmp, x), [Math.max(...v.slice(0, 6)), Math.max(...v.slice(6))], [1, 2, 1, 1]);
+    gradcheck((t) => gmp.forward(t!), [x]);
+    const mean = (a: number[]): number => a.reduce((p, q) => p + q) / a.length;
+    close(run(op('GlobalAveragePool', 13, [{ name: 'x' }]), x), [mean(v.slice(0, 6)), mean(v.slice(6))], [1, 2, 1, 1]);
+    const identity = run(op('Identity', 13, [{ name: 'x' }]), x);
+    expect(identity).not.toBe(x);
+    close(identity, v, [1, 2, 2, 3]);
+    close(run(op('Neg', 13, [{ name: 'x' }]), x), v.map((a) => -a), [1, 2, 2, 3]);
+    const positive = tensor([0.5, 2, 9]);
+    close(run(op('Log', 13, [{ name: 'x' }]), positive), [Math.log(0.5), Math.log(2), Math.log(9)], [3]);
+    close(run(op('Exp', 13, [{ name: 'x' }]), positive), [Math.exp(0.5), Math.exp(2), Math.exp(9)], [3]);
+    close(run(op('Sqrt', 13, [{ name: 'x' }]), positive), [Math.sqrt(0.5), Math.sqrt(2), 3], [3]);
+    close(run(op('Pow', 13, [{ name: 'x' }], {}, [{ name: 'e', dims: [], floats: [3] }]), positive), [0.125, 8, 729], [3]);
+  });
+
+  it('MatMul broadcasts batch axes', () => {
+    const a = randomTensor([2, 1, 2, 3], 21);
+    const b = randomTensor([4, 3, 2], 22);
+    const y = run(op('MatMul', 13, [{ name: 'a' }, { name: 'b' }]), a, b);
+    expect([...y.shape]).toEqual([2, 4, 2, 2]);
+    let s = 0;
+    for (let k = 0; k < 3; k++) s += a.get(1, 0, 1, k) * b.get(3, k, 0);
+    expect(y.get(1, 3, 1, 0)).toBeCloseTo(s, 5);
+  });
+
+  it('ConvTranspose with strides, pads and output_shape', () => {
+    const x = randomTensor([1, 1, 3, 3], 23);
+    const w = randomTensor([1, 1, 3, 3], 24);
+    // Naive scatter: out[i*s + u - pad, j*s + v - pad] += x[i,j] w[u,v]
+    const scatter = (size: number, pad: number): number[] => {
+      const out = new Array<number>(size * size).fill(0);
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let u = 0; u < 3; u++) for (let v = 0; v < 3; v++) {
+        const r = i * 2 + u - pad;
+        const c = j * 2 + v - pad;
+        if (r >= 0 && r < size && c >= 0 && c < size) out[r * size + c]! += x.get(0, 0, i, j) * w.get(0, 0, u, v);
+      }
+      return out;
+    };
+    const weights = [{ name: 'w', dims: [1, 1, 3, 3], floats: Array.from(w.data) }];
+    const padded = op('ConvTranspose', 11, [{ name: 'x' }], { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } }, weights);
+    close(run(padded, x), scatter(5, 1), [1, 1, 5, 5]);
+    // output_shape 6x6 from a full size of 7: total padding 1, put at the start (not SAME_UPPER).
+    const shaped = op('ConvTranspose', 11, [{ name: 'x' }], { strides: { ints: [2, 2] }, output_shape: { ints: [6, 6] } }, weights);
+    close(run(shaped, x), scatter(6, 1), [1, 1, 6, 6]);
+    gradcheck((t) => shaped.forward(t!), [x]);
   });
 });
