@@ -156,4 +156,23 @@ describe('GraphModule', () => {
     model.eval();
     expect(model.modules().some((m) => m.training)).toBe(false);
   });
+
+  it('fires the hooks of scopes ending at the same node innermost first, after the node', () => {
+    const model = loadOnnx(onnxModel({
+      opset: 13,
+      nodes: [
+        { op: 'Neg', name: '/a/a.0/conv/Neg', inputs: ['x'], outputs: ['n'] },
+        { op: 'Relu', name: '/a/a.0/relu/Relu', inputs: ['n'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [2] }],
+      outputs: [{ name: 'y' }],
+    }));
+    const order: string[] = [];
+    const handles = ['a', 'a.0', 'a.0.relu', 'y', 'a.0.conv'].map((name) =>
+      model.getModule(name)!.registerForwardHook(() => void order.push(name)),
+    );
+    noGrad(() => model.forward(tensor([1, -1])));
+    handles.forEach((h) => h.remove());
+    expect(order).toEqual(['a.0.conv', 'y', 'a.0.relu', 'a.0', 'a']);
+  });
 });

@@ -107,11 +107,17 @@ export class GraphModule extends Module {
     // Module paths first (in order of first appearance), then tensor names in graph order.
     const firstSeen: string[] = [];
     const listed = new Set<string>();
-    for (const paths of scopes) for (const p of paths) if (!listed.has(p)) listed.add(p), firstSeen.push(p);
+    for (const paths of scopes) {
+      for (const p of paths) {
+        if (listed.has(p)) continue;
+        listed.add(p);
+        firstSeen.push(p);
+      }
+    }
     for (const path of firstSeen) {
       const at = lastNodeOfScope.get(path)!;
       const node = live[at]!;
-      const tap = new TapModule('scope', node.outputs[0]!);
+      const tap = new TapModule('scope', node.outputs[0]!, path);
       if (!scopeTapsAt.has(at)) scopeTapsAt.set(at, []);
       scopeTapsAt.get(at)!.push(tap);
       this.#layers.set(path, { module: tap, info: { name: path, kind: 'module', opType: node.opType, tensor: node.outputs[0]! } });
@@ -130,8 +136,8 @@ export class GraphModule extends Module {
         const m = k === 0 ? module : outputTaps[k]!;
         this.#layers.set(name, { module: m, info: { name, kind: 'tensor', opType: node.opType, tensor: name } });
       });
-      // Scope taps run innermost first: 'layer4.1' before 'layer4'.
-      const scopeTaps = (scopeTapsAt.get(i) ?? []).slice().reverse();
+      // Scope taps run innermost (longest path) first: 'layer4.1' before 'layer4', as module hooks fire in PyTorch.
+      const scopeTaps = (scopeTapsAt.get(i) ?? []).slice().sort((a, b) => b.path.length - a.path.length);
       return { node, module, outputTaps, scopeTaps };
     });
     this.eval();

@@ -143,12 +143,15 @@ export class TapModule extends Module {
   readonly kind: 'scope' | 'output';
   /** The tensor this tap passes. */
   readonly tensorName: string;
+  /** The module path of a scope, or the tensor name of an output. */
+  readonly path: string;
   lastShape: readonly number[] | null = null;
 
-  constructor(kind: 'scope' | 'output', tensorName: string) {
+  constructor(kind: 'scope' | 'output', tensorName: string, path = tensorName) {
     super();
     this.kind = kind;
     this.tensorName = tensorName;
+    this.path = path;
   }
 
   override get typeName(): string {
