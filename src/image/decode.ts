@@ -15,7 +15,7 @@ export function detectImageFormat(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
-function asBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
+function asBytes(input: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
   if (input instanceof Uint8Array) return input;
   if (input instanceof ArrayBuffer) return new Uint8Array(input);
   if (ArrayBuffer.isView(input)) {
@@ -33,7 +33,7 @@ function asBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
  * corrupt, truncated or unsupported file throws ImageDecodeError, every file
  * over the limits ImageLimitError.
  */
-export function decodeImage(input: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): RgbaImage {
+export function decodeImage(input: Uint8Array | ArrayBuffer | ArrayBufferView, options: DecodeOptions = {}): RgbaImage {
   const bytes = asBytes(input);
   const limits = resolveLimits('decodeImage', options);
   const format = detectImageFormat(bytes);

@@ -7,6 +7,7 @@
  */
 import { Unzlib } from 'fflate';
 import { crc32 } from './crc32.js';
+import { unfilter } from './png-filters.js';
 import { ImageDecodeError } from './errors.js';
 import { checkLimits, type ResolvedLimits } from './limits.js';
 import { createImage, type RgbaImage } from './types.js';
@@ -179,51 +180,6 @@ function inflateIdat(bytes: Uint8Array, idat: Chunk[], size: number): Uint8Array
   }
   if (filled < size) fail(`the compressed image data holds ${filled} bytes; the header implies ${size}`);
   return out;
-}
-
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/** Undoes the per-row filters of one pass in place; `start` is the pass's first filter byte. */
-function unfilter(raw: Uint8Array, start: number, rows: number, rowBytes: number, bpp: number): void {
-  let prev = -1; // offset of the previous row's first data byte, -1 for none
-  for (let y = 0; y < rows; y++) {
-    const f = raw[start + y * (rowBytes + 1)]!;
-    const row = start + y * (rowBytes + 1) + 1;
-    switch (f) {
-      case 0:
-        break;
-      case 1:
-        for (let i = bpp; i < rowBytes; i++) raw[row + i] = (raw[row + i]! + raw[row + i - bpp]!) & 255;
-        break;
-      case 2:
-        if (prev >= 0) for (let i = 0; i < rowBytes; i++) raw[row + i] = (raw[row + i]! + raw[prev + i]!) & 255;
-        break;
-      case 3:
-        for (let i = 0; i < rowBytes; i++) {
-          const left = i >= bpp ? raw[row + i - bpp]! : 0;
-          const up = prev >= 0 ? raw[prev + i]! : 0;
-          raw[row + i] = (raw[row + i]! + ((left + up) >> 1)) & 255;
-        }
-        break;
-      case 4:
-        for (let i = 0; i < rowBytes; i++) {
-          const left = i >= bpp ? raw[row + i - bpp]! : 0;
-          const up = prev >= 0 ? raw[prev + i]! : 0;
-          const upLeft = i >= bpp && prev >= 0 ? raw[prev + i - bpp]! : 0;
-          raw[row + i] = (raw[row + i]! + paeth(left, up, upLeft)) & 255;
-        }
-        break;
-      default:
-        fail(`row ${y} uses filter type ${f}; PNG has filter types 0-4`);
-    }
-    prev = row;
-  }
 }
 
 interface Palette {

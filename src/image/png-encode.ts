@@ -6,6 +6,7 @@
 import { zlibSync } from 'fflate';
 import { crc32 } from './crc32.js';
 import { PNG_SIGNATURE } from './png-decode.js';
+import { applyFilter, filterScore } from './png-filters.js';
 import type { RgbaImage } from './types.js';
 import { checkImage } from './validate.js';
 
@@ -18,48 +19,6 @@ function writeChunk(out: Uint8Array, p: number, type: string, data: Uint8Array):
   return p + 12 + data.length;
 }
 
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/** Writes `cur` filtered with filter `f` (0-4) into `dst`; `prev` is the row above (zeros for the first). */
-function applyFilter(f: number, cur: Uint8Array, prev: Uint8Array, dst: Uint8Array): void {
-  const n = cur.length;
-  // The first pixel (4 bytes) has no left neighbour; Uint8Array stores wrap mod 256.
-  switch (f) {
-    case 0:
-      dst.set(cur);
-      break;
-    case 1:
-      for (let i = 0; i < 4; i++) dst[i] = cur[i]!;
-      for (let i = 4; i < n; i++) dst[i] = cur[i]! - cur[i - 4]!;
-      break;
-    case 2:
-      for (let i = 0; i < n; i++) dst[i] = cur[i]! - prev[i]!;
-      break;
-    case 3:
-      for (let i = 0; i < 4; i++) dst[i] = cur[i]! - (prev[i]! >> 1);
-      for (let i = 4; i < n; i++) dst[i] = cur[i]! - ((cur[i - 4]! + prev[i]!) >> 1);
-      break;
-    default:
-      for (let i = 0; i < 4; i++) dst[i] = cur[i]! - prev[i]!; // paeth(0, b, 0) = b
-      for (let i = 4; i < n; i++) dst[i] = cur[i]! - paeth(cur[i - 4]!, prev[i]!, prev[i - 4]!);
-  }
-}
-
-/** libpng's heuristic: the sum of the filtered bytes read as signed magnitudes. */
-function score(row: Uint8Array): number {
-  let s = 0;
-  for (let i = 0; i < row.length; i++) {
-    const v = row[i]!;
-    s += v < 128 ? v : 256 - v;
-  }
-  return s;
-}
 
 /** Filters every row of RGBA8 pixels: [filter byte, filtered row] * height, each row with its best-scoring filter. */
 function filterRows(pixels: Uint8ClampedArray, width: number, height: number): Uint8Array {
@@ -75,7 +34,7 @@ function filterRows(pixels: Uint8ClampedArray, width: number, height: number): U
     let bestScore = Infinity;
     for (let f = 0; f < 5; f++) {
       applyFilter(f, cur, prev, trials[f]!);
-      const s = score(trials[f]!);
+      const s = filterScore(trials[f]!);
       if (s < bestScore) [best, bestScore] = [f, s];
     }
     out[y * (stride + 1)] = best;
