@@ -145,8 +145,14 @@ export class GraphModule extends Module {
 
   // ------------------------------------------------------------------ layers
 
-  /** Hookable layers: module paths, then node outputs by tensor name, with shapes where known. */
-  layers(): LayerInfo[] {
+  /**
+   * Hookable layers: module paths, then node outputs by tensor name, with
+   * shapes where known (from the last run, else as the file declares them).
+   * Given an input (or feeds by name), runs the graph once without gradients
+   * first, so every shape is known.
+   */
+  layers(input?: Tensor | Record<string, Tensor>): LayerInfo[] {
+    if (input) noGrad(() => (input instanceof Tensor ? this.forward(input) : this.run(input)));
     return [...this.#layers.values()].map(({ module, info }) => ({
       ...info,
       shape: module.lastShape ? [...module.lastShape] : (this.#declared.get(info.tensor) ?? null),
