@@ -309,7 +309,7 @@ describe('identities', () => {
     const auto = cam(model, input, { layer: 'head.1' });
     const named = cam(model, input, { layer: 'head.1', fc: 'fc' });
     expectValues(auto.layers[0]!.raw, Array.from(named.layers[0]!.raw.data));
-    expect(() => cam(model, input, { layer: 'block.2' })).toThrow(/no Linear layer receives the global average/);
+    expect(() => cam(model, input, { layer: 'block.2' })).toThrow(/no module takes the global average of layer 'block.2's output and returns the logits/);
   });
 });
 

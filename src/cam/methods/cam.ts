@@ -1,6 +1,6 @@
-import { noGrad } from '../../tensor/autograd.js';
+import { enableGrad, grad, noGrad } from '../../tensor/autograd.js';
 import { ArgumentError, ShapeError } from '../../tensor/errors.js';
-import { Tensor, shapeString } from '../../tensor/tensor.js';
+import { Tensor, sameShape } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
 import { dims, weightedSum, weightsTensor } from '../channels.js';
@@ -11,22 +11,15 @@ import type { LayerSpec, MapOptions, MapResult } from '../types.js';
 
 export interface CamOptions extends MapOptions {
   /**
-   * The Linear layer that follows global average pooling (module path or
-   * Module). By default it is found: the first Linear whose input is the
-   * spatial mean of the layer's output (one extra forward pass without gradients).
+   * The classifier that follows global average pooling (module path or
+   * Module), usually the final Linear. By default it is found: the first
+   * module whose input is the spatial mean of the layer's output and whose
+   * output is the logits (one extra forward pass without gradients).
    */
   fc?: LayerSpec;
 }
 
-function linearWeight(module: Module, name: string): Tensor {
-  const weight = (module as unknown as { weight?: unknown }).weight;
-  if (!(weight instanceof Tensor) || weight.ndim !== 2) {
-    throw new ArgumentError(`cam: '${name}' (${module.typeName}) has no 2-D 'weight' [classes, channels]; 'fc' must be a Linear layer`);
-  }
-  return weight;
-}
-
-/** Whether x [N,C] is the spatial mean of A [N,C,h,w] (to float32 rounding). */
+/** Whether x (any shape with N*C values) is the spatial mean of A [N,C,h,w] (to float32 rounding). */
 function isGlobalAverageOf(x: Tensor, a: Tensor): boolean {
   const { n, c, hw } = dims(a);
   if (x.size !== n * c || x.shape[0] !== n) return false;
@@ -41,29 +34,85 @@ function isGlobalAverageOf(x: Tensor, a: Tensor): boolean {
   return worst <= 1e-4 * scale + 1e-6;
 }
 
-/** The first Linear whose input is the global average of the layer's output (one forward, no gradients). */
-function findGapLinear(capture: Capture, layer: LayerCapture): { name: string; module: Module } {
-  const linears = capture.model.namedModules().filter(([, m]) => m.typeName === 'Linear');
-  const seen: { name: string; module: Module; input: Tensor }[] = [];
-  const handles = linears.map(([name, module]) =>
-    module.registerForwardHook((_m, inputs) => {
-      if (inputs[0]) seen.push({ name, module, input: inputs[0] });
-    }),
+interface ClassifierCall {
+  name: string;
+  module: Module;
+  inputs: readonly Tensor[];
+  output: Tensor;
+}
+
+/**
+ * Every module call of one forward pass without gradients (in the order
+ * calls finish), with its inputs and output; only modules in `among`.
+ */
+function recordCalls(capture: Capture, among: readonly [string, Module][]): ClassifierCall[] {
+  const calls: ClassifierCall[] = [];
+  const handles = among.map(([name, module]) =>
+    module.registerForwardHook((_m, inputs, output) => void calls.push({ name, module, inputs, output })),
   );
   try {
     noGrad(() => capture.model.forward(capture.input));
   } finally {
     for (const h of handles) h.remove();
   }
-  const found = seen.find((s) => isGlobalAverageOf(s.input, layer.activation));
+  return calls;
+}
+
+/**
+ * The classifier that follows global average pooling: a module whose first
+ * input is the spatial mean of the layer's output and whose output has the
+ * logits' shape (a Linear, an ONNX Gemm, or a container of Flatten + Linear).
+ * The first such call is taken, or the named module's call.
+ */
+function findClassifier(capture: Capture, layer: LayerCapture, fc: LayerSpec | undefined): ClassifierCall {
+  const candidates =
+    fc === undefined
+      ? capture.model.namedModules().filter(([name]) => name !== '')
+      : resolveLayers(capture.model, fc, 'cam').map((l): [string, Module] => [l.name, l.module]);
+  const calls = recordCalls(capture, candidates);
+  // Found by itself, the classifier must return the logits themselves (so a
+  // Flatten, whose output is the pooled input, never passes for one); named,
+  // it only has to return [N, K].
+  const returnsLogits = (out: Tensor): boolean =>
+    sameShape(out.shape, capture.logits.shape) && out.data.every((v, i) => Math.abs(v - capture.logits.data[i]!) <= 1e-5 * (1 + Math.abs(v)));
+  const fits = (call: ClassifierCall): boolean =>
+    call.inputs.length > 0 &&
+    isGlobalAverageOf(call.inputs[0]!, layer.activation) &&
+    (fc === undefined ? returnsLogits(call.output) : call.output.ndim === 2 && call.output.shape[0] === capture.logits.shape[0]);
+  const found = calls.find(fits);
   if (!found) {
     throw new ArgumentError(
-      `cam: no Linear layer receives the global average of layer '${layer.name}'s output, so CAM does not apply there. ` +
-        `CAM needs a model that ends in global average pooling and a Linear layer, explained at the pooling's input; ` +
-        `name the Linear with the 'fc' option, or use gradCam (which equals CAM on such models).`,
+      fc === undefined
+        ? `cam: no module takes the global average of layer '${layer.name}'s output and returns the logits, so CAM does not apply there. ` +
+            `CAM needs a model that ends in global average pooling and a Linear layer, explained at the pooling's input; ` +
+            `name the classifier with the 'fc' option, or use gradCam (which equals CAM on such models).`
+        : `cam: the 'fc' module '${candidates[0]![0]}' does not take the global average of layer '${layer.name}'s output and return the logits [${capture.logits.shape.join(', ')}]`,
     );
   }
   return found;
+}
+
+/**
+ * W[t_i, :] for each image: the classifier's derivative with respect to its
+ * pooled input, by a backward pass through that module alone. For a Linear
+ * this is its weight row; reading it this way works for any affine
+ * classifier (an ONNX Gemm, MatMul + Add) without knowing its parameters.
+ */
+function classifierRows(call: ClassifierCall, classes: number[], channels: number): Float64Array {
+  const pooled = call.inputs[0]!;
+  const leaf = pooled.requireGrad();
+  const out = enableGrad(() => call.module.forward(leaf, ...call.inputs.slice(1)));
+  const [n, k] = out.shape as [number, number];
+  for (const t of classes) {
+    if (t >= k) throw new TargetError(`cam: target ${t} is beyond the ${k} outputs of the classifier '${call.name}'`);
+  }
+  const seed = new Float32Array(n * k);
+  classes.forEach((t, i) => (seed[i * k + t] = 1));
+  const [rows] = grad(out, [leaf], { gradOutput: new Tensor(seed, out.shape) });
+  if (rows!.size !== n * channels) {
+    throw new ShapeError(`cam: the classifier '${call.name}' gave ${rows!.size} values for ${n} image(s) of ${channels} channels`);
+  }
+  return Float64Array.from(rows!.data);
 }
 
 /**
@@ -76,20 +125,9 @@ function camLayer(fc: LayerSpec | undefined) {
     if (!capture.classes) {
       throw new TargetError(`cam: a target function cannot be used with CAM, which needs a class index (a row of the Linear weight); pass class indices`);
     }
-    const linear = fc === undefined ? findGapLinear(capture, layer) : resolveLayers(capture.model, fc, 'cam')[0]!;
-    const weight = linearWeight(linear.module, linear.name);
     const { n, c } = dims(layer.activation);
-    const [k, inFeatures] = weight.shape as [number, number];
-    if (inFeatures !== c) {
-      throw new ShapeError(
-        `cam: Linear '${linear.name}' has weight ${shapeString(weight.shape)} (${inFeatures} inputs) but layer '${layer.name}' has ${c} channels; CAM needs the Linear fed by global average pooling of this layer`,
-      );
-    }
-    const weights = new Float64Array(n * c);
-    capture.classes.forEach((t, i) => {
-      if (t >= k) throw new TargetError(`cam: target ${t} is beyond the ${k} outputs of Linear '${linear.name}'`);
-      for (let j = 0; j < c; j++) weights[i * c + j] = weight.data[t * c + j]!;
-    });
+    const classifier = findClassifier(capture, layer, fc);
+    const weights = classifierRows(classifier, capture.classes, c);
     return { raw: weightedSum(layer.activation, weights), weights: weightsTensor(weights, n, c) };
   };
 }
