@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  cam, gradCam, gradCamPlusPlus, hiResCam, layerCam, scoreCam, xGradCam, type MapResult, type ScoreCamLayerResult,
+  cam, gradCam, gradCamPlusPlus, guidedBackprop, hiResCam, layerCam, scoreCam, xGradCam, type MapResult, type ScoreCamLayerResult,
 } from '../src/cam/index.js';
 import { GraphModule, loadOnnx } from '../src/models/onnx/index.js';
 import { OnnxReLU } from '../src/models/onnx/index.js';
@@ -145,6 +145,9 @@ describe.skipIf(!sharedExists())('fixture models through loadOnnx', () => {
           expectClose(result.maps, data[`${method}/upsampled`]!, `${c.id} ${method}/upsampled at '${layer}'`, { absolute: tol.final_map });
         }
       }
+      // Guided backprop through the CAM code sets backwardRule on every ReLU node module.
+      const guided = guidedBackprop(model, data.input!, { target: c.target_class });
+      expectClose(guided.gradients, data.guided_backprop!, `${c.id} guided_backprop`, { relative: ACTIVATION_TOL });
       // CAM finds the Gemm after global average pooling as its Linear layer.
       expect(checked).toEqual(info.is_gap_fc ? methods.map(([m]) => m) : methods.slice(0, 5).map(([m]) => m));
     });
