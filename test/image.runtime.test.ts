@@ -91,4 +91,25 @@ describe('tinycam/image in a browser / edge bundle', () => {
     });
     expect(out.jpgBytes).toBeGreaterThan(500);
   });
+
+  it('runs from source (Node build of fflate) under the same flag via tsx', () => {
+    const script = join(dir, 'source.ts');
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+import { decodeImage, encodeJpeg, encodePng } from ${JSON.stringify(join(ROOT, 'src/image/index.ts'))};
+let codegen = 'allowed';
+try { new Function('return 1')(); } catch (e) { codegen = (e as Error).constructor.name; }
+const img = decodeImage(readFileSync(process.argv[2]!));
+console.log(JSON.stringify({ codegen, size: [img.width, img.height], png: decodeImage(encodePng(img)).width, jpeg: decodeImage(encodeJpeg(img)).height }));
+`,
+    );
+    const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', script, join(ROOT, 'test/data/images/orient-6.jpg')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ codegen: 'EvalError', size: [24, 40], png: 24, jpeg: 40 });
+  });
 });
