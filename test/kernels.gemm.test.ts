@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gemm } from '../src/tensor/kernels/gemm.js';
+import { PANEL_WIDTH, gemm } from '../src/tensor/kernels/gemm.js';
 import { Rng } from '../src/tensor/random.js';
 
 /** Independent reference: the textbook triple loop in float64 over logical indices. */
@@ -116,5 +116,26 @@ describe('gemm', () => {
     const d = new Float32Array([1, 2]);
     gemm(0, 2, 3, new Float32Array(0), new Float32Array(6), d);
     expect([...d]).toEqual([1, 2]);
+  });
+
+  it('takes B from a block packer instead of an array (as conv2d packs from the image)', () => {
+    for (const [m, n, k] of [[1, 7, 5], [9, 1, 3], [70, 600, 300]] as const) {
+      const a = random(m * k, rng);
+      const b = random(k * n, rng);
+      const calls: number[][] = [];
+      const packer = (dst: Float64Array, pc: number, kc: number, jc: number, nc: number): void => {
+        calls.push([pc, kc, jc, nc]);
+        let d = 0;
+        for (let q = 0; q < nc; q += PANEL_WIDTH)
+          for (let p = 0; p < kc; p++)
+            for (let r = 0; r < PANEL_WIDTH; r++) dst[d++] = q + r < nc ? b[(pc + p) * n + jc + q + r]! : 0;
+      };
+      const c = new Float32Array(m * n);
+      gemm(m, n, k, a, new Float32Array(0), c, { packB: packer });
+      expectNear(c, naiveGemm(m, n, k, a, false, b, false), k, `packB m=${m} n=${n} k=${k}`);
+      // every (k, n) entry is asked for exactly once per block of rows
+      const covered = calls.reduce((s, [, kc, , nc]) => s + kc! * nc!, 0);
+      expect(covered).toBe(k * n);
+    }
   });
 });

@@ -30,11 +30,25 @@ export interface GemmOptions {
   lda?: number;
   ldb?: number;
   ldc?: number;
+  /**
+   * Pack blocks of op(B) from somewhere else instead of reading `b` (which is
+   * then ignored): conv2d packs straight from the image, skipping im2col.
+   */
+  packB?: BlockPacker;
 }
+
+/**
+ * Writes op(B)[pc .. pc+kc, jc .. jc+nc] into `dst` as panels of PANEL_WIDTH
+ * columns, each depth-major (panel q holds, for p = 0..kc-1, columns
+ * q*PANEL_WIDTH .. q*PANEL_WIDTH+PANEL_WIDTH-1 at depth p; zeros past nc).
+ */
+export type BlockPacker = (dst: Float64Array, pc: number, kc: number, jc: number, nc: number) => void;
 
 /** Rows and columns of the register tile kept in locals by the micro-kernel. */
 const MR = 4;
 const NR = 4;
+/** The width of B's packed panels, for BlockPackers. */
+export const PANEL_WIDTH = NR;
 /** Depth of a K block: an MR x KC panel of A and a KC x NR panel of B stay in L1. */
 const KC = 256;
 /** Rows of A packed per block (MC x KC doubles = 128 KiB, stays in L2). */
@@ -83,7 +97,7 @@ export function gemm(
     for (let i = 0; i < m; i++) c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
   }
   if (m === 0 || n === 0 || k === 0) return;
-  if (m === 1 || n === 1) {
+  if ((m === 1 || n === 1) && !options.packB) {
     // A matrix-vector product: packing would cost as much as the product.
     matrixVector(m, n, k, a, aOffset, aRow, aCol, b, bOffset, bRow, bCol, c, cOffset, ldc);
     return;
@@ -97,7 +111,8 @@ export function gemm(
     const nc = Math.min(ncBlock, n - jc);
     for (let pc = 0; pc < k; pc += kcBlock) {
       const kc = Math.min(kcBlock, k - pc);
-      packPanels(b, bOffset + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR, packedB);
+      if (options.packB) options.packB(packedB, pc, kc, jc, nc);
+      else packPanels(b, bOffset + pc * bRow + jc * bCol, bCol, bRow, nc, kc, NR, packedB);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = Math.min(MC, m - ic);
         packPanels(a, aOffset + ic * aRow + pc * aCol, aRow, aCol, mc, kc, MR, packedA);

@@ -104,3 +104,71 @@ export function col2im(col: Float32Array, g: ConvGeometry, dst: Float32Array, ds
     }
   }
 }
+
+// Per-block index tables for the packer, grown on demand and reused.
+let columnRow = new Int32Array(0);
+let columnCol = new Int32Array(0);
+let depthPlane = new Int32Array(0);
+let depthRow = new Int32Array(0);
+let depthCol = new Int32Array(0);
+
+/**
+ * A GEMM BlockPacker (see gemm.ts) that packs blocks of the column matrix
+ * straight from the image, so conv2d's forward never materialises im2col:
+ * the same values as im2col(...) would hold, 4-wide panels, zeros for padding.
+ */
+export function imagePanelPacker(src: Float32Array, srcOffset: number, g: ConvGeometry): (dst: Float64Array, pc: number, kc: number, jc: number, nc: number) => void {
+  const { inH, inW, outW, kH, kW, strideH, strideW, padTop, padLeft, dilationH, dilationW } = g;
+  const plane = inH * inW;
+  return (dst, pc, kc, jc, nc) => {
+    const panels = Math.ceil(nc / 4);
+    if (columnRow.length < panels * 4) {
+      columnRow = new Int32Array(panels * 4);
+      columnCol = new Int32Array(panels * 4);
+    }
+    if (depthPlane.length < kc) {
+      depthPlane = new Int32Array(kc);
+      depthRow = new Int32Array(kc);
+      depthCol = new Int32Array(kc);
+    }
+    // Column j (an output position) reads pixel (oh*sH - padTop + ki*dH, ow*sW - padLeft + kj*dW).
+    // Columns past nc get a row far outside the image, so they pack as zeros.
+    for (let j = 0; j < panels * 4; j++) {
+      const col = jc + j;
+      const oh = Math.floor(col / outW);
+      columnRow[j] = j < nc ? oh * strideH - padTop : -1 << 30;
+      columnCol[j] = (col - oh * outW) * strideW - padLeft;
+    }
+    // Depth p is (channel, ki, kj).
+    for (let q = 0; q < kc; q++) {
+      const p = pc + q;
+      const c = Math.floor(p / (kH * kW));
+      const tap = p - c * kH * kW;
+      const ki = Math.floor(tap / kW);
+      depthPlane[q] = srcOffset + c * plane;
+      depthRow[q] = ki * dilationH;
+      depthCol[q] = (tap - ki * kW) * dilationW;
+    }
+    let d = 0;
+    for (let panel = 0; panel < panels; panel++) {
+      const j = panel * 4;
+      const r0 = columnRow[j]!, r1 = columnRow[j + 1]!, r2 = columnRow[j + 2]!, r3 = columnRow[j + 3]!;
+      const c0 = columnCol[j]!, c1 = columnCol[j + 1]!, c2 = columnCol[j + 2]!, c3 = columnCol[j + 3]!;
+      for (let q = 0; q < kc; q++) {
+        const base = depthPlane[q]!;
+        const dr = depthRow[q]!;
+        const dc = depthCol[q]!;
+        // (x >>> 0) < n tests 0 <= x < n in one comparison.
+        let ih = r0 + dr, iw = c0 + dc;
+        dst[d] = (ih >>> 0) < inH && (iw >>> 0) < inW ? src[base + ih * inW + iw]! : 0;
+        ih = r1 + dr; iw = c1 + dc;
+        dst[d + 1] = (ih >>> 0) < inH && (iw >>> 0) < inW ? src[base + ih * inW + iw]! : 0;
+        ih = r2 + dr; iw = c2 + dc;
+        dst[d + 2] = (ih >>> 0) < inH && (iw >>> 0) < inW ? src[base + ih * inW + iw]! : 0;
+        ih = r3 + dr; iw = c3 + dc;
+        dst[d + 3] = (ih >>> 0) < inH && (iw >>> 0) < inW ? src[base + ih * inW + iw]! : 0;
+        d += 4;
+      }
+    }
+  };
+}
