@@ -33,7 +33,7 @@ export class OnnxUnsupportedError extends OnnxError {
       .join('; ');
     super(
       `loadOnnx: the graph uses ${unsupported.length} unsupported op type${unsupported.length > 1 ? 's' : ''}: ${list}. ` +
-        `Supported ops (default domain, opsets up to 21; 7 to 21 is the target): ${supported.join(', ')}`,
+        `Supported ops (default domain, opsets up to 21): ${supported.join(', ')}`,
       'E_ONNX_UNSUPPORTED',
     );
     this.unsupported = unsupported;

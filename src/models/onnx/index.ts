@@ -14,6 +14,7 @@ export { GraphModule, type LayerInfo } from './graph.js';
 export { NodeModule, OnnxLinear, ReLU as OnnxReLU, TapModule } from './layers.js';
 export { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
 export type { ExternalDataResolver } from './tensorData.js';
+export type { Dim } from './proto.js';
 export { supportedOps } from './ops/index.js';
 
 export interface LoadOnnxOptions {
