@@ -20,9 +20,8 @@ import { Tensor, shapeString } from '../tensor.js';
  * In the forward product the GEMM packs its blocks of col straight from the
  * image (kernels/im2col.ts imagePanelPacker), measured ~15% faster than
  * building col first. Each backward product runs only when that gradient is
- * needed. Depthwise
- * convolutions (one input channel per group) use direct loops instead
- * (../kernels/depthwise.ts).
+ * needed. Depthwise convolutions (one input channel per group) use direct
+ * loops instead (../kernels/depthwise.ts).
  */
 
 /** A size per spatial axis: one number for both, or [height, width]. */
