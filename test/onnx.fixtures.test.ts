@@ -7,10 +7,10 @@ import { GraphModule, loadOnnx } from '../src/models/onnx/index.js';
 import { OnnxReLU } from '../src/models/onnx/index.js';
 import { loadOnnxFile } from '../src/node/index.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
-import { indexSelect } from '../src/tensor/ops/shape.js';
-import type { Tensor } from '../src/tensor/tensor.js';
+import { indexSelect, reshape } from '../src/tensor/ops/shape.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import {
-  FIXTURES, casesOf, expectClose, fixtureBytes, loadArch, loadCase, manifest, sharedExists, type FixtureCase,
+  FIXTURES, casesOf, expectClose, fixtureBytes, loadArch, loadCase, loadWeights, manifest, sharedExists, type FixtureCase,
 } from './helpers/fixtures.js';
 
 /**
@@ -103,6 +103,21 @@ describe.skipIf(!sharedExists())('fixture models through loadOnnx', () => {
       });
     }
   }
+
+  it("an unfused model's initializers carry the state_dict names: loadStateDict swaps the weights", () => {
+    const info = models.find((m) => m.name === 'tiny_resnet')!;
+    const model = loadOnnxFile(join(FIXTURES, info.onnx_unfused_external));
+    const weights = loadWeights('tiny_resnet');
+    // num_batches_tracked is a training counter the ONNX graph does not hold.
+    const { unexpected } = model.loadStateDict(weights, { strict: false });
+    expect(unexpected.every((k) => k.endsWith('num_batches_tracked'))).toBe(true);
+    const c = casesOf('tiny_resnet')[0]!;
+    const data = loadCase(c);
+    expectClose(noGrad(() => model.forward(data.input!)), data.logits!, 'logits after loadStateDict', { relative: 1e-4, absolute: 1e-5 });
+    // Zeroing the classifier leaves its bias as the logits.
+    model.loadStateDict({ 'fc.weight': new Tensor(new Float32Array(weights['fc.weight']!.size), weights['fc.weight']!.shape) }, { strict: false });
+    expectClose(noGrad(() => model.forward(data.input!)), reshape(weights['fc.bias']!, [1, 10]), 'logits with fc.weight = 0', { absolute: 1e-6 });
+  });
 
   it('unfused models also load through the externalData callback', () => {
     const info = models.find((m) => m.name === 'tiny_resnet')!;

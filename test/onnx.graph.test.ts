@@ -175,4 +175,24 @@ describe('GraphModule', () => {
     handles.forEach((h) => h.remove());
     expect(order).toEqual(['a.0.conv', 'y', 'a.0.relu', 'a.0', 'a']);
   });
+
+  it('stateDict() holds the initializers; loadStateDict swaps them and recomputes constants made from them', () => {
+    // y = x * unsqueeze(w): the Unsqueeze of a weight is a constant computed once per set of weights.
+    const model = loadOnnx(onnxModel({
+      opset: 11,
+      nodes: [
+        { op: 'Unsqueeze', inputs: ['w'], outputs: ['w1'], attrs: { axes: { ints: [0] } } },
+        { op: 'Mul', inputs: ['x', 'w1'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: [1, 2] }],
+      outputs: [{ name: 'y' }],
+      initializers: [{ name: 'w', dims: [2], floats: [2, 3] }],
+    }));
+    expect(Object.keys(model.stateDict())).toEqual(['w']);
+    const x = tensor([[1, 1]]);
+    expect(Array.from(noGrad(() => model.forward(x)).data)).toEqual([2, 3]);
+    model.loadStateDict({ w: tensor([5, -1]) });
+    expect(Array.from(noGrad(() => model.forward(x)).data)).toEqual([5, -1]);
+    expect(() => model.loadStateDict({ w: tensor([1, 2, 3]) })).toThrow(/shape mismatch for w/);
+  });
 });

@@ -1,4 +1,4 @@
-import { Module } from '../../layers/module.js';
+import { Module, type StateDict } from '../../layers/module.js';
 import { noGrad } from '../../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../../tensor/errors.js';
 import { Tensor, shapeString } from '../../tensor/tensor.js';
@@ -196,6 +196,20 @@ export class GraphModule extends Module {
       out.push([prefix ? `${prefix}.${name}` : name, module]);
     }
     return out;
+  }
+
+  // ------------------------------------------------------------- state dict
+
+  /** The initializers by their ONNX names (sharing data), so loadStateDict can swap weights. */
+  override stateDict(): StateDict {
+    return Object.fromEntries(this.initializers);
+  }
+
+  /** Module's loadStateDict over the initializers; values computed from them are recomputed at the next run. */
+  override loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const result = super.loadStateDict(dict, options);
+    this.#constants = null;
+    return result;
   }
 
   // --------------------------------------------------------------- running
