@@ -9,15 +9,14 @@ import { logSoftmax, softmax } from '../../../tensor/ops/softmax.js';
 import { Tensor, sizeOf } from '../../../tensor/tensor.js';
 import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
 
-/**
+/*
  * Convolution, pooling, normalisation, dense layers and softmax.
- */
-
-/**
+ *
  * The engine's conv and pooling kernels are 2-D. A 1-D op ([N, C, L]) runs
  * as 2-D on [N, C, 1, L]: its attributes gain a leading entry for the
- * height-1 axis (see `pair` and `spatialPadding`) and the result loses it.
+ * height-1 axis (see `pair` and `explicitPads`) and the result loses it.
  */
+
 function as4d(call: OpCall, x: Tensor): Tensor {
   if (x.ndim === 4) return x;
   if (x.ndim === 3) return reshape(x, [x.shape[0]!, x.shape[1]!, 1, x.shape[2]!]);
