@@ -22,7 +22,8 @@ import {
 import { Tensor } from '../src/tensor/tensor.js';
 import type { Module } from '../src/layers/module.js';
 import { buildFixtureModel, FIXTURE_MODEL_NAMES } from './helpers/fixture-models.js';
-import { casesOf, expectClose, loadCase, maxAbs, type CaseTolerance, type FixtureCase } from './helpers/fixtures.js';
+import { casesOf, expectClose, fixtureBytes, loadCase, manifest, maxAbs, type CaseTolerance, type FixtureCase } from './helpers/fixtures.js';
+import { loadOnnx } from '../src/models/onnx/index.js';
 
 const models = new Map<string, Module>();
 function modelFor(name: (typeof FIXTURE_MODEL_NAMES)[number]): Module {
@@ -47,11 +48,16 @@ function checkMapMethod(
   method: string,
   tol: CaseTolerance,
   options: { weights?: boolean } = {},
-): void {
+): MapResult {
   const layer = result.layers[0]!;
-  if (options.weights) expectClose(layer.weights!, ref[`${method}/weights`]!, `${method} weights`, WEIGHTS);
+  // Weights: the manifest's 1e-3, or the case's raw-map sensitivity where that is larger
+  // (Grad-CAM++ on MobileNetV2's features.13, whose denominators nearly cancel).
+  if (options.weights) {
+    expectClose(layer.weights!, ref[`${method}/weights`]!, `${method} weights`, { ...WEIGHTS, relative: Math.max(WEIGHTS.relative, rawTol(tol)) });
+  }
   expectClose(layer.raw, ref[`${method}/raw`]!, `${method} raw`, { relative: rawTol(tol) });
   expectClose(result.maps, ref[`${method}/upsampled`]!, `${method} final map`, { absolute: finalTol(tol) });
+  return result;
 }
 
 /** A flagged case has an all-zero gradient: every gradient-based map must be all zeros. */
@@ -59,69 +65,94 @@ function zeroGradientCase(c: FixtureCase): boolean {
   return typeof c.checks.note === 'string' && c.checks.note.includes('exactly 0');
 }
 
+/** Every referenced method on one case. `scoreCam: false` skips the (slow) Score-CAM check. */
+function checkCase(model: Module, c: FixtureCase, options: { scoreCam: boolean }): void {
+  const ref = loadCase(c);
+  const input = ref.input!;
+  const call = { layer: c.layer.module, target: c.target_class };
+  const t = c.tolerances;
+
+  const grad = gradCam(model, input, call);
+  expectClose(grad.logits, ref.logits!, 'logits', { relative: 1e-4, absolute: 1e-5 });
+  expect(grad.targets).toEqual([c.target_class]);
+  expect(grad.layers[0]!.name).toBe(c.layer.module);
+  checkMapMethod(grad, ref, 'gradcam', t.gradcam!, { weights: true });
+  expectClose(grad.layers[0]!.map, ref['gradcam/minmax']!, 'gradcam minmax', { absolute: finalTol(t.gradcam!) });
+
+  const seed = seedGradCam(model, input, call);
+  expectClose(seed.layers[0]!.weights!, ref['seed_gradcam/weights']!, 'seed weights', WEIGHTS);
+  expectClose(seed.layers[0]!.map, ref['seed_gradcam/map']!, 'seed map', { absolute: finalTol(t.seed_gradcam!) });
+
+  const gradientMaps = [
+    grad,
+    seed,
+    checkMapMethod(gradCamPlusPlus(model, input, call), ref, 'gradcampp', t.gradcampp!, { weights: true }),
+    checkMapMethod(xGradCam(model, input, call), ref, 'xgradcam', t.xgradcam!, { weights: true }),
+    checkMapMethod(layerCam(model, input, call), ref, 'layercam', t.layercam!),
+    checkMapMethod(hiResCam(model, input, call), ref, 'hirescam', t.hirescam!),
+  ];
+  if (zeroGradientCase(c)) {
+    // The score does not depend on the layer: every gradient-based map is all zeros.
+    for (const r of gradientMaps) {
+      expect(maxAbs(r.maps)).toBe(0);
+      expect(maxAbs(r.layers[0]!.raw)).toBe(0);
+    }
+  }
+
+  // EigenCAM: raw up to a global sign; the reference's final map comes from LAPACK's sign.
+  const eigen = eigenCam(model, input, call);
+  const eigenRef = ref['eigencam/raw']!;
+  let dot = 0;
+  for (let i = 0; i < eigenRef.size; i++) dot += eigen.layers[0]!.raw.data[i]! * eigenRef.data[i]!;
+  const sign = dot < 0 ? -1 : 1;
+  const aligned = new Tensor(eigen.layers[0]!.raw.data.map((v) => sign * v), eigenRef.shape);
+  expectClose(aligned, eigenRef, 'eigencam raw (up to sign)', { relative: rawTol(t.eigencam!) });
+  const [, , height, width] = input.shape as number[];
+  const finalFromRefSign = postprocess([aligned], height!, width!, {}).maps;
+  expectClose(finalFromRefSign, ref['eigencam/upsampled']!, 'eigencam final map', { absolute: finalTol(t.eigencam!) });
+  if (sign === 1) expectClose(eigen.maps, ref['eigencam/upsampled']!, 'eigencam final map (same sign)', { absolute: finalTol(t.eigencam!) });
+
+  if (options.scoreCam) {
+    const progress: number[] = [];
+    const score = scoreCam(model, input, { ...call, onProgress: (p) => progress.push(p.done) });
+    const channels = c.layer.shape[1]!;
+    expect(progress[progress.length - 1]).toBe(channels);
+    expect(progress.length).toBe(Math.ceil(channels / 16));
+    expectClose(score.layers[0]!.scores, ref['scorecam/scores']!, 'scorecam scores', { relative: t.scorecam!.scores_relative ?? 1e-4 });
+    expectClose(score.layers[0]!.weights!, ref['scorecam/weights']!, 'scorecam weights', { absolute: t.scorecam!.weights_abs ?? 1e-4 });
+    expectClose(score.layers[0]!.raw, ref['scorecam/raw']!, 'scorecam raw', { relative: rawTol(t.scorecam!) });
+    expectClose(score.maps, ref['scorecam/upsampled']!, 'scorecam final map', { absolute: Math.max(2e-3, finalTol(t.scorecam!)) });
+  }
+
+  if (c.layer.is_cam_layer) {
+    const z = cam(model, input, call);
+    expectClose(z.layers[0]!.raw, ref['cam/raw']!, 'cam raw', { relative: rawTol(t.cam!) });
+    expectClose(z.maps, ref['cam/upsampled']!, 'cam final map', { absolute: finalTol(t.cam!) });
+  }
+
+  const gradientTol = { relative: 1e-3 };
+  expectClose(saliency(model, input, { target: c.target_class }).gradients, ref.grad_input!, 'grad_input', gradientTol);
+  expectClose(guidedBackprop(model, input, { target: c.target_class }).gradients, ref.guided_backprop!, 'guided_backprop', gradientTol);
+}
+
 for (const modelName of FIXTURE_MODEL_NAMES) {
-  describe(`fixtures: ${modelName}`, () => {
-    for (const c of casesOf(modelName)) {
-      it(c.id, () => {
-        const model = modelFor(modelName);
-        const ref = loadCase(c);
-        const input = ref.input!;
-        const options = { layer: c.layer.module, target: c.target_class };
+  describe(`fixtures, engine-built: ${modelName}`, () => {
+    for (const c of casesOf(modelName)) it(c.id, () => checkCase(modelFor(modelName), c, { scoreCam: true }));
+  });
+}
 
-        const grad = gradCam(model, input, options);
-        expectClose(grad.logits, ref.logits!, 'logits', { relative: 1e-4, absolute: 1e-5 });
-        expect(grad.targets).toEqual([c.target_class]);
-        expect(grad.layers[0]!.name).toBe(c.layer.module);
-        const t = c.tolerances;
-        checkMapMethod(grad, ref, 'gradcam', t.gradcam!, { weights: true });
-        expectClose(grad.layers[0]!.map, ref['gradcam/minmax']!, 'gradcam minmax', { absolute: finalTol(t.gradcam!) });
-
-        const seed = seedGradCam(model, input, options);
-        expectClose(seed.layers[0]!.weights!, ref['seed_gradcam/weights']!, 'seed weights', WEIGHTS);
-        expectClose(seed.layers[0]!.map, ref['seed_gradcam/map']!, 'seed map', { absolute: finalTol(t.seed_gradcam!) });
-
-        checkMapMethod(gradCamPlusPlus(model, input, options), ref, 'gradcampp', t.gradcampp!, { weights: true });
-        checkMapMethod(xGradCam(model, input, options), ref, 'xgradcam', t.xgradcam!, { weights: true });
-        checkMapMethod(layerCam(model, input, options), ref, 'layercam', t.layercam!);
-        checkMapMethod(hiResCam(model, input, options), ref, 'hirescam', t.hirescam!);
-
-        // EigenCAM: raw up to a global sign; the reference's final map comes from LAPACK's sign.
-        const eigen = eigenCam(model, input, options);
-        const eigenRef = ref['eigencam/raw']!;
-        let dot = 0;
-        for (let i = 0; i < eigenRef.size; i++) dot += eigen.layers[0]!.raw.data[i]! * eigenRef.data[i]!;
-        const sign = dot < 0 ? -1 : 1;
-        const aligned = new Tensor(eigen.layers[0]!.raw.data.map((v) => sign * v), eigenRef.shape);
-        expectClose(aligned, eigenRef, 'eigencam raw (up to sign)', { relative: rawTol(t.eigencam!) });
-        const [, , height, width] = input.shape as number[];
-        const finalFromRefSign = postprocess([aligned], height!, width!, {}).maps;
-        expectClose(finalFromRefSign, ref['eigencam/upsampled']!, 'eigencam final map', { absolute: finalTol(t.eigencam!) });
-        if (sign === 1) expectClose(eigen.maps, ref['eigencam/upsampled']!, 'eigencam final map (same sign)', { absolute: finalTol(t.eigencam!) });
-
-        const progress: number[] = [];
-        const score = scoreCam(model, input, { ...options, onProgress: (p) => progress.push(p.done) });
-        const channels = c.layer.shape[1]!;
-        expect(progress[progress.length - 1]).toBe(channels);
-        expect(progress.length).toBe(Math.ceil(channels / 16));
-        expectClose(score.layers[0]!.scores, ref['scorecam/scores']!, 'scorecam scores', { relative: t.scorecam!.scores_relative ?? 1e-4 });
-        expectClose(score.layers[0]!.weights!, ref['scorecam/weights']!, 'scorecam weights', { absolute: t.scorecam!.weights_abs ?? 1e-4 });
-        expectClose(score.layers[0]!.raw, ref['scorecam/raw']!, 'scorecam raw', { relative: rawTol(t.scorecam!) });
-        expectClose(score.maps, ref['scorecam/upsampled']!, 'scorecam final map', { absolute: Math.max(2e-3, finalTol(t.scorecam!)) });
-
-        if (c.layer.is_cam_layer) {
-          const z = cam(model, input, options);
-          expectClose(z.layers[0]!.raw, ref['cam/raw']!, 'cam raw', { relative: rawTol(t.cam!) });
-          expectClose(z.maps, ref['cam/upsampled']!, 'cam final map', { absolute: finalTol(t.cam!) });
-        }
-
-        const gradientTol = { relative: 1e-3 };
-        expectClose(saliency(model, input, { target: c.target_class }).gradients, ref.grad_input!, 'grad_input', gradientTol);
-        expectClose(guidedBackprop(model, input, { target: c.target_class }).gradients, ref.guided_backprop!, 'guided_backprop', gradientTol);
-
-        if (zeroGradientCase(c)) {
-          expect(maxAbs(grad.maps)).toBe(0);
-        }
-      });
+// The same checks on the ONNX files (fused export). Score-CAM costs one forward
+// pass per 16 channels, so here it runs only where the engine-built models do
+// not cover it, on the rand0 cases of layers with at most 256 channels
+// (MobileNetV2 features.13, SqueezeNet features.7).
+for (const info of manifest().models) {
+  describe(`fixtures, ONNX import: ${info.name}`, () => {
+    let model: Module | undefined;
+    const get = (): Module => (model ??= loadOnnx(fixtureBytes(info.onnx_fused)));
+    const engineBuilt = (FIXTURE_MODEL_NAMES as readonly string[]).includes(info.name);
+    for (const c of casesOf(info.name)) {
+      const withScoreCam = !engineBuilt && c.layer.shape[1]! <= 256 && c.id.includes('/rand0__');
+      it(c.id, () => checkCase(get(), c, { scoreCam: withScoreCam }));
     }
   });
 }
