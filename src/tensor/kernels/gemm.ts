@@ -41,6 +41,7 @@ export interface GemmOptions {
  * Writes op(B)[pc .. pc+kc, jc .. jc+nc] into `dst` as panels of PANEL_WIDTH
  * columns, each depth-major (panel q holds, for p = 0..kc-1, columns
  * q*PANEL_WIDTH .. q*PANEL_WIDTH+PANEL_WIDTH-1 at depth p; zeros past nc).
+ * It must not call gemm itself: `dst` is gemm's own scratch.
  */
 export type BlockPacker = (dst: Float64Array, pc: number, kc: number, jc: number, nc: number) => void;
 
