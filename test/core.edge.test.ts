@@ -35,8 +35,9 @@ describe('the core entry point runs on edge runtimes', () => {
 
   it('generates no code from strings', () => {
     for (const [file, text] of graph) {
+      const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
       // a global eval call, not a method such as Module.eval() or model.eval()
-      expect(/new Function\s*\(|(?<![.\w])eval\s*\((?!\)\s*:)/.test(text), file).toBe(false);
+      expect(/new Function\s*\(|(?<![.\w])eval\s*\((?!\)\s*:)/.test(code), file).toBe(false);
     }
   });
 
