@@ -2,24 +2,15 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOnnx } from '../src/models/onnx/index.js';
-import { decodeTensor } from '../src/models/onnx/proto.js';
-import { tensorFromProto } from '../src/models/onnx/tensorData.js';
-import { ProtoReader } from '../src/models/onnx/wire.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { SHARED } from './helpers/fixtures.js';
+import { CONVERTED as ROOT, readTensorPb } from './helpers/onnx-tensor.js';
 
 /**
  * The ONNX project's tests converted from PyTorch modules: each folder's
  * model must turn input_N.pb into output_N.pb within rtol 1e-3, atol 1e-7
  * (|ours - ref| <= atol + rtol |ref| per element, as onnx's backend tests).
  */
-const ROOT = join(SHARED, 'onnx-pytorch-converted');
 const folders = existsSync(ROOT) ? readdirSync(ROOT).filter((d) => d.startsWith('test_')).sort() : [];
-
-function readTensorPb(path: string): Tensor {
-  const proto = decodeTensor(new ProtoReader(new Uint8Array(readFileSync(path)), 'TensorProto'));
-  return tensorFromProto(proto).tensor;
-}
 
 /** Largest excess of |ours - ref| over atol + rtol |ref|; equal values (also inf, NaN) count as 0. */
 function worstExcess(ours: Tensor, ref: Tensor, rtol: number, atol: number): number {

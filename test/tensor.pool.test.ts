@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { AttributeType } from '../src/models/onnx/proto.js';
 import { grad } from '../src/tensor/autograd.js';
 import { ArgumentError, ShapeError } from '../src/tensor/errors.js';
 import {
@@ -14,8 +14,8 @@ import {
 } from '../src/tensor/ops/pool.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
-import { SHARED } from './helpers/fixtures.js';
 import { gradcheck } from './helpers/gradcheck.js';
+import { CONVERTED, converted, convertedNodes } from './helpers/onnx-tensor.js';
 
 // ---------------------------------------------------------------------------
 // an independent naive reference: materialise the padded input, then scan
@@ -358,97 +358,17 @@ describe('global pools', () => {
 
 // ---------------------------------------------------------------------------
 // PyTorch's own outputs: the ONNX project's converted PyTorch-module tests.
-// Each is one pooling node; a minimal protobuf reader is enough to get its
-// attributes and the input/output TensorProtos.
-
-type Field = { field: number; wire: number; value: number | Uint8Array };
-
-/** Top-level fields of one protobuf message (varints as numbers, length-delimited as bytes). */
-function fields(bytes: Uint8Array): Field[] {
-  const out: Field[] = [];
-  let pos = 0;
-  const varint = (): number => {
-    let result = 0;
-    let shift = 1;
-    for (;;) {
-      const b = bytes[pos++]!;
-      result += (b & 0x7f) * shift;
-      if (b < 0x80) return result;
-      shift *= 128;
-    }
-  };
-  while (pos < bytes.length) {
-    const key = varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === 0) out.push({ field, wire, value: varint() });
-    else if (wire === 2) {
-      const n = varint();
-      out.push({ field, wire, value: bytes.subarray(pos, pos + n) });
-      pos += n;
-    } else if (wire === 5) {
-      out.push({ field, wire, value: bytes.subarray(pos, pos + 4) });
-      pos += 4;
-    } else if (wire === 1) {
-      out.push({ field, wire, value: bytes.subarray(pos, pos + 8) });
-      pos += 8;
-    } else throw new Error(`protobuf wire type ${wire} not handled`);
-  }
-  return out;
-}
-
-const text = (b: Uint8Array): string => new TextDecoder().decode(b);
-
-/** Repeated int64 field: packed (one length-delimited run) or one varint per entry. */
-function ints(fs: Field[], field: number): number[] {
-  const out: number[] = [];
-  for (const f of fs.filter((q) => q.field === field)) {
-    if (typeof f.value === 'number') out.push(f.value);
-    else for (const inner of fields(prefixAsVarints(f.value))) out.push(inner.value as number);
-  }
-  return out;
-}
-
-/** Re-key a packed varint run as field-1 varints so `fields` can read it. */
-function prefixAsVarints(run: Uint8Array): Uint8Array {
-  const out: number[] = [];
-  let start = true;
-  for (const b of run) {
-    if (start) out.push(8);
-    out.push(b);
-    start = b < 0x80;
-  }
-  return Uint8Array.from(out);
-}
-
-function tensorProto(bytes: Uint8Array): Tensor {
-  const fs = fields(bytes);
-  const dims = ints(fs, 1);
-  const raw = fs.find((f) => f.field === 9)?.value as Uint8Array | undefined;
-  const floats = fs.find((f) => f.field === 4)?.value as Uint8Array | undefined;
-  const src = raw ?? floats!;
-  const copy = new Uint8Array(src); // a real copy (Buffer#slice would be a view), aligned at 0
-  return new Tensor(new Float32Array(copy.buffer, 0, copy.length / 4), dims);
-}
+// Each is one pooling node: its attributes give the pool's options.
 
 function onnxPoolCase(name: string): { op: string; attrs: Record<string, number[]>; input: Tensor; output: Tensor } {
-  const dir = join(SHARED, 'onnx-pytorch-converted', name);
-  const graph = fields(readFileSync(join(dir, 'model.onnx'))).find((f) => f.field === 7)!.value as Uint8Array;
-  const node = fields(graph).find((f) => f.field === 1)!.value as Uint8Array;
-  const nodeFields = fields(node);
-  const op = text(nodeFields.find((f) => f.field === 4)!.value as Uint8Array);
+  const node = convertedNodes(name)[0]!;
   const attrs: Record<string, number[]> = {};
-  for (const a of nodeFields.filter((f) => f.field === 5)) {
-    const af = fields(a.value as Uint8Array);
-    const key = text(af.find((f) => f.field === 1)!.value as Uint8Array);
-    attrs[key] = [...ints(af, 8), ...ints(af, 3)];
-  }
-  const input = tensorProto(readFileSync(join(dir, 'test_data_set_0', 'input_0.pb')));
-  const output = tensorProto(readFileSync(join(dir, 'test_data_set_0', 'output_0.pb')));
-  return { op, attrs, input, output };
+  for (const a of node.attributes) attrs[a.name] = a.type === AttributeType.INTS ? a.ints : [a.i];
+  const { inputs, output } = converted(name);
+  return { op: node.opType, attrs, input: inputs[0]!, output };
 }
 
-describe.skipIf(!existsSync(join(SHARED, 'onnx-pytorch-converted')))('pools vs PyTorch (ONNX converted module tests)', () => {
+describe.skipIf(!existsSync(CONVERTED))('pools vs PyTorch (ONNX converted module tests)', () => {
   // (test_operator_maxpool is MaxPool1d on [20, 16, 50]: not a 2-D pool)
   for (const name of ['test_MaxPool2d', 'test_MaxPool2d_stride_padding_dilation', 'test_AvgPool2d', 'test_AvgPool2d_stride']) {
     it(name, () => {

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
@@ -24,8 +23,8 @@ import {
   unsqueeze,
   type PadMode,
 } from '../src/index.js';
-import { SHARED } from './helpers/fixtures.js';
 import { gradcheck } from './helpers/gradcheck.js';
+import { CONVERTED, converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
 
 function multiIndices(shape: readonly number[]): number[][] {
   let out: number[][] = [[]];
@@ -337,70 +336,7 @@ describe('pad', () => {
 });
 
 // ---------------------------------------------------------------------------
-// PyTorch's own outputs: ONNX's converted PyTorch-module tests. (This small
-// TensorProto reader is repeated in tensor.softmax/shape/activations tests;
-// it belongs in test/helpers once someone owns a shared one.)
-
-/** A float TensorProto (.pb): dims (field 1), data_type (2), float_data (4) or raw_data (9). */
-function readTensorProto(bytes: Uint8Array): Tensor {
-  let pos = 0;
-  const varint = (): number => {
-    let v = 0;
-    let mul = 1;
-    let b: number;
-    do {
-      b = bytes[pos++]!;
-      v += (b & 0x7f) * mul;
-      mul *= 128;
-    } while (b & 0x80);
-    return v;
-  };
-  const dims: number[] = [];
-  let dataType = 0;
-  let raw: Uint8Array | null = null;
-  const floats: number[] = [];
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  while (pos < bytes.length) {
-    const key = varint();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === 0) {
-      const v = varint();
-      if (field === 1) dims.push(v);
-      else if (field === 2) dataType = v;
-    } else if (wire === 2) {
-      const len = varint();
-      const end = pos + len;
-      if (field === 9) raw = bytes.slice(pos, end);
-      else if (field === 1) while (pos < end) dims.push(varint());
-      else if (field === 4) for (let p = pos; p < end; p += 4) floats.push(view.getFloat32(p, true));
-      pos = end;
-    } else if (wire === 5) {
-      if (field === 4) floats.push(view.getFloat32(pos, true));
-      pos += 4;
-    } else if (wire === 1) pos += 8;
-    else throw new Error(`readTensorProto: unexpected wire type ${wire}`);
-  }
-  expect(dataType, 'only float32 tensors are read').toBe(1);
-  const data = raw ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) : Float32Array.from(floats);
-  return new Tensor(data, dims);
-}
-
-const CONVERTED = join(SHARED, 'onnx-pytorch-converted');
-function converted(name: string, inputs = 1): { inputs: Tensor[]; output: Tensor } {
-  const dir = join(CONVERTED, name, 'test_data_set_0');
-  const read = (file: string): Tensor => readTensorProto(new Uint8Array(readFileSync(join(dir, file))));
-  return { inputs: Array.from({ length: inputs }, (_, i) => read(`input_${i}.pb`)), output: read('output_0.pb') };
-}
-
-/** The README's tolerance: rtol 1e-3, atol 1e-7. */
-function expectMatchesTorch(got: Tensor, want: Tensor): void {
-  expect([...got.shape]).toEqual([...want.shape]);
-  for (let i = 0; i < want.size; i++) {
-    const w = want.data[i]!;
-    expect(Math.abs(got.data[i]! - w), `element ${i}: ${got.data[i]} vs ${w}`).toBeLessThanOrEqual(1e-7 + 1e-3 * Math.abs(w));
-  }
-}
+// PyTorch's own outputs: ONNX's converted PyTorch-module tests.
 
 describe.skipIf(!existsSync(CONVERTED))("PyTorch's outputs (onnx-pytorch-converted)", () => {
   // ONNX pads [x1_begin, x2_begin, x3_begin, x4_begin, x1_end, ...] = [0,0,3,1, 0,0,4,2] are F.pad's [1, 2, 3, 4]
