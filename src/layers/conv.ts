@@ -1,20 +1,19 @@
 import { conv2d, convTranspose2d, type Padding2d } from '../tensor/ops/conv.js';
 import { pad } from '../tensor/ops/shape.js';
+import { pair, type Pair } from '../tensor/ops/spatial.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Parameter, Tensor, shapeString } from '../tensor/tensor.js';
-import { fanInBound, initGenerator, pair, positiveInteger, tupleRepr, uniformParameter, type InitOptions } from './init.js';
+import { fanInBound, initGenerator, positiveInteger, tupleRepr, uniformParameter, type InitOptions } from './init.js';
 import { Module } from './module.js';
-
-type PairArg = number | readonly [number, number];
 
 /** How the border is filled before convolving (PyTorch's padding_mode; 'circular' is not supported). */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate';
 
 export interface Conv2dLayerOptions extends InitOptions {
-  stride?: PairArg;
+  stride?: Pair;
   /** A size per side ([h, w] or one number), or 'valid' (none) or 'same' (output as large as the input; stride 1 only). */
-  padding?: PairArg | 'same' | 'valid';
-  dilation?: PairArg;
+  padding?: Pair | 'same' | 'valid';
+  dilation?: Pair;
   groups?: number;
   bias?: boolean;
   paddingMode?: PaddingMode;
@@ -36,7 +35,7 @@ export class Conv2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: PairArg, options: Conv2dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
     super();
     const name = 'Conv2d';
     this.inChannels = positiveInteger(inChannels, 'inChannels', name);
@@ -106,10 +105,10 @@ export class Conv2d extends Module {
 }
 
 export interface ConvTranspose2dLayerOptions extends InitOptions {
-  stride?: PairArg;
-  padding?: PairArg;
-  outputPadding?: PairArg;
-  dilation?: PairArg;
+  stride?: Pair;
+  padding?: Pair;
+  outputPadding?: Pair;
+  dilation?: Pair;
   groups?: number;
   bias?: boolean;
 }
@@ -130,7 +129,7 @@ export class ConvTranspose2d extends Module {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: PairArg, options: ConvTranspose2dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvTranspose2dLayerOptions = {}) {
     super();
     const name = 'ConvTranspose2d';
     this.inChannels = positiveInteger(inChannels, 'inChannels', name);

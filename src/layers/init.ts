@@ -41,15 +41,6 @@ export function constantParameter(shape: Shape, value: number): Parameter {
   return p;
 }
 
-/** A [h, w] pair from PyTorch's int-or-tuple arguments, checked. */
-export function pair(value: number | readonly [number, number], what: string, layer: string, min = 1): [number, number] {
-  const p: [number, number] = typeof value === 'number' ? [value, value] : [value[0], value[1]];
-  if (!p.every((v) => Number.isInteger(v) && v >= min)) {
-    throw new ArgumentError(`${layer}: ${what} must be an integer >= ${min} or a pair of them; got ${JSON.stringify(value)}`);
-  }
-  return p;
-}
-
 export function positiveInteger(value: number, what: string, layer: string): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new ArgumentError(`${layer}: ${what} must be a positive integer; got ${value}`);

@@ -1,10 +1,9 @@
 import { adaptiveAvgPool2d, avgPool2d, maxPool2d } from '../tensor/ops/pool.js';
+import { pair, type Pair } from '../tensor/ops/spatial.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
-import { pair, tupleRepr } from './init.js';
+import { tupleRepr } from './init.js';
 import { Module } from './module.js';
-
-type PairArg = number | readonly [number, number];
 
 function expect4d(x: Tensor, layer: string): void {
   if (x.ndim !== 4) throw new ShapeError(`${layer}: expected input [N, C, H, W]; got ${shapeString(x.shape)}`);
@@ -18,9 +17,9 @@ function checkPadding(padding: [number, number], kernel: [number, number], layer
 
 export interface MaxPool2dLayerOptions {
   /** Defaults to kernelSize, as in PyTorch. */
-  stride?: PairArg;
-  padding?: PairArg;
-  dilation?: PairArg;
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
   ceilMode?: boolean;
 }
 
@@ -32,7 +31,7 @@ export class MaxPool2d extends Module {
   readonly dilation: [number, number];
   readonly ceilMode: boolean;
 
-  constructor(kernelSize: PairArg, options: MaxPool2dLayerOptions = {}) {
+  constructor(kernelSize: Pair, options: MaxPool2dLayerOptions = {}) {
     super();
     this.kernelSize = pair(kernelSize, 'kernelSize', 'MaxPool2d');
     this.stride = pair(options.stride ?? kernelSize, 'stride', 'MaxPool2d');
@@ -61,8 +60,8 @@ export class MaxPool2d extends Module {
 
 export interface AvgPool2dLayerOptions {
   /** Defaults to kernelSize, as in PyTorch. */
-  stride?: PairArg;
-  padding?: PairArg;
+  stride?: Pair;
+  padding?: Pair;
   ceilMode?: boolean;
   /** Count zero padding in the divisor (default true, as PyTorch). */
   countIncludePad?: boolean;
@@ -76,7 +75,7 @@ export class AvgPool2d extends Module {
   readonly ceilMode: boolean;
   readonly countIncludePad: boolean;
 
-  constructor(kernelSize: PairArg, options: AvgPool2dLayerOptions = {}) {
+  constructor(kernelSize: Pair, options: AvgPool2dLayerOptions = {}) {
     super();
     this.kernelSize = pair(kernelSize, 'kernelSize', 'AvgPool2d');
     this.stride = pair(options.stride ?? kernelSize, 'stride', 'AvgPool2d');

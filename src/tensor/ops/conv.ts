@@ -4,6 +4,7 @@ import { gemm } from '../kernels/gemm.js';
 import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } from '../kernels/depthwise.js';
 import { col2im, im2col, imagePanelPacker, type ConvGeometry } from '../kernels/im2col.js';
 import { Tensor, shapeString } from '../tensor.js';
+import { pair, pads, type Pair, type Padding2d } from './spatial.js';
 
 /**
  * 2-D convolution and transposed convolution as im2col + GEMM per image and
@@ -24,11 +25,7 @@ import { Tensor, shapeString } from '../tensor.js';
  * loops instead (../kernels/depthwise.ts).
  */
 
-/** A size per spatial axis: one number for both, or [height, width]. */
-export type Pair = number | readonly [number, number];
-
-/** Symmetric padding (number or [h, w]) or asymmetric per side (ONNX-style pads). */
-export type Padding2d = Pair | { top: number; bottom: number; left: number; right: number };
+export type { Pair, Padding2d } from './spatial.js';
 
 export interface Conv2dOptions {
   stride?: Pair;
@@ -43,41 +40,6 @@ export interface ConvTranspose2dOptions extends Conv2dOptions {
 
 // ---------------------------------------------------------------------------
 // options
-
-function pair(value: Pair | undefined, fallback: number, op: string, name: string, min: number): [number, number] {
-  const [h, w] = value === undefined ? [fallback, fallback] : typeof value === 'number' ? [value, value] : value;
-  for (const v of [h, w]) {
-    if (!Number.isInteger(v) || v < min) {
-      throw new ArgumentError(
-        `${op}: ${name} must be an integer >= ${min} or a pair [h, w] of them, got ${JSON.stringify(value)}`,
-      );
-    }
-  }
-  return [h, w];
-}
-
-interface Pads {
-  top: number;
-  bottom: number;
-  left: number;
-  right: number;
-}
-
-function pads(value: Padding2d | undefined, op: string): Pads {
-  if (value !== undefined && typeof value === 'object' && !Array.isArray(value)) {
-    const p = value as Pads;
-    for (const side of ['top', 'bottom', 'left', 'right'] as const) {
-      if (!Number.isInteger(p[side]) || p[side] < 0) {
-        throw new ArgumentError(
-          `${op}: padding.${side} must be an integer >= 0, got ${JSON.stringify(p[side])} (padding is a number, [h, w] or {top, bottom, left, right})`,
-        );
-      }
-    }
-    return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
-  }
-  const [h, w] = pair(value as Pair | undefined, 0, op, 'padding', 0);
-  return { top: h, bottom: h, left: w, right: w };
-}
 
 function groupsOf(value: number | undefined, op: string): number {
   const g = value ?? 1;
@@ -240,9 +202,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const [batch, inChannels, inH, inW] = x.shape as [number, number, number, number];
   const [outChannels, groupChannels, kH, kW] = weight.shape as [number, number, number, number];
   const groups = groupsOf(options.groups, op);
-  const [strideH, strideW] = pair(options.stride, 1, op, 'stride', 1);
-  const [dilationH, dilationW] = pair(options.dilation, 1, op, 'dilation', 1);
-  const p = pads(options.padding, op);
+  const [strideH, strideW] = pair(options.stride ?? 1, 'stride', op, 1);
+  const [dilationH, dilationW] = pair(options.dilation ?? 1, 'dilation', op, 1);
+  const p = pads(options.padding ?? 0, op);
   if (groupChannels * groups !== inChannels) {
     throw new ShapeError(
       `${op}: input ${shapeString(x.shape)} has ${inChannels} channels but weight ${shapeString(weight.shape)} with groups=${groups} expects ${groupChannels * groups} (weight.shape[1] * groups)`,
@@ -316,10 +278,10 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const [batch, inChannels, inH, inW] = x.shape as [number, number, number, number];
   const [weightIn, groupOut, kH, kW] = weight.shape as [number, number, number, number];
   const groups = groupsOf(options.groups, op);
-  const [strideH, strideW] = pair(options.stride, 1, op, 'stride', 1);
-  const [dilationH, dilationW] = pair(options.dilation, 1, op, 'dilation', 1);
-  const [outPadH, outPadW] = pair(options.outputPadding, 0, op, 'outputPadding', 0);
-  const p = pads(options.padding, op);
+  const [strideH, strideW] = pair(options.stride ?? 1, 'stride', op, 1);
+  const [dilationH, dilationW] = pair(options.dilation ?? 1, 'dilation', op, 1);
+  const [outPadH, outPadW] = pair(options.outputPadding ?? 0, 'outputPadding', op, 0);
+  const p = pads(options.padding ?? 0, op);
   if (weightIn !== inChannels) {
     throw new ShapeError(
       `${op}: input ${shapeString(x.shape)} has ${inChannels} channels but weight ${shapeString(weight.shape)} expects ${weightIn} (weight.shape[0]; the layout is [Cin, Cout/groups, kh, kw])`,

@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
-import type { Pair, Padding2d } from './conv.js';
+import { pair, pads, type Pair, type Padding2d } from './spatial.js';
 
 /**
  * Pooling over the two spatial axes of NCHW tensors. Each op computes its
@@ -46,32 +46,6 @@ interface PoolGeometry {
   outW: number;
 }
 
-function pairOf(value: Pair, op: string, name: string, min: number): [number, number] {
-  const p: readonly number[] = typeof value === 'number' ? [value, value] : value;
-  if (p.length !== 2 || !p.every((v) => Number.isInteger(v) && v >= min)) {
-    throw new ArgumentError(
-      `${op}: ${name} ${JSON.stringify(value)} is not valid; accepted: an integer >= ${min} or [height, width] of such integers`,
-    );
-  }
-  return [p[0]!, p[1]!];
-}
-
-function paddingOf(value: Padding2d, op: string): { top: number; bottom: number; left: number; right: number } {
-  if (typeof value === 'number' || Array.isArray(value)) {
-    const [h, w] = pairOf(value as Pair, op, 'padding', 0);
-    return { top: h, bottom: h, left: w, right: w };
-  }
-  const p = value as { top: number; bottom: number; left: number; right: number };
-  for (const side of ['top', 'bottom', 'left', 'right'] as const) {
-    if (!Number.isInteger(p[side]) || p[side] < 0) {
-      throw new ArgumentError(
-        `${op}: padding.${side} ${String(p[side])} is not valid; accepted: non-negative integers for top, bottom, left and right`,
-      );
-    }
-  }
-  return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
-}
-
 /**
  * PyTorch's pooling output size: floor (or ceil) of the span over the stride,
  * plus one; in ceil mode the last window must start inside the input or the
@@ -92,10 +66,10 @@ function geometry(
 ): PoolGeometry {
   if (x.ndim !== 4) throw new ShapeError(`${op}: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
   if (!o || o.kernelSize === undefined) throw new ArgumentError(`${op}: options.kernelSize is required (an integer or [height, width])`);
-  const [kh, kw] = pairOf(o.kernelSize, op, 'kernelSize', 1);
-  const [sh, sw] = o.stride === undefined ? [kh, kw] : pairOf(o.stride, op, 'stride', 1);
-  const [dh, dw] = o.dilation === undefined ? [1, 1] : pairOf(o.dilation, op, 'dilation', 1);
-  const pad = paddingOf(o.padding ?? 0, op);
+  const [kh, kw] = pair(o.kernelSize, 'kernelSize', op, 1);
+  const [sh, sw] = o.stride === undefined ? [kh, kw] : pair(o.stride, 'stride', op, 1);
+  const [dh, dw] = o.dilation === undefined ? [1, 1] : pair(o.dilation, 'dilation', op, 1);
+  const pad = pads(o.padding ?? 0, op);
   const symmetric = pad.top === pad.bottom && pad.left === pad.right;
   // PyTorch's rule for symmetric padding; asymmetric (ONNX-style) pads only
   // need to leave each window some input cell, which is checked below.
@@ -272,7 +246,7 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
 /** Adaptive average pooling to an output size (PyTorch's start/end index rule). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   if (x.ndim !== 4) throw new ShapeError(`adaptiveAvgPool2d: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
-  const [outH, outW] = pairOf(outputSize, 'adaptiveAvgPool2d', 'outputSize', 1);
+  const [outH, outW] = pair(outputSize, 'outputSize', 'adaptiveAvgPool2d', 1);
   const [N, C, H, W] = x.shape as [number, number, number, number];
   if (H < 1 || W < 1) throw new ShapeError(`adaptiveAvgPool2d: input ${shapeString(x.shape)} has an empty spatial axis`);
   // start = floor(i * in / out), end = ceil((i + 1) * in / out)
