@@ -166,30 +166,13 @@ function scatterToArgmax(gradOutput: Tensor, argmax: Int32Array, shape: readonly
  */
 export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
   const g = geometry(x, 'avgPool2d', { ...options, dilation: 1 });
-  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const H = x.shape[2]!;
+  const W = x.shape[3]!;
   const { kh, kw, sh, sw, top, bottom, left, right, outH, outW } = g;
   const includePad = options.countIncludePad ?? true;
   // The window bounds and 1/divisor depend only on (oh, ow): compute once.
-  const rowStart = new Int32Array(outH);
-  const rowEnd = new Int32Array(outH);
-  const rowCount = new Int32Array(outH);
-  for (let oh = 0; oh < outH; oh++) {
-    const start = oh * sh - top;
-    const end = Math.min(start + kh, H + bottom);
-    rowCount[oh] = end - start;
-    rowStart[oh] = Math.max(start, 0);
-    rowEnd[oh] = Math.min(end, H);
-  }
-  const colStart = new Int32Array(outW);
-  const colEnd = new Int32Array(outW);
-  const colCount = new Int32Array(outW);
-  for (let ow = 0; ow < outW; ow++) {
-    const start = ow * sw - left;
-    const end = Math.min(start + kw, W + right);
-    colCount[ow] = end - start;
-    colStart[ow] = Math.max(start, 0);
-    colEnd[ow] = Math.min(end, W);
-  }
+  const { start: rowStart, end: rowEnd, span: rowCount } = paddedWindows(outH, H, kh, sh, top, bottom);
+  const { start: colStart, end: colEnd, span: colCount } = paddedWindows(outW, W, kw, sw, left, right);
   const outPlane = outH * outW;
   const scale = new Float64Array(outPlane);
   for (let oh = 0; oh < outH; oh++) {
@@ -201,7 +184,83 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
       scale[oh * outW + ow] = divisor > 0 ? 1 / divisor : 0;
     }
   }
+  return windowMean('avgPool2d', x, rowStart, rowEnd, colStart, colEnd, scale);
+}
+
+/**
+ * The windows of one axis of an average pool: [start, end) clipped to the
+ * input, and the span the window covers of input + padding (ceil-mode
+ * overhang past the trailing padding does not count).
+ */
+function paddedWindows(
+  count: number,
+  size: number,
+  k: number,
+  s: number,
+  padBefore: number,
+  padAfter: number,
+): { start: Int32Array; end: Int32Array; span: Int32Array } {
+  const start = new Int32Array(count);
+  const end = new Int32Array(count);
+  const span = new Int32Array(count);
+  for (let o = 0; o < count; o++) {
+    const first = o * s - padBefore;
+    const last = Math.min(first + k, size + padAfter);
+    span[o] = last - first;
+    start[o] = Math.max(first, 0);
+    end[o] = Math.min(last, size);
+  }
+  return { start, end, span };
+}
+
+/** Adaptive average pooling to an output size (PyTorch's start/end index rule). */
+export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
+  if (x.ndim !== 4) throw new ShapeError(`adaptiveAvgPool2d: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  const [outH, outW] = pair(outputSize, 'outputSize', 'adaptiveAvgPool2d', 1);
+  const H = x.shape[2]!;
+  const W = x.shape[3]!;
+  if (H < 1 || W < 1) throw new ShapeError(`adaptiveAvgPool2d: input ${shapeString(x.shape)} has an empty spatial axis`);
+  // start = floor(i * in / out), end = ceil((i + 1) * in / out)
+  const bounds = (size: number, out: number): [Int32Array, Int32Array] => {
+    const start = new Int32Array(out);
+    const end = new Int32Array(out);
+    for (let i = 0; i < out; i++) {
+      start[i] = Math.floor((i * size) / out);
+      end[i] = Math.ceil(((i + 1) * size) / out);
+    }
+    return [start, end];
+  };
+  const [rowStart, rowEnd] = bounds(H, outH);
+  const [colStart, colEnd] = bounds(W, outW);
+  const scale = new Float64Array(outH * outW);
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      scale[oh * outW + ow] = 1 / ((rowEnd[oh]! - rowStart[oh]!) * (colEnd[ow]! - colStart[ow]!));
+    }
+  }
+  return windowMean('adaptiveAvgPool2d', x, rowStart, rowEnd, colStart, colEnd, scale);
+}
+
+/**
+ * What both average pools come down to: out[n, c, oh, ow] = scale[oh, ow] *
+ * the sum of x[n, c, ih, iw] over rowStart[oh] <= ih < rowEnd[oh],
+ * colStart[ow] <= iw < colEnd[ow]; the backward spreads each gradient back
+ * over the same window with the same scale.
+ */
+function windowMean(
+  op: string,
+  x: Tensor,
+  rowStart: Int32Array,
+  rowEnd: Int32Array,
+  colStart: Int32Array,
+  colEnd: Int32Array,
+  scale: Float64Array,
+): Tensor {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const outH = rowStart.length;
+  const outW = colStart.length;
   const planes = N * C;
+  const outPlane = outH * outW;
   const out = new Float32Array(planes * outPlane);
   const src = x.data;
   for (let p = 0; p < planes; p++) {
@@ -223,7 +282,7 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
     }
   }
   const result = new Tensor(out, [N, C, outH, outW]);
-  return record('avgPool2d', result, [x], (gradOutput) => {
+  return record(op, result, [x], (gradOutput) => {
     const dx = new Float32Array(x.size);
     const go = gradOutput.data;
     for (let p = 0; p < planes; p++) {
@@ -235,69 +294,6 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
           for (let ih = rowStart[oh]!; ih < rowEnd[oh]!; ih++) {
             const row = base + ih * W;
             for (let iw = colStart[ow]!; iw < colEnd[ow]!; iw++) dx[row + iw] += share;
-          }
-        }
-      }
-    }
-    return [new Tensor(dx, x.shape)];
-  });
-}
-
-/** Adaptive average pooling to an output size (PyTorch's start/end index rule). */
-export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
-  if (x.ndim !== 4) throw new ShapeError(`adaptiveAvgPool2d: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
-  const [outH, outW] = pair(outputSize, 'outputSize', 'adaptiveAvgPool2d', 1);
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  if (H < 1 || W < 1) throw new ShapeError(`adaptiveAvgPool2d: input ${shapeString(x.shape)} has an empty spatial axis`);
-  // start = floor(i * in / out), end = ceil((i + 1) * in / out)
-  const bounds = (size: number, out: number): [Int32Array, Int32Array] => {
-    const start = new Int32Array(out);
-    const end = new Int32Array(out);
-    for (let i = 0; i < out; i++) {
-      start[i] = Math.floor((i * size) / out);
-      end[i] = Math.ceil(((i + 1) * size) / out);
-    }
-    return [start, end];
-  };
-  const [rowStart, rowEnd] = bounds(H, outH);
-  const [colStart, colEnd] = bounds(W, outW);
-  const planes = N * C;
-  const outPlane = outH * outW;
-  const out = new Float32Array(planes * outPlane);
-  const src = x.data;
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    for (let oh = 0; oh < outH; oh++) {
-      const h0 = rowStart[oh]!;
-      const h1 = rowEnd[oh]!;
-      for (let ow = 0; ow < outW; ow++) {
-        const w0 = colStart[ow]!;
-        const w1 = colEnd[ow]!;
-        let sum = 0;
-        for (let ih = h0; ih < h1; ih++) {
-          const row = base + ih * W;
-          for (let iw = w0; iw < w1; iw++) sum += src[row + iw]!;
-        }
-        out[p * outPlane + oh * outW + ow] = sum / ((h1 - h0) * (w1 - w0));
-      }
-    }
-  }
-  const result = new Tensor(out, [N, C, outH, outW]);
-  return record('adaptiveAvgPool2d', result, [x], (gradOutput) => {
-    const dx = new Float32Array(x.size);
-    const go = gradOutput.data;
-    for (let p = 0; p < planes; p++) {
-      const base = p * H * W;
-      for (let oh = 0; oh < outH; oh++) {
-        const h0 = rowStart[oh]!;
-        const h1 = rowEnd[oh]!;
-        for (let ow = 0; ow < outW; ow++) {
-          const w0 = colStart[ow]!;
-          const w1 = colEnd[ow]!;
-          const share = go[p * outPlane + oh * outW + ow]! / ((h1 - h0) * (w1 - w0));
-          for (let ih = h0; ih < h1; ih++) {
-            const row = base + ih * W;
-            for (let iw = w0; iw < w1; iw++) dx[row + iw] += share;
           }
         }
       }
