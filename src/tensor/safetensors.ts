@@ -1,5 +1,8 @@
 import { SafetensorsError } from './errors.js';
+import { bfloat16ToFloat, halfToFloat } from './float16.js';
 import { Tensor, sizeOf, shapeString } from './tensor.js';
+
+export { halfToFloat };
 
 /**
  * safetensors: an 8-byte little-endian header length, a JSON header
@@ -105,21 +108,6 @@ function decode(bytes: Uint8Array, offset: number, count: number, dtype: string)
     }
   }
   return out;
-}
-
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-const bf16Scratch = new DataView(new ArrayBuffer(4));
-function bfloat16ToFloat(b: number): number {
-  bf16Scratch.setUint32(0, b << 16, true);
-  return bf16Scratch.getFloat32(0, true);
 }
 
 /** Write tensors as a safetensors file (F32, entries in sorted key order). */

@@ -1,3 +1,4 @@
+import { bfloat16ToFloat, halfToFloat } from '../../tensor/float16.js';
 import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import type { TensorProto } from './proto.js';
@@ -68,7 +69,7 @@ export function tensorFromProto(t: TensorProto, externalData?: ExternalDataResol
     }
     out = new Float32Array(n);
     if (type === DataType.FLOAT16) for (let i = 0; i < n; i++) out[i] = halfToFloat(typed[i]!);
-    else if (type === DataType.BFLOAT16) for (let i = 0; i < n; i++) out[i] = bfloatToFloat(typed[i]!);
+    else if (type === DataType.BFLOAT16) for (let i = 0; i < n; i++) out[i] = bfloat16ToFloat(typed[i]!);
     else for (let i = 0; i < n; i++) out[i] = typed[i]!;
   }
   return { tensor: new Tensor(out, t.dims), dataType: type };
@@ -144,23 +145,8 @@ function decodeRaw(raw: Uint8Array, type: number, out: Float32Array): void {
     case DataType.INT8: for (let i = 0; i < n; i++) out[i] = v.getInt8(i); return;
     case DataType.UINT8: case DataType.BOOL: for (let i = 0; i < n; i++) out[i] = raw[i]!; return;
     case DataType.FLOAT16: for (let i = 0; i < n; i++) out[i] = halfToFloat(v.getUint16(2 * i, true)); return;
-    case DataType.BFLOAT16: for (let i = 0; i < n; i++) out[i] = bfloatToFloat(v.getUint16(2 * i, true)); return;
+    case DataType.BFLOAT16: for (let i = 0; i < n; i++) out[i] = bfloat16ToFloat(v.getUint16(2 * i, true)); return;
   }
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-const bfloatView = new DataView(new ArrayBuffer(4));
-function bfloatToFloat(b: number): number {
-  bfloatView.setUint32(0, (b & 0xffff) << 16);
-  return bfloatView.getFloat32(0);
-}
