@@ -8,50 +8,21 @@ import { ArgumentError, ShapeError } from '../src/tensor/errors.js';
 import { Rng, manualSeed, randn } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
 import { gradcheck } from './helpers/gradcheck.js';
+import { naiveConv2d, naivePool, type Pads } from './helpers/naive.js';
 
 const values = (t: Tensor): number[] => Array.from(t.data);
 
-function expectAllClose(ours: Tensor, ref: Tensor, tol = 1e-5): void {
+function expectAllClose(ours: Tensor, ref: { shape: readonly number[]; data: ArrayLike<number> }, tol = 1e-5): void {
   expect([...ours.shape]).toEqual([...ref.shape]);
   let worst = 0;
-  for (let i = 0; i < ref.size; i++) worst = Math.max(worst, Math.abs(ours.data[i]! - ref.data[i]!));
+  for (let i = 0; i < ref.data.length; i++) worst = Math.max(worst, Math.abs(ours.data[i]! - ref.data[i]!));
   expect(worst).toBeLessThanOrEqual(tol);
 }
 
 // ------------------------------------------------------------------ naive references, written for these tests
 
-type Sides = { top: number; bottom: number; left: number; right: number };
-
-/** Direct 2-D convolution with explicit per-side zero padding, straight from the definition. */
-function naiveConv2d(x: Tensor, w: Tensor, b: Tensor | null, stride: [number, number], pad: Sides, dilation: [number, number], groups: number): Tensor {
-  const [n, cin, h, wd] = x.shape as [number, number, number, number];
-  const [cout, cpg, kh, kw] = w.shape as [number, number, number, number];
-  const oh = Math.floor((h + pad.top + pad.bottom - dilation[0] * (kh - 1) - 1) / stride[0]) + 1;
-  const ow = Math.floor((wd + pad.left + pad.right - dilation[1] * (kw - 1) - 1) / stride[1]) + 1;
-  const out = new Float32Array(n * cout * oh * ow);
-  const opg = cout / groups;
-  for (let s = 0; s < n; s++)
-    for (let o = 0; o < cout; o++)
-      for (let i = 0; i < oh; i++)
-        for (let j = 0; j < ow; j++) {
-          let acc = b ? b.data[o]! : 0;
-          const g = Math.floor(o / opg);
-          for (let c = 0; c < cpg; c++)
-            for (let p = 0; p < kh; p++)
-              for (let q = 0; q < kw; q++) {
-                const y = i * stride[0] - pad.top + p * dilation[0];
-                const z = j * stride[1] - pad.left + q * dilation[1];
-                if (y < 0 || y >= h || z < 0 || z >= wd) continue;
-                acc += x.get(s, g * cpg + c, y, z) * w.get(o, c, p, q);
-              }
-          out[((s * cout + o) * oh + i) * ow + j] = acc;
-        }
-  void cin;
-  return new Tensor(out, [n, cout, oh, ow]);
-}
-
 /** Reflect-pad H and W (PyTorch 'reflect': the edge is not repeated). */
-function naiveReflectPad(x: Tensor, p: Sides): Tensor {
+function naiveReflectPad(x: Tensor, p: Pads): Tensor {
   const [n, c, h, w] = x.shape as [number, number, number, number];
   const H = h + p.top + p.bottom;
   const W = w + p.left + p.right;
@@ -62,36 +33,6 @@ function naiveReflectPad(x: Tensor, p: Sides): Tensor {
       for (let i = 0; i < H; i++)
         for (let j = 0; j < W; j++) out[((s * c + k) * H + i) * W + j] = x.get(s, k, reflect(i - p.top, h), reflect(j - p.left, w));
   return new Tensor(out, [n, c, H, W]);
-}
-
-/** Pooling from the definition: `reduce` over the in-bounds cells of each window, `divisor` per window. */
-function naivePool(
-  x: Tensor, k: [number, number], stride: [number, number], pad: [number, number], kind: 'max' | 'avg', countIncludePad = true,
-): Tensor {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const oh = Math.floor((h + 2 * pad[0] - k[0]) / stride[0]) + 1;
-  const ow = Math.floor((w + 2 * pad[1] - k[1]) / stride[1]) + 1;
-  const out = new Float32Array(n * c * oh * ow);
-  for (let s = 0; s < n; s++)
-    for (let ch = 0; ch < c; ch++)
-      for (let i = 0; i < oh; i++)
-        for (let j = 0; j < ow; j++) {
-          let best = -Infinity;
-          let sum = 0;
-          let count = 0;
-          for (let p = 0; p < k[0]; p++)
-            for (let q = 0; q < k[1]; q++) {
-              const y = i * stride[0] - pad[0] + p;
-              const z = j * stride[1] - pad[1] + q;
-              if (y < 0 || y >= h || z < 0 || z >= w) continue;
-              const v = x.get(s, ch, y, z);
-              best = Math.max(best, v);
-              sum += v;
-              count++;
-            }
-          out[((s * c + ch) * oh + i) * ow + j] = kind === 'max' ? best : sum / (countIncludePad ? k[0] * k[1] : count);
-        }
-  return new Tensor(out, [n, c, oh, ow]);
 }
 
 /** Adaptive average pooling with PyTorch's windows [floor(i*H/oh), ceil((i+1)*H/oh)). */
@@ -204,22 +145,22 @@ describe('layers match naive implementations', () => {
 
   it('Conv2d with stride, padding, dilation, groups and bias', () => {
     const conv = new Conv2d(4, 6, [3, 2], { stride: [2, 1], padding: [1, 2], dilation: [1, 2], groups: 2, seed: 1 });
-    const ref = naiveConv2d(x, conv.weight, conv.bias, [2, 1], { top: 1, bottom: 1, left: 2, right: 2 }, [1, 2], 2);
+    const ref = naiveConv2d(x, conv.weight, conv.bias, { stride: [2, 1], pads: { top: 1, bottom: 1, left: 2, right: 2 }, dilation: [1, 2], groups: 2 });
     expectAllClose(conv.forward(x), ref);
   });
 
   it("Conv2d padding 'same' (odd pixel bottom/right, as PyTorch), 'valid' and 'reflect'", () => {
     const same = new Conv2d(4, 3, [4, 3], { padding: 'same', dilation: [1, 2], seed: 2 });
     // kernel 4 (dilation 1): 3 rows of padding, 1 top and 2 bottom; kernel 3 at dilation 2: 2 each side
-    const refSame = naiveConv2d(x, same.weight, same.bias, [1, 1], { top: 1, bottom: 2, left: 2, right: 2 }, [1, 2], 1);
+    const refSame = naiveConv2d(x, same.weight, same.bias, { pads: { top: 1, bottom: 2, left: 2, right: 2 }, dilation: [1, 2] });
     const out = same.forward(x);
     expect(out.shape).toEqual([2, 3, 7, 6]);
     expectAllClose(out, refSame);
     const valid = new Conv2d(4, 3, 3, { padding: 'valid', seed: 3 });
-    expectAllClose(valid.forward(x), naiveConv2d(x, valid.weight, valid.bias, [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, [1, 1], 1));
+    expectAllClose(valid.forward(x), naiveConv2d(x, valid.weight, valid.bias));
     const reflect = new Conv2d(4, 3, 3, { padding: 1, paddingMode: 'reflect', seed: 4 });
     const sides = { top: 1, bottom: 1, left: 1, right: 1 };
-    const refReflect = naiveConv2d(naiveReflectPad(x, sides), reflect.weight, reflect.bias, [1, 1], { top: 0, bottom: 0, left: 0, right: 0 }, [1, 1], 1);
+    const refReflect = naiveConv2d(naiveReflectPad(x, sides), reflect.weight, reflect.bias);
     expectAllClose(reflect.forward(x), refReflect);
   });
 
@@ -227,7 +168,7 @@ describe('layers match naive implementations', () => {
     // Same weight tensor W [4, 3, 3, 3]: as Conv2d(3 -> 4) and as ConvTranspose2d(4 -> 3).
     const deconv = new ConvTranspose2d(4, 3, 3, { stride: 2, padding: 1, outputPadding: 1, bias: false, seed: 6 });
     const xin = randn([1, 3, 8, 8], { seed: 7 });
-    const conv = naiveConv2d(xin, deconv.weight, null, [2, 2], { top: 1, bottom: 1, left: 1, right: 1 }, [1, 1], 1);
+    const conv = naiveConv2d(xin, deconv.weight, null, { stride: [2, 2], pads: { top: 1, bottom: 1, left: 1, right: 1 } });
     const y = randn(conv.shape, { seed: 8 });
     const back = deconv.forward(y);
     expect(back.shape).toEqual([1, 3, 8, 8]);
@@ -251,12 +192,12 @@ describe('layers match naive implementations', () => {
   });
 
   it('MaxPool2d, AvgPool2d (with and without counted padding), AdaptiveAvgPool2d', () => {
-    expectAllClose(new MaxPool2d(2).forward(x), naivePool(x, [2, 2], [2, 2], [0, 0], 'max'));
-    expectAllClose(new MaxPool2d(3, { stride: 2, padding: 1 }).forward(x), naivePool(x, [3, 3], [2, 2], [1, 1], 'max'));
-    expectAllClose(new AvgPool2d(3, { stride: 2, padding: 1 }).forward(x), naivePool(x, [3, 3], [2, 2], [1, 1], 'avg', true));
+    expectAllClose(new MaxPool2d(2).forward(x), naivePool(x, { kernelSize: 2, stride: 2 }, 'max').out);
+    expectAllClose(new MaxPool2d(3, { stride: 2, padding: 1 }).forward(x), naivePool(x, { kernelSize: 3, stride: 2, padding: 1 }, 'max').out);
+    expectAllClose(new AvgPool2d(3, { stride: 2, padding: 1 }).forward(x), naivePool(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: true }, 'avg').out);
     expectAllClose(
       new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }).forward(x),
-      naivePool(x, [3, 3], [2, 2], [1, 1], 'avg', false),
+      naivePool(x, { kernelSize: 3, stride: 2, padding: 1, countIncludePad: false }, 'avg').out,
     );
     expectAllClose(new AdaptiveAvgPool2d([3, 4]).forward(x), naiveAdaptiveAvg(x, 3, 4));
     expectAllClose(new AdaptiveAvgPool2d([null, 4]).forward(x), naiveAdaptiveAvg(x, 7, 4));

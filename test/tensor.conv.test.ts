@@ -5,6 +5,7 @@ import { conv2d, convTranspose2d, type Padding2d } from '../src/tensor/ops/conv.
 import { Rng, randn } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
 import { gradcheck } from './helpers/gradcheck.js';
+import { naiveConv2d } from './helpers/naive.js';
 
 interface Config {
   batch: number;
@@ -20,34 +21,6 @@ interface Config {
   groups: number;
   bias: boolean;
   outputPadding: [number, number];
-}
-
-/** Direct convolution from the definition, float64: every output sums its window. */
-function naiveConv2d(x: Tensor, w: Tensor, b: Tensor | null, c: Config): { data: Float64Array; shape: number[] } {
-  const [N, C, H, W] = x.shape as number[] as [number, number, number, number];
-  const [O, Cg, kH, kW] = w.shape as number[] as [number, number, number, number];
-  const Og = O / c.groups;
-  const OH = Math.floor((H + c.pads.top + c.pads.bottom - c.dilation[0] * (kH - 1) - 1) / c.stride[0]) + 1;
-  const OW = Math.floor((W + c.pads.left + c.pads.right - c.dilation[1] * (kW - 1) - 1) / c.stride[1]) + 1;
-  const out = new Float64Array(N * O * OH * OW);
-  for (let n = 0; n < N; n++)
-    for (let o = 0; o < O; o++) {
-      const g = Math.floor(o / Og);
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++) {
-          let s = b ? b.data[o]! : 0;
-          for (let ci = 0; ci < Cg; ci++)
-            for (let ki = 0; ki < kH; ki++)
-              for (let kj = 0; kj < kW; kj++) {
-                const ih = oh * c.stride[0] - c.pads.top + ki * c.dilation[0];
-                const iw = ow * c.stride[1] - c.pads.left + kj * c.dilation[1];
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                s += x.data[((n * C + g * Cg + ci) * H + ih) * W + iw]! * w.data[((o * Cg + ci) * kH + ki) * kW + kj]!;
-              }
-          out[((n * O + o) * OH + oh) * OW + ow] = s;
-        }
-    }
-  return { data: out, shape: [N, O, OH, OW] };
 }
 
 /** Transposed convolution from its definition: each input pixel scatters its weighted kernel. */
