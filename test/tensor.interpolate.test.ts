@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { grad } from '../src/tensor/autograd.js';
 import { ArgumentError, GradError, ShapeError } from '../src/tensor/errors.js';
 import { interpolate, type InterpolateOptions } from '../src/tensor/ops/interpolate.js';
-import { Rng } from '../src/tensor/random.js';
+import { Rng, randn } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
 import { loadCase, manifest, sharedExists } from './helpers/fixtures.js';
 import { gradcheck } from './helpers/gradcheck.js';
@@ -13,11 +13,6 @@ const values = (t: Tensor): number[] => Array.from(t.data);
 function expectValues(actual: Tensor, expected: number[], digits = 6): void {
   expect(actual.size).toBe(expected.length);
   expected.forEach((v, i) => expect(actual.data[i], `element ${i}`).toBeCloseTo(v, digits));
-}
-
-function randomInput(shape: number[], rng: Rng): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Array.from({ length: n }, () => rng.normal()), shape);
 }
 
 /**
@@ -133,7 +128,7 @@ describe('interpolate bilinear', () => {
     const rng = new Rng(21);
     for (let k = 0; k < 12; k++) {
       const shape = [1 + rng.int(2), 1 + rng.int(3), 1 + rng.int(9), 1 + rng.int(9)];
-      const x = randomInput(shape, rng);
+      const x = randn(shape, { rng });
       const outH = 1 + rng.int(14);
       const outW = 1 + rng.int(14);
       const ours = interpolate(x, { size: [outH, outW] });
@@ -154,7 +149,7 @@ describe('interpolate bilinear', () => {
       [[1, 3, 4, 6], { size: [9, 2], alignCorners: true }],
       [[1, 1, 3, 5], { scaleFactor: 2.5 }],
     ];
-    for (const [shape, o] of cases) gradcheck((x) => interpolate(x, o), [randomInput(shape, rng)], { seed: rng.int(100) });
+    for (const [shape, o] of cases) gradcheck((x) => interpolate(x, o), [randn(shape, { rng })], { seed: rng.int(100) });
   });
 });
 
@@ -181,7 +176,7 @@ describe('interpolate nearest', () => {
     const [g] = grad(y, [x], { gradOutput: row([1, 2, 3, 4, 5]) });
     expect(values(g!)).toEqual([6, 9]);
     const rng = new Rng(8);
-    gradcheck((t) => interpolate(t, { size: [5, 3], mode: 'nearest' }), [randomInput([2, 2, 3, 4], rng)]);
+    gradcheck((t) => interpolate(t, { size: [5, 3], mode: 'nearest' }), [randn([2, 2, 3, 4], { rng })]);
   });
 });
 
@@ -200,7 +195,7 @@ describe('interpolate antialias', () => {
       expectValues(interpolate(row(v), { size: [1, m], antialias: true }), pilBilinear1d(v, m), 5);
     }
     // 2-D is separable: resize columns of the row-resized result
-    const x = randomInput([1, 1, 9, 11], rng);
+    const x = randn([1, 1, 9, 11], { rng });
     const y = interpolate(x, { size: [4, 3], antialias: true });
     const rows: number[][] = [];
     for (let i = 0; i < 9; i++) rows.push(pilBilinear1d(Array.from(x.data.subarray(i * 11, i * 11 + 11)), 3));
@@ -212,7 +207,7 @@ describe('interpolate antialias', () => {
 
   it('equals plain bilinear when upscaling', () => {
     const rng = new Rng(2);
-    const x = randomInput([1, 2, 4, 5], rng);
+    const x = randn([1, 2, 4, 5], { rng });
     const a = interpolate(x, { size: [9, 11], antialias: true });
     const b = interpolate(x, { size: [9, 11] });
     for (let i = 0; i < a.size; i++) expect(a.data[i]).toBeCloseTo(b.data[i]!, 5);

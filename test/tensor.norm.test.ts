@@ -2,14 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { grad } from '../src/tensor/autograd.js';
 import { ArgumentError, ShapeError } from '../src/tensor/errors.js';
 import { batchNorm, localResponseNorm } from '../src/tensor/ops/norm.js';
-import { Rng } from '../src/tensor/random.js';
+import { Rng, randn } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
 import { gradcheck } from './helpers/gradcheck.js';
-
-function randomInput(shape: number[], rng: Rng, offset = 0, spread = 1): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Array.from({ length: n }, () => offset + spread * rng.normal()), shape);
-}
 
 function expectValues(actual: Tensor, expected: ArrayLike<number>, digits = 5): void {
   expect(actual.size).toBe(expected.length);
@@ -52,10 +47,10 @@ describe('batchNorm', () => {
 
   it('normalises over N, H and W per channel in training, matching a naive computation', () => {
     const rng = new Rng(4);
-    const x = randomInput([3, 4, 5, 2], rng, 2, 3);
-    const w = randomInput([4], rng);
-    const b = randomInput([4], rng);
-    const rm = randomInput([4], rng);
+    const x = randn([3, 4, 5, 2], { rng, mean: 2, std: 3 });
+    const w = randn([4], { rng });
+    const b = randn([4], { rng });
+    const rm = randn([4], { rng });
     const rv = tensor([1, 2, 3, 4]);
     const rm0 = Array.from(rm.data);
     const rv0 = Array.from(rv.data);
@@ -91,10 +86,10 @@ describe('batchNorm', () => {
       [1, 3, 4, 2],
     ]) {
       const C = shape[1]!;
-      const x = randomInput(shape, rng, 0.5, 2);
-      const w = randomInput([C], rng);
-      const b = randomInput([C], rng);
-      const rm = randomInput([C], rng);
+      const x = randn(shape, { rng, mean: 0.5, std: 2 });
+      const w = randn([C], { rng });
+      const b = randn([C], { rng });
+      const rm = randn([C], { rng });
       const rv = tensor(Array.from({ length: C }, () => 0.5 + rng.uniform()));
       gradcheck((xx, ww, bb) => batchNorm(xx, null, null, ww, bb, { training: true }), [x, w, b], { seed: rng.int(99) });
       gradcheck((xx, ww, bb) => batchNorm(xx, rm, rv, ww, bb), [x, w, b], { seed: rng.int(99) });
@@ -105,9 +100,9 @@ describe('batchNorm', () => {
 
   it('computes only the gradients asked for', () => {
     const rng = new Rng(1);
-    const x = randomInput([2, 3, 2, 2], rng).requireGrad();
-    const w = randomInput([3], rng).requireGrad();
-    const b = randomInput([3], rng).requireGrad();
+    const x = randn([2, 3, 2, 2], { rng }).requireGrad();
+    const w = randn([3], { rng }).requireGrad();
+    const b = randn([3], { rng }).requireGrad();
     const y = batchNorm(x, null, null, w, b, { training: true });
     const [gb] = grad(y, [b], { gradOutput: y.detach() });
     // d/db sum(g * y) = sum over N,H,W of g per channel
@@ -191,13 +186,13 @@ describe('localResponseNorm', () => {
       [1, 3, 2, 2],
     ])
       for (const size of [1, 2, 3, 4, 5, 8]) {
-        const x = randomInput(shape, rng, 0, 2);
+        const x = randn(shape, { rng, mean: 0, std: 2 });
         const opts = { alpha: 0.5 + rng.uniform(), beta: 0.5 + rng.uniform(), k: 0.5 + rng.uniform() };
         expectValues(localResponseNorm(x, size, opts), torchLrn(x, size, opts.alpha, opts.beta, opts.k));
         expectValues(localResponseNorm(x, size, { ...opts, window: 'onnx' }), onnxLrn(x, size, opts.alpha, opts.beta, opts.k));
       }
     // defaults alpha 1e-4, beta 0.75, k 1 (PyTorch and ONNX)
-    const x = randomInput([1, 6, 2, 2], rng, 0, 10);
+    const x = randn([1, 6, 2, 2], { rng, mean: 0, std: 10 });
     expectValues(localResponseNorm(x, 5), torchLrn(x, 5, 1e-4, 0.75, 1));
   });
 
@@ -209,7 +204,7 @@ describe('localResponseNorm', () => {
       [[1, 4, 2, 2], 4],
       [[1, 3, 3, 1], 5],
     ] as [number[], number][]) {
-      const x = randomInput(shape, rng);
+      const x = randn(shape, { rng });
       for (const window of ['pytorch', 'onnx'] as const) {
         gradcheck((t) => localResponseNorm(t, size, { alpha: 1.5, beta: 0.75, k: 2, window }), [x], { seed: rng.int(99) });
       }

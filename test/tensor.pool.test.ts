@@ -12,7 +12,7 @@ import {
   type AvgPool2dOptions,
   type MaxPool2dOptions,
 } from '../src/tensor/ops/pool.js';
-import { Rng } from '../src/tensor/random.js';
+import { Rng, randn } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
 import { gradcheck } from './helpers/gradcheck.js';
 import { naivePool } from './helpers/naive.js';
@@ -27,11 +27,6 @@ function distinctInput(shape: number[], rng: Rng): Tensor {
     [v[i], v[j]] = [v[j]!, v[i]!];
   }
   return tensor(v, shape);
-}
-
-function randomInput(shape: number[], rng: Rng): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Array.from({ length: n }, () => rng.normal()), shape);
 }
 
 function expectAllClose(a: Tensor, b: Tensor, tol = 1e-5): void {
@@ -103,7 +98,7 @@ describe('maxPool2d', () => {
     const rng = new Rng(7);
     for (const o of maxCases)
       for (const shape of shapes) {
-        const x = randomInput(shape, rng);
+        const x = randn(shape, { rng });
         expectAllClose(maxPool2d(x, o), naivePool(x, o, 'max').out, 0);
       }
   });
@@ -131,7 +126,7 @@ describe('maxPool2d', () => {
       const shape = [1, 2, 6, 7];
       const x = tensor(Array.from({ length: 84 }, () => rng.int(3)), shape, { requiresGrad: true });
       const y = maxPool2d(x, o);
-      const go = randomInput([...y.shape], rng);
+      const go = randn([...y.shape], { rng });
       const [g] = grad(y, [x], { gradOutput: go });
       const expected = new Float32Array(x.size);
       naivePool(x, o, 'max').firstMax.forEach((at, k) => {
@@ -207,7 +202,7 @@ describe('avgPool2d', () => {
     const rng = new Rng(5);
     for (const o of avgCases)
       for (const shape of shapes) {
-        const x = randomInput(shape, rng);
+        const x = randn(shape, { rng });
         expectAllClose(avgPool2d(x, o), naivePool(x, o, 'avg').out);
       }
   });
@@ -216,7 +211,7 @@ describe('avgPool2d', () => {
     const rng = new Rng(9);
     for (const o of avgCases) {
       const shape = shapes[rng.int(shapes.length)]!;
-      gradcheck((x) => avgPool2d(x, o), [randomInput(shape, rng)], { seed: rng.int(1000) });
+      gradcheck((x) => avgPool2d(x, o), [randn(shape, { rng })], { seed: rng.int(1000) });
     }
   });
 });
@@ -240,7 +235,7 @@ describe('adaptiveAvgPool2d', () => {
       [[1, 3, 4, 6], [7, 2]],
       [[1, 1, 6, 6], [1, 1]],
     ] as [number[], [number, number]][]) {
-      const x = randomInput(shape, rng);
+      const x = randn(shape, { rng });
       const y = adaptiveAvgPool2d(x, size);
       const [N, C, H, W] = shape as [number, number, number, number];
       for (let n = 0; n < N; n++)
@@ -268,7 +263,7 @@ describe('global pools', () => {
 
   it('pass gradcheck; globalMaxPool2d sends ties to the first maximum', () => {
     const rng = new Rng(17);
-    gradcheck(globalAvgPool2d, [randomInput([2, 3, 4, 5], rng)]);
+    gradcheck(globalAvgPool2d, [randn([2, 3, 4, 5], { rng })]);
     gradcheck(globalMaxPool2d, [distinctInput([2, 3, 4, 5], rng)]);
     const t = tensor([1, 7, 3, 7], [1, 1, 2, 2], { requiresGrad: true });
     const [g] = grad(globalMaxPool2d(t), [t]);

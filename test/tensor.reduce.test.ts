@@ -15,19 +15,10 @@ import {
   tensor,
 } from '../src/index.js';
 import { gradcheck } from './helpers/gradcheck.js';
+import { multiIndices } from './helpers/naive.js';
 
 // ---------------------------------------------------------------------------
 // An independent, slow reference: enumerate multi-indices one by one.
-
-function multiIndices(shape: readonly number[]): number[][] {
-  let out: number[][] = [[]];
-  for (const n of shape) {
-    const next: number[][] = [];
-    for (const prefix of out) for (let i = 0; i < n; i++) next.push([...prefix, i]);
-    out = next;
-  }
-  return out;
-}
 
 function naiveReduce(
   x: Tensor,

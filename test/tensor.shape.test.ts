@@ -24,17 +24,8 @@ import {
   type PadMode,
 } from '../src/index.js';
 import { gradcheck } from './helpers/gradcheck.js';
+import { multiIndices } from './helpers/naive.js';
 import { CONVERTED, converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
-
-function multiIndices(shape: readonly number[]): number[][] {
-  let out: number[][] = [[]];
-  for (const n of shape) {
-    const next: number[][] = [];
-    for (const prefix of out) for (let i = 0; i < n; i++) next.push([...prefix, i]);
-    out = next;
-  }
-  return out;
-}
 
 const values = (t: Tensor): number[] => Array.from(t.data);
 

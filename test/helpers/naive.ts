@@ -3,7 +3,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 
 /**
  * Naive references for the 2-D ops, written from their definitions for the
- * tests (tensor.conv, tensor.pool, layers.layers): plain loops over every
+ * tests (tensor.conv, tensor.pool, tensor.reduce, tensor.shape, layers.layers): plain loops over every
  * output and window, nothing shared with src/.
  */
 
@@ -134,4 +134,18 @@ export function naivePool(x: Tensor, o: MaxPool2dOptions & { countIncludePad?: b
         }
     }
   return { out: new Tensor(Float32Array.from(values), [N, C, OH, OW]), firstMax };
+}
+
+// ---------------------------------------------------------------------------
+// n-d indexing
+
+/** Every multi-index of `shape` in row-major order (the slow way an ndarray reference walks a tensor). */
+export function multiIndices(shape: readonly number[]): number[][] {
+  let out: number[][] = [[]];
+  for (const n of shape) {
+    const next: number[][] = [];
+    for (const prefix of out) for (let i = 0; i < n; i++) next.push([...prefix, i]);
+    out = next;
+  }
+  return out;
 }
