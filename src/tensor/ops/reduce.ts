@@ -1,6 +1,7 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString, type Shape } from '../tensor.js';
+import { axisOf } from './axis.js';
 
 /** Axes to reduce: one axis, several, or all when omitted. Negative axes count from the end. */
 export type Axes = number | readonly number[];
@@ -52,16 +53,6 @@ function reducedMask(op: string, shape: Shape, axis: Axes | undefined): boolean[
     mask[n] = true;
   }
   return mask;
-}
-
-/** A possibly negative axis of `shape`; the error names the op and the shape. */
-function axisOf(op: string, axis: number, shape: Shape): number {
-  const nd = shape.length;
-  const a = axis < 0 ? axis + nd : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= nd) {
-    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor of shape ${shapeString(shape)} (accepted: ${-nd} to ${nd - 1})`);
-  }
-  return a;
 }
 
 function planReduction(op: string, shape: Shape, axis: Axes | undefined): Plan {
