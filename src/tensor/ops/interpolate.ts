@@ -1,6 +1,7 @@
 import { record } from '../autograd.js';
-import { ArgumentError, GradError, ShapeError } from '../errors.js';
-import { Tensor, shapeString } from '../tensor.js';
+import { ArgumentError, GradError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { imageShape } from './spatial.js';
 
 /**
  * Spatial resizing of NCHW tensors, as torch.nn.functional.interpolate.
@@ -32,7 +33,7 @@ export interface InterpolateOptions {
 
 /** Resize [N,C,H,W] spatially, as F.interpolate; differentiable (except antialias). */
 export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
-  if (x.ndim !== 4) throw new ShapeError(`interpolate: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  const [N, C, H, W] = imageShape(x, 'interpolate');
   const mode = options.mode ?? 'bilinear';
   if (mode !== 'bilinear' && mode !== 'nearest') {
     throw new ArgumentError(`interpolate: mode '${String(mode)}' is not supported; accepted: 'bilinear' or 'nearest'`);
@@ -44,8 +45,6 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   if (mode === 'nearest' && options.antialias) {
     throw new ArgumentError(`interpolate: antialias only applies to mode 'bilinear'`);
   }
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  if (H < 1 || W < 1) throw new ShapeError(`interpolate: input ${shapeString(x.shape)} has an empty spatial axis`);
   const { outH, outW, scaleH, scaleW } = resolveSize(H, W, options);
 
   if (mode === 'nearest') {

@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
-import { pair, pads, type Pair, type Padding2d } from './spatial.js';
+import { imageShape, pair, pads, type Pair, type Padding2d } from './spatial.js';
 
 /**
  * Pooling over the two spatial axes of NCHW tensors. Each op computes its
@@ -215,11 +215,8 @@ function paddedWindows(
 
 /** Adaptive average pooling to an output size (PyTorch's start/end index rule). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
-  if (x.ndim !== 4) throw new ShapeError(`adaptiveAvgPool2d: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  const [, , H, W] = imageShape(x, 'adaptiveAvgPool2d');
   const [outH, outW] = pair(outputSize, 'outputSize', 'adaptiveAvgPool2d', 1);
-  const H = x.shape[2]!;
-  const W = x.shape[3]!;
-  if (H < 1 || W < 1) throw new ShapeError(`adaptiveAvgPool2d: input ${shapeString(x.shape)} has an empty spatial axis`);
   // start = floor(i * in / out), end = ceil((i + 1) * in / out)
   const bounds = (size: number, out: number): [Int32Array, Int32Array] => {
     const start = new Int32Array(out);
@@ -305,16 +302,9 @@ function windowMean(
 // ---------------------------------------------------------------------------
 // global pooling
 
-function spatialPlanes(x: Tensor, op: string): [number, number, number, number] {
-  if (x.ndim !== 4) throw new ShapeError(`${op}: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
-  const [N, C, H, W] = x.shape as [number, number, number, number];
-  if (H * W === 0) throw new ShapeError(`${op}: input ${shapeString(x.shape)} has an empty spatial axis`);
-  return [N, C, H, W];
-}
-
 /** Mean over H and W, keeping them: [N,C,H,W] -> [N,C,1,1]. */
 export function globalAvgPool2d(x: Tensor): Tensor {
-  const [N, C, H, W] = spatialPlanes(x, 'globalAvgPool2d');
+  const [N, C, H, W] = imageShape(x, 'globalAvgPool2d');
   const plane = H * W;
   const out = new Float32Array(N * C);
   const src = x.data;
@@ -338,7 +328,7 @@ export function globalAvgPool2d(x: Tensor): Tensor {
  * to the first maximum, as maxPool2d (and PyTorch's adaptive_max_pool2d(x, 1)).
  */
 export function globalMaxPool2d(x: Tensor): Tensor {
-  const [N, C, H, W] = spatialPlanes(x, 'globalMaxPool2d');
+  const [N, C, H, W] = imageShape(x, 'globalMaxPool2d');
   const plane = H * W;
   const out = new Float32Array(N * C);
   const argmax = new Int32Array(N * C);

@@ -1,9 +1,11 @@
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { shapeString, type Tensor } from '../tensor.js';
 
 /**
  * The per-spatial-axis arguments of the 2-D ops and layers (conv, pool):
  * PyTorch's int-or-tuple sizes and padding, checked and resolved to
- * [height, width] or per-side pads, in one place for all of them.
+ * [height, width] or per-side pads, and the image-batch shape they take,
+ * in one place for all of them.
  */
 
 /** A size per spatial axis: one number for both, or [height, width]. */
@@ -46,4 +48,12 @@ export function pads(value: Padding2d, fn: string): Pads {
     }
   }
   return { top: p.top, bottom: p.bottom, left: p.left, right: p.right };
+}
+
+/** [N, C, H, W] of a batch of images: 4-D, with at least one row and one column. */
+export function imageShape(x: Tensor, fn: string): [number, number, number, number] {
+  if (x.ndim !== 4) throw new ShapeError(`${fn}: expected a 4-D [N, C, H, W] input, got shape ${shapeString(x.shape)}`);
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  if (H < 1 || W < 1) throw new ShapeError(`${fn}: input ${shapeString(x.shape)} has an empty spatial axis`);
+  return [N, C, H, W];
 }
