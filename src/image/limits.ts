@@ -2,8 +2,8 @@ import { ArgumentError } from '../tensor/errors.js';
 import { ImageLimitError } from './errors.js';
 import type { DecodeLimits } from './types.js';
 
-export const DEFAULT_MAX_PIXELS = 50e6;
-export const DEFAULT_MAX_MEMORY_BYTES = 1024 * 1024 * 1024;
+const DEFAULT_MAX_PIXELS = 50e6;
+const DEFAULT_MAX_MEMORY_BYTES = 1024 * 1024 * 1024;
 
 export interface ResolvedLimits {
   maxPixels: number;

@@ -143,7 +143,7 @@ function rawSizeOf(h: PngHeader, passes: Pass[]): number {
 }
 
 /** Estimated peak working memory: the filtered data plus the RGBA output. */
-export function pngWorkingBytes(h: PngHeader): number {
+function pngWorkingBytes(h: PngHeader): number {
   const bpp = COLOR_TYPES[h.colorType]!.channels * h.bitDepth;
   return h.height * (1 + rowBytesOf(h.width, bpp)) + 7 * h.height + h.width * h.height * 4;
 }

@@ -5,7 +5,7 @@
 import { ImageDecodeError } from './errors.js';
 
 /** The Paeth predictor: whichever of left, up, up-left is closest to left + up - up-left. */
-export function paeth(a: number, b: number, c: number): number {
+function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
   const pa = Math.abs(p - a);
   const pb = Math.abs(p - b);

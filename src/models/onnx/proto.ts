@@ -118,7 +118,7 @@ function decodeOpset(r: ProtoReader): OperatorSetId {
   return out;
 }
 
-export function decodeGraph(r: ProtoReader): GraphProto {
+function decodeGraph(r: ProtoReader): GraphProto {
   const g: GraphProto = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] };
   while (!r.done) {
     const { field, wire } = r.tag();
