@@ -1,6 +1,6 @@
-import { conv2d, convTranspose2d, type Padding2d } from '../tensor/ops/conv.js';
+import { conv2d, convTranspose2d } from '../tensor/ops/conv.js';
 import { pad } from '../tensor/ops/shape.js';
-import { pair, type Pair } from '../tensor/ops/spatial.js';
+import { pair, type Pads, type Pair } from '../tensor/ops/spatial.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Parameter, Tensor, shapeString } from '../tensor/tensor.js';
 import { fanInBound, initGenerator, positiveInteger, tupleRepr, uniformParameter, type InitOptions } from './init.js';
@@ -64,7 +64,7 @@ export class Conv2d extends Module {
   }
 
   /** Padding per side: PyTorch's 'same' puts the odd pixel at the bottom/right. */
-  private sides(): { top: number; bottom: number; left: number; right: number } {
+  private sides(): Pads {
     if (this.padding === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
     if (this.padding === 'same') {
       const th = this.dilation[0] * (this.kernelSize[0] - 1);
@@ -87,9 +87,7 @@ export class Conv2d extends Module {
       const padded = pad(x, [sides.left, sides.right, sides.top, sides.bottom], { mode: this.paddingMode });
       return conv2d(padded, this.weight, this.bias, { ...common, padding: 0 });
     }
-    const padding: Padding2d =
-      sides.top === sides.bottom && sides.left === sides.right ? [sides.top, sides.left] : sides;
-    return conv2d(x, this.weight, this.bias, { ...common, padding });
+    return conv2d(x, this.weight, this.bias, { ...common, padding: sides });
   }
 
   override extraRepr(): string {
