@@ -30,10 +30,12 @@ describe('the shapes model tinycam trained itself (committed weights)', () => {
   });
 
   it('reproduces the scores recorded when the weights were written', () => {
-    // The training script stores its own evaluation in the file's metadata:
-    // a different number here means the generator or an op changed since.
-    expect(evaluation.accuracy.toFixed(4)).toBe(metadata.test_accuracy);
-    expect(evaluation.pointing.toFixed(4)).toBe(metadata.test_pointing_game);
+    // The training script stores its own evaluation in the file's metadata.
+    // A kernel that sums in another order may flip a near-tie or two (float32),
+    // so up to 3 of the 1,000 scenes may differ; more means the generator or
+    // an op changed what the model computes.
+    expect(Math.abs(evaluation.accuracy - Number(metadata.test_accuracy))).toBeLessThanOrEqual(0.003);
+    expect(Math.abs(evaluation.pointing - Number(metadata.test_pointing_game))).toBeLessThanOrEqual(0.003);
   });
 
   it('gets its predictions from a plain forward pass (the logits Grad-CAM returns are the model\'s)', () => {
