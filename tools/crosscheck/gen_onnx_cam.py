@@ -32,6 +32,8 @@ if __name__ == '__main__':
         logits = model(x)
         h.remove()
         targets = logits.argmax(1)
+        if len(targets) > 1:   # per-image targets: image 1 explains another class
+            targets[1] = (targets[0] + 3) % logits.shape[1]
         logits.gather(1, targets[:, None]).sum().backward()
         raw, w, maps = gm.grad_cam_reference(saved['A'], saved['dA'], tuple(shape[2:]))
         st.save(os.path.join(out, cid + '.cam.safetensors'),
