@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { grad, loadSafetensors, ArgumentError, type Module, type Tensor } from '../src/index.js';
+import { grad, gradCam, randn, loadSafetensors, ArgumentError, type Module, type Tensor } from '../src/index.js';
 import {
   architectures, createModel, densenet121, makeDivisible, mobilenet_v2, resnet18, resnet50, squeezenet1_0, squeezenet1_1, vgg16,
 } from '../src/models/index.js';
@@ -67,6 +67,15 @@ describe('torchvision architectures', () => {
     }
     expect(vgg16({ numClasses: 10 }).camLayer).toBe('features.29');
     expect(Object.keys(architectures)).toHaveLength(17);
+  });
+
+  it('CAM methods default to the architecture\'s named layer', () => {
+    const model = squeezenet1_1({ numClasses: 10 });
+    model.eval();
+    const x = randn([1, 3, 64, 64], { seed: 5 });
+    const byDefault = gradCam(model, x);
+    expect(byDefault.layers.map((l) => l.name)).toEqual(['features.12']);
+    expect(Array.from(byDefault.maps.data)).toEqual(Array.from(gradCam(model, x, { layer: 'features.12' }).maps.data));
   });
 
   it("rounds channels as torchvision's _make_divisible", () => {

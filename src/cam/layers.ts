@@ -73,12 +73,19 @@ export function resolveLayers(model: Module, specs: LayerSpec | readonly LayerSp
 }
 
 /**
- * torch-cam's rule for the default layer: in one forward pass without
+ * The default layer: the model's own `camLayer` when it names one (every
+ * tinycam/models architecture does), else torch-cam's rule: in one forward pass without
  * gradients, the last module (in the order their forward calls finish) whose
  * output is 4-D with a spatial size above 1x1. A container finishes after
  * its children, so for a ResNet this is 'layer4', for a VGG 'features'.
  */
 export function locateDefaultLayer(model: Module, input: Tensor, fn: string): NamedLayer {
+  // An architecture that names its CAM layer (tinycam/models' `camLayer`) knows best.
+  const named = (model as Module & { camLayer?: unknown }).camLayer;
+  if (typeof named === 'string') {
+    const module = model.getModule(named);
+    if (module) return { name: named, module };
+  }
   const candidates: NamedLayer[] = [];
   const handles = model.namedModules().map(([name, module]) =>
     module.registerForwardHook((_m, _inputs, output) => {
