@@ -89,7 +89,8 @@ describe('torchvision architectures', () => {
   it('rejects unknown names and bad class counts with typed errors', () => {
     expect(() => createModel('resnet19')).toThrow(ArgumentError);
     expect(() => createModel('resnet19')).toThrow(/accepted: resnet18/);
-    expect(() => resnet18({ numClasses: 0 })).toThrow(/numClasses/);
+    expect(() => resnet18({ numClasses: 0 })).toThrow(ArgumentError);
+    expect(() => mobilenet_v2({ widthMult: 0 })).toThrow(/widthMult must be positive/);
   });
 });
 

@@ -1,3 +1,4 @@
+import { ArgumentError } from '../tensor/errors.js';
 import { Module } from '../layers/module.js';
 
 /** Options every architecture accepts. */
@@ -18,7 +19,7 @@ export interface Architecture extends Module {
 export function classCount(options: ArchitectureOptions, name: string): number {
   const n = options.numClasses ?? 1000;
   if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`${name}: numClasses must be a positive integer (got ${n})`);
+    throw new ArgumentError(`${name}: numClasses must be a positive integer (got ${n})`);
   }
   return n;
 }

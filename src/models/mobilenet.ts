@@ -1,3 +1,4 @@
+import { ArgumentError } from '../tensor/errors.js';
 import { Sequential } from '../layers/containers.js';
 import { Conv2d } from '../layers/conv.js';
 import { Dropout } from '../layers/dropout.js';
@@ -85,7 +86,7 @@ export class MobileNetV2 extends Module {
     super();
     const numClasses = classCount(options, 'mobilenet_v2');
     const width = options.widthMult ?? 1;
-    if (!(width > 0)) throw new RangeError(`mobilenet_v2: widthMult must be positive (got ${width})`);
+    if (!(width > 0)) throw new ArgumentError(`mobilenet_v2: widthMult must be positive (got ${width})`);
     let inputChannel = makeDivisible(32 * width);
     const lastChannel = makeDivisible(1280 * Math.max(1, width));
     const features: Module[] = [new Conv2dNormActivation(3, inputChannel, 3, 2)];
