@@ -75,7 +75,12 @@ export interface DenseNetOptions extends ArchitectureOptions {
 }
 
 export class DenseNet extends Module {
-  /** The last batch norm of `features`, whose output (after a functional ReLU) is pooled. */
+  /**
+   * The last batch norm of `features`, whose output (after a functional ReLU) is pooled.
+   * Note: torchvision applies that ReLU in place, so pytorch-grad-cam's hook at
+   * features.norm5 ends up holding relu(norm5) as A while dA is taken before the
+   * ReLU; tinycam uses the true norm5 output, so maps differ where norm5 < 0.
+   */
   readonly camLayer = 'features.norm5';
   features: Sequential;
   classifier: Linear;
