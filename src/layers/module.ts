@@ -140,6 +140,15 @@ export abstract class Module {
     return { remove: () => void this.#backwardHooks.delete(id) };
   }
 
+  /**
+   * The largest batch `forward` accepts, or undefined when any size runs.
+   * Methods that batch extra inputs (Score-CAM, Ablation-CAM) stay within it;
+   * an ONNX graph exported with a fixed batch (the model zoo's [1,3,224,224]) sets it.
+   */
+  maxBatchSize(): number | undefined {
+    return undefined;
+  }
+
   /** Number of hooks currently registered on this module (not its children). */
   hookCount(): number {
     return this.#forwardPreHooks.size + this.#forwardHooks.size + this.#backwardHooks.size;

@@ -25,11 +25,12 @@ export interface AblationCamOptions extends MapOptions {
  * minimum 0 (post-ReLU layers); otherwise pytorch-grad-cam writes min - 1e7.
  */
 function ablationCamLayer(options: AblationCamOptions, progress: { done: number; total: number }) {
-  const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ArgumentError(`ablationCam: batchSize must be a positive integer; got ${batchSize}`);
+  const requestedBatch = options.batchSize ?? 32;
+  if (!Number.isInteger(requestedBatch) || requestedBatch < 1) {
+    throw new ArgumentError(`ablationCam: batchSize must be a positive integer; got ${requestedBatch}`);
   }
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
+    const batchSize = Math.min(requestedBatch, capture.model.maxBatchSize() ?? Infinity);
     const a = layer.activation;
     const { n, c } = dims(a);
     const [, channels, height, width] = capture.input.shape as [number, number, number, number];

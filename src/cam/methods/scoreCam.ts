@@ -57,11 +57,12 @@ function masksOf(a: Tensor, image: number, height: number, width: number): Float
  * weights, raw = sum_c w_c A_c. One forward pass per `batchSize` masks.
  */
 function scoreCamLayer(options: ScoreCamOptions, progress: { done: number; total: number }, scoresOut: Map<string, Tensor>) {
-  const batchSize = options.batchSize ?? 16;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ArgumentError(`scoreCam: batchSize must be a positive integer; got ${batchSize}`);
+  const requestedBatch = options.batchSize ?? 16;
+  if (!Number.isInteger(requestedBatch) || requestedBatch < 1) {
+    throw new ArgumentError(`scoreCam: batchSize must be a positive integer; got ${requestedBatch}`);
   }
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
+    const batchSize = Math.min(requestedBatch, capture.model.maxBatchSize() ?? Infinity);
     const a = layer.activation;
     const { n, c } = dims(a);
     const [, channels, height, width] = capture.input.shape as [number, number, number, number];
