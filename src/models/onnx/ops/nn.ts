@@ -155,27 +155,72 @@ function poolGeometry(call: OpCall, x: Tensor): { kernel: [number, number]; stri
   return { kernel, strides, dilations, padding: spatialPadding(call, x4, kernel, strides, dilations) };
 }
 
+/**
+ * A 3-D pool (5-D input [N, C, D, H, W]) that is really 2-D: the engine has
+ * 2-D kernels only, so one spatial axis must be trivial (kernel 1, stride 1,
+ * dilation 1, no padding). Trivial H and W: [N, C, D, H*W] pooled with
+ * kernel [kD, 1] is the same windows (torch.onnx's LocalResponseNorm
+ * writes kernel [size, 1, 1] on [N, 1, C + pad, H, W]). Trivial D: D joins
+ * the channels, [N, C*D, H, W]. Returns the pooled 5-D tensor.
+ */
+function pool5d(call: OpCall, x: Tensor, pool2d: (x4: Tensor, g: { kernel: [number, number]; strides: [number, number]; dilations: [number, number]; padding: Padding2d }) => Tensor): Tensor {
+  const autoPad = call.attrs.string('auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw nodeError(call, `auto_pad '${autoPad}' on 5-D input is not supported; write explicit pads`);
+  const kernel = call.attrs.ints('kernel_shape');
+  if (!kernel || kernel.length !== 3) throw nodeError(call, 'attribute kernel_shape must list 3 sizes');
+  const strides = call.attrs.ints('strides') ?? [1, 1, 1];
+  const dilations = call.attrs.ints('dilations') ?? [1, 1, 1];
+  const pads = autoPad === 'VALID' ? [0, 0, 0, 0, 0, 0] : (call.attrs.ints('pads') ?? [0, 0, 0, 0, 0, 0]);
+  if (strides.length !== 3 || dilations.length !== 3 || pads.length !== 6) throw nodeError(call, 'strides and dilations take 3 entries and pads 6 on 5-D input');
+  const trivial = (a: number) => kernel[a] === 1 && strides[a] === 1 && dilations[a] === 1 && pads[a] === 0 && pads[a + 3] === 0;
+  const [n, c, d, h, w] = x.shape as [number, number, number, number, number];
+  if (trivial(1) && trivial(2)) {
+    const y = pool2d(reshape(x, [n, c, d, h * w]), {
+      kernel: [kernel[0]!, 1], strides: [strides[0]!, 1], dilations: [dilations[0]!, 1],
+      padding: { top: pads[0]!, bottom: pads[3]!, left: 0, right: 0 },
+    });
+    return reshape(y, [n, c, y.shape[2]!, h, w]);
+  }
+  if (trivial(0)) {
+    const y = pool2d(reshape(x, [n, c * d, h, w]), {
+      kernel: [kernel[1]!, kernel[2]!], strides: [strides[1]!, strides[2]!], dilations: [dilations[1]!, dilations[2]!],
+      padding: { top: pads[1]!, bottom: pads[4]!, left: pads[2]!, right: pads[5]! },
+    });
+    return reshape(y, [n, c, d, y.shape[2]!, y.shape[3]!]);
+  }
+  throw nodeError(call, `a 5-D pool needs a trivial (kernel 1, stride 1, no padding) D axis or H and W axes; got kernel [${kernel.join(', ')}]`);
+}
+
 const maxPool: OpImpl = (call) => {
   if (call.node.outputs.length > 1 && call.node.outputs[1]) {
     throw nodeError(call, "the Indices output is not supported (only the pooled values)");
   }
   const x = input(call, 0);
+  const ceilMode = call.attrs.int('ceil_mode', 0) !== 0;
+  if (x.ndim === 5) {
+    return pool5d(call, x, (x4, g) => maxPool2d(x4, { kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding, ceilMode }));
+  }
   const g = poolGeometry(call, x);
   return from4d(maxPool2d(as4d(call, x), {
-    kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding,
-    ceilMode: call.attrs.int('ceil_mode', 0) !== 0,
+    kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding, ceilMode,
   }), x.ndim === 3);
 };
 
 const averagePool: OpImpl = (call) => {
   const x = input(call, 0);
+  const ceilMode = call.attrs.int('ceil_mode', 0) !== 0;
+  // ONNX's default is 0, PyTorch's is true.
+  const countIncludePad = call.attrs.int('count_include_pad', 0) !== 0;
+  if (x.ndim === 5) {
+    return pool5d(call, x, (x4, g) => {
+      if (g.dilations[0] !== 1 || g.dilations[1] !== 1) throw nodeError(call, 'dilated AveragePool is not supported');
+      return avgPool2d(x4, { kernelSize: g.kernel, stride: g.strides, padding: g.padding, ceilMode, countIncludePad });
+    });
+  }
   const g = poolGeometry(call, x);
   if (g.dilations[0] !== 1 || g.dilations[1] !== 1) throw nodeError(call, 'dilated AveragePool is not supported');
   return from4d(avgPool2d(as4d(call, x), {
-    kernelSize: g.kernel, stride: g.strides, padding: g.padding,
-    ceilMode: call.attrs.int('ceil_mode', 0) !== 0,
-    // ONNX's default is 0, PyTorch's is true.
-    countIncludePad: call.attrs.int('count_include_pad', 0) !== 0,
+    kernelSize: g.kernel, stride: g.strides, padding: g.padding, ceilMode, countIncludePad,
   }), x.ndim === 3);
 };
 
