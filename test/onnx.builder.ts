@@ -75,7 +75,15 @@ export type AttrValue =
   | { s: string }
   | { ints: (number | bigint)[] }
   | { floats: number[] }
-  | { t: TensorSpec };
+  | { t: TensorSpec }
+  | { g: SubgraphSpec };
+
+/** A subgraph attribute (If's branches): nodes, outputs, optional initializers. */
+export interface SubgraphSpec {
+  nodes: NodeSpec[];
+  outputs: ValueSpec[];
+  initializers?: TensorSpec[];
+}
 
 function attribute(name: string, value: AttrValue): Bytes {
   const out: Bytes = [...stringField(1, name)];
@@ -84,7 +92,8 @@ function attribute(name: string, value: AttrValue): Bytes {
   else if ('s' in value) out.push(...varintField(20, 3), ...stringField(4, value.s));
   else if ('ints' in value) out.push(...varintField(20, 7), ...lengthDelimited(8, value.ints.flatMap((v) => varint(v))));
   else if ('floats' in value) out.push(...varintField(20, 6), ...lengthDelimited(7, float32Bytes(value.floats)));
-  else out.push(...varintField(20, 4), ...lengthDelimited(5, tensorProto(value.t)));
+  else if ('t' in value) out.push(...varintField(20, 4), ...lengthDelimited(5, tensorProto(value.t)));
+  else out.push(...varintField(20, 5), ...lengthDelimited(6, graphBytes({ ...value.g, inputs: [] })));
   return out;
 }
 
@@ -133,13 +142,18 @@ export interface ModelSpec {
   irVersion?: number;
 }
 
-export function onnxModel(m: ModelSpec): Uint8Array {
+function graphBytes(m: Omit<ModelSpec, 'opset'>): Bytes {
   const graph: Bytes = [];
   for (const n of m.nodes) graph.push(...lengthDelimited(1, nodeProto(n)));
   graph.push(...stringField(2, 'test'));
   for (const t of m.initializers ?? []) graph.push(...lengthDelimited(5, tensorProto(t)));
   for (const v of m.inputs) graph.push(...lengthDelimited(11, valueInfo(v)));
   for (const v of m.outputs) graph.push(...lengthDelimited(12, valueInfo(v)));
+  return graph;
+}
+
+export function onnxModel(m: ModelSpec): Uint8Array {
+  const graph = graphBytes(m);
   const model: Bytes = [
     ...varintField(1, m.irVersion ?? 7),
     ...stringField(2, 'tinycam-test'),

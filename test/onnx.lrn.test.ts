@@ -28,7 +28,7 @@ function maxRelErr(ours: Tensor, expected: Tensor): number {
 }
 
 describe('torch.onnx LocalResponseNorm exports', () => {
-  for (const opset of [9]) {
+  for (const opset of [9, 11, 13]) {
     it(`opset ${opset}: output and input gradient match PyTorch`, () => {
       const model = loadOnnx(readFileSync(new URL(`lrn_even_op${opset}.onnx`, dir)));
       const y = noGrad(() => model.forward(ref.input!));

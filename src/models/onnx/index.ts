@@ -6,6 +6,7 @@
  */
 import { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
 import { GraphModule } from './graph.js';
+import { allNodes, withBranchInputs } from './ops/control.js';
 import { ONNX_OPS, supportedOps, unsupportedForm } from './ops/index.js';
 import { decodeModel, type GraphProto } from './proto.js';
 import { tensorFromProto, type DecodedTensor, type ExternalDataResolver } from './tensorData.js';
@@ -45,8 +46,7 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Grap
     throw new OnnxError('loadOnnx: expected the model file as a Uint8Array (or Buffer)');
   }
   const model = decodeModel(bytes);
-  const graph = model.graph;
-  if (!graph) throw new OnnxError(`loadOnnx: the file (${bytes.length} bytes) holds no graph; it is not an ONNX model or is truncated`);
+  if (!model.graph) throw new OnnxError(`loadOnnx: the file (${bytes.length} bytes) holds no graph; it is not an ONNX model or is truncated`);
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version;
   if (opset === undefined) {
     throw new OnnxError('loadOnnx: the model imports no default-domain (ai.onnx) opset');
@@ -57,7 +57,9 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Grap
       'E_ONNX_UNSUPPORTED',
     );
   }
-  checkOps(graph);
+  checkOps(model.graph);
+  // If nodes take the outer tensors their branches read as explicit inputs.
+  const graph = withBranchInputs(model.graph);
   checkOrder(graph);
   const initializers = new Map<string, DecodedTensor>();
   for (const t of graph.initializers) initializers.set(t.name, tensorFromProto(t, options.externalData));
@@ -66,7 +68,8 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Grap
 
 function checkOps(graph: GraphProto): void {
   const unsupported = new Map<string, UnsupportedOp>();
-  for (const node of graph.nodes) {
+  // Nodes inside If branches count too: one error lists everything.
+  for (const node of allNodes(graph)) {
     const defaultDomain = node.domain === '' || node.domain === 'ai.onnx';
     const known = defaultDomain && Object.hasOwn(ONNX_OPS, node.opType);
     const detail = known ? unsupportedForm(node) : null;

@@ -47,8 +47,10 @@ export interface AttributeProto {
   floats: number[];
   ints: number[];
   strings: Uint8Array[];
-  /** A subgraph attribute is present (If, Loop, Scan): not supported, only noted. */
+  /** A subgraph attribute is present (If, Loop, Scan). */
   hasGraph: boolean;
+  /** The subgraph of a GRAPH attribute (If's then_branch/else_branch), else null. */
+  g: GraphProto | null;
 }
 
 export interface NodeProto {
@@ -162,7 +164,7 @@ function decodeNode(r: ProtoReader): NodeProto {
 
 function decodeAttribute(r: ProtoReader): AttributeProto {
   const a: AttributeProto = {
-    name: '', type: 0, f: 0, i: 0, s: null, t: null, floats: [], ints: [], strings: [], hasGraph: false,
+    name: '', type: 0, f: 0, i: 0, s: null, t: null, floats: [], ints: [], strings: [], hasGraph: false, g: null,
   };
   while (!r.done) {
     const { field, wire } = r.tag();
@@ -173,7 +175,8 @@ function decodeAttribute(r: ProtoReader): AttributeProto {
       case 3: r.expect(wire, WireType.Varint, 'i'); a.i = r.int64(); break;
       case 4: r.expect(wire, WireType.LengthDelimited, 's'); a.s = r.bytesField(); break;
       case 5: r.expect(wire, WireType.LengthDelimited, 't'); a.t = decodeTensor(r.message('t')); break;
-      case 6: case 11: a.hasGraph = true; r.skip(wire); break;
+      case 6: r.expect(wire, WireType.LengthDelimited, 'g'); a.hasGraph = true; a.g = decodeGraph(r.message('g')); break;
+      case 11: a.hasGraph = true; r.skip(wire); break;
       case 7: r.repeated(wire, WireType.Fixed32, a.floats, readFloat); break;
       case 8: r.repeated(wire, WireType.Varint, a.ints, readInt64); break;
       case 9: r.expect(wire, WireType.LengthDelimited, 'strings'); a.strings.push(r.bytesField()); break;

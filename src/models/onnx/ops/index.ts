@@ -1,3 +1,4 @@
+import { controlOps, makeIf } from './control.js';
 import { elementwiseOps } from './elementwise.js';
 import { nnOps } from './nn.js';
 import { shapeOps } from './shape.js';
@@ -5,7 +6,11 @@ import type { NodeProto } from '../proto.js';
 import type { OpImpl } from './types.js';
 
 /** Every op the importer runs, by ONNX op type (default domain). */
-export const ONNX_OPS: Readonly<Record<string, OpImpl>> = { ...elementwiseOps, ...nnOps, ...shapeOps };
+export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
+  ...elementwiseOps, ...nnOps, ...shapeOps, ...controlOps,
+  // If runs its branch's nodes with these same ops.
+  If: makeIf(() => ONNX_OPS),
+};
 
 /** Ops that must not be computed once and cached even when their inputs are constant. */
 export const NON_CONSTANT_OPS: ReadonlySet<string> = new Set(['Dropout', 'BatchNormalization']);
@@ -39,6 +44,10 @@ export function unsupportedForm(node: NodeProto): string | null {
       return node.attributes.some((a) => ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'].includes(a.name))
         ? null
         : 'a sparse or string value';
+    case 'If': {
+      const graphs = ['then_branch', 'else_branch'].map((name) => attr(name)?.g);
+      return graphs.every((g) => g) ? null : 'a then_branch or else_branch that is not a graph';
+    }
     case 'AveragePool': {
       const d = attr('dilations');
       return d && d.ints.some((v) => v !== 1) ? 'dilations' : null;

@@ -1,0 +1,149 @@
+import { binaryMap } from '../../../tensor/broadcast.js';
+import { Tensor } from '../../../tensor/tensor.js';
+import { NodeModule } from '../layers.js';
+import type { GraphProto, NodeProto } from '../proto.js';
+import { DataType, tensorFromProto } from '../tensorData.js';
+import { input, nodeError, type OpCall, type OpImpl } from './types.js';
+
+/*
+ * Equal and If. torch.onnx writes these around decompositions that test the
+ * input's rank (LocalResponseNorm at opset 11+): the condition comes from
+ * Shape, so it is the same at every run of one input rank. If runs only the
+ * taken branch, every run, with autodiff through its nodes; the branch's
+ * nodes are not hookable layers.
+ *
+ * A branch may read tensors of the enclosing graph. loadOnnx rewrites each If
+ * node so that those tensors are explicit inputs after the condition, in the
+ * order `outerReferences` lists them (see `withBranchInputs`), so the
+ * executor's constant pass and topological checks see them.
+ */
+
+/** Equal: 1 where a == b (broadcast), else 0, as a bool tensor; no gradient (a comparison). */
+const equal: OpImpl = (call) => {
+  call.outputTypes = [DataType.BOOL];
+  const a = input(call, 0).detach();
+  const b = input(call, 1).detach();
+  return binaryMap(a, b, 'Equal', (x, y) => (x === y ? 1 : 0));
+};
+
+/** Tensors a subgraph reads that it neither makes nor holds as initializers, in order of first use. */
+export function outerReferences(graph: GraphProto): string[] {
+  const local = new Set<string>([...graph.initializers.map((t) => t.name), ...graph.inputs.map((v) => v.name)]);
+  const outer: string[] = [];
+  const seen = new Set<string>();
+  for (const node of graph.nodes) {
+    for (const name of node.inputs) {
+      if (name && !local.has(name) && !seen.has(name)) {
+        seen.add(name);
+        outer.push(name);
+      }
+    }
+    for (const name of node.outputs) if (name) local.add(name);
+  }
+  for (const out of graph.outputs) {
+    if (!local.has(out.name) && !seen.has(out.name)) {
+      seen.add(out.name);
+      outer.push(out.name);
+    }
+  }
+  return outer;
+}
+
+function branches(node: NodeProto): { then: GraphProto | null; else: GraphProto | null } {
+  const g = (name: string) => node.attributes.find((a) => a.name === name)?.g ?? null;
+  return { then: g('then_branch'), else: g('else_branch') };
+}
+
+/** The outer tensors both branches read (then-branch's first), as the rewritten If takes them. */
+function ifOuterInputs(node: NodeProto): string[] {
+  const { then, else: otherwise } = branches(node);
+  const names = [...(then ? outerReferences(then) : []), ...(otherwise ? outerReferences(otherwise) : [])];
+  return [...new Set(names)];
+}
+
+/**
+ * Copy of `graph` whose If nodes (nested ones too) take the outer tensors
+ * their branches read as inputs after the condition. An outer name that the
+ * subgraph itself makes stays local to it.
+ */
+export function withBranchInputs(graph: GraphProto): GraphProto {
+  const nodes = graph.nodes.map((node) => {
+    if (node.opType !== 'If' || !(node.domain === '' || node.domain === 'ai.onnx')) return node;
+    const attributes = node.attributes.map((a) => (a.g ? { ...a, g: withBranchInputs(a.g) } : a));
+    const rewritten: NodeProto = { ...node, attributes };
+    rewritten.inputs = [node.inputs[0] ?? '', ...ifOuterInputs(rewritten)];
+    return rewritten;
+  });
+  return { ...graph, nodes };
+}
+
+/** Every node of the graph and of its subgraphs, for the supported-op check. */
+export function allNodes(graph: GraphProto): NodeProto[] {
+  const out: NodeProto[] = [];
+  for (const node of graph.nodes) {
+    out.push(node);
+    for (const a of node.attributes) if (a.g) out.push(...allNodes(a.g));
+  }
+  return out;
+}
+
+// One NodeModule per branch node, made at the first run of that branch.
+const branchModules = new WeakMap<GraphProto, NodeModule[]>();
+
+function modulesOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>): NodeModule[] {
+  let modules = branchModules.get(graph);
+  if (!modules) {
+    modules = graph.nodes.map((node) => {
+      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
+      return new NodeModule(node, label, ops[node.opType]!, opset);
+    });
+    branchModules.set(graph, modules);
+  }
+  return modules;
+}
+
+/** If: runs the branch the (single-element) condition selects; its outputs are the node's. */
+export function makeIf(ops: () => Readonly<Record<string, OpImpl>>): OpImpl {
+  return (call: OpCall) => {
+    const cond = input(call, 0);
+    if (cond.size !== 1) throw nodeError(call, `the condition has ${cond.size} elements; If takes a single boolean`);
+    const { then, else: otherwise } = branches(call.node);
+    const branch = cond.data[0]! !== 0 ? then : otherwise;
+    if (!branch) throw nodeError(call, 'then_branch and else_branch must both be graph attributes');
+
+    const env = new Map<string, Tensor>();
+    const types = new Map<string, number>();
+    call.node.inputs.forEach((name, i) => {
+      const t = call.inputs[i];
+      if (i > 0 && name && t) {
+        env.set(name, t);
+        types.set(name, call.inputTypes[i] ?? DataType.FLOAT);
+      }
+    });
+    for (const init of branch.initializers) {
+      const decoded = tensorFromProto(init);
+      env.set(init.name, decoded.tensor);
+      types.set(init.name, decoded.dataType);
+    }
+    const modules = modulesOf(branch, call.opset, ops());
+    for (const module of modules) {
+      module.training = call.training;
+      const { node } = module;
+      const result = module.execute(node.inputs.map((n) => (n ? env.get(n) : undefined)), node.inputs.map((n) => types.get(n) ?? DataType.FLOAT));
+      node.outputs.forEach((name, k) => {
+        const t = result.outputs[k];
+        if (!name || !t) return;
+        env.set(name, t);
+        types.set(name, result.types[k] ?? DataType.FLOAT);
+      });
+    }
+    call.outputTypes = branch.outputs.map((v) => types.get(v.name) ?? DataType.FLOAT);
+    return branch.outputs.map((v) => {
+      const t = env.get(v.name);
+      if (!t) throw nodeError(call, `the branch output '${v.name}' was not produced`);
+      return t;
+    });
+  };
+}
+
+export const controlOps = { Equal: equal } satisfies Record<string, OpImpl>;
