@@ -351,8 +351,8 @@ describe('ONNX ops against naive loops', () => {
       'BatchNormalization LRN Concat Flatten Reshape Transpose Squeeze Unsqueeze Pad Dropout Identity Softmax LogSoftmax ' +
       'Constant ConstantOfShape Shape Gather Slice ReduceMean ReduceSum Cast').split(' ');
     expect(issue).toHaveLength(52);
-    // Added after the issue: Equal and If (torch.onnx's LocalResponseNorm at opset 11+).
-    const extras = ['Equal', 'If'];
+    // Added after the issue: Equal and If (torch.onnx's LocalResponseNorm at opset 11+), Resize and Upsample (F.interpolate).
+    const extras = ['Equal', 'If', 'Resize', 'Upsample'];
     expect(supportedOps()).toEqual([...issue, ...extras].sort());
   });
 

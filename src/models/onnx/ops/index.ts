@@ -1,13 +1,14 @@
 import { controlOps, makeIf } from './control.js';
 import { elementwiseOps } from './elementwise.js';
 import { nnOps } from './nn.js';
+import { resizeOps, unsupportedResizeForm } from './resize.js';
 import { shapeOps } from './shape.js';
 import type { NodeProto } from '../proto.js';
 import type { OpImpl } from './types.js';
 
 /** Every op the importer runs, by ONNX op type (default domain). */
 export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
-  ...elementwiseOps, ...nnOps, ...shapeOps, ...controlOps,
+  ...elementwiseOps, ...nnOps, ...shapeOps, ...controlOps, ...resizeOps,
   // If runs its branch's nodes with these same ops.
   If: makeIf(() => ONNX_OPS),
 };
@@ -44,6 +45,9 @@ export function unsupportedForm(node: NodeProto): string | null {
       return node.attributes.some((a) => ['value', 'value_float', 'value_floats', 'value_int', 'value_ints'].includes(a.name))
         ? null
         : 'a sparse or string value';
+    case 'Resize':
+    case 'Upsample':
+      return unsupportedResizeForm(node);
     case 'If': {
       const graphs = ['then_branch', 'else_branch'].map((name) => attr(name)?.g);
       return graphs.every((g) => g) ? null : 'a then_branch or else_branch that is not a graph';
