@@ -34,3 +34,12 @@ describe('methods that batch extra inputs respect Module.maxBatchSize()', () => 
     expect(Array.from(a.maps.data)).toEqual(Array.from(b.maps.data));
   });
 });
+
+describe('an ONNX graph declares its batch limit', () => {
+  it('the model zoo SqueezeNet (declared [1,3,224,224]) reports 1; the fixtures (symbolic batch) report none', async () => {
+    const { loadOnnxFile } = await import('../src/node/index.js');
+    const { SHARED } = await import('./helpers/fixtures.js');
+    expect(loadOnnxFile(`${SHARED}/onnx-model-zoo-light/light_squeezenet.onnx`).maxBatchSize()).toBe(1);
+    expect(loadOnnxFile(`${SHARED}/fixtures/models/shapes_cnn.onnx`).maxBatchSize()).toBeUndefined();
+  });
+});

@@ -159,6 +159,13 @@ export class GraphModule extends Module {
     }));
   }
 
+  /** The batch size the file declares for its first input, when it is a number. */
+  override maxBatchSize(): number | undefined {
+    // A graph exported with a fixed batch often hard-codes it further in (Reshape to [1, -1]).
+    const first = this.inputShapes[this.inputNames[0] ?? '']?.[0];
+    return typeof first === 'number' && first > 0 ? first : undefined;
+  }
+
   /** Whether `name` is a module path or tensor name of this graph. */
   hasLayer(name: string): boolean {
     return name === '' || this.#layers.has(name);
