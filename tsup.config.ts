@@ -10,7 +10,7 @@ export default defineConfig([
     entry: {
       index: 'src/index.ts',
       image: 'src/image/index.ts',
-      onnx: 'src/models/onnx/index.ts',
+      onnx: 'src/onnx/index.ts',
       models: 'src/models/index.ts',
       ndarray: 'src/ndarray/index.ts',
       node: 'src/node/index.ts',

@@ -23,7 +23,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import type { Module } from '../src/layers/module.js';
 import { buildFixtureModel, FIXTURE_MODEL_NAMES } from './helpers/fixture-models.js';
 import { casesOf, expectClose, fixtureBytes, loadCase, manifest, maxAbs, type CaseTolerance, type FixtureCase } from './helpers/fixtures.js';
-import { loadOnnx } from '../src/models/onnx/index.js';
+import { loadOnnx } from '../src/onnx/index.js';
 
 const models = new Map<string, Module>();
 function modelFor(name: (typeof FIXTURE_MODEL_NAMES)[number]): Module {

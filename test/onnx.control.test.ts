@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OnnxUnsupportedError, loadOnnx } from '../src/models/onnx/index.js';
+import { OnnxUnsupportedError, loadOnnx } from '../src/onnx/index.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';

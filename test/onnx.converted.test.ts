@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOnnx } from '../src/models/onnx/index.js';
+import { loadOnnx } from '../src/onnx/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { CONVERTED as ROOT, readTensorPb } from './helpers/onnx-tensor.js';
 

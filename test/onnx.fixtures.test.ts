@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   cam, gradCam, gradCamPlusPlus, guidedBackprop, hiResCam, layerCam, scoreCam, xGradCam, type MapResult, type ScoreCamLayerResult,
 } from '../src/cam/index.js';
-import { GraphModule, loadOnnx } from '../src/models/onnx/index.js';
-import { OnnxReLU } from '../src/models/onnx/index.js';
+import { GraphModule, loadOnnx } from '../src/onnx/index.js';
+import { OnnxReLU } from '../src/onnx/index.js';
 import { loadOnnxFile } from '../src/node/index.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
 import { indexSelect, reshape } from '../src/tensor/ops/shape.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GraphModule, OnnxReLU, loadOnnx } from '../src/models/onnx/index.js';
-import { scopesOfNodes } from '../src/models/onnx/names.js';
-import type { NodeProto } from '../src/models/onnx/proto.js';
+import { GraphModule, OnnxReLU, loadOnnx } from '../src/onnx/index.js';
+import { scopesOfNodes } from '../src/onnx/names.js';
+import type { NodeProto } from '../src/onnx/proto.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { ArgumentError } from '../src/tensor/errors.js';

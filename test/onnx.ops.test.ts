@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadOnnx, supportedOps, type GraphModule } from '../src/models/onnx/index.js';
+import { loadOnnx, supportedOps, type GraphModule } from '../src/onnx/index.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Rng } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OnnxUnsupportedError, loadOnnx } from '../src/models/onnx/index.js';
+import { OnnxUnsupportedError, loadOnnx } from '../src/onnx/index.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
 import { mul } from '../src/tensor/ops/elementwise.js';
 import { sum } from '../src/tensor/ops/reduce.js';

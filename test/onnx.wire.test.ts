@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { OnnxError } from '../src/models/onnx/errors.js';
-import { decodeModel, decodeTensor } from '../src/models/onnx/proto.js';
-import { tensorFromProto } from '../src/models/onnx/tensorData.js';
-import { ProtoReader, WireType } from '../src/models/onnx/wire.js';
+import { OnnxError } from '../src/onnx/errors.js';
+import { decodeModel, decodeTensor } from '../src/onnx/proto.js';
+import { tensorFromProto } from '../src/onnx/tensorData.js';
+import { ProtoReader, WireType } from '../src/onnx/wire.js';
 import { encodeVarint, onnxModel, tensorProto } from './onnx.builder.js';
 
 const reader = (bytes: number[]): ProtoReader => new ProtoReader(Uint8Array.from(bytes), 'test');

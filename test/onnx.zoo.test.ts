@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadOnnx } from '../src/models/onnx/index.js';
-import { decodeTensor } from '../src/models/onnx/proto.js';
-import { tensorFromProto } from '../src/models/onnx/tensorData.js';
-import { ProtoReader } from '../src/models/onnx/wire.js';
+import { loadOnnx } from '../src/onnx/index.js';
+import { decodeTensor } from '../src/onnx/proto.js';
+import { tensorFromProto } from '../src/onnx/tensorData.js';
+import { ProtoReader } from '../src/onnx/wire.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { SHARED } from './helpers/fixtures.js';

@@ -1,4 +1,4 @@
-import { GraphModule } from '../models/onnx/graph.js';
+import { GraphModule } from '../onnx/graph.js';
 import { noGrad } from '../tensor/autograd.js';
 import { zeros } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Module } from '../layers/module.js';
 import { createModel, architectures } from '../models/index.js';
-import { GraphModule } from '../models/onnx/graph.js';
+import { GraphModule } from '../onnx/graph.js';
 import { loadOnnxFile } from '../node/index.js';
 import { loadSafetensors } from '../tensor/safetensors.js';
 import { UsageError } from './args.js';

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { OnnxError } from '../models/onnx/errors.js';
-import type { GraphModule } from '../models/onnx/graph.js';
-import { loadOnnx } from '../models/onnx/index.js';
+import { OnnxError } from '../onnx/errors.js';
+import type { GraphModule } from '../onnx/graph.js';
+import { loadOnnx } from '../onnx/index.js';
 
 /**
  * Load an ONNX model file; initializers stored as external data are read

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { decodeModel, decodeTensor, type NodeProto } from '../../src/models/onnx/proto.js';
-import { DataType, tensorFromProto } from '../../src/models/onnx/tensorData.js';
-import { ProtoReader } from '../../src/models/onnx/wire.js';
+import { decodeModel, decodeTensor, type NodeProto } from '../../src/onnx/proto.js';
+import { DataType, tensorFromProto } from '../../src/onnx/tensorData.js';
+import { ProtoReader } from '../../src/onnx/wire.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { SHARED } from './fixtures.js';
 

@@ -3,7 +3,7 @@
 // Usage (from /work/main): npx tsx tools/crosscheck/compare_onnx.ts DATA [filter]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOnnx } from '../../src/models/onnx/index.js';
+import { loadOnnx } from '../../src/onnx/index.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { grad } from '../../src/tensor/autograd.js';
 import type { Tensor } from '../../src/tensor/tensor.js';

@@ -2,7 +2,7 @@
 // Usage (from /work/main): npx tsx tools/crosscheck/compare_onnx_cam.ts DATA
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOnnx } from '../../src/models/onnx/index.js';
+import { loadOnnx } from '../../src/onnx/index.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { gradCam } from '../../src/cam/index.js';
 import { diff, fmt } from './common.js';

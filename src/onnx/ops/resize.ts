@@ -1,5 +1,5 @@
-import { interpolate, type InterpolateOptions } from '../../../tensor/ops/interpolate.js';
-import type { Tensor } from '../../../tensor/tensor.js';
+import { interpolate, type InterpolateOptions } from '../../tensor/ops/interpolate.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import type { NodeProto } from '../proto.js';
 import { input, intValues, nodeError, type OpCall, type OpImpl } from './types.js';
 

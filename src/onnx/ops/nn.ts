@@ -1,12 +1,12 @@
-import { conv2d, convTranspose2d, type Padding2d } from '../../../tensor/ops/conv.js';
-import { add, div, mul, sqrt, sub } from '../../../tensor/ops/elementwise.js';
-import { linear, matmul } from '../../../tensor/ops/matmul.js';
-import { batchNorm, localResponseNorm } from '../../../tensor/ops/norm.js';
-import { avgPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2d } from '../../../tensor/ops/pool.js';
-import { max, mean } from '../../../tensor/ops/reduce.js';
-import { reshape, transpose } from '../../../tensor/ops/shape.js';
-import { logSoftmax, softmax } from '../../../tensor/ops/softmax.js';
-import { Tensor, sizeOf } from '../../../tensor/tensor.js';
+import { conv2d, convTranspose2d, type Padding2d } from '../../tensor/ops/conv.js';
+import { add, div, mul, sqrt, sub } from '../../tensor/ops/elementwise.js';
+import { linear, matmul } from '../../tensor/ops/matmul.js';
+import { batchNorm, localResponseNorm } from '../../tensor/ops/norm.js';
+import { avgPool2d, globalAvgPool2d, globalMaxPool2d, maxPool2d } from '../../tensor/ops/pool.js';
+import { max, mean } from '../../tensor/ops/reduce.js';
+import { reshape, transpose } from '../../tensor/ops/shape.js';
+import { logSoftmax, softmax } from '../../tensor/ops/softmax.js';
+import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
 
 /*

@@ -1,4 +1,4 @@
-import { TinycamError } from '../../tensor/errors.js';
+import { TinycamError } from '../tensor/errors.js';
 
 /** A malformed, truncated or unsupported ONNX file (says where decoding failed). */
 export class OnnxError extends TinycamError {

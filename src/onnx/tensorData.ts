@@ -1,5 +1,5 @@
-import { bfloat16ToFloat, halfToFloat } from '../../tensor/float16.js';
-import { Tensor, sizeOf } from '../../tensor/tensor.js';
+import { bfloat16ToFloat, halfToFloat } from '../tensor/float16.js';
+import { Tensor, sizeOf } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import type { TensorProto } from './proto.js';
 

@@ -1,5 +1,5 @@
-import type { ReluBackwardRule } from '../../../tensor/ops/activations.js';
-import { Tensor } from '../../../tensor/tensor.js';
+import type { ReluBackwardRule } from '../../tensor/ops/activations.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { OnnxError } from '../errors.js';
 import { AttributeType, type AttributeProto, type NodeProto } from '../proto.js';
 import { DataType, tensorFromProto, type DecodedTensor } from '../tensorData.js';

@@ -1,7 +1,7 @@
-import { Module, type StateDict } from '../../layers/module.js';
-import { noGrad } from '../../tensor/autograd.js';
-import { ArgumentError, LayerNotFoundError, ShapeError } from '../../tensor/errors.js';
-import { Tensor, shapeString } from '../../tensor/tensor.js';
+import { Module, type StateDict } from '../layers/module.js';
+import { noGrad } from '../tensor/autograd.js';
+import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import { Tensor, shapeString } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import { NodeModule, OnnxLinear, ReLU, TapModule } from './layers.js';
 import { closestNames, scopesOfNodes } from './names.js';

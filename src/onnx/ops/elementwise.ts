@@ -1,11 +1,11 @@
 import {
   clip, elu, hardSigmoid, hardSwish, leakyRelu, prelu, relu, selu, sigmoid, softplus, tanh,
-} from '../../../tensor/ops/activations.js';
-import { dropout } from '../../../tensor/ops/dropout.js';
-import { add, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub } from '../../../tensor/ops/elementwise.js';
-import { reshape } from '../../../tensor/ops/shape.js';
-import { record } from '../../../tensor/autograd.js';
-import { Tensor } from '../../../tensor/tensor.js';
+} from '../../tensor/ops/activations.js';
+import { dropout } from '../../tensor/ops/dropout.js';
+import { add, div, exp, log, maximum, minimum, mul, neg, pow, sqrt, sub } from '../../tensor/ops/elementwise.js';
+import { reshape } from '../../tensor/ops/shape.js';
+import { record } from '../../tensor/autograd.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { DataType, isIntegerType } from '../tensorData.js';
 import { input, nodeError, type OpCall, type OpImpl } from './types.js';
 

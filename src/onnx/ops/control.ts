@@ -1,5 +1,5 @@
-import { binaryMap } from '../../../tensor/broadcast.js';
-import { Tensor } from '../../../tensor/tensor.js';
+import { binaryMap } from '../../tensor/broadcast.js';
+import { Tensor } from '../../tensor/tensor.js';
 import { NodeModule } from '../layers.js';
 import type { GraphProto, NodeProto } from '../proto.js';
 import { DataType, tensorFromProto } from '../tensorData.js';

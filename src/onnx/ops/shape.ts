@@ -1,8 +1,8 @@
-import { mean, sum } from '../../../tensor/ops/reduce.js';
+import { mean, sum } from '../../tensor/ops/reduce.js';
 import {
   concat, indexSelect, pad, permute, reshape, slice, squeeze, unsqueeze, type PadMode,
-} from '../../../tensor/ops/shape.js';
-import { Tensor, sizeOf } from '../../../tensor/tensor.js';
+} from '../../tensor/ops/shape.js';
+import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { DataType } from '../tensorData.js';
 import { identity } from './elementwise.js';
 import { axesFrom, input, intValues, nodeError, normalizeAxisFor, type OpImpl } from './types.js';

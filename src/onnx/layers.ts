@@ -1,6 +1,6 @@
-import { Module } from '../../layers/module.js';
-import type { ReluBackwardRule } from '../../tensor/ops/activations.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Module } from '../layers/module.js';
+import type { ReluBackwardRule } from '../tensor/ops/activations.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { NodeProto } from './proto.js';
 import { Attributes, type OpCall, type OpImpl } from './ops/types.js';
 import { DataType } from './tensorData.js';
