@@ -78,7 +78,7 @@ describe('gemm', () => {
     const c = c0.slice();
     gemm(m, n, k, a, b, c, { accumulate: true });
     const ref = naiveGemm(m, n, k, a, false, b, false);
-    for (let i = 0; i < ref.length; i++) ref[i] += c0[i]!;
+    for (let i = 0; i < ref.length; i++) ref[i] = ref[i]! + c0[i]!;
     expectNear(c, ref, k, 'accumulate');
   });
 

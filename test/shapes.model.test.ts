@@ -70,7 +70,7 @@ describe('the shapes model tinycam trained itself (committed weights)', () => {
       const low = new Float64Array(h * w);
       for (let k = 0; k < channels; k++) {
         const wk = fc[scene.label * channels + k]!;
-        for (let p = 0; p < h * w; p++) low[p] += wk * a.data[(i * channels + k) * h * w + p]!;
+        for (let p = 0; p < h * w; p++) low[p] = low[p]! + wk * a.data[(i * channels + k) * h * w + p]!;
       }
       for (let p = 0; p < h * w; p++) low[p] = Math.max(low[p]!, 0);
       let bestValue = -Infinity;

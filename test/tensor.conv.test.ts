@@ -47,7 +47,8 @@ function naiveConvTranspose2d(x: Tensor, w: Tensor, b: Tensor | null, c: Config)
                 const oh = ih * c.stride[0] - c.pads.top + ki * c.dilation[0];
                 const ow = iw * c.stride[1] - c.pads.left + kj * c.dilation[1];
                 if (oh < 0 || oh >= OH || ow < 0 || ow >= OW) continue;
-                out[((n * O + g * Og + oc) * OH + oh) * OW + ow] += v * w.data[((ch * Og + oc) * kH + ki) * kW + kj]!;
+                const at = ((n * O + g * Og + oc) * OH + oh) * OW + ow;
+                out[at] = out[at]! + v * w.data[((ch * Og + oc) * kH + ki) * kW + kj]!;
               }
         }
     }

@@ -168,7 +168,7 @@ function paintBackground(image: Float32Array, size: number, rng: Rng): void {
           const d = grid[((iy + 1) * n + ix + 1) * 3 + ch]!;
           const top = a + (b - a) * fx;
           const bottom = c + (d - c) * fx;
-          image[(y * size + x) * 3 + ch] += w * (top + (bottom - top) * fy);
+          image[(y * size + x) * 3 + ch] = image[(y * size + x) * 3 + ch]! + w * (top + (bottom - top) * fy);
         }
       }
     }
@@ -177,7 +177,7 @@ function paintBackground(image: Float32Array, size: number, rng: Rng): void {
   // stands out (a small model must learn it in minutes on one core).
   const contrast = 0.5 + 0.3 * rng.uniform();
   const mean = [0, 0, 0];
-  for (let i = 0; i < image.length; i++) mean[i % 3] += image[i]! / (size * size);
+  for (let i = 0; i < image.length; i++) mean[i % 3] = mean[i % 3]! + image[i]! / (size * size);
   for (let i = 0; i < image.length; i++) image[i] = mean[i % 3]! + contrast * (image[i]! - mean[i % 3]!);
   if (rng.uniform() < 0.3) {
     // Faint stripes: a sine wave across the image in a random direction and colour.
@@ -190,7 +190,7 @@ function paintBackground(image: Float32Array, size: number, rng: Rng): void {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const s = amplitude * Math.sin(((x * ux + y * uy) / period) * 2 * Math.PI);
-        for (let ch = 0; ch < 3; ch++) image[(y * size + x) * 3 + ch] += s * (0.5 + tint[ch]!);
+        for (let ch = 0; ch < 3; ch++) image[(y * size + x) * 3 + ch] = image[(y * size + x) * 3 + ch]! + s * (0.5 + tint[ch]!);
       }
     }
   }
@@ -256,7 +256,7 @@ function paintLines(image: Float32Array, size: number, rng: Rng): void {
 /** Per-pixel Gaussian noise of a random strength (sensor-like speckle). */
 function addSpeckle(image: Float32Array, rng: Rng): void {
   const sigma = 2 + rng.uniform() * 8;
-  for (let i = 0; i < image.length; i++) image[i] += sigma * rng.normal();
+  for (let i = 0; i < image.length; i++) image[i] = image[i]! + sigma * rng.normal();
 }
 
 // ------------------------------------------------------------------- shapes
@@ -367,9 +367,9 @@ function targetColour(image: Float32Array, coverage: Float32Array, size: number,
     const c = coverage[p]!;
     if (c === 0) continue;
     weight += c;
-    for (let ch = 0; ch < 3; ch++) under[ch] += c * image[p * 3 + ch]!;
+    for (let ch = 0; ch < 3; ch++) under[ch] = under[ch]! + c * image[p * 3 + ch]!;
   }
-  for (let ch = 0; ch < 3; ch++) under[ch] /= Math.max(weight, 1e-6);
+  for (let ch = 0; ch < 3; ch++) under[ch] = under[ch]! / Math.max(weight, 1e-6);
   let best: Rgb = [0, 0, 0];
   let bestDistance = -1;
   for (let attempt = 0; attempt < 8; attempt++) {

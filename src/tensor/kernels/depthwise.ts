@@ -31,7 +31,7 @@ export function depthwiseForward(image: Float32Array, weight: Float32Array, out:
             let s = imageBase + ih * inW + owFirst * strideW + colOffset;
             const d = outBase + oh * outW;
             for (let ow = owFirst; ow < owEnd; ow++) {
-              out[d + ow] += w * image[s]!;
+              out[d + ow] = out[d + ow]! + w * image[s]!;
               s += strideW;
             }
           }
@@ -60,7 +60,7 @@ export function depthwiseInputGradient(dOut: Float32Array, weight: Float32Array,
             let s = imageBase + ih * inW + owFirst * strideW + colOffset;
             const d = outBase + oh * outW;
             for (let ow = owFirst; ow < owEnd; ow++) {
-              dImage[s] += w * dOut[d + ow]!;
+              dImage[s] = dImage[s]! + w * dOut[d + ow]!;
               s += strideW;
             }
           }

@@ -151,9 +151,9 @@ function matrixVector(
     for (let p = 0; p < k; p++) {
       const av = a[aOffset + p * aCol]!;
       const base = bOffset + p * bRow;
-      for (let j = 0; j < n; j++) row[j] += av * b[base + j]!;
+      for (let j = 0; j < n; j++) row[j] = row[j]! + av * b[base + j]!;
     }
-    for (let j = 0; j < n; j++) c[cOffset + j] += row[j]!;
+    for (let j = 0; j < n; j++) c[cOffset + j] = c[cOffset + j]! + row[j]!;
     return;
   }
   for (let i = 0; i < m; i++) {
@@ -166,7 +166,7 @@ function matrixVector(
         ai += aCol;
         bi += bRow;
       }
-      c[cOffset + i * ldc + j] += s;
+      c[cOffset + i * ldc + j] = c[cOffset + i * ldc + j]! + s;
     }
   }
 }
@@ -253,10 +253,10 @@ function microKernel(
   }
   if (mr === MR && nr === NR) {
     let i = ci;
-    c[i] += c00; c[i + 1] += c01; c[i + 2] += c02; c[i + 3] += c03; i += ldc;
-    c[i] += c10; c[i + 1] += c11; c[i + 2] += c12; c[i + 3] += c13; i += ldc;
-    c[i] += c20; c[i + 1] += c21; c[i + 2] += c22; c[i + 3] += c23; i += ldc;
-    c[i] += c30; c[i + 1] += c31; c[i + 2] += c32; c[i + 3] += c33;
+    c[i] = c[i]! + c00; c[i + 1] = c[i + 1]! + c01; c[i + 2] = c[i + 2]! + c02; c[i + 3] = c[i + 3]! + c03; i += ldc;
+    c[i] = c[i]! + c10; c[i + 1] = c[i + 1]! + c11; c[i + 2] = c[i + 2]! + c12; c[i + 3] = c[i + 3]! + c13; i += ldc;
+    c[i] = c[i]! + c20; c[i + 1] = c[i + 1]! + c21; c[i + 2] = c[i + 2]! + c22; c[i + 3] = c[i + 3]! + c23; i += ldc;
+    c[i] = c[i]! + c30; c[i + 1] = c[i + 1]! + c31; c[i + 2] = c[i + 2]! + c32; c[i + 3] = c[i + 3]! + c33;
     return;
   }
   // Ragged edge: write only the valid part of the tile.
@@ -266,6 +266,6 @@ function microKernel(
   t[8] = c20; t[9] = c21; t[10] = c22; t[11] = c23;
   t[12] = c30; t[13] = c31; t[14] = c32; t[15] = c33;
   for (let r = 0; r < mr; r++) {
-    for (let s = 0; s < nr; s++) c[ci + r * ldc + s] += t[r * NR + s]!;
+    for (let s = 0; s < nr; s++) c[ci + r * ldc + s] = c[ci + r * ldc + s]! + t[r * NR + s]!;
   }
 }

@@ -95,7 +95,7 @@ export function col2im(col: Float32Array, g: ConvGeometry, dst: Float32Array, ds
           let d = planeBase + ih * inW + owFirst * strideW + colOffset;
           let s = rowBase + oh * outW + owFirst;
           for (let ow = owFirst; ow < owEnd; ow++) {
-            dst[d] += col[s++]!;
+            dst[d] = dst[d]! + col[s++]!;
             d += strideW;
           }
         }

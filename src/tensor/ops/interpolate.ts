@@ -194,10 +194,10 @@ function bilinear(x: Tensor, planes: number, H: number, W: number, rows: LinearT
           const g = go[o]!;
           const a = c0[ow]!;
           const b = c1[ow]!;
-          dx[r0 + a] += g * rw0 * cw0[ow]!;
-          dx[r0 + b] += g * rw0 * cw1[ow]!;
-          dx[r1 + a] += g * rw1 * cw0[ow]!;
-          dx[r1 + b] += g * rw1 * cw1[ow]!;
+          dx[r0 + a] = dx[r0 + a]! + g * rw0 * cw0[ow]!;
+          dx[r0 + b] = dx[r0 + b]! + g * rw0 * cw1[ow]!;
+          dx[r1 + a] = dx[r1 + a]! + g * rw1 * cw0[ow]!;
+          dx[r1 + b] = dx[r1 + b]! + g * rw1 * cw1[ow]!;
         }
       }
     }
@@ -232,7 +232,7 @@ function nearest(x: Tensor, planes: number, H: number, W: number, rows: Int32Arr
       let o = p * outPlane;
       for (let oh = 0; oh < outH; oh++) {
         const row = base + rows[oh]! * W;
-        for (let ow = 0; ow < outW; ow++, o++) dx[row + cols[ow]!] += go[o]!;
+        for (let ow = 0; ow < outW; ow++, o++) dx[row + cols[ow]!] = dx[row + cols[ow]!]! + go[o]!;
       }
     }
     return [new Tensor(dx, x.shape)];
@@ -271,7 +271,7 @@ function antialiasWeights(inSize: number, outSize: number, scale: number): Antia
       weights[o * taps + j] = w;
       total += w;
     }
-    if (total !== 0) for (let j = 0; j < n; j++) weights[o * taps + j] /= total;
+    if (total !== 0) for (let j = 0; j < n; j++) weights[o * taps + j] = weights[o * taps + j]! / total;
     start[o] = lo;
     count[o] = n;
   }
@@ -305,7 +305,7 @@ function antialiased(x: Tensor, planes: number, H: number, W: number, rows: Anti
       for (let j = 0; j < rows.count[oh]!; j++) {
         const w = rows.weights[wBase + j]!;
         const row = base + (lo + j) * outW;
-        for (let ow = 0; ow < outW; ow++) acc[ow] += w * tmp[row + ow]!;
+        for (let ow = 0; ow < outW; ow++) acc[ow] = acc[ow]! + w * tmp[row + ow]!;
       }
       out.set(acc, (p * outH + oh) * outW);
     }

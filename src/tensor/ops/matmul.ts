@@ -161,7 +161,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       const gd = g.data;
       for (let r = 0; r < rows; r++) {
         const base = r * outFeatures;
-        for (let o = 0; o < outFeatures; o++) d[o] += gd[base + o]!;
+        for (let o = 0; o < outFeatures; o++) d[o] = d[o]! + gd[base + o]!;
       }
       grads[2] = new Tensor(Float32Array.from(d), bias.shape);
     }

@@ -123,8 +123,8 @@ export function batchNorm(
           a += g;
           b += g * (src[base + i]! - m) * s;
         }
-        sumG[c] += a;
-        sumGXhat[c] += b;
+        sumG[c] = sumG[c]! + a;
+        sumGXhat[c] = sumGXhat[c]! + b;
       }
     }
     const grads: (Tensor | null)[] = [];
@@ -208,7 +208,7 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
         const other = (n * C + j) * inner;
         for (let i = 0; i < inner; i++) {
           const v = src[other + i]!;
-          d[base + i] += v * v;
+          d[base + i] = d[base + i]! + v * v;
         }
       }
       for (let i = 0; i < inner; i++) d[base + i] = k + coef * d[base + i]!;
@@ -239,7 +239,7 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
         windowSum.fill(0);
         for (let c = Math.max(0, j - after); c <= Math.min(C - 1, j + before); c++) {
           const other = (n * C + c) * inner;
-          for (let i = 0; i < inner; i++) windowSum[i] += t[other + i]!;
+          for (let i = 0; i < inner; i++) windowSum[i] = windowSum[i]! + t[other + i]!;
         }
         for (let i = 0; i < inner; i++) {
           dx[base + i] = go[base + i]! * scale[base + i]! - factor * src[base + i]! * windowSum[i]!;

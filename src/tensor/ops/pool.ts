@@ -150,7 +150,7 @@ function scatterToArgmax(gradOutput: Tensor, argmax: Int32Array, shape: readonly
     const at = argmax[o]!;
     if (at >= 0) {
       const p = (o / outPlane) | 0;
-      dx[p * plane + at] += go[o]!;
+      dx[p * plane + at] = dx[p * plane + at]! + go[o]!;
     }
   }
   return new Tensor(dx, shape);
@@ -290,7 +290,7 @@ function windowMean(
           const share = go[p * outPlane + k]! * scale[k]!;
           for (let ih = rowStart[oh]!; ih < rowEnd[oh]!; ih++) {
             const row = base + ih * W;
-            for (let iw = colStart[ow]!; iw < colEnd[ow]!; iw++) dx[row + iw] += share;
+            for (let iw = colStart[ow]!; iw < colEnd[ow]!; iw++) dx[row + iw] = dx[row + iw]! + share;
           }
         }
       }
