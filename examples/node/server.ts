@@ -77,10 +77,12 @@ export function createExplainServer(options: NodeServerOptions): Server {
       const request = new Request(new URL(req.url ?? '/', 'http://localhost'), {
         method: req.method ?? 'GET',
         headers: Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(', ') : v] as [string, string]])),
-        ...(body ? { body } : {}),
+        ...(body ? { body: body as Uint8Array<ArrayBuffer> } : {}),
       });
       const response = await handle(request);
-      res.writeHead(response.status, Object.fromEntries(response.headers));
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, name) => (headers[name] = value));
+      res.writeHead(response.status, headers);
       res.end(new Uint8Array(await response.arrayBuffer()));
     } catch (e) {
       const err = e as Error & { status?: number; error?: string };

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gradCam, softmax, Tensor } from '../../src/index.js';
-import { centerCrop, decodeImage, encodePng, overlay, preprocess, resize, shorterSideSize } from '../../src/image/index.js';
+import { centerCrop, decodeImage, encodePng, overlay, preprocess, resize, shorterSideSize, type RgbaImage } from '../../src/image/index.js';
 import { generateScene, DEMO_SEED_BASE, CLASSES } from '../../examples/shapes/generate.js';
 import { sceneToImage } from '../../examples/shapes/data.js';
 import { loadShapesNet } from '../../examples/shapes/weights.js';
@@ -32,11 +32,17 @@ export interface NodeReference {
   overlayPng: Uint8Array;
 }
 
+/** The picture a model of input size [h, w] sees, by plain library calls: shorter side resized, centre-cropped (the CLI's steps). */
+export function seenBy(bytes: Uint8Array, [height, width]: [number, number]): RgbaImage {
+  const image = decodeImage(bytes);
+  const side = Math.max(height, width);
+  return centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, side), antialias: true }), { width, height });
+}
+
 /** What tinycam computes in this process, with plain library calls (not the examples' pipeline). */
 export function nodeReference(bytes: Uint8Array, target?: number): NodeReference {
   const { model } = loadShapesNet(new Uint8Array(readFileSync(SHAPES_WEIGHTS)));
-  const image = decodeImage(bytes);
-  const seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, 64), antialias: true }), { width: 64, height: 64 });
+  const seen = seenBy(bytes, [64, 64]);
   const input = preprocess(seen);
   const result = gradCam(model, input, { layer: 'features.13', ...(target !== undefined ? { target } : {}) });
   const logits = result.logits.data;

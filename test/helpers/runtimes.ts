@@ -319,3 +319,45 @@ export async function sendSequentially(url: string, count: number, make: (i: num
   }
   return out;
 }
+
+/** Chromium's flags for a headless run as root on a machine with no network but loopback. */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox', // as root; the page is our own
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--mute-audio',
+];
+
+/**
+ * Debian's chromium driven by puppeteer-core, with a fresh profile. `stop()`
+ * closes it and, if it has not gone within 5 s, kills its process group.
+ */
+export async function launchChromium(): Promise<{ browser: import('puppeteer-core').Browser; pid: number; stop: () => Promise<void> }> {
+  const bin = runtimeBinary('chromium');
+  if (!bin) throw new Error('chromium is not installed (.ci/run installs it with apt-get)');
+  const { default: puppeteer } = await import('puppeteer-core');
+  const profile = scratchDir('chromium-profile');
+  const browser = await puppeteer.launch({
+    executablePath: bin,
+    headless: true,
+    args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile.path}`],
+    protocolTimeout: 120_000,
+  });
+  const child = browser.process()!;
+  running.add(child);
+  const pid = child.pid!;
+  const stop = async (): Promise<void> => {
+    await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5_000))]);
+    killGroup(child);
+    running.delete(child);
+    profile.remove();
+  };
+  return { browser, pid, stop };
+}
