@@ -1,19 +1,13 @@
-/** examples/bun/server.ts in Bun (the `bun` npm package's binary), bundled with tinycam's entry points. */
-import { join } from 'node:path';
-import { afterAll } from 'vitest';
-import { deploySuite } from './helpers/deploy-suite.js';
-import { bundle, describeRuntime, freePort, ROOT, runtimeBinary, scratchDir, startServer } from './helpers/runtimes.js';
+/** examples/bun (server and script) in Bun, the `bun` npm package's binary. */
+import { deploySuite, scriptSuite } from './helpers/deploy-suite.js';
+import { startDeployServer } from './helpers/deploy-servers.js';
+import { describeRuntime, runtimeBinary } from './helpers/runtimes.js';
 
-describeRuntime('bun', 'the Bun server', () => {
-  const dir = scratchDir('bun');
-  afterAll(() => dir.remove());
-  deploySuite({
+describeRuntime('bun', 'the Bun server and script', () => {
+  deploySuite({ runtime: 'bun', start: () => startDeployServer('bun') });
+  scriptSuite({
     runtime: 'bun',
-    start: async () => {
-      const script = join(dir.path, 'server.mjs');
-      await bundle({ entry: join(ROOT, 'examples/bun/server.ts'), outfile: script });
-      const port = await freePort();
-      return startServer({ command: runtimeBinary('bun')!, args: ['run', script], port, env: { PORT: String(port), BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0' } });
-    },
+    entry: 'examples/bun/explain.ts',
+    command: (script, input, output) => ({ command: runtimeBinary('bun')!, args: ['run', script, input, output] }),
   });
 });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gradCam, scoreCam, Tensor } from '../src/index.js';
 import { decodeImage, encodePng, overlay, preprocess } from '../src/image/index.js';
 import { loadOnnx } from '../src/onnx/index.js';
@@ -230,7 +230,8 @@ describeRuntime('chromium', 'the web page in headless Chromium', () => {
     it.skip("runs the fixtures' ONNX model: needs ../shared/fixtures, which is not beside this repository", () => {});
   }
 
-  it('fetched nothing outside its own origin and logged no console error', () => {
+  it('is cross-origin isolated (SharedArrayBuffer available), fetched nothing outside its origin, logged no console error', async () => {
+    expect(await page.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function')).toBe(true);
     expect(outside).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });

@@ -26,6 +26,8 @@ export interface HandlerOptions {
   maxPixels?: number;
   /** Methods a request may ask for (default: all of METHODS). */
   methods?: readonly string[];
+  /** Paths that explain (default ['/explain']; Vercel serves a function under /api/<name>). */
+  paths?: readonly string[];
 }
 
 type Handler = (request: Request) => Promise<Response>;
@@ -79,6 +81,7 @@ export function createHandler(options: HandlerOptions): Handler {
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   const maxPixels = options.maxPixels ?? 16e6;
   const methods = options.methods ?? Object.keys(METHODS);
+  const paths = options.paths ?? ['/explain'];
   let subject: Explainable | null = typeof options.subject === 'function' ? null : options.subject;
   const getSubject = (): Explainable => (subject ??= (options.subject as () => Explainable)());
 
@@ -136,14 +139,14 @@ export function createHandler(options: HandlerOptions): Handler {
       if (url.pathname === '/' && request.method === 'GET') {
         return json(200, {
           service: 'tinycam explainer',
-          usage: 'POST /explain with a PNG or JPEG as the body; ?method=&target=&layer=&format=png&map=1',
+          usage: `POST ${paths[0]} with a PNG or JPEG as the body; ?method=&target=&layer=&format=png&map=1`,
           methods,
           maxBytes,
           maxPixels,
         });
       }
-      if (url.pathname !== '/explain') throw new HttpError(404, 'not_found', `no route ${url.pathname}; POST /explain`);
-      if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', `use POST /explain (got ${request.method})`);
+      if (!paths.includes(url.pathname)) throw new HttpError(404, 'not_found', `no route ${url.pathname}; POST ${paths[0]}`);
+      if (request.method !== 'POST') throw new HttpError(405, 'method_not_allowed', `use POST ${paths[0]} (got ${request.method})`);
       return await explainRequest(request, url);
     } catch (e) {
       if (e instanceof HttpError) return json(e.status, { error: e.error, message: e.message });

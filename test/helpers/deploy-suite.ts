@@ -5,7 +5,8 @@
  * answer, 100 bad requests answered with 4xx JSON and the server still
  * serving after them, and the cold start and time per explanation measured.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gradCam, softmax, Tensor } from '../../src/index.js';
@@ -13,9 +14,10 @@ import { centerCrop, decodeImage, encodePng, overlay, preprocess, resize, shorte
 import { generateScene, DEMO_SEED_BASE, CLASSES } from '../../examples/shapes/generate.js';
 import { sceneToImage } from '../../examples/shapes/data.js';
 import { loadShapesNet } from '../../examples/shapes/weights.js';
-import { rawRequest, ROOT, sendSequentially, type RawRequest, type Started } from './runtimes.js';
+import { SHAPES_WEIGHTS } from './deploy-servers.js';
+import { bundle, rawRequest, ROOT, scratchDir, sendSequentially, type RawRequest, type Started } from './runtimes.js';
 
-export const SHAPES_WEIGHTS = join(ROOT, 'examples/shapes/shapes-cnn.safetensors');
+export { SHAPES_WEIGHTS };
 
 /** The pictures sent: a generated triangle scene (PNG) and a rotated JPEG (EXIF orientation 6, resized and cropped to 64x64). */
 export function samplePictures(): { name: string; bytes: Uint8Array }[] {
@@ -40,8 +42,10 @@ export function seenBy(bytes: Uint8Array, [height, width]: [number, number]): Rg
 }
 
 /** What tinycam computes in this process, with plain library calls (not the examples' pipeline). */
+let shapesModel: ReturnType<typeof loadShapesNet>['model'] | undefined;
+
 export function nodeReference(bytes: Uint8Array, target?: number): NodeReference {
-  const { model } = loadShapesNet(new Uint8Array(readFileSync(SHAPES_WEIGHTS)));
+  const model = (shapesModel ??= loadShapesNet(new Uint8Array(readFileSync(SHAPES_WEIGHTS))).model);
   const seen = seenBy(bytes, [64, 64]);
   const input = preprocess(seen);
   const result = gradCam(model, input, { layer: 'features.13', ...(target !== undefined ? { target } : {}) });
@@ -178,5 +182,35 @@ export function deploySuite(options: DeploySuiteOptions): void {
     expect(good.status).toBe(200);
     const body = JSON.parse(good.body);
     expect(maxAbsDiff(new Float32Array(fromBase64(body.map).slice().buffer), nodeReference(pictures[0]!.bytes).map)).toBeLessThanOrEqual(1e-6);
+  });
+}
+
+/**
+ * The command-line script of a runtime (examples/<runtime>/explain.ts):
+ * bundled, run on a picture; the overlay it writes must be Node's, byte for
+ * byte, and it must print Node's top class.
+ */
+export function scriptSuite(options: { runtime: string; entry: string; command: (script: string, input: string, output: string) => { command: string; args: string[]; env?: Record<string, string> } }): void {
+  it(`runs ${options.entry} as a script: Node's overlay and top class`, async () => {
+    const dir = scratchDir(`${options.runtime}-script`);
+    try {
+      const script = join(dir.path, 'explain.mjs');
+      await bundle({ entry: join(ROOT, options.entry), outfile: script });
+      const picture = samplePictures()[0]!;
+      const input = join(dir.path, picture.name);
+      const output = join(dir.path, 'overlay.png');
+      writeFileSync(input, picture.bytes);
+      const { command, args, env } = options.command(script, input, output);
+      const started = performance.now();
+      const run = spawnSync(command, args, { cwd: dir.path, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', ...env } });
+      console.log(`${options.runtime}: the explain script ran in ${(performance.now() - started).toFixed(0)} ms (process start to exit)`);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const reference = nodeReference(picture.bytes);
+      expect(run.stdout.split('\n')[0]).toMatch(new RegExp(`^1\\. ${CLASSES[reference.top5[0]!.index]} `));
+      expect(new Uint8Array(readFileSync(output))).toEqual(reference.overlayPng);
+    } finally {
+      dir.remove();
+    }
   });
 }

@@ -22,7 +22,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 export { bundle, type BundleOptions } from '../../tools/bundle.js';
 
@@ -60,14 +60,20 @@ export function runtimeBinary(name: RuntimeName): string | null {
   return result;
 }
 
-/** A describe block that needs a runtime: skipped with one line when the runtime is not on this machine. */
+/**
+ * A describe block that needs a runtime: skipped with one line when the
+ * runtime is not on this machine, except in CI (CI=true), which installs
+ * them all, where a missing runtime is a failure rather than a silent skip.
+ */
 export function describeRuntime(name: RuntimeName, title: string, body: () => void): void {
   if (runtimeBinary(name)) {
     describe(title, body);
     return;
   }
+  const why = `needs ${name}, which is not installed here (npm ci installs workerd, edge-runtime, deno and bun; .ci/run installs Debian's chromium)`;
   describe(title, () => {
-    it.skip(`needs ${name}, which is not installed here (npm ci installs workerd, edge-runtime, deno and bun; .ci/run installs Debian's chromium)`, () => {});
+    if (process.env.CI) it(why, () => expect.fail(`CI installs ${name}, but it is missing or does not run`));
+    else it.skip(why, () => {});
   });
 }
 

@@ -321,7 +321,7 @@ function setUp(): void {
       const scene = generateScene(seed, { label: k });
       const button = Object.assign(document.createElement('button'), { type: 'button', title: `a generated ${name}`, className: 'sample' });
       const canvas = Object.assign(document.createElement('canvas'), { width: scene.width, height: scene.height });
-      canvas.getContext('2d')!.putImageData(new ImageData(sceneToImage(scene).data, scene.width, scene.height), 0, 0);
+      canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(sceneToImage(scene).data), scene.width, scene.height), 0, 0);
       button.append(canvas);
       button.onclick = () => setPicture({ name: `scene-${seed}-${name}`, bytes: encodePng(sceneToImage(scene)) });
       return button;

@@ -9,7 +9,8 @@ import { shapesExplainable } from '../../explainer/shapes.js';
 
 export const config = { runtime: 'edge' };
 
-const handle = createHandler({ subject: () => shapesExplainable(weights) });
+// Deployed, the function answers at /api/explain; edge-runtime on your machine serves it at /explain too.
+const handle = createHandler({ subject: () => shapesExplainable(weights), paths: ['/api/explain', '/explain'] });
 
 export default function handler(request: Request): Promise<Response> {
   return handle(request);
