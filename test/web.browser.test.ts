@@ -165,6 +165,19 @@ describeRuntime('chromium', 'the web page in headless Chromium', () => {
     expect(maxAbsDiff(Float32Array.from(r.map), nodeReference(bytes, second).map)).toBeLessThanOrEqual(1e-6);
   });
 
+  it('shows the maps of the methods that can explain a layer and says why another cannot', async () => {
+    await page.click('#methods input[value="cam"]');
+    await page.select('#layer', 'features.10');
+    await waitForMaps(page, ['gradcam']);
+    const shown = await results();
+    expect(Object.keys(shown)).toEqual(['gradcam']);
+    expect(shown.gradcam!.layers).toEqual(['features.10']);
+    expect(await page.$eval('#message', (m) => m.textContent)).toMatch(/^CAM: /);
+    await page.click('#methods input[value="cam"]');
+    await page.select('#layer', 'features.13');
+    await waitForMaps(page, ['gradcam']);
+  });
+
   it('says clearly when a dropped file is neither a picture nor a model', async () => {
     await dropFiles(page, [{ name: 'notes.xyz', bytes: new TextEncoder().encode('hello, not a picture') }]);
     const message = await page.$eval('#message', (m) => ({ text: m.textContent, hidden: (m as HTMLElement).hidden }));

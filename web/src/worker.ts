@@ -71,20 +71,29 @@ function explainPicture(request: Extract<Request, { type: 'explain' }>): void {
   const s = requireModel();
   if (!picture) throw new Error('no picture yet: drop or pick one');
   const input = toInput(modelView(picture, s.inputSize), s.normalization);
+  const failures: string[] = [];
   for (const method of request.methods) {
     if (!METHODS[method]) throw new Error(`unknown method '${method}'`);
     const started = performance.now();
-    const result = explain(s, input, {
-      method,
-      layer: request.layer,
-      target: request.target,
-      onProgress: ({ done, total }) => post({ type: 'progress', id: request.id, method, done, total }),
-    });
+    let result: ReturnType<typeof explain>;
+    try {
+      result = explain(s, input, {
+        method,
+        layer: request.layer,
+        target: request.target,
+        onProgress: ({ done, total }) => post({ type: 'progress', id: request.id, method, done, total }),
+      });
+    } catch (e) {
+      // One method that cannot explain this layer (CAM needs GAP + FC) does not stop the others.
+      failures.push(`${METHODS[method]!.label}: ${e instanceof Error ? e.message : String(e)}`);
+      continue;
+    }
     post(
       { type: 'map', id: request.id, method, map: result.map, width: result.width, height: result.height, target: result.target, layers: result.layers, ms: performance.now() - started },
       [result.map.buffer],
     );
   }
+  if (failures.length) throw new Error(failures.join(' '));
 }
 
 async function handle(request: Request): Promise<void> {
