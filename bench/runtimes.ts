@@ -34,7 +34,21 @@ interface Row {
   firstMs: number;
   medianMs: number;
   p90Ms: number;
+  /** CPU time of the server process: start to the first explanation answered, and per warm explanation. */
+  startCpuMs: number;
+  cpuPerExplanationMs: number;
 }
+
+/** CPU time (user + system, all threads) a process has used, from /proc; NaN where there is no /proc. */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 function version(bin: string | null, args: string[]): string {
   if (!bin) return 'missing';
@@ -50,13 +64,16 @@ async function measureServer(runtime: (typeof DEPLOY_RUNTIMES)[number]): Promise
     const first = await rawRequest(server.url, { body: picture });
     if (first.status !== 200) throw new Error(`${runtime}: ${first.body}`);
     const firstMs = performance.now() - t;
+    const startCpuMs = cpuMs(server.pid);
     for (let i = 0; i < 3; i++) await rawRequest(server.url, { body: picture });
     const times: number[] = [];
+    const cpuBefore = cpuMs(server.pid);
     for (let i = 0; i < WARM; i++) {
       t = performance.now();
       await rawRequest(server.url, { body: picture });
       times.push(performance.now() - t);
     }
+    const cpuPerExplanationMs = (cpuMs(server.pid) - cpuBefore) / WARM;
     const versions: Record<string, string> = {
       node: process.version,
       workerd: version(runtimeBinary('workerd'), ['--version']),
@@ -64,7 +81,7 @@ async function measureServer(runtime: (typeof DEPLOY_RUNTIMES)[number]): Promise
       deno: version(runtimeBinary('deno'), ['--version']),
       bun: `bun ${version(runtimeBinary('bun'), ['--version'])}`,
     };
-    return { runtime, version: versions[runtime]!, coldMs: server.startupMs, firstMs, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9) };
+    return { runtime, version: versions[runtime]!, coldMs: server.startupMs, firstMs, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9), startCpuMs, cpuPerExplanationMs };
   } finally {
     await server.stop();
   }
@@ -74,16 +91,29 @@ async function measureInProcessAsync(): Promise<Row> {
   const handle = createHandler({ subject: () => shapesExplainable(new Uint8Array(readFileSync(SHAPES_WEIGHTS))) });
   const request = () => new Request('http://localhost/explain', { method: 'POST', body: picture as Uint8Array<ArrayBuffer> });
   let t = performance.now();
+  const cpu0 = process.cpuUsage();
   await (await handle(request())).arrayBuffer();
   const firstMs = performance.now() - t;
+  const first = process.cpuUsage(cpu0);
   for (let i = 0; i < 3; i++) await (await handle(request())).arrayBuffer();
   const times: number[] = [];
+  const cpu1 = process.cpuUsage();
   for (let i = 0; i < WARM; i++) {
     t = performance.now();
     await (await handle(request())).arrayBuffer();
     times.push(performance.now() - t);
   }
-  return { runtime: 'node, in process (no HTTP)', version: process.version, coldMs: NaN, firstMs, medianMs: quantile(times, 0.5), p90Ms: quantile(times, 0.9) };
+  const warm = process.cpuUsage(cpu1);
+  return {
+    runtime: 'node, in process (no HTTP)',
+    version: process.version,
+    coldMs: NaN,
+    firstMs,
+    medianMs: quantile(times, 0.5),
+    p90Ms: quantile(times, 0.9),
+    startCpuMs: (first.user + first.system) / 1000,
+    cpuPerExplanationMs: (warm.user + warm.system) / 1000 / WARM,
+  };
 }
 
 /** The page: navigation to the first map shown, then Grad-CAM times the worker reports for the generated samples. */
@@ -115,6 +145,8 @@ async function measureChromium(): Promise<Row | null> {
       firstMs,
       medianMs: quantile(times, 0.5),
       p90Ms: quantile(times, 0.9),
+      startCpuMs: NaN,
+      cpuPerExplanationMs: NaN,
     };
   } finally {
     await chromium.stop();
@@ -133,16 +165,20 @@ if (page) rows.push(page);
 
 const fmt = (x: number) => (Number.isNaN(x) ? '—' : x < 10 ? x.toFixed(1) : x.toFixed(0));
 const table = [
-  '| runtime | version | cold start (ms) | first explanation (ms) | warm explanation, median (ms) | p90 (ms) |',
-  '|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.runtime} | ${r.version} | ${fmt(r.coldMs)} | ${fmt(r.firstMs)} | ${fmt(r.medianMs)} | ${fmt(r.p90Ms)} |`),
+  '| runtime | version | CPU per explanation (ms) | CPU, start to first answer (ms) | cold start, wall (ms) | first explanation, wall (ms) | warm explanation, wall, median / p90 (ms) |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.runtime} | ${r.version} | ${fmt(r.cpuPerExplanationMs)} | ${fmt(r.startCpuMs)} | ${fmt(r.coldMs)} | ${fmt(r.firstMs)} | ${fmt(r.medianMs)} / ${fmt(r.p90Ms)} |`,
+  ),
 ].join('\n');
 const header = `# Runtimes: cold start and time per explanation
 
 Measured by \`npx tsx bench/runtimes.ts\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpus()[0]?.model ?? 'CPU'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} at the end (a machine shared with other jobs: compare rows, not runs).
 One picture (a generated 64x64 scene, PNG), the shapes model, Grad-CAM at features.13; the answer carries the top 5 and the overlay PNG.
-Servers: spawn to first HTTP answer (cold), first POST /explain (builds the model), then ${WARM} round trips on 127.0.0.1 after 3 unmeasured.
-Chromium: navigation to the first map on screen (cold, includes the page's own build-free load), Grad-CAM times the worker reports.
+CPU columns: the server process's user + system time from /proc (all its threads, garbage collector included), which a busy machine inflates far less than wall time: per warm explanation (over ${WARM} requests), and from spawn to the first explanation answered (start-up, parsing the bundle, building the model).
+Wall columns: spawn to first HTTP answer (cold start), the first POST /explain (builds the model), then ${WARM} round trips on 127.0.0.1 after 3 unmeasured.
+Chromium: navigation to the first map on screen (cold), then the Grad-CAM times its worker reports (the map alone; the page draws the overlay itself).
 `;
 writeFileSync(join(ROOT, 'bench/RUNTIMES.md'), `${header}\n${table}\n`);
 console.log(table);
