@@ -4,5 +4,5 @@ import { startDeployServer } from './helpers/deploy-servers.js';
 import { describeRuntime } from './helpers/runtimes.js';
 
 describeRuntime('edge-runtime', 'the Vercel Edge Function in edge-runtime', () => {
-  deploySuite({ runtime: 'edge-runtime', start: () => startDeployServer('edge-runtime') });
+  deploySuite({ runtime: 'edge-runtime', start: () => startDeployServer('edge-runtime'), streamsUploads: false });
 });

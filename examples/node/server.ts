@@ -91,8 +91,8 @@ export function createExplainServer(options: NodeServerOptions): Server {
       if (err.status) res.on('finish', () => req.socket.destroy());
     }
   });
-  // Whole requests within the timeout (headers included); idle keep-alive sockets closed.
-  server.requestTimeout = requestTimeoutMs;
+  // Whole requests within the timeout (headers included; Node's own 408 a second after ours, which answers in JSON); idle keep-alive sockets closed.
+  server.requestTimeout = requestTimeoutMs + 1_000;
   server.headersTimeout = Math.min(requestTimeoutMs, 10_000);
   server.keepAliveTimeout = 5_000;
   server.on('clientError', (_err, socket) => {
@@ -107,5 +107,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const weights = new Uint8Array(readFileSync(process.env.SHAPES_WEIGHTS ?? new URL('../shapes/shapes-cnn.safetensors', import.meta.url)));
   const port = Number(process.env.PORT ?? 8787);
   const host = process.env.HOST ?? '127.0.0.1';
-  createExplainServer({ weights }).listen(port, host, () => console.log(`tinycam explainer on http://${host}:${port}/ (POST /explain)`));
+  const requestTimeoutMs = Number(process.env.REQUEST_TIMEOUT_MS ?? 10_000);
+  createExplainServer({ weights, requestTimeoutMs }).listen(port, host, () => console.log(`tinycam explainer on http://${host}:${port}/ (POST /explain)`));
 }

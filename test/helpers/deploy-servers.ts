@@ -12,11 +12,11 @@ export type DeployRuntime = Extract<RuntimeName, 'node' | 'workerd' | 'edge-runt
 export const DEPLOY_RUNTIMES: readonly DeployRuntime[] = ['node', 'workerd', 'edge-runtime', 'deno', 'bun'];
 
 /** Starts the runtime's example server; `stop()` also removes its scratch folder. */
-export async function startDeployServer(runtime: DeployRuntime): Promise<Started> {
+export async function startDeployServer(runtime: DeployRuntime, env: Record<string, string> = {}): Promise<Started> {
   const dir = scratchDir(`deploy-${runtime}`);
   const script = join(dir.path, runtime === 'edge-runtime' ? 'edge.js' : 'server.mjs');
   try {
-    const server = await start(runtime, dir.path, script);
+    const server = await start(runtime, dir.path, script, env);
     return {
       ...server,
       stop: async () => {
@@ -30,7 +30,7 @@ export async function startDeployServer(runtime: DeployRuntime): Promise<Started
   }
 }
 
-async function start(runtime: DeployRuntime, dir: string, script: string): Promise<Started> {
+async function start(runtime: DeployRuntime, dir: string, script: string, env: Record<string, string>): Promise<Started> {
   switch (runtime) {
     case 'workerd':
       // As wrangler deploys it: the worker as an ES module, the weights as a Data module.
@@ -67,7 +67,7 @@ async function start(runtime: DeployRuntime, dir: string, script: string): Promi
       // Bundled like the others, so the cold starts compare (`npx tsx examples/node/server.ts` runs the same file from source).
       await bundle({ entry: join(ROOT, 'examples/node/server.ts'), outfile: script, platform: 'node' });
       const port = await freePort();
-      return startServer({ command: process.execPath, args: [script], port, env: { PORT: String(port), HOST: '127.0.0.1', SHAPES_WEIGHTS } });
+      return startServer({ command: process.execPath, args: [script], port, env: { PORT: String(port), HOST: '127.0.0.1', SHAPES_WEIGHTS, ...env } });
     }
   }
 }

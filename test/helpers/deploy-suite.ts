@@ -93,6 +93,12 @@ export interface DeploySuiteOptions {
   runtime: string;
   start: () => Promise<Started>;
   maxBytes?: number;
+  /**
+   * Whether the runtime hands the body to the handler as it arrives (default
+   * true). edge-runtime's local server reads the whole request first, so its
+   * chunked test sends the whole body.
+   */
+  streamsUploads?: boolean;
 }
 
 /** Registers the suite's tests in the current describe block. */
@@ -155,6 +161,18 @@ export function deploySuite(options: DeploySuiteOptions): void {
     expect(response.bytes).toEqual(nodeReference(pictures[0]!.bytes).overlayPng);
     const top5 = JSON.parse(String(response.headers['x-tinycam-top5']));
     expect(top5).toHaveLength(5);
+  });
+
+  it('refuses a chunked upload (no Content-Length) as soon as it passes the limit', async () => {
+    const body = new Uint8Array(maxBytes + 1);
+    const answer = await rawRequest(server!.url, {
+      body,
+      headers: { 'transfer-encoding': 'chunked' },
+      // Sent but not ended: the handler must refuse it from what it has counted.
+      ...(options.streamsUploads === false ? {} : { partial: body.length }),
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body).error).toBe('too_large');
   });
 
   it('answers 100 bad requests with 4xx JSON errors, then still explains', async () => {

@@ -290,7 +290,8 @@ export function rawRequest(url: string, options: RawRequest = {}): Promise<RawAn
     // A new connection each time (agent: false): no keep-alive socket that the server may have closed meanwhile.
     const req = httpRequest(target, {
       method: options.method ?? 'POST',
-      headers: { ...(body ? { 'content-length': String(body.length) } : {}), ...options.headers },
+      // Content-Length unless the caller streams the body chunked.
+      headers: { ...(body && !options.headers?.['transfer-encoding'] ? { 'content-length': String(body.length) } : {}), ...options.headers },
       timeout: 30_000,
       agent: false,
     });
