@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { loadOnnx, type GraphModule } from '../src/onnx/index.js';
+import { grad } from '../src/tensor/autograd.js';
+import { mul } from '../src/tensor/ops/elementwise.js';
+import { sum } from '../src/tensor/ops/reduce.js';
+import { permute, reshape, slice } from '../src/tensor/ops/shape.js';
+import { loadSafetensors } from '../src/tensor/safetensors.js';
+import type { Tensor } from '../src/tensor/tensor.js';
+import { expectClose } from './helpers/fixtures.js';
+import { SHARED, describeShared } from './helpers/shared.js';
+
+/**
+ * ../shared/fixtures2 Part A (ViT, ConvNeXt, Swin, a segmentation FCN, a
+ * regression CNN) through loadOnnx at both exported opsets (17: LayerNorm as
+ * LayerNormalization; 13: decomposed): PyTorch's output, score, the layer's
+ * activation as it emits it and after pytorch-grad-cam's reshape transform
+ * (written out here as a slice / reshape / permute), d score / d activation,
+ * and d score / d input, within the per-case tolerances of the manifest.
+ */
+
+const FIXTURES2 = join(SHARED, 'fixtures2');
+
+interface Reshape { kind: 'vit' | 'swin'; height: number; width: number }
+interface Case2 {
+  id: string;
+  file: string;
+  part: string;
+  model: string;
+  layer: { module: string; reshape_transform: Reshape | null; onnx_tensor_opset17: string; onnx_tensor_opset13: string };
+  target: { kind: string; category?: number };
+  tolerances: { tensors: Record<string, number> };
+}
+interface Manifest2 { models: { name: string; part: string; onnx: Record<string, string> }[]; cases: Case2[] }
+
+/** pytorch-grad-cam's reshape transforms: ViT drops the class token and lays tokens on the grid; Swin is channels-last. */
+function reshaped(t: Tensor, r: Reshape): Tensor {
+  if (r.kind === 'swin') return permute(t, [0, 3, 1, 2]);
+  const [n, , c] = t.shape as [number, number, number];
+  return permute(reshape(slice(t, 1, 1), [n, r.height, r.width, c]), [0, 3, 1, 2]);
+}
+
+/** The case's scalar score of the model output (pytorch-grad-cam's targets, written out). */
+function score(output: Tensor, c: Case2, data: Record<string, Tensor>): Tensor {
+  const k = c.target.category ?? 0;
+  switch (c.target.kind) {
+    case 'ClassifierOutputTarget':
+      return sum(slice(output, 1, k, k + 1));
+    case 'SemanticSegmentationTarget':
+      return sum(mul(slice(output, 1, k, k + 1), data.target_mask!));
+    case 'RawScoresOutputTarget':
+      return sum(output);
+    case 'BinaryClassifierOutputTarget':
+      return sum(mul(output, k === 1 ? 1 : -1));
+    default:
+      throw new Error(`unknown target ${c.target.kind}`);
+  }
+}
+
+describeShared('fixtures2', 'fixtures2 Part A models through loadOnnx (opsets 17 and 13)', () => {
+  const manifest = JSON.parse(readFileSync(join(FIXTURES2, 'manifest.json'), 'utf8')) as Manifest2;
+  const cache = new Map<string, GraphModule>();
+  const model = (name: string, opset: string): GraphModule => {
+    const key = `${name}.${opset}`;
+    if (!cache.has(key)) {
+      const info = manifest.models.find((m) => m.name === name)!;
+      cache.set(key, loadOnnx(readFileSync(join(FIXTURES2, info.onnx[opset]!))));
+    }
+    return cache.get(key)!;
+  };
+
+  for (const c of manifest.cases.filter((k) => k.part === 'A')) {
+    for (const opset of ['opset17', 'opset13'] as const) {
+      it(`${c.id} (${opset})`, () => {
+        const m = model(c.model, opset);
+        const data = loadSafetensors(readFileSync(join(FIXTURES2, c.file)));
+        const tol = c.tolerances.tensors;
+        // The module path names the tensor the fixtures name for this opset.
+        const layer = m.layers().find((l) => l.name === c.layer.module);
+        expect(layer?.tensor).toBe(c.layer[`onnx_tensor_${opset}`]);
+
+        let emitted: Tensor | undefined;
+        let gradEmitted: Tensor | undefined;
+        const module = m.layer(c.layer.module);
+        const hooks = [
+          module.registerForwardHook((_m, _i, out) => void (emitted = out)),
+          module.registerBackwardHook((_m, g) => void (gradEmitted = g)),
+        ];
+        try {
+          const x = data.input!.requireGrad();
+          const output = m.forward(x);
+          expectClose(output, data.logits!, `${c.id} output`, { relative: tol.logits!, absolute: 1e-5 });
+          const s = score(output, c, data);
+          expect(Math.abs(s.item() - data.score!.data[0]!)).toBeLessThanOrEqual(tol.score! * Math.max(1, Math.abs(data.score!.data[0]!)));
+          const [gradInput] = grad(s, [x]);
+          expectClose(gradInput!, data.grad_input!, `${c.id} grad_input`, { relative: tol.grad_input! });
+        } finally {
+          for (const h of hooks) h.remove();
+        }
+        const r = c.layer.reshape_transform;
+        if (r) {
+          expectClose(emitted!, data.activation_emitted!, `${c.id} activation_emitted`, { relative: tol.activation_emitted! });
+          expectClose(gradEmitted!, data.grad_activation_emitted!, `${c.id} grad_activation_emitted`, { relative: tol.grad_activation_emitted! });
+        }
+        expectClose(r ? reshaped(emitted!, r) : emitted!, data.activation!, `${c.id} activation`, { relative: tol.activation! });
+        expectClose(r ? reshaped(gradEmitted!, r) : gradEmitted!, data.grad_activation!, `${c.id} grad_activation`, { relative: tol.grad_activation! });
+      });
+    }
+  }
+});
