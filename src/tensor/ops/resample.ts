@@ -40,6 +40,18 @@ function resampleAxis(x: Tensor, a: number, taps: AxisTaps): Tensor {
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     const inBase = o * n * inner;
+    if (inner === 1) {
+      // The last axis: one scalar per output position.
+      for (let i = 0; i < m; i++) {
+        let s = 0;
+        for (let t = 0; t < k; t++) {
+          const w = weight[i * k + t]!;
+          if (w !== 0) s += w * src[inBase + index[i * k + t]!]!;
+        }
+        out[o * m + i] = s;
+      }
+      continue;
+    }
     for (let i = 0; i < m; i++) {
       acc.fill(0);
       for (let t = 0; t < k; t++) {
