@@ -33,7 +33,7 @@ export function gradCamNd(A: Tensor, dA: Tensor, size: readonly number[]): { raw
   const axes = A.shape.slice(2).map((_, i) => i + 2);
   const w = mean(dA, axes, true);
   const raw = sum(mul(w, A), 1);
-  if (axes.length === 2) return { raw, maps: postprocess([raw], size[0]!, size[1]!, {}).maps };
+  if (axes.length === 2) return { raw, maps: postprocess([raw], size, {}).maps };
   const n = raw.shape[0]!;
   const norm = (t: Tensor): Tensor => {
     const d = t.data.slice();
