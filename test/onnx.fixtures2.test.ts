@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import {
+  binaryTarget, classifierTarget, eigenCam, gradCam, gradCamPlusPlus, hiResCam, layerCam, rawTarget, scoreCam, segmentationTarget,
+  swinReshape, vitReshape, xGradCam,
+} from '../src/cam/index.js';
 import { loadOnnx, type GraphModule } from '../src/onnx/index.js';
 import { grad } from '../src/tensor/autograd.js';
 import { mul } from '../src/tensor/ops/elementwise.js';
@@ -30,7 +34,8 @@ interface Case2 {
   model: string;
   layer: { module: string; reshape_transform: Reshape | null; onnx_tensor_opset17: string; onnx_tensor_opset13: string };
   target: { kind: string; category?: number };
-  tolerances: { tensors: Record<string, number> };
+  methods: string[];
+  tolerances: { tensors: Record<string, number> } & Record<string, Record<string, number | boolean>>;
 }
 interface Manifest2 { models: { name: string; part: string; onnx: Record<string, string> }[]; cases: Case2[] }
 
@@ -109,3 +114,62 @@ describeShared('fixtures2', 'fixtures2 Part A models through loadOnnx (opsets 17
     }
   }
 });
+
+/**
+ * The same Part A cases through tinycam's CAM methods on the opset-17 graph,
+ * with the target helpers and reshape transforms: every method's
+ * weights, raw map (eigencam up to sign, its final map when the signs agree) and final map against
+ * pytorch-grad-cam, within the per-case tolerances (paths marked
+ * ill_conditioned are skipped, as the manifest advises). Score-CAM runs on
+ * each model's first case only (it reruns the model once per channel);
+ * SegEigenCAM has no tinycam method yet.
+ */
+describeShared('fixtures2', 'fixtures2 Part A: CAM methods on the ONNX graphs', () => {
+  const manifest = JSON.parse(readFileSync(join(FIXTURES2, 'manifest.json'), 'utf8')) as Manifest2;
+  const models = new Map<string, GraphModule>();
+  const methods: Record<string, typeof gradCam> = {
+    gradcam: gradCam, gradcampp: gradCamPlusPlus, xgradcam: xGradCam, layercam: layerCam, hirescam: hiResCam, eigencam: eigenCam, scorecam: scoreCam,
+  };
+  const scoreCamDone = new Set<string>();
+  for (const c of manifest.cases.filter((k) => k.part === 'A')) {
+    it(c.id, () => {
+      const info = manifest.models.find((m) => m.name === c.model)!;
+      if (!models.has(c.model)) models.set(c.model, loadOnnx(readFileSync(join(FIXTURES2, info.onnx.opset17!))));
+      const model = models.get(c.model)!;
+      const data = loadSafetensors(readFileSync(join(FIXTURES2, c.file)));
+      const k = c.target.category ?? 0;
+      const target = c.target.kind === 'SemanticSegmentationTarget' ? segmentationTarget(k, data.target_mask!)
+        : c.target.kind === 'RawScoresOutputTarget' ? rawTarget()
+          : c.target.kind === 'BinaryClassifierOutputTarget' ? binaryTarget(k) : classifierTarget(k);
+      const r = c.layer.reshape_transform;
+      const reshapeOption = r ? { reshape: r.kind === 'vit' ? vitReshape({ grid: [r.height, r.width] }) : swinReshape() } : {};
+      const checked: string[] = [];
+      for (const name of c.methods) {
+        const method = methods[name];
+        const tol = c.tolerances[name];
+        if (!method || !tol || tol.ill_conditioned) continue;
+        if (name === 'scorecam') {
+          if (scoreCamDone.has(c.model)) continue;
+          scoreCamDone.add(c.model);
+        }
+        checked.push(name);
+        const result = method(model, data.input!, { layer: c.layer.module, target, ...reshapeOption });
+        const layer = result.layers[0]!;
+        const refRaw = data[`${name}/raw`]!;
+        const sign = name === 'eigencam' && dot(layer.raw, refRaw) < 0 ? -1 : 1;
+        expectClose(sign < 0 ? mul(layer.raw, -1) : layer.raw, refRaw, `${c.id} ${name}/raw`, { relative: tol.raw as number });
+        // An EigenCAM whose singular vector came out with the other sign has a different final map (ReLU): compare it when the signs agree.
+        if (sign > 0) expectClose(result.maps, data[`${name}/upsampled`]!, `${c.id} ${name}/upsampled`, { absolute: tol.upsampled as number });
+        const refWeights = data[`${name}/weights`];
+        if (refWeights && layer.weights) expectClose(layer.weights, refWeights, `${c.id} ${name}/weights`, { relative: tol.weights as number });
+      }
+      expect(checked.length).toBeGreaterThan(0);
+    });
+  }
+});
+
+function dot(a: Tensor, b: Tensor): number {
+  let s = 0;
+  for (let i = 0; i < a.size; i++) s += a.data[i]! * b.data[i]!;
+  return s;
+}
