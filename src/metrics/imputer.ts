@@ -13,10 +13,11 @@ import type { Layout } from './checks.js';
  * spsolve (SuperLU, float64) and writes float32. The matrix (negated) is
  * symmetric positive definite wherever a group of removed pixels touches a
  * kept one, so here it is solved as exactly with a sparse (envelope)
- * Cholesky factorisation in float64. A group of removed pixels with no kept
- * neighbour anywhere (every pixel removed, or an island cut off by the image
- * border) has no known value to interpolate from: its equations are singular
- * with a zero right-hand side, spsolve returns 0 there, and so does this.
+ * Cholesky factorisation in float64; it is positive definite as soon as one
+ * pixel is kept (the image grid is connected, so every group of removed
+ * pixels then borders a kept one). When every pixel is removed there is
+ * nothing to interpolate from: the system is singular with a zero right-hand
+ * side, spsolve returns 0 everywhere (fixtures2 records this), and so does this.
  * `noise` adds noise * N(0, 1) to every imputed value afterwards
  * (pytorch-grad-cam's default is 0.01; 0 makes the result reproducible).
  */
@@ -63,23 +64,20 @@ export function linearImpute(image: Float32Array, keep: ArrayLike<number>, layou
   const pixelOf = new Int32Array(n);
   for (let p = 0; p < positions; p++) if (index[p]! >= 0) pixelOf[index[p]!] = p;
 
-  // Groups of unknowns (8-connected) that touch no kept pixel are set to 0.
-  const solvable = reachableFromKnown(keep, index, pixelOf, layout);
+  // Every pixel removed: spsolve's answer to the singular system is 0.
+  if (n === positions) {
+    out.fill(0);
+    return addNoise(out, options);
+  }
+  const m = n;
 
-  // Renumber the solvable unknowns.
-  const slot = new Int32Array(n).fill(-1);
-  let m = 0;
-  for (let i = 0; i < n; i++) if (solvable[i]) slot[i] = m++;
-  const unknownOf = new Int32Array(m);
-  for (let i = 0; i < n; i++) if (slot[i]! >= 0) unknownOf[slot[i]!] = i;
-
-  // Neighbour lists of each solvable unknown, and the row envelope.
+  // Neighbour lists of each unknown, and the row envelope.
   const diag = new Float64Array(m);
   const rhs = new Float64Array(m * channels);
   const first = new Int32Array(m);
   const neighbours: { j: number; w: number }[][] = [];
   for (let r = 0; r < m; r++) {
-    const p = pixelOf[unknownOf[r]!]!;
+    const p = pixelOf[r]!;
     const y = Math.floor(p / width);
     const x = p - y * width;
     let total = 0;
@@ -94,7 +92,7 @@ export function linearImpute(image: Float32Array, keep: ArrayLike<number>, layou
       if (keep[q]) {
         for (let c = 0; c < channels; c++) rhs[r * channels + c] = rhs[r * channels + c]! + w * image[c * positions + q]!;
       } else {
-        const j = slot[index[q]!]!;
+        const j = index[q]!;
         list.push({ j, w });
         if (j < lowest) lowest = j;
       }
@@ -139,49 +137,19 @@ export function linearImpute(image: Float32Array, keep: ArrayLike<number>, layou
     }
     const plane = c * positions;
     for (let i = 0; i < n; i++) {
-      const r = slot[i]!;
-      const value = r >= 0 ? Math.fround(solution[r]!) : 0;
+      const value = Math.fround(solution[i]!);
       out[plane + pixelOf[i]!] = rng ? value + noise * rng.normal() : value;
     }
   }
   return out;
 }
 
-/** For each unknown, whether its 8-connected group of unknowns touches a kept pixel. */
-function reachableFromKnown(keep: ArrayLike<number>, index: Int32Array, pixelOf: Int32Array, layout: Layout): Uint8Array {
-  const { height, width } = layout;
-  const n = pixelOf.length;
-  const reached = new Uint8Array(n);
-  const queue = new Int32Array(n);
-  let tail = 0;
-  for (let i = 0; i < n; i++) {
-    const p = pixelOf[i]!;
-    const y = Math.floor(p / width);
-    const x = p - y * width;
-    for (const [dy, dx] of NEIGHBOURS) {
-      const yy = y + dy;
-      const xx = x + dx;
-      if (yy >= 0 && xx >= 0 && yy < height && xx < width && keep[yy * width + xx]) {
-        reached[i] = 1;
-        queue[tail++] = i;
-        break;
-      }
-    }
+/** pytorch-grad-cam's noise (noise * N(0, 1) on every imputed value) for the all-removed case. */
+function addNoise(out: Float32Array, options: ImputeOptions): Float32Array {
+  const noise = options.noise ?? 0;
+  if (noise !== 0) {
+    const rng = options.rng ?? new Rng(0);
+    for (let i = 0; i < out.length; i++) out[i] = out[i]! + noise * rng.normal();
   }
-  for (let head = 0; head < tail; head++) {
-    const p = pixelOf[queue[head]!]!;
-    const y = Math.floor(p / width);
-    const x = p - y * width;
-    for (const [dy, dx] of NEIGHBOURS) {
-      const yy = y + dy;
-      const xx = x + dx;
-      if (yy < 0 || xx < 0 || yy >= height || xx >= width) continue;
-      const j = index[yy * width + xx]!;
-      if (j >= 0 && !reached[j]) {
-        reached[j] = 1;
-        queue[tail++] = j;
-      }
-    }
-  }
-  return reached;
+  return out;
 }

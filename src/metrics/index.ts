@@ -28,3 +28,31 @@ export {
   type RoadResult,
 } from './road.js';
 export { arcc, type ArccOptions, type ArccResult, type ExplainFunction } from './arcc.js';
+export { deletion, insertion, type CausalOptions, type CausalResult, type Substrate } from './causal.js';
+export { riseBlur, gaussianKernel1d, type BlurOptions } from './blur.js';
+export {
+  energyPointingGame,
+  pointingGame,
+  relevanceMass,
+  relevanceRank,
+  type Box,
+  type LocalisationResult,
+  type PointingGameOptions,
+  type PointingGameResult,
+  type RegionOptions,
+  type RelevanceOptions,
+} from './localisation.js';
+export { averageRanks, pearsonCorrelation, spearmanCorrelation, ssim } from './statistics.js';
+export {
+  modelParameterRandomisation,
+  type RandomisationOptions,
+  type RandomisationResult,
+  type RandomisationStep,
+} from './randomisation.js';
+export { rise, riseMasks, riseMaskFromGrid, type BlackBoxResult, type RiseOptions, type RiseResult } from './rise.js';
+export { occlusion, type AttributionResult, type OcclusionOptions } from './occlusion.js';
+export { featureAblation, type FeatureAblationOptions, type FeatureAblationResult } from './featureAblation.js';
+export { gridSegments, slicSegments, type SlicOptions } from './segments.js';
+export type { Baseline } from './baseline.js';
+export { linearImpute, type ImputeOptions } from './imputer.js';
+export { percentile } from './percentile.js';
