@@ -56,3 +56,15 @@ export { gridSegments, slicSegments, type SlicOptions } from './segments.js';
 export type { Baseline } from './baseline.js';
 export { linearImpute, type ImputeOptions } from './imputer.js';
 export { percentile } from './percentile.js';
+export {
+  ALL_METRICS,
+  COMPARE_METHODS,
+  DEFAULT_COMPARE_METHODS,
+  METRIC_INFO,
+  compareMethods,
+  type ComparedMethod,
+  type CompareOptions,
+  type Comparison,
+  type MethodComparison,
+  type MetricName,
+} from './compare.js';
