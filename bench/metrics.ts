@@ -59,6 +59,9 @@ function metrics(layer: string, width: number): Metric[] {
   ];
 }
 
+/** Rows are also printed as they finish (stderr), so a run cut short keeps what it measured. */
+const show = (r: Row) => console.error(`| ${r.name} | ${r.passes} | ${r.inputs} | ${r.wall.toFixed(0)} / ${r.cpu.toFixed(0)}${r.estimated ? ' (estimated)' : ''} |`);
+
 function bench(label: string, model: Module, input: Tensor, layer: string, estimateHeavy: boolean): Row[] {
   const maps = gradCam(model, input, { layer }).maps;
   // Time per input of a batched forward pass (batches of 32, as the metrics use).
@@ -75,13 +78,22 @@ function bench(label: string, model: Module, input: Tensor, layer: string, estim
       const { result } = timed(() => metric.run(zeros, input, maps));
       const cost = result.cost!;
       rows.push({ name: metric.name, passes: cost.forwardPasses, inputs: cost.inputs, wall: cost.inputs * perInput.wall, cpu: cost.inputs * perInput.cpu, estimated: true });
+      show(rows[rows.length - 1]!);
       continue;
     }
     const { result, wall, cpu } = timed(() => metric.run(model, input, maps));
     rows.push({ name: metric.name, passes: result.cost!.forwardPasses, inputs: result.cost!.inputs, wall, cpu, estimated: false });
+    show(rows[rows.length - 1]!);
   }
-  const mprt = timed(() => modelParameterRandomisation(model, input, maps, { methodOptions: { layer } }));
-  rows.push({ name: `modelParameterRandomisation (${mprt.result.steps.length} layers, one Grad-CAM each)`, passes: mprt.result.steps.length, inputs: mprt.result.steps.length, wall: mprt.wall, cpu: mprt.cpu, estimated: false });
+  if (estimateHeavy) {
+    // One Grad-CAM per layer with parameters; Grad-CAM costs about one forward pass (bench/gradcam-ratio.ts).
+    const layers = model.namedModules().filter(([, m]) => m.namedOwnParameters().length > 0).length;
+    const g = timed(() => gradCam(model, input, { layer }));
+    rows.push({ name: `modelParameterRandomisation (${layers} layers, one Grad-CAM each)`, passes: layers, inputs: layers, wall: layers * g.wall, cpu: layers * g.cpu, estimated: true });
+  } else {
+    const mprt = timed(() => modelParameterRandomisation(model, input, maps, { methodOptions: { layer } }));
+    rows.push({ name: `modelParameterRandomisation (${mprt.result.steps.length} layers, one Grad-CAM each)`, passes: mprt.result.steps.length, inputs: mprt.result.steps.length, wall: mprt.wall, cpu: mprt.cpu, estimated: false });
+  }
   rows.unshift({ name: 'one forward pass, per input (batched)', passes: 1, inputs: 1, wall: perInput.wall, cpu: perInput.cpu, estimated: false });
   return rows;
 }

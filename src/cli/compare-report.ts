@@ -85,7 +85,9 @@ export function renderReport(comparison: Comparison, image: RgbaImage, info: Rep
   const best = new Map(
     comparison.metrics.map((metric) => {
       const values = ok.map((m) => m.metrics[metric.name]).filter((v): v is number => v !== undefined && !Number.isNaN(v));
-      return [metric.name, values.length ? (metric.better === 'higher' ? Math.max(...values) : Math.min(...values)) : undefined] as const;
+      // No shading when every method scores the same.
+      const spread = values.length > 1 && Math.max(...values) > Math.min(...values);
+      return [metric.name, spread ? (metric.better === 'higher' ? Math.max(...values) : Math.min(...values)) : undefined] as const;
     }),
   );
   const rows = comparison.methods.map((m) => {

@@ -43,7 +43,7 @@ export const ALL_METRICS: readonly MetricName[] = Object.keys(METRIC_INFO) as Me
 
 const asMaps = (f: (model: Module, input: Tensor, options: object) => { maps: Tensor }) => f;
 
-/** Methods by name; the black-box ones get their maps clamped at 0 and min-max scaled like a CAM. */
+/** Methods by name; the black-box ones get their maps min-max scaled to [0, 1]. */
 export const COMPARE_METHODS: Readonly<Record<string, ComparedMethod['run']>> = {
   gradCam: asMaps(gradCam),
   gradCamPlusPlus: asMaps(gradCamPlusPlus),
@@ -64,9 +64,13 @@ export const COMPARE_METHODS: Readonly<Record<string, ComparedMethod['run']>> = 
 
 export const DEFAULT_COMPARE_METHODS: readonly string[] = ['gradCam', 'gradCamPlusPlus', 'xGradCam', 'layerCam', 'hiResCam', 'eigenCam'];
 
-/** ReLU and min-max per image, the CAM post-processing, for maps in score units. */
+/**
+ * Min-max per image, for maps in score units. No ReLU: RISE's saliency of a
+ * logit is offset by the mean score and can be negative everywhere; only
+ * its variation locates anything.
+ */
 function scaled(maps: Tensor): Tensor {
-  const data = maps.data.map((v) => Math.max(v, 0));
+  const data = maps.data.slice();
   const [n, ...rest] = maps.shape;
   normalizeImages(data, n!, rest.reduce((a, b) => a * b, 1), 'minmax');
   return new Tensor(data, maps.shape);
