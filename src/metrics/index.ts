@@ -35,7 +35,6 @@ export {
   pointingGame,
   relevanceMass,
   relevanceRank,
-  type Box,
   type LocalisationResult,
   type PointingGameOptions,
   type PointingGameResult,

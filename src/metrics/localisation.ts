@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { checkImages, checkMaps, mapData, type Layout } from './checks.js';
+import type { Box } from '../cam/boxTarget.js';
 import type { Scorable } from './types.js';
 
 /**
@@ -9,8 +10,7 @@ import type { Scorable } from './types.js';
  * map with a ground-truth region: boxes or masks.
  */
 
-/** [x0, y0, x1, y1] in pixels, inclusive: pixel (x, y) is inside when x0 <= x <= x1 and y0 <= y <= y1. */
-export type Box = readonly [number, number, number, number];
+/** Boxes here are [x0, y0, x1, y1] in pixels, inclusive: pixel (x, y) is inside when x0 <= x <= x1 and y0 <= y <= y1. */
 
 export interface RegionOptions {
   /** One box per image (or one for all), inclusive pixel corners [x0, y0, x1, y1]. */

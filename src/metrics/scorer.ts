@@ -1,8 +1,7 @@
-import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { Module } from '../layers/module.js';
-import { inEvalMode } from '../cam/capture.js';
+import { targetScorer } from '../cam/scorer.js';
 import { TargetError } from '../cam/errors.js';
 import type { Target } from '../cam/types.js';
 import { ScoreError } from './errors.js';
@@ -112,12 +111,37 @@ export function withScorer<R>(model: Scorable, input: Tensor, options: ScoringOp
   }
   let batchSize = checkBatchSize(options.batchSize, fn);
   if (isModule) batchSize = Math.min(batchSize, (model as Module).maxBatchSize() ?? Infinity);
+  if (isModule) {
+    // A Module: the CAM core's scorer (output choice, probability, target helpers, eval mode).
+    const cost = { forwardPasses: Math.ceil(input.shape[0]! / batchSize), inputs: input.shape[0]! };
+    const core = targetScorer(model as Module, input, { target: options.target, output: options.output, explainProbability: options.explainProbability }, fn);
+    const explained = core.explained;
+    const n = input.shape[0]!;
+    return body({
+      images: n,
+      classes: core.classes,
+      before: core.scores,
+      output: new Tensor(explained.data, [n, explained.size / n]),
+      batchSize,
+      cost,
+      score: (batch, images) => {
+        if (images.length !== batch.shape[0]) throw new ArgumentError(`${fn}: ${images.length} image indices for a batch of ${batch.shape[0]}`);
+        cost.forwardPasses++;
+        cost.inputs += images.length;
+        const scores = core.score(batch, images);
+        for (let r = 0; r < scores.length; r++) {
+          if (!Number.isFinite(scores[r]!)) throw new ScoreError(`${fn}: the model scored ${scores[r]} for row ${r}; scores must be finite numbers`);
+        }
+        return scores;
+      },
+    });
+  }
   const run = (): R => {
     const cost = { forwardPasses: 0, inputs: 0 };
     let perRow = 0;
     const call = (batch: Tensor): Float32Array => {
       const rows = batch.shape[0]!;
-      const result = isModule ? noGrad(() => (model as Module).forward(batch)) : (model as (b: Tensor) => unknown)(batch);
+      const result = (model as (b: Tensor) => unknown)(batch);
       cost.forwardPasses++;
       cost.inputs += rows;
       const values = valuesOf(result, rows, fn);
@@ -175,5 +199,5 @@ export function withScorer<R>(model: Scorable, input: Tensor, options: ScoringOp
       },
     });
   };
-  return isModule ? inEvalMode(model as Module, run) : run();
+  return run();
 }

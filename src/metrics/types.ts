@@ -1,6 +1,6 @@
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Target } from '../cam/types.js';
+import type { OutputOptions, Target } from '../cam/types.js';
 
 /**
  * A model seen from outside: a batch of inputs [B, C, H, W] in, either one
@@ -14,7 +14,7 @@ export type ScoreFunction = (batch: Tensor) => Float32Array | Tensor;
 export type Scorable = Module | ScoreFunction;
 
 /** How every metric and black-box method turns model outputs into one score per image. */
-export interface ScoringOptions {
+export interface ScoringOptions extends OutputOptions {
   /**
    * What to score, as in the map methods: a class index, one per image, or a
    * function of the output. By default the argmax of each image's output on
