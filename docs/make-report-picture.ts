@@ -18,7 +18,7 @@ import { sceneToImage, scenesToTensor } from '../examples/shapes/data.js';
 import { CLASSES, DEMO_SEED_BASE, generateScenes } from '../examples/shapes/generate.js';
 import { CAM_LAYER } from '../examples/shapes/model.js';
 import { WEIGHTS_FILE, loadShapesNet } from '../examples/shapes/weights.js';
-import { launchChromium } from '../test/helpers/report-browser.js';
+import { launchChromium } from '../test/helpers/runtimes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -50,7 +50,7 @@ const html = renderReport(comparison, sceneToImage(scene) as RgbaImage, {
 const dir = mkdtempSync(join(tmpdir(), 'tinycam-docs-'));
 const file = join(dir, 'report.html');
 writeFileSync(file, html);
-const { browser, close } = await launchChromium();
+const { browser, stop: close } = await launchChromium();
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1100, height: 900, deviceScaleFactor: 1 });

@@ -15,7 +15,7 @@ import { decodeImage, overlay, type RgbaImage } from '../src/image/index.js';
 import { generateScenes, TEST_SEED_BASE } from '../examples/shapes/generate.js';
 import { sceneToImage, scenesToTensor } from '../examples/shapes/data.js';
 import { loadShapesNet, WEIGHTS_FILE } from '../examples/shapes/weights.js';
-import { chromiumPath, launchChromium } from './helpers/report-browser.js';
+import { describeRuntime, launchChromium } from './helpers/runtimes.js';
 
 const { model } = loadShapesNet(readFileSync(fileURLToPath(new URL(`../examples/shapes/${WEIGHTS_FILE}`, import.meta.url))));
 const scene = generateScenes(TEST_SEED_BASE, 1)[0]!;
@@ -62,11 +62,9 @@ describe('compareMethods', () => {
   });
 });
 
-const needsChromium = !chromiumPath() && !process.env.CI;
-
-describe.skipIf(needsChromium)('the report in headless Chromium', () => {
+describeRuntime('chromium', 'the report in headless Chromium', () => {
   it('renders without errors, shows every overlay, and sorts the table', async () => {
-    const { browser, close } = await launchChromium();
+    const { browser, stop: close } = await launchChromium();
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
