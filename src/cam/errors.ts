@@ -6,6 +6,7 @@ import { TinycamError } from '../tensor/errors.js';
  * function that returned the wrong shape.
  */
 export class TargetError extends TinycamError {
+  static override readonly typeName: string = 'TargetError';
   constructor(message: string) {
     super('E_TARGET', message);
   }
