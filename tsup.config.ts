@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
@@ -29,7 +29,11 @@ export const libraryBuild = {
   target: 'es2022',
   splitting: true,
   treeshake: true,
-  onSuccess: async () => dropRedundantChunkImports('dist'),
+  onSuccess: async () => {
+    dropRedundantChunkImports('dist');
+    // tinycam/kernels.wasm: the precompiled kernels for platforms without run-time compilation.
+    copyFileSync('src/tensor/kernels/wasm/kernels.wasm', 'dist/kernels.wasm');
+  },
 } satisfies Options;
 
 export default defineConfig([

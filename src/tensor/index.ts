@@ -16,3 +16,5 @@ export * from './ops/softmax.js';
 export * from './ops/dropout.js';
 export * from './ops/interpolate.js';
 export * from './safetensors.js';
+export { setBackend, getBackend } from './backend.js';
+export type { BackendName, SetBackendOptions } from './backend.js';
