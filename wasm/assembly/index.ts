@@ -9,3 +9,4 @@ export { im2col, col2im } from './im2col';
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
 }
+export { winogradWeights, winogradInput, winogradOutput } from './winograd';

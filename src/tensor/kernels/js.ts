@@ -2,6 +2,7 @@ import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } fro
 import { gemm } from './gemm.js';
 import { col2im, im2col, imagePanelPacker } from './im2col.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
+import { adjointAsForward, preferWinograd, winogradForward } from './winograd.js';
 
 /**
  * The pure-TS kernels: the reference every other backend is tested against,
@@ -16,6 +17,7 @@ function colBuffer(size: number): Float32Array {
 }
 
 function convForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void {
+  if (preferWinograd(L)) return winogradForward(image, weight, out, L, accumulate);
   const { geo } = L;
   const k = L.imageChannels * geo.kH * geo.kW;
   const cols = geo.outH * geo.outW;
@@ -38,6 +40,8 @@ function convForward(image: Float32Array, weight: Float32Array, out: Float32Arra
 }
 
 function convAdjoint(rows: Float32Array, weight: Float32Array, image: Float32Array, L: ConvLayout): void {
+  const asForward = adjointAsForward(weight, L);
+  if (asForward && preferWinograd(asForward.layout)) return convForward(rows, asForward.weight, image, asForward.layout, true);
   const { geo } = L;
   const k = L.imageChannels * geo.kH * geo.kW;
   const cols = geo.outH * geo.outW;

@@ -2,6 +2,7 @@ import type { GemmOptions } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
 import { jsKernels } from './js.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
+import { adjointAsForward, preferWinograd, winogradTiles } from './winograd.js';
 
 /**
  * The WebAssembly SIMD kernels (wasm/assembly, built into ./wasm/kernels.wasm)
@@ -28,6 +29,9 @@ interface KernelExports {
     c: number, ldc: number, accumulate: number, work: number,
   ): void;
   im2col(src: number, ...geometryAndDst: number[]): void;
+  winogradWeights(weight: number, O: number, C: number, U: number): void;
+  winogradInput(image: number, C: number, H: number, W: number, padTop: number, padLeft: number, tilesH: number, tilesW: number, V: number, tStride: number, tOffset: number): void;
+  winogradOutput(M: number, O: number, tStride: number, tOffset: number, tilesH: number, tilesW: number, outH: number, outW: number, out: number, accumulate: number): void;
   col2im(col: number, ...geometryAndDst: number[]): void;
 }
 
@@ -152,7 +156,42 @@ export function wasmKernels(instance: WebAssembly.Instance): Kernels & { readonl
     );
   };
 
+  /** Winograd F(2x2, 3x3), the same steps as ./winograd.ts winogradForward. */
+  const winogradForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void => {
+    const { geo } = L;
+    const O = L.rowChannels;
+    const C = L.imageChannels;
+    const { tilesH, tilesW } = winogradTiles(L);
+    const perImage = tilesH * tilesW;
+    const T = L.batch * perImage;
+    withHeap(
+      (work) => {
+        const pImage = heap.put(image);
+        const pWeight = heap.put(weight);
+        const pOut = accumulate ? heap.put(out) : heap.take(out.length);
+        const pU = heap.take(16 * O * C);
+        const pV = heap.take(16 * C * T);
+        const pM = heap.take(16 * O * T);
+        x.winogradWeights(pWeight, O, C, pU);
+        const imageBytes = C * geo.inH * geo.inW * 4;
+        for (let n = 0; n < L.batch; n++) {
+          x.winogradInput(pImage + n * imageBytes, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage);
+        }
+        for (let xi = 0; xi < 16; xi++) {
+          x.gemm(O, T, C, pU + xi * O * C * 4, C, 1, pV + xi * C * T * 4, T, 1, pM + xi * O * T * 4, T, 0, work);
+        }
+        const outBytes = O * geo.outH * geo.outW * 4;
+        for (let n = 0; n < L.batch; n++) {
+          x.winogradOutput(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, pOut + n * outBytes, accumulate ? 1 : 0);
+        }
+        heap.get(pOut, out.length, out);
+      },
+      () => jsKernels.convForward(image, weight, out, L, accumulate),
+    );
+  };
+
   const convForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void => {
+    if (preferWinograd(L)) return winogradForward(image, weight, out, L, accumulate);
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;
@@ -185,6 +224,8 @@ export function wasmKernels(instance: WebAssembly.Instance): Kernels & { readonl
   };
 
   const convAdjoint = (rows: Float32Array, weight: Float32Array, image: Float32Array, L: ConvLayout): void => {
+    const asForward = adjointAsForward(weight, L);
+    if (asForward && preferWinograd(asForward.layout)) return convForward(rows, asForward.weight, image, asForward.layout, true);
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;
