@@ -21,6 +21,9 @@ export const libraryBuild = {
     models: 'src/models/index.ts',
     ndarray: 'src/ndarray/index.ts',
     node: 'src/node/index.ts',
+    worker: 'src/parallel/index.ts',
+    // The script each worker thread of tinycam/node's createWorkerPool runs.
+    'node-worker': 'src/node/worker-entry.ts',
   },
   format: ['esm', 'cjs'] as Options['format'],
   dts: true,

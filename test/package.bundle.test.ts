@@ -15,7 +15,7 @@ import { dropRedundantChunkImports, libraryBuild } from '../tsup.config.js';
  * esbuild against it.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRIES = ['tinycam', 'tinycam/image', 'tinycam/onnx', 'tinycam/models', 'tinycam/node', 'tinycam/ndarray'];
+const ENTRIES = ['tinycam', 'tinycam/image', 'tinycam/onnx', 'tinycam/models', 'tinycam/node', 'tinycam/ndarray', 'tinycam/worker'];
 
 let scratch = '';
 

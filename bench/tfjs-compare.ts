@@ -1,0 +1,237 @@
+/**
+ * tinycam (WebAssembly and pure-TS kernels) beside TensorFlow.js 4.22 (its
+ * WebAssembly and pure-JS backends) on the same ResNet-18 shape, random
+ * weights, one 1x3x224x224 image, one thread each (tfjs-backend-wasm with
+ * setThreadsCount(1)). Systems alternate within each round; the medians of
+ * the rounds and their ratios go to stdout as markdown for bench/RESULTS.md.
+ *
+ *   npx tsx bench/tfjs-compare.ts [rounds=5] [--score-cam]
+ *
+ * Times are wall and CPU time of this process (the machine is shared: when
+ * the load is above the 2 cores, CPU time is the better estimate of one free
+ * core). tfjs has no BatchNorm in this graph: BN is folded into the convs, as
+ * a deployed tfjs model would have it; tinycam runs torchvision's resnet18
+ * with eval-mode BatchNorm.
+ *
+ * Measured per system:
+ *   forward        logits of one image
+ *   gradcam        one pruned Grad-CAM at layer4: forward, backward from the
+ *                  logit to layer4 only, the map (tinycam: gradCam(); tfjs:
+ *                  forward to layer4, tf.grad of the head, weights, map)
+ *   inputgrad      d logit / d input through the whole network (tinycam:
+ *                  guidedBackprop; tfjs: tf.grad of the logit, plain ReLU rule)
+ * With --score-cam: Score-CAM at layer4 (512 masks, batches of 16) on tinycam
+ * wasm, and today's kernels (pure TS, im2col, no Winograd) estimated from 32
+ * masked batch-16 forward passes (Score-CAM's work is those passes).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { gradCam, guidedBackprop, noGrad, randn, scoreCam, setBackend, Tensor } from '../src/index.js';
+import { resnet18 } from '../src/models/index.js';
+import { forceConvAlgorithm } from '../src/tensor/kernels/winograd.js';
+
+type Timing = { wall: number; cpu: number };
+const cpuNow = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+function time(fn: () => void): Timing {
+  const w0 = performance.now();
+  const c0 = cpuNow();
+  fn();
+  return { wall: performance.now() - w0, cpu: cpuNow() - c0 };
+}
+async function timeAsync(fn: () => Promise<void>): Promise<Timing> {
+  const w0 = performance.now();
+  const c0 = cpuNow();
+  await fn();
+  return { wall: performance.now() - w0, cpu: cpuNow() - c0 };
+}
+const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+
+// ---------------------------------------------------------------------------
+// TensorFlow.js ResNet-18 (NHWC, BN folded), random He-initialised weights
+
+interface TfConv { w: tf.Tensor4D; b: tf.Tensor1D; stride: number; pad: number }
+function tfConv(k: number, cin: number, cout: number, stride: number, pad: number): TfConv {
+  return {
+    w: tf.randomNormal([k, k, cin, cout], 0, Math.sqrt(2 / (k * k * cin)), 'float32', 1) as tf.Tensor4D,
+    b: tf.zeros([cout]) as tf.Tensor1D,
+    stride,
+    pad,
+  };
+}
+function runConv(x: tf.Tensor4D, c: TfConv, relu: boolean): tf.Tensor4D {
+  const y = tf.add(tf.conv2d(x, c.w, c.stride, c.pad), c.b) as tf.Tensor4D;
+  return relu ? tf.relu(y) : y;
+}
+function tfResnet18() {
+  const stem = tfConv(7, 3, 64, 2, 3);
+  const blocks: { c1: TfConv; c2: TfConv; down: TfConv | null }[] = [];
+  let cin = 64;
+  for (const [cout, stride] of [[64, 1], [128, 2], [256, 2], [512, 2]] as const) {
+    for (let i = 0; i < 2; i++) {
+      const s = i === 0 ? stride : 1;
+      blocks.push({ c1: tfConv(3, cin, cout, s, 1), c2: tfConv(3, cout, cout, 1, 1), down: s !== 1 || cin !== cout ? tfConv(1, cin, cout, s, 0) : null });
+      cin = cout;
+    }
+  }
+  const fcW = tf.randomNormal([512, 1000], 0, 0.03, 'float32', 2) as tf.Tensor2D;
+  const fcB = tf.zeros([1000]);
+  const body = (x: tf.Tensor4D): tf.Tensor4D => {
+    let h = runConv(x, stem, true);
+    h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]], -Infinity) as tf.Tensor4D, 3, 2, 'valid');
+    for (const b of blocks) {
+      const out = runConv(runConv(h, b.c1, true), b.c2, false);
+      h = tf.relu(tf.add(out, b.down ? runConv(h, b.down, false) : h)) as tf.Tensor4D;
+    }
+    return h;
+  };
+  const head = (a: tf.Tensor4D): tf.Tensor2D => tf.add(tf.matMul(tf.mean(a, [1, 2]) as tf.Tensor2D, fcW), fcB) as tf.Tensor2D;
+  return { body, head };
+}
+
+function tfSystem(backend: 'wasm' | 'cpu') {
+  const net = tfResnet18();
+  const x = tf.randomNormal([1, 224, 224, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const target = 7;
+  const use = async (): Promise<void> => {
+    await tf.setBackend(backend);
+  };
+  return {
+    name: `tfjs-${backend}`,
+    use,
+    forward: (): void => {
+      tf.tidy(() => net.head(net.body(x)).dataSync());
+    },
+    gradcam: (): void => {
+      tf.tidy(() => {
+        const a = net.body(x);
+        const g = tf.grad((act: tf.Tensor) => tf.sum(tf.slice(net.head(act as tf.Tensor4D), [0, target], [1, 1])))(a);
+        const weights = tf.mean(g, [1, 2], true);
+        tf.relu(tf.sum(tf.mul(a, weights), -1)).dataSync();
+      });
+    },
+    inputgrad: (): void => {
+      tf.tidy(() => {
+        tf.grad((input: tf.Tensor) => tf.sum(tf.slice(net.head(net.body(input as tf.Tensor4D)), [0, target], [1, 1])))(x).dataSync();
+      });
+    },
+  };
+}
+
+function tinycamSystem(backend: 'wasm' | 'js') {
+  const model = resnet18();
+  model.eval();
+  const x = randn([1, 3, 224, 224], { seed: 3 });
+  return {
+    name: `tinycam-${backend}`,
+    use: async (): Promise<void> => {
+      if (!(await setBackend(backend))) throw new Error(`tinycam backend ${backend} did not load`);
+    },
+    forward: (): void => {
+      noGrad(() => model.forward(x));
+    },
+    gradcam: (): void => {
+      gradCam(model, x, { layer: 'layer4' });
+    },
+    inputgrad: (): void => {
+      guidedBackprop(model, x);
+    },
+    model,
+    x,
+  };
+}
+
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--rss') return rssOf(args[1] as 'wasm' | 'js');
+  const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
+  setThreadsCount(1);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const systems = [tinycamSystem('wasm'), tfSystem('wasm'), tinycamSystem('js'), tfSystem('cpu')];
+  const tasks = ['forward', 'gradcam', 'inputgrad'] as const;
+  const results = new Map<string, Timing[]>();
+  const load: number[][] = [loadavg()];
+  console.error(`# ${new Date().toISOString()} load ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+  // warm-up: every system and task once
+  for (const s of systems) {
+    await s.use();
+    for (const t of tasks) {
+      const timing = time(() => s[t]());
+      console.error(`warm-up ${s.name} ${t}: ${timing.wall.toFixed(0)} ms wall, ${timing.cpu.toFixed(0)} ms cpu`);
+    }
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const s of systems) {
+      await s.use();
+      for (const t of tasks) {
+        const key = `${s.name} ${t}`;
+        const timing = time(() => s[t]());
+        results.set(key, [...(results.get(key) ?? []), timing]);
+      }
+    }
+    console.error(`round ${r + 1}/${rounds} done, load ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+    load.push(loadavg());
+  }
+  const med = (key: string, k: 'wall' | 'cpu'): number => median(results.get(key)!.map((t) => t[k]));
+  console.log(`- date: ${new Date().toISOString()}; node ${process.version}; ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} logical cores), one thread per system`);
+  console.log(`- load average (1 min) during the run: ${load.map((l) => l[0]!.toFixed(1)).join(' -> ')}`);
+  console.log(`- ${rounds} rounds, systems alternating within each round; medians in ms (wall / cpu)\n`);
+  console.log(`| task | ${systems.map((s) => s.name).join(' | ')} | tfjs-wasm / tinycam-wasm (cpu) | tfjs-cpu / tinycam-js (cpu) |`);
+  console.log(`|---|${systems.map(() => '---').join('|')}|---|---|`);
+  for (const t of tasks) {
+    const cells = systems.map((s) => `${med(`${s.name} ${t}`, 'wall').toFixed(0)} / ${med(`${s.name} ${t}`, 'cpu').toFixed(0)}`);
+    const r1 = med(`tfjs-wasm ${t}`, 'cpu') / med(`tinycam-wasm ${t}`, 'cpu');
+    const r2 = med(`tfjs-cpu ${t}`, 'cpu') / med(`tinycam-js ${t}`, 'cpu');
+    console.log(`| ${t} | ${cells.join(' | ')} | ${r1.toFixed(2)} | ${r2.toFixed(2)} |`);
+  }
+
+  if (args.includes('--score-cam')) {
+    const s = systems[0] as ReturnType<typeof tinycamSystem>;
+    const batch = new Tensor(new Float32Array(16 * 3 * 224 * 224).fill(0.5), [16, 3, 224, 224]);
+    const passes: Record<string, Timing[]> = { today: [], wasm: [] };
+    for (let r = 0; r < 2; r++) {
+      await setBackend('js');
+      forceConvAlgorithm('im2col');
+      passes.today!.push(time(() => noGrad(() => s.model.forward(batch))));
+      forceConvAlgorithm('auto');
+      await setBackend('wasm');
+      passes.wasm!.push(time(() => noGrad(() => s.model.forward(batch))));
+    }
+    await setBackend('wasm');
+    const full = await timeAsync(async () => {
+      scoreCam(s.model, s.x, { layer: 'layer4' });
+    });
+    const todayPass = median(passes.today!.map((t) => t.cpu));
+    const wasmPass = median(passes.wasm!.map((t) => t.cpu));
+    console.log(`\nScore-CAM at layer4, 512 masks (32 forward passes of 16 masked images), load ${loadavg()[0]!.toFixed(1)}:\n`);
+    console.log('| | one batch-16 forward, cpu ms | Score-CAM, cpu s |');
+    console.log('|---|---|---|');
+    console.log(`| today's kernels (pure TS, im2col), estimated as 32 passes | ${todayPass.toFixed(0)} | ${((32 * todayPass) / 1000).toFixed(1)} (estimate) |`);
+    console.log(`| tinycam-wasm, measured: scoreCam() | ${wasmPass.toFixed(0)} | ${(full.cpu / 1000).toFixed(1)} (wall ${(full.wall / 1000).toFixed(1)}) |`);
+    console.log(`| speed-up | ${(todayPass / wasmPass).toFixed(1)}x | ${((32 * todayPass) / full.cpu).toFixed(1)}x |`);
+  }
+
+  const rss = (['wasm', 'js'] as const).map((b) => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--rss', b], { encoding: 'utf8' });
+    return `${b}: ${out.trim()}`;
+  });
+  console.log(`\nPeak RSS of a fresh process that loads tinycam and resnet18 and runs 5 Grad-CAMs (process.resourceUsage().maxRSS): ${rss.join('; ')}`);
+}
+
+async function rssOf(backend: 'wasm' | 'js'): Promise<void> {
+  const s = tinycamSystem(backend);
+  await s.use();
+  const before = process.resourceUsage().maxRSS / 1024;
+  for (let i = 0; i < 5; i++) s.gradcam();
+  console.log(`${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB (${before.toFixed(0)} MiB before the first call)`);
+}
+
+await main();
