@@ -20,16 +20,16 @@
  *                  forward to layer4, tf.grad of the head, weights, map)
  *   inputgrad      d logit / d input through the whole network (tinycam:
  *                  guidedBackprop; tfjs: tf.grad of the logit, plain ReLU rule)
- * With --score-cam: Score-CAM at layer4 (512 masks, batches of 16) on tinycam
- * wasm, and today's kernels (pure TS, im2col, no Winograd) estimated from 32
- * masked batch-16 forward passes (Score-CAM's work is those passes).
+ * With --score-cam: one of Score-CAM's 32 batch-16 passes on today's kernels
+ * and on WebAssembly. With --workers: images/s of batches of 8 with 1 and 2
+ * worker threads.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { gradCam, guidedBackprop, noGrad, randn, scoreCam, setBackend, Tensor } from '../src/index.js';
+import { gradCam, guidedBackprop, noGrad, randn, setBackend } from '../src/index.js';
 import { resnet18 } from '../src/models/index.js';
 import { forceConvAlgorithm } from '../src/tensor/kernels/winograd.js';
 
@@ -193,37 +193,62 @@ async function main(): Promise<void> {
     console.log(`| ${t} | ${cells.join(' | ')} | ${r1.toFixed(2)} | ${r2.toFixed(2)} |`);
   }
 
-  if (args.includes('--score-cam')) {
-    const s = systems[0] as ReturnType<typeof tinycamSystem>;
-    const batch = new Tensor(new Float32Array(16 * 3 * 224 * 224).fill(0.5), [16, 3, 224, 224]);
-    const passes: Record<string, Timing[]> = { today: [], wasm: [] };
-    for (let r = 0; r < 2; r++) {
-      await setBackend('js');
-      forceConvAlgorithm('im2col');
-      passes.today!.push(time(() => noGrad(() => s.model.forward(batch))));
-      forceConvAlgorithm('auto');
-      await setBackend('wasm');
-      passes.wasm!.push(time(() => noGrad(() => s.model.forward(batch))));
-    }
-    await setBackend('wasm');
-    const full = await timeAsync(async () => {
-      scoreCam(s.model, s.x, { layer: 'layer4' });
-    });
-    const todayPass = median(passes.today!.map((t) => t.cpu));
-    const wasmPass = median(passes.wasm!.map((t) => t.cpu));
-    console.log(`\nScore-CAM at layer4, 512 masks (32 forward passes of 16 masked images), load ${loadavg()[0]!.toFixed(1)}:\n`);
-    console.log('| | one batch-16 forward, cpu ms | Score-CAM, cpu s |');
-    console.log('|---|---|---|');
-    console.log(`| today's kernels (pure TS, im2col), estimated as 32 passes | ${todayPass.toFixed(0)} | ${((32 * todayPass) / 1000).toFixed(1)} (estimate) |`);
-    console.log(`| tinycam-wasm, measured: scoreCam() | ${wasmPass.toFixed(0)} | ${(full.cpu / 1000).toFixed(1)} (wall ${(full.wall / 1000).toFixed(1)}) |`);
-    console.log(`| speed-up | ${(todayPass / wasmPass).toFixed(1)}x | ${((32 * todayPass) / full.cpu).toFixed(1)}x |`);
-  }
+  if (args.includes('--score-cam')) await scoreCamPasses(systems[0] as ReturnType<typeof tinycamSystem>);
+  if (args.includes('--workers')) await workerThroughput(systems[0] as ReturnType<typeof tinycamSystem>);
 
   const rss = (['wasm', 'js'] as const).map((b) => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--rss', b], { encoding: 'utf8' });
     return `${b}: ${out.trim()}`;
   });
   console.log(`\nPeak RSS of a fresh process that loads tinycam and resnet18 and runs 5 Grad-CAMs (process.resourceUsage().maxRSS): ${rss.join('; ')}`);
+}
+
+/**
+ * Score-CAM at layer4 is 512 masked images in 32 forward passes of 16 (plus
+ * the capture and the masks, under 1 %): one such pass on today's kernels
+ * (pure TS, im2col, no Winograd) and on the WebAssembly kernels, CPU time.
+ */
+async function scoreCamPasses(s: ReturnType<typeof tinycamSystem>): Promise<void> {
+  const batch = randn([16, 3, 224, 224], { seed: 9 });
+  await setBackend('js');
+  forceConvAlgorithm('im2col');
+  const today = time(() => noGrad(() => s.model.forward(batch)));
+  forceConvAlgorithm('auto');
+  await setBackend('wasm');
+  noGrad(() => s.model.forward(batch));
+  const wasm = time(() => noGrad(() => s.model.forward(batch)));
+  console.log(`\nScore-CAM at layer4 = 32 forward passes of 16 masked 224x224 images; one pass, load ${loadavg()[0]!.toFixed(1)}:\n`);
+  console.log('| kernels | one batch-16 pass, ms (wall / cpu) | Score-CAM estimate, s (cpu x 32) |');
+  console.log('|---|---|---|');
+  console.log(`| today's (pure TS, im2col) | ${today.wall.toFixed(0)} / ${today.cpu.toFixed(0)} | ${((32 * today.cpu) / 1000).toFixed(1)} |`);
+  console.log(`| WebAssembly (GEMM, Winograd) | ${wasm.wall.toFixed(0)} / ${wasm.cpu.toFixed(0)} | ${((32 * wasm.cpu) / 1000).toFixed(1)} |`);
+  console.log(`| speed-up (cpu) | ${(today.cpu / wasm.cpu).toFixed(1)}x | |`);
+}
+
+/** Images per second of Grad-CAM on batches of 8 with a pool of 1 and of 2 worker threads (wall time: the work is in the workers). */
+async function workerThroughput(s: ReturnType<typeof tinycamSystem>): Promise<void> {
+  const { createWorkerPool } = await import('../src/node/workers.js');
+  const { serialize } = await import('../src/parallel/protocol.js');
+  const stateDict = serialize(s.model.stateDict()) as never;
+  const batch = randn([8, 3, 224, 224], { seed: 10 });
+  const rows: string[] = [];
+  const rates: number[] = [];
+  for (const workers of [1, 2]) {
+    const pool = createWorkerPool({ workers, backend: 'wasm', model: { arch: 'resnet18', stateDict } });
+    await pool.ready();
+    await pool.explain('gradCam', batch, { layer: 'layer4' });
+    const walls: number[] = [];
+    for (let r = 0; r < 3; r++) walls.push((await timeAsync(() => pool.explain('gradCam', batch, { layer: 'layer4' }).then(() => {}))).wall);
+    pool.close();
+    const rate = 8 / (median(walls) / 1000);
+    rates.push(rate);
+    rows.push(`| ${workers} | ${median(walls).toFixed(0)} | ${rate.toFixed(2)} |`);
+  }
+  console.log(`\nGrad-CAM of batches of 8 (224x224, layer4) through createWorkerPool, wasm kernels in each worker; load ${loadavg()[0]!.toFixed(1)}:\n`);
+  console.log('| workers | ms per batch (wall, median of 3) | images/s |');
+  console.log('|---|---|---|');
+  for (const r of rows) console.log(r);
+  console.log(`| 2 over 1 | | ${(rates[1]! / rates[0]!).toFixed(2)}x |`);
 }
 
 async function rssOf(backend: 'wasm' | 'js'): Promise<void> {

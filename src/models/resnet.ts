@@ -85,7 +85,7 @@ type Block = typeof BasicBlock | typeof Bottleneck;
 
 export class ResNet extends Module {
   static override readonly typeName: string = 'ResNet';
-  readonly camLayer = 'layer4';
+  override readonly camLayer = 'layer4';
   conv1: Conv2d;
   bn1: BatchNorm2d;
   relu: ReLU;

@@ -42,7 +42,7 @@ export class Fire extends Module {
 export class SqueezeNet extends Module {
   static override readonly typeName: string = 'SqueezeNet';
   /** The last Fire module. */
-  readonly camLayer = 'features.12';
+  override readonly camLayer = 'features.12';
   features: Sequential;
   classifier: Sequential;
 
