@@ -26,6 +26,13 @@ export interface SetBackendOptions {
   module?: WebAssembly.Module | BufferSource;
   /** Where the fallback notice goes (default console.warn). */
   warn?: (message: string) => void;
+  /**
+   * Largest memory (bytes) the WebAssembly kernels may keep for transformed
+   * convolution weights, so that a model's Winograd weights are made once
+   * and not at every call (default 256 MiB; 0: never kept). The cache
+   * compares the weights at every call, so changed weights are always seen.
+   */
+  weightCacheBytes?: number;
 }
 
 let current: Kernels = jsKernels;
@@ -52,7 +59,7 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
   try {
     // Loaded on first use only: the core entry stays small and starts fast.
     const { loadWasmKernels } = await import('./kernels/wasm-load.js');
-    current = await loadWasmKernels(options.module);
+    current = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
     return true;
   } catch (e) {
     current = jsKernels;
