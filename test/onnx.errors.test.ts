@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradCam } from '../src/cam/index.js';
 import { OnnxError, OnnxUnsupportedError, loadOnnx } from '../src/onnx/index.js';
-import { editDistance } from '../src/onnx/names.js';
+import { editDistance } from '../src/layers/names.js';
 import { loadOnnxFile } from '../src/node/index.js';
 import { LayerNotFoundError, ShapeError, TinycamError } from '../src/tensor/errors.js';
 import { Rng } from '../src/tensor/random.js';

@@ -45,26 +45,7 @@ function resolveInside(scope: string, name: string): string {
   return `${scope}.${name}`;
 }
 
-/** Levenshtein distance (small strings: layer names). */
-export function editDistance(a: string, b: string): number {
-  let previous = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = new Array<number>(b.length + 1);
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-    }
-    previous = row;
-  }
-  return previous[b.length]!;
-}
-
-/** `names` ordered by edit distance to `wanted`, closest first (ties keep their order). */
-export function closestNames(wanted: string, names: readonly string[]): string[] {
-  return names
-    .map((name, index) => ({ name, index, d: editDistance(wanted, name) }))
-    .sort((p, q) => p.d - q.d || p.index - q.index)
-    .map((x) => x.name);
+/** A node's name for messages: its name quoted, or the output it makes when unnamed. */
+export function nodeLabel(node: NodeProto): string {
+  return node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
 }

@@ -3,7 +3,8 @@ import { Tensor } from '../../tensor/tensor.js';
 import { NodeModule } from '../layers.js';
 import type { GraphProto, NodeProto } from '../proto.js';
 import { DataType, tensorFromProto } from '../tensorData.js';
-import { input, nodeError, type OpCall, type OpImpl } from './types.js';
+import { nodeLabel } from '../names.js';
+import { attributesOf, input, nodeError, type OpCall, type OpImpl } from './types.js';
 
 /*
  * Equal and If. torch.onnx writes these around decompositions that test the
@@ -50,8 +51,8 @@ export function outerReferences(graph: GraphProto): string[] {
 }
 
 function branches(node: NodeProto): { then: GraphProto | null; else: GraphProto | null } {
-  const g = (name: string) => node.attributes.find((a) => a.name === name)?.g ?? null;
-  return { then: g('then_branch'), else: g('else_branch') };
+  const attrs = attributesOf(node);
+  return { then: attrs.graph('then_branch') ?? null, else: attrs.graph('else_branch') ?? null };
 }
 
 /** The outer tensors both branches read (then-branch's first), as the rewritten If takes them. */
@@ -93,10 +94,7 @@ const branchModules = new WeakMap<GraphProto, NodeModule[]>();
 function modulesOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>): NodeModule[] {
   let modules = branchModules.get(graph);
   if (!modules) {
-    modules = graph.nodes.map((node) => {
-      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
-      return new NodeModule(node, label, ops[node.opType]!, opset);
-    });
+    modules = graph.nodes.map((node) => new NodeModule(node, nodeLabel(node), ops[node.opType]!, opset));
     branchModules.set(graph, modules);
   }
   return modules;

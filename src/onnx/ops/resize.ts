@@ -1,7 +1,7 @@
 import { interpolate, type InterpolateOptions } from '../../tensor/ops/interpolate.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { NodeProto } from '../proto.js';
-import { input, intValues, nodeError, type OpCall, type OpImpl } from './types.js';
+import { attributesOf, input, intValues, nodeError, type OpCall, type OpImpl } from './types.js';
 
 /*
  * Resize (opset 10+) and Upsample (7-9) on NCHW tensors, run by the engine's
@@ -15,27 +15,20 @@ import { input, intValues, nodeError, type OpCall, type OpImpl } from './types.j
  * which F.interpolate has no form of: refused.
  */
 
-const text = new TextDecoder();
-
-function attrString(node: NodeProto, name: string): string | undefined {
-  const a = node.attributes.find((x) => x.name === name);
-  return a?.s ? text.decode(a.s) : undefined;
-}
-
 /** Load-time check from the node alone: a short description of the unsupported form, or null. */
 export function unsupportedResizeForm(node: NodeProto): string | null {
-  const mode = attrString(node, 'mode') ?? 'nearest';
+  const attrs = attributesOf(node);
+  const mode = attrs.string('mode', 'nearest');
   if (mode !== 'nearest' && mode !== 'linear') return `mode '${mode}'`;
-  const attr = (name: string) => node.attributes.find((a) => a.name === name);
   if (node.opType === 'Upsample') return mode === 'linear' ? "mode 'linear' (asymmetric coordinates)" : null;
-  const ctm = attrString(node, 'coordinate_transformation_mode');
+  const ctm = attrs.string('coordinate_transformation_mode');
   if (mode === 'linear' && ctm && !['half_pixel', 'pytorch_half_pixel', 'align_corners'].includes(ctm)) return `linear with coordinate_transformation_mode '${ctm}'`;
   if (mode === 'nearest' && ctm && ctm !== 'asymmetric') return `nearest with coordinate_transformation_mode '${ctm}'`;
-  const nearestMode = attrString(node, 'nearest_mode');
+  const nearestMode = attrs.string('nearest_mode');
   if (mode === 'nearest' && nearestMode && nearestMode !== 'floor') return `nearest_mode '${nearestMode}'`;
-  if ((attr('exclude_outside')?.i ?? 0) !== 0) return 'exclude_outside';
-  if ((attr('antialias')?.i ?? 0) !== 0) return 'antialias';
-  if (attr('axes')) return 'axes';
+  if (attrs.int('exclude_outside', 0) !== 0) return 'exclude_outside';
+  if (attrs.int('antialias', 0) !== 0) return 'antialias';
+  if (attrs.has('axes')) return 'axes';
   return null;
 }
 
