@@ -1,6 +1,7 @@
 import { Module, type ModelOutput, type StateDict } from '../layers/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import { withWorkBudget } from '../tensor/limits.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import { NodeModule, OnnxLinear, ReLU, TapModule } from './layers.js';
@@ -267,6 +268,13 @@ export class GraphModule extends Module {
    * (or the tensors named in `outputs`, which may be any node outputs).
    */
   run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
+    // One work budget per run and batch item (tensor/limits.ts): a graph cannot ask for minutes of work.
+    const first = feeds[this.inputNames[0] ?? ''];
+    const batch = first instanceof Tensor ? (first.shape[0] ?? 1) : 1;
+    return withWorkBudget(batch, 'GraphModule.run', () => this.#run(feeds, outputs));
+  }
+
+  #run(feeds: Record<string, Tensor>, outputs: readonly string[]): Record<string, Tensor> {
     const env = new Map<string, Tensor>();
     const types = new Map<string, number>();
     this.#feed(feeds, env, types);

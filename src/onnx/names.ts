@@ -13,19 +13,28 @@ import type { NodeProto } from './proto.js';
  * that do not start with '/' carry no scopes.
  */
 export function scopesOfNodes(nodes: readonly NodeProto[]): string[][] {
-  const segmentsOf = nodes.map((n) => (n.name.startsWith('/') ? n.name.split('/').filter(Boolean).slice(0, -1) : []));
-  // Which segments occur under which raw prefix, to recognise call counters.
-  const seen = new Set<string>();
-  for (const segments of segmentsOf) {
-    segments.forEach((s, i) => seen.add(`${segments.slice(0, i).join('/')}|${s}`));
-  }
-  return segmentsOf.map((segments) => {
+  const segmentsOf = nodes.map((n) => (n.name.startsWith('/') ? n.name.split('/').filter(Boolean).slice(0, -1).slice(0, MAX_SCOPE_DEPTH) : []));
+  // Raw prefixes ('layer4/layer4.1') as small ids, so that each lookup below is one short key, not a join of the path.
+  const prefixIds = new Map<string, number>();
+  const prefixesOf = segmentsOf.map((segments) => {
+    const ids: number[] = [0];
+    for (const s of segments) {
+      const key = `${ids[ids.length - 1]}/${s}`;
+      let id = prefixIds.get(key);
+      if (id === undefined) prefixIds.set(key, (id = prefixIds.size + 1));
+      ids.push(id);
+    }
+    return ids;
+  });
+  // Which segments occur under which raw prefix, to recognise call counters: the id of prefix + segment exists.
+  return segmentsOf.map((segments, n) => {
+    const prefixes = prefixesOf[n]!;
     const paths: string[] = [];
     let current = '';
     segments.forEach((segment, i) => {
       let name = segment;
       const counted = /^(.+)_(\d+)$/.exec(segment);
-      if (counted && seen.has(`${segments.slice(0, i).join('/')}|${counted[1]}`)) name = counted[1]!;
+      if (counted && prefixIds.has(`${prefixes[i]}/${counted[1]}`)) name = counted[1]!;
       const path = current ? resolveInside(current, name) : name;
       paths.push(path);
       current = path;
@@ -34,15 +43,30 @@ export function scopesOfNodes(nodes: readonly NodeProto[]): string[][] {
   });
 }
 
-/** The shortest `ancestor.name` (ancestor of `scope`, from the root down) that lies inside `scope`. */
+/**
+ * Scopes deeper than this are not module paths (their nodes stay layers by
+ * tensor name): PyTorch models nest a dozen modules deep, and a hostile name
+ * of thousands of '/' segments would otherwise list thousands of paths each
+ * thousands of characters long.
+ */
+export const MAX_SCOPE_DEPTH = 64;
+
+/**
+ * The shortest `ancestor.name` (ancestor of `scope`, from the root down)
+ * that lies inside `scope`: it does when `name` starts with what `scope`
+ * adds to the ancestor, followed by a dot. Linear in the lengths.
+ */
 function resolveInside(scope: string, name: string): string {
-  const parts = scope.split('.');
-  for (let k = 0; k <= parts.length; k++) {
-    const ancestor = parts.slice(0, k).join('.');
-    const candidate = ancestor ? `${ancestor}.${name}` : name;
-    if (candidate.startsWith(`${scope}.`)) return candidate;
+  for (let start = 0; ; ) {
+    // The rest of the scope after the ancestor (its first parts) is scope.slice(start).
+    const rest = scope.length - start;
+    if (rest < name.length && name.charCodeAt(rest) === 46 && name.startsWith(scope.slice(start))) {
+      return start === 0 ? name : `${scope.slice(0, start - 1)}.${name}`;
+    }
+    const dot = scope.indexOf('.', start);
+    if (dot < 0) return `${scope}.${name}`;
+    start = dot + 1;
   }
-  return `${scope}.${name}`;
 }
 
 /** A node's name for messages: its name quoted, or the output it makes when unnamed. */

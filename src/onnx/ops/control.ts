@@ -81,9 +81,18 @@ export function withBranchInputs(graph: GraphProto): GraphProto {
 /** Every node of the graph and of its subgraphs, for the supported-op check. */
 export function allNodes(graph: GraphProto): NodeProto[] {
   const out: NodeProto[] = [];
-  for (const node of graph.nodes) {
+  // Depth first, in file order, with an explicit stack: no recursion, no spread of a branch's nodes as arguments.
+  const stack: { graph: GraphProto; next: number }[] = [{ graph, next: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const node = top.graph.nodes[top.next++];
+    if (!node) {
+      stack.pop();
+      continue;
+    }
     out.push(node);
-    for (const a of node.attributes) if (a.g) out.push(...allNodes(a.g));
+    const branches = node.attributes.filter((a) => a.g).map((a) => ({ graph: a.g!, next: 0 }));
+    stack.push(...branches.reverse());
   }
   return out;
 }

@@ -5,6 +5,7 @@ import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } fro
 import { col2im, im2col, imagePanelPacker, type ConvGeometry } from '../kernels/im2col.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { pair, pads, type Pair, type Padding2d } from './spatial.js';
+import { allocate, chargeWork } from '../limits.js';
 
 /**
  * 2-D convolution and transposed convolution as im2col + GEMM per image and
@@ -97,7 +98,7 @@ function isPointwise(geo: ConvGeometry): boolean {
 // Scratch column buffer, grown on demand and reused across calls.
 let colScratch = new Float32Array(0);
 function colBuffer(size: number): Float32Array {
-  if (colScratch.length < size) colScratch = new Float32Array(size);
+  if (colScratch.length < size) colScratch = allocate(size, 'conv2d', 'its im2col buffer');
   return colScratch;
 }
 
@@ -240,7 +241,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const depthwise = groupChannels === 1 && groups > 1;
   const multiplier = outChannels / groups;
   const depthwiseGeo = { ...layout.geo, channels: inChannels };
-  const out = new Float32Array(batch * outChannels * outH * outW);
+  const out = allocate(batch * outChannels * outH * outW, op);
+  chargeWork(batch * outChannels * outH * outW * groupChannels * kH * kW, op, batch);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   if (depthwise) depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
   else convolveForward(x.data, weight.data, out, layout, bias != null);
@@ -318,7 +320,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       padTop: p.top, padLeft: p.left, dilationH, dilationW,
     },
   };
-  const out = new Float32Array(batch * outChannels * outH * outW);
+  const out = allocate(batch * outChannels * outH * outW, op);
+  chargeWork(batch * inChannels * inH * inW * groupOut * kH * kW, op, batch);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   convolveAdjoint(x.data, weight.data, out, layout);
   const y = new Tensor(out, [batch, outChannels, outH, outW]);
