@@ -1,15 +1,17 @@
 /**
  * The `tinycam` command. Parses arguments, runs one command, and turns
  * errors into one readable line and an exit code: 2 for a usage mistake,
- * 1 for a failure (bad file, unknown layer, ...).
+ * 1 for a failure (bad file, unknown layer, images skipped in a folder).
  */
+import { version } from '../../package.json';
 import { TinycamError } from '../tensor/errors.js';
 import { UsageError, parseExplainArgs, parseLayersArgs } from './args.js';
 import { explainCommand } from './explain.js';
 import { EXPLAIN_HELP, LAYERS_HELP, MAIN_HELP, methodsHelp } from './help.js';
 import { layersCommand } from './layers-command.js';
+import { Terminal } from './terminal.js';
 
-export function main(argv: string[]): number {
+export function main(argv: string[], terminal: Terminal = new Terminal()): number {
   const [command, ...rest] = argv;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   try {
@@ -18,37 +20,46 @@ export function main(argv: string[]): number {
       case '--help':
       case '-h':
       case 'help':
-        console.log(MAIN_HELP);
+        terminal.log(MAIN_HELP);
         return command === undefined ? 2 : 0;
-      case 'explain':
-        if (wantsHelp) return print(EXPLAIN_HELP);
-        explainCommand(parseExplainArgs(rest));
+      case '--version':
+      case '-v':
+      case 'version':
+        terminal.log(`tinycam ${version}`);
         return 0;
+      case 'explain': {
+        if (wantsHelp) return print(terminal, EXPLAIN_HELP());
+        const report = explainCommand(parseExplainArgs(rest), terminal);
+        return report.skipped.length ? 1 : 0;
+      }
       case 'layers':
-        if (wantsHelp) return print(LAYERS_HELP);
-        layersCommand(parseLayersArgs(rest));
+        if (wantsHelp) return print(terminal, LAYERS_HELP);
+        layersCommand(parseLayersArgs(rest), terminal);
         return 0;
       case 'methods':
-        return print(methodsHelp());
+        return print(terminal, methodsHelp());
       default:
-        throw new UsageError(`unknown command '${command}'`);
+        throw new UsageError(`unknown command '${command}'; the commands are explain, layers and methods`);
     }
   } catch (error) {
-    const e = error as Error & { code?: string };
-    if (error instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`tinycam: ${e.message}\nRun 'tinycam ${command && command !== 'help' ? `${command} ` : ''}--help' for usage.`);
+    terminal.clear();
+    const e = error as Error & { code?: unknown; syscall?: unknown };
+    if (error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
+      const known = command === 'explain' || command === 'layers';
+      terminal.error(`tinycam: ${e.message}\nRun 'tinycam ${known ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }
-    if (error instanceof TinycamError || e.code === 'ENOENT' || e.code === 'EISDIR' || e.code === 'EACCES') {
-      console.error(`tinycam: ${e.message}`);
+    // Typed errors of the library, and the file system's (ENOENT, EACCES, ENAMETOOLONG, EEXIST...): one line.
+    if (error instanceof TinycamError || (typeof e.code === 'string' && typeof e.syscall === 'string')) {
+      terminal.error(`tinycam: ${e.message}`);
       return 1;
     }
     throw error;
   }
 }
 
-function print(text: string): number {
-  console.log(text);
+function print(terminal: Terminal, text: string): number {
+  terminal.log(text);
   return 0;
 }
 

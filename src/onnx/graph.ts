@@ -172,6 +172,11 @@ export class GraphModule extends Module {
     }));
   }
 
+  /** The final Softmax / LogSoftmax that makes a graph output, if one does (the CAM methods explain the tensor before it). */
+  finalActivation(output: string): 'softmax' | 'logSoftmax' | undefined {
+    return this.#finalActivations.get(output)?.activation;
+  }
+
   /** The batch size the file declares for its first input, when it is a number. */
   override maxBatchSize(): number | undefined {
     // A graph exported with a fixed batch often hard-codes it further in (Reshape to [1, -1]).
