@@ -1,6 +1,6 @@
 import {
   ablationCam, cam, deconvnet, eigenCam, eigenGradCam, gradCam, gradCamElementWise, gradCamPlusPlus, guidedBackprop, hiResCam,
-  inputXGradient, integratedGradients, layerCam, saliency, scoreCam, seedGradCam, smoothGrad, xGradCam,
+  gradCamMaxNorm, inputXGradient, integratedGradients, layerCam, saliency, scoreCam, smoothGrad, xGradCam,
 } from '../cam/index.js';
 import type { GradientOptions, GradientResult, MapOptions, MapResult } from '../cam/types.js';
 import type { Module } from '../layers/module.js';
@@ -44,7 +44,8 @@ export const METHODS: ReadonlyMap<string, MethodSpec> = new Map([
   ['eigencam', map(eigenCam, 'Eigen-CAM: first principal component of the activations; ignores the target (Muhammad & Yeasin 2020)')],
   ['eigengradcam', map(eigenGradCam, 'Eigen-Grad-CAM: first principal component of gradient times activation')],
   ['cam', map(cam as MapMethod, 'CAM: the classifier weights on a GAP+FC model (Zhou et al. 2016)')],
-  ['seed', map(seedGradCam, "Grad-CAM with the seed article's normalisation (divide by the maximum)")],
+  ['maxnorm', map(gradCamMaxNorm, 'Grad-CAM divided by its maximum instead of min-max scaled')],
+  ['seed', map(gradCamMaxNorm, 'old name of maxnorm')],
   ['saliency', gradient(saliency, 'heat', 'Saliency: the gradient of the score with respect to the input pixels (Simonyan et al. 2014)')],
   ['inputxgradient', gradient(inputXGradient, 'heat', 'Input x gradient: the input times its gradient (Shrikumar et al. 2016)')],
   ['integratedgradients', gradient(integratedGradients, 'heat', 'Integrated gradients: gradients along the path from a black image (Sundararajan et al. 2017)')],
