@@ -20,6 +20,10 @@ export interface ExplainArgs {
   layer?: string[];
   /** A class index, or a label name to look up in --labels. */
   target?: number | string;
+  /** The model output to explain (an ONNX graph output's name); default the first. */
+  output?: string;
+  /** Explain the probability a final softmax makes instead of the logit before it. */
+  explainProbability: boolean;
   labels?: string;
   out?: string;
   mapOut?: string;
@@ -87,6 +91,8 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
       method: { type: 'string', default: 'gradcam' },
       layer: { type: 'string', short: 'l', multiple: true },
       target: { type: 'string', short: 't' },
+      output: { type: 'string' },
+      'explain-probability': { type: 'boolean', default: false },
       labels: { type: 'string' },
       out: { type: 'string', short: 'o' },
       'map-out': { type: 'string' },
@@ -128,6 +134,8 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     methodSpec: method.spec,
     ...(values.layer ? { layer: values.layer } : {}),
     ...optional('target', targetOption(values.target)),
+    ...(values.output !== undefined ? { output: values.output } : {}),
+    explainProbability: values['explain-probability']!,
     ...(values.labels !== undefined ? { labels: values.labels } : {}),
     ...(values.out !== undefined ? { out: values.out } : {}),
     ...(values['map-out'] !== undefined ? { mapOut: values['map-out'] } : {}),

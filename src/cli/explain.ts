@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { locateDefaultLayer } from '../cam/layers.js';
-import type { MapResult } from '../cam/types.js';
-import { centerCrop, decodeImage, encodeJpeg, encodePng, IMAGENET_MEAN, IMAGENET_STD, overlay, preprocess, resize, shorterSideSize, type RgbaImage } from '../image/index.js';
+import type { GradientResult, MapResult } from '../cam/types.js';
+import { centerCrop, decodeImage, encodeJpeg, encodePng, IMAGENET_MEAN, IMAGENET_STD, overlay, preprocess, resize, shorterSideSize, type ColormapName, type RgbaImage } from '../image/index.js';
+import type { Module } from '../layers/module.js';
 import { readRegularFile } from '../node/index.js';
 import { GraphModule } from '../onnx/graph.js';
 import { TinycamError } from '../tensor/errors.js';
@@ -10,7 +11,8 @@ import { saveSafetensors } from '../tensor/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { UsageError, type ExplainArgs } from './args.js';
 import { attributionMap, gradientPicture } from './gradient-pictures.js';
-import { loadModel, type LoadedModel } from './load-model.js';
+import { loadModel } from './load-model.js';
+import type { MethodSpec } from './methods.js';
 import { planOutputs } from './outputs.js';
 import { closestLabels, readLabels, topClasses, type TopClass } from './classes.js';
 import { Terminal } from './terminal.js';
@@ -30,6 +32,8 @@ export interface ExplainSummary {
   explains: 'logit' | 'probability';
   /** The model output explained. */
   output: string;
+  /** The Softmax or LogSoftmax that makes that output, when the model ends in one. */
+  finalActivation?: 'softmax' | 'logSoftmax';
   top: TopClass[];
   /** Why the map is all zeros, when it is. */
   note?: string;
@@ -58,6 +62,84 @@ function imageFiles(path: string): { files: string[]; folder: boolean } {
   return { files: [path], folder: false };
 }
 
+/** What explaining one image needs besides the model and the image. */
+export interface ImageSettings {
+  method: string;
+  methodSpec: MethodSpec;
+  layer?: string | string[];
+  target?: number;
+  output?: string;
+  explainProbability: boolean;
+  colormap: ColormapName;
+  alpha: number;
+  blend: 'seed' | 'pytorch-grad-cam';
+  top: number;
+  labels?: readonly string[];
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+/** One image explained: the picture to write, the tensors of --map-out, and what is printed. */
+export interface ImageExplanation {
+  picture: RgbaImage;
+  tensors: Record<string, Tensor>;
+  summary: Omit<ExplainSummary, 'image' | 'out'>;
+  /** The logits the top classes come from ([1, K] or [1, K, 1, 1]). */
+  logits: Tensor;
+}
+
+/**
+ * Explain one preprocessed image (`input` [1, C, H, W], `seen` the picture
+ * it was made from): run the method, draw its picture, and rank the classes
+ * by the logits it explained, with their probabilities.
+ */
+export function explainImage(model: Module, input: Tensor, seen: RgbaImage, settings: ImageSettings): ImageExplanation {
+  const spec = settings.methodSpec;
+  const common = {
+    ...(settings.target !== undefined ? { target: settings.target } : {}),
+    ...(settings.output !== undefined ? { output: settings.output } : {}),
+    explainProbability: settings.explainProbability,
+  };
+  const look = { colormap: settings.colormap, alpha: settings.alpha, blend: settings.blend };
+  let picture: RgbaImage;
+  let tensors: Record<string, Tensor>;
+  let layers: string[] = [];
+  let note: string | undefined;
+  let result: MapResult | GradientResult;
+  if (spec.kind === 'map') {
+    const r = spec.run(model, input, { ...common, ...(settings.layer !== undefined ? { layer: settings.layer } : {}), ...(settings.onProgress ? { onProgress: settings.onProgress } : {}) });
+    const map = new Tensor(r.maps.data, r.maps.shape.slice(1));
+    picture = overlay(seen, map, look);
+    tensors = { map };
+    layers = r.layers.map((l) => l.name);
+    note = zeroMapNote(r);
+    result = r;
+  } else {
+    const r = spec.run(model, input, common);
+    const gradients = new Tensor(r.gradients.data, r.gradients.shape.slice(1));
+    const map = attributionMap(gradients);
+    picture = spec.picture === 'rgb' ? gradientPicture(gradients) : overlay(seen, map, look);
+    tensors = { map, gradients };
+    if (!r.gradients.data.some((v) => v !== 0)) note = 'the gradients are all zero: the score does not depend on the input here';
+    result = r;
+  }
+  const activation = model instanceof GraphModule ? model.finalActivation(result.output) : undefined;
+  return {
+    picture,
+    tensors,
+    logits: result.logits,
+    summary: {
+      method: settings.method,
+      layers,
+      target: result.targets?.[0] ?? null,
+      explains: activation && settings.explainProbability ? 'probability' : 'logit',
+      output: result.output,
+      ...(activation ? { finalActivation: activation } : {}),
+      top: topClasses(result.logits, settings.top, settings.labels),
+      ...(note ? { note } : {}),
+    },
+  };
+}
+
 /**
  * `tinycam explain`: the top classes and a picture per image. In a folder,
  * an image that cannot be read, decoded or written is reported by name and
@@ -73,7 +155,6 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
   const resizeTo = args.resize ?? Math.max(height, width);
   const mean = args.normalize ? (args.mean ?? IMAGENET_MEAN) : [0, 0, 0];
   const std = args.normalize ? (args.std ?? IMAGENET_STD) : [1, 1, 1];
-  const output = outputInfo(loaded);
   const report: ExplainReport = { explained: [], skipped: [] };
   // Found once, on the first image, and used for every image (all have the model's input size).
   let layer: string | string[] | undefined = args.layer?.length === 1 ? args.layer[0] : args.layer ?? loaded.camLayer;
@@ -96,56 +177,32 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
       skip(e);
       return;
     }
-    const progress = (p: { done: number; total: number }) => terminal.progress(`${folder ? `${index + 1}/${plan.length} ` : ''}${args.method} ${name}`, p.done, p.total);
-    const spec = args.methodSpec;
-    if (spec.kind === 'map' && layer === undefined) layer = locateDefaultLayer(loaded.model, input, 'explain').name;
-    const common = { ...(target !== undefined ? { target } : {}) };
-
-    let picture: RgbaImage;
-    let mapTensors: Record<string, Tensor>;
-    let layers: string[] = [];
-    let targets: number[] | null;
-    let logits: Tensor;
-    let note: string | undefined;
-    if (spec.kind === 'map') {
-      const result = spec.run(loaded.model, input, { ...common, ...(layer !== undefined ? { layer } : {}), onProgress: progress });
-      const map = new Tensor(result.maps.data, result.maps.shape.slice(1));
-      picture = overlay(seen, map, { colormap: args.colormap, alpha: args.alpha, blend: args.blend });
-      mapTensors = { map };
-      layers = result.layers.map((l) => l.name);
-      ({ targets, logits } = result);
-      note = zeroMapNote(result);
-    } else {
-      const result = spec.run(loaded.model, input, common);
-      const gradients = new Tensor(result.gradients.data, result.gradients.shape.slice(1));
-      const map = attributionMap(gradients);
-      picture = spec.picture === 'rgb' ? gradientPicture(gradients) : overlay(seen, map, { colormap: args.colormap, alpha: args.alpha, blend: args.blend });
-      mapTensors = { map, gradients };
-      ({ targets, logits } = result);
-      if (!result.gradients.data.some((v) => v !== 0)) note = 'the gradients are all zero: the score does not depend on the input here';
-    }
+    if (args.methodSpec.kind === 'map' && layer === undefined) layer = locateDefaultLayer(loaded.model, input, 'explain').name;
+    const explained = explainImage(loaded.model, input, seen, {
+      method: args.method,
+      methodSpec: args.methodSpec,
+      ...(layer !== undefined ? { layer } : {}),
+      ...(target !== undefined ? { target } : {}),
+      ...(args.output !== undefined ? { output: args.output } : {}),
+      explainProbability: args.explainProbability,
+      colormap: args.colormap,
+      alpha: args.alpha,
+      blend: args.blend,
+      top: args.top,
+      ...(labels ? { labels } : {}),
+      onProgress: (p) => terminal.progress(`${folder ? `${index + 1}/${plan.length} ` : ''}${args.method} ${name}`, p.done, p.total),
+    });
+    if (folder) terminal.progress('images', index + 1, plan.length);
     try {
-      write(planned.picture, planned.format === 'jpeg' ? encodeJpeg(picture, { quality: 92 }) : encodePng(picture));
-      if (planned.map) write(planned.map, saveSafetensors(mapTensors));
+      write(planned.picture, planned.format === 'jpeg' ? encodeJpeg(explained.picture, { quality: 92 }) : encodePng(explained.picture));
+      if (planned.map) write(planned.map, saveSafetensors(explained.tensors));
     } catch (e) {
       skip(e);
       return;
     }
-
-    const summary: ExplainSummary = {
-      image: planned.image,
-      out: planned.picture,
-      method: args.method,
-      layers,
-      target: targets?.[0] ?? null,
-      explains: 'logit',
-      output: output.name,
-      top: topClasses(logits, args.top, labels),
-      ...(note ? { note } : {}),
-    };
+    const summary: ExplainSummary = { image: planned.image, out: planned.picture, ...explained.summary };
     report.explained.push(summary);
-    if (!args.json) printSummary(terminal, summary, output, labels);
-    if (folder) terminal.progress('images', index + 1, plan.length);
+    if (!args.json) printSummary(terminal, summary, labels);
   });
   terminal.clear();
   if (args.json) {
@@ -161,32 +218,21 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
   return report;
 }
 
-function printSummary(terminal: Terminal, s: ExplainSummary, output: OutputInfo, labels: string[] | undefined): void {
+function printSummary(terminal: Terminal, s: ExplainSummary, labels: readonly string[] | undefined): void {
   terminal.log(s.image);
   for (const [rank, t] of s.top.entries()) {
     terminal.log(`  ${rank + 1}. ${t.label.padEnd(24)} ${(t.probability * 100).toFixed(2).padStart(6)} %   logit ${t.logit.toFixed(4)}`);
   }
   const what = s.target === null ? '(custom target)' : `class ${s.target}${labels?.[s.target] !== undefined ? ` (${labels[s.target]})` : ''}`;
   const where = s.layers.length ? ` at ${s.layers.join(', ')}` : '';
-  terminal.log(`  ${s.method}${where} for ${what}, explaining its ${s.explains}${output.about} -> ${s.out}`);
+  const op = s.finalActivation === 'logSoftmax' ? 'LogSoftmax' : 'Softmax';
+  const whose = s.finalActivation
+    ? s.explains === 'logit'
+      ? ` (the input of the model's final ${op}, which makes '${s.output}')`
+      : ` ('${s.output}', the output of the model's final ${op})`
+    : '';
+  terminal.log(`  ${s.method}${where} for ${what}, explaining its ${s.explains}${whose} -> ${s.out}`);
   if (s.note) terminal.log(`  note: the map is all zeros: ${s.note}`);
-}
-
-interface OutputInfo {
-  name: string;
-  /** ' (before the model's final softmax)' or '' */
-  about: string;
-}
-
-/** Which output is explained, and whether the model turns it into probabilities itself. */
-function outputInfo(loaded: LoadedModel): OutputInfo {
-  if (loaded.model instanceof GraphModule) {
-    const name = loaded.model.outputNames[0]!;
-    const activation = loaded.model.finalActivation(name);
-    const about = activation ? ` (the input of the model's final ${activation === 'softmax' ? 'Softmax' : 'LogSoftmax'}, which makes '${name}')` : '';
-    return { name, about };
-  }
-  return { name: 'output', about: '' };
 }
 
 /**

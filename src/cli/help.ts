@@ -47,6 +47,8 @@ What to explain:
                            (found on the first image). 'tinycam layers <model>' lists them.
   -t, --target <class>     class to explain: an index, or a name from --labels (default: the top class)
       --labels <file>      class names, one per line, for the printed top classes and --target
+      --output <name>      the model output to explain (an ONNX graph's output name; default the first)
+      --explain-probability  explain the probability a final Softmax makes, not the logit before it
 
   The score explained is the class's logit. When an ONNX model ends in a Softmax, that is the
   Softmax's input, and the printed probabilities are the model's own (no second softmax).
