@@ -275,6 +275,24 @@ describe('shapes that lie are checked against the element limit before anything 
     });
   }
 
+  it('a Pad that makes one axis 2^31 long and another negative is refused before any table is built (the fuzz test found it)', () => {
+    const spec: ModelSpec = {
+      opset: 13,
+      nodes: [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['y'], name: 'pad' }],
+      inputs: [x([1, 1, 4, 4])],
+      outputs: [{ name: 'y' }],
+      initializers: [{ name: 'pads', dims: [8], ints: [-2, -5, 7, 1, 2147483647, 0, 1, 1] }],
+    };
+    const e = run(spec, zeros([1, 1, 4, 4]));
+    expect(e).toBeInstanceOf(TinycamError);
+    expect(e.message).toMatch(/pad: pads \(-5, 0\) on axis 1 of size 1 leave -4 elements|pad: axis 0 of its result would hold/);
+    // An empty result with one huge axis: the axis is checked too.
+    const empty = run({ ...spec, initializers: [{ name: 'pads', dims: [8], ints: [2 ** 31 - 2, -1, 0, 0, 0, 0, 0, 0] }] }, zeros([1, 1, 4, 4]));
+    expect(empty).toBeInstanceOf(LimitError);
+    // (2^31 - 2 arrives as 2^31: integers travel as float32.)
+    expect(empty.message).toMatch(/pad: axis 0 of its result would hold 2,147,483,649 elements/);
+  });
+
   it('a ConstantOfShape within the limit still runs', () => {
     const spec: ModelSpec = {
       opset: 13,

@@ -319,13 +319,9 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     return k < pads.length / 2 ? pads[2 * k + side]! : 0;
   };
   if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
-  // The result's size is checked before the per-axis tables of its size are made.
-  let outSize = 1;
-  for (let a = 0; a < nd; a++) outSize *= Math.max(0, x.shape[a]! + sideOf(a, 0) + sideOf(a, 1));
-  checkElements(outSize, 'pad');
-  // per axis: for each output position, the input position it reads (-1: the constant)
-  const maps: Int32Array[] = [];
+  // Every axis is checked, and the result's size, before the per-axis tables of those sizes are made.
   const outShape = [...x.shape];
+  let outSize = 1;
   for (let a = 0; a < nd; a++) {
     const n = x.shape[a]!;
     const before = sideOf(a, 0);
@@ -340,7 +336,17 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     if (mode === 'replicate' && n === 0 && (before > 0 || after > 0)) {
       throw new ShapeError(`pad: replicate cannot pad the empty axis ${a} (shape ${shapeString(x.shape)})`);
     }
+    checkElements(size, 'pad', `axis ${a} of its result`);
     outShape[a] = size;
+    outSize *= size;
+  }
+  checkElements(outSize, 'pad');
+  // per axis: for each output position, the input position it reads (-1: the constant)
+  const maps: Int32Array[] = [];
+  for (let a = 0; a < nd; a++) {
+    const n = x.shape[a]!;
+    const before = sideOf(a, 0);
+    const size = outShape[a]!;
     const map = new Int32Array(size);
     for (let o = 0; o < size; o++) {
       let i = o - before;
