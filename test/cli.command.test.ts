@@ -8,7 +8,9 @@ import { locateDefaultLayer } from '../src/cam/layers.js';
 import { attributionMap, gradientPicture } from '../src/cli/gradient-pictures.js';
 import { centerCrop, decodeImage, encodeJpeg, encodePng, overlay, preprocess, resize, shorterSideSize, type RgbaImage } from '../src/image/index.js';
 import type { Module } from '../src/layers/module.js';
+import { createModel } from '../src/models/index.js';
 import { GraphModule, loadOnnx } from '../src/onnx/index.js';
+import { ArgumentError } from '../src/tensor/errors.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { loadSafetensors, saveSafetensors } from '../src/tensor/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
@@ -399,6 +401,8 @@ describe('torchvision weights (--arch)', () => {
       expect(r.status, arch).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^tinycam: unknown --arch '${arch}'; accepted: resnet18, resnet34, .*densenet121\\n`));
       expect(r.stderr.length).toBeLessThan(400);
+      // The library's lookup too.
+      expect(() => createModel(arch)).toThrow(ArgumentError);
     }
   });
 

@@ -27,7 +27,7 @@ Required:
 
 Model and input:
   -a, --arch <name>        torchvision architecture for .safetensors weights:
-                           ${architectureList()}
+${wrap(architectureList(), 27, 98)}
       --num-classes <n>    classes of the weights (read from the file when omitted)
       --size <W>[x<H>]     model input size in pixels, square (224) or width x height (320x240),
                            up to ${MAX_INPUT_SIDE} (default: the ONNX input's declared size, else 224)
@@ -83,4 +83,20 @@ export function methodsHelp(): string {
     'Input-gradient methods (a map per pixel; guidedbackprop and deconvnet are drawn as colours):',
     ...list('gradient'),
   ].join('\n');
+}
+
+/** `text` broken at spaces into lines of at most `width` characters, each indented by `indent`. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${' '.repeat(indent)}${l}`).join('\n');
 }
