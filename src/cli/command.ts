@@ -7,6 +7,7 @@
 import { version } from '../../package.json';
 import { TinycamError } from '../tensor/errors.js';
 import { UsageError, parseExplainArgs, parseLayersArgs } from './args.js';
+import { COMPARE_HELP, compareCommand, parseCompareArgs } from './compare.js';
 import { explainCommand } from './explain.js';
 import { EXPLAIN_HELP, LAYERS_HELP, MAIN_HELP, methodsHelp } from './help.js';
 import { layersCommand } from './layers-command.js';
@@ -37,16 +38,21 @@ export function main(argv: string[], terminal: Terminal = new Terminal()): numbe
         if (wantsHelp) return print(terminal, LAYERS_HELP);
         layersCommand(parseLayersArgs(rest), terminal);
         return 0;
+      case 'compare':
+        if (wantsHelp) return print(terminal, COMPARE_HELP);
+        compareCommand(parseCompareArgs(rest), (line) => terminal.log(line), (line) => terminal.status(line));
+        terminal.clear();
+        return 0;
       case 'methods':
         return print(terminal, methodsHelp());
       default:
-        throw new UsageError(`unknown command '${command}'; the commands are explain, layers and methods`);
+        throw new UsageError(`unknown command '${command}'; the commands are explain, layers, compare and methods`);
     }
   } catch (error) {
     terminal.clear();
     const e = error as Error & { code?: unknown; syscall?: unknown };
     if (error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
-      const known = command === 'explain' || command === 'layers';
+      const known = command === 'explain' || command === 'layers' || command === 'compare';
       terminal.error(`tinycam: ${e.message}\nRun 'tinycam ${known ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }

@@ -70,6 +70,13 @@ export class Terminal {
     this.#err.write(`\r\x1b[K${this.#status}`);
   }
 
+  /** Show `line` as the status line (made printable). */
+  status(line: string): void {
+    if (!this.#bars) return;
+    this.#status = printable(line);
+    this.#err.write(`\r\x1b[K${this.#status}`);
+  }
+
   /** Remove the status line. */
   clear(): void {
     if (!this.#bars || !this.#status) return;

@@ -66,3 +66,8 @@ function inside(folder: string, path: string): boolean {
   const rel = relative(folder, path);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
+
+export { createWorkerPool } from './workers.js';
+export { WorkerPool, WorkerError } from '../parallel/pool.js';
+export type { WorkerHandle, WorkerPoolOptions } from '../parallel/pool.js';
+export type { ModelSpec } from '../parallel/protocol.js';
