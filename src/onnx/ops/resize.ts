@@ -2,6 +2,7 @@ import { cubicTaps, linearTaps, nearestTaps, resample, type AxisTaps } from '../
 import type { Tensor } from '../../tensor/tensor.js';
 import type { NodeProto } from '../proto.js';
 import { attributesOf, input, intValues, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
+import { checkElements } from '../../tensor/limits.js';
 
 /*
  * Resize (opset 10+) and Upsample (7-9) on tensors of any rank, as the
@@ -112,6 +113,13 @@ function torchNearest(p: AxisPlan): AxisTaps {
 
 function run(call: OpCall, x: Tensor, plans: AxisPlan[], ctm: string, nearestMode: string): Tensor {
   const mode = call.attrs.string('mode', 'nearest');
+  // The result's size, and each axis's (the tap tables have one row per output position), before anything is made.
+  let total = x.size;
+  for (const p of plans) {
+    checkElements(p.outSize, 'interpolate', `axis ${p.axis} of its result`);
+    total = (total / p.inSize) * p.outSize;
+  }
+  checkElements(total, 'interpolate');
   const taps = new Map<number, AxisTaps>();
   for (const p of plans) {
     // Same size at scale 1 (or corners aligned): every coordinate is its own index.
