@@ -7,7 +7,7 @@ import type { GradientOptions, GradientResult } from '../src/cam/types.js';
 import { locateDefaultLayer } from '../src/cam/layers.js';
 import { attributionMap, gradientPicture } from '../src/cli/gradient-pictures.js';
 import { centerCrop, decodeImage, encodeJpeg, encodePng, overlay, preprocess, resize, shorterSideSize, type RgbaImage } from '../src/image/index.js';
-import type { Module } from '../src/layers/module.js';
+import { Module } from '../src/layers/module.js';
 import { createModel } from '../src/models/index.js';
 import { GraphModule, loadOnnx } from '../src/onnx/index.js';
 import { ArgumentError } from '../src/tensor/errors.js';
@@ -232,6 +232,26 @@ describe('options', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(json(r).layers).toEqual([layer]);
     }
+  });
+
+  it('resolves dotted names inside a module that wraps an ONNX graph (every name namedModules lists)', () => {
+    // Without the Softmax: a plain Module does not carry the graph's "explain the logits" hint.
+    class Wrapper extends Module {
+      net = loadOnnx(tinyModel({ softmax: false }));
+      forward(x: Tensor): Tensor {
+        return this.net.forward(x);
+      }
+    }
+    const wrapper = new Wrapper();
+    const listed = wrapper.namedModules().map(([name]) => name);
+    for (const name of ['net.features.1', 'net.input.4', 'net./features/features.0/Conv_output_0', 'net.classifier.fc']) {
+      expect(listed).toContain(name);
+      expect(wrapper.getModule(name), name).toBe(wrapper.net.getModule(name.slice(4)));
+    }
+    expect(wrapper.getModule('net.features.9')).toBeUndefined();
+    const input = preprocess(seenOf(testImage(32, 32, 0), 32, 32));
+    const wrapped = gradCam(wrapper, input, { layer: 'net.input.4' });
+    expect(Array.from(wrapped.maps.data)).toEqual(Array.from(gradCam(wrapper.net, input, { layer: 'input.4' }).maps.data));
   });
 
   it('refuses invalid option values with exit code 2 and says what is accepted', () => {

@@ -19,7 +19,7 @@ import { Terminal } from './terminal.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 /** Largest image file the command reads (decodeImage checks the pixel count from the header). */
-const MAX_IMAGE_BYTES = 256 * 2 ** 20;
+export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
 
 export interface ExplainSummary {
   image: string;
