@@ -254,15 +254,24 @@ export abstract class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
-  /** The module at a dotted path, or undefined. */
+  /**
+   * The module at a dotted path, or undefined. A child's own name may hold
+   * dots (an ONNX graph's layers are 'layer4.1' or 'input.4'): the child
+   * whose name is the path, else the children whose name and a dot start
+   * it, longest first, each resolving the rest itself, so a path that
+   * namedModules lists always resolves, also inside a wrapper module.
+   */
   getModule(path: string): Module | undefined {
     if (path === '') return this;
-    let current: Module | undefined = this;
-    for (const part of path.split('.')) {
-      current = current?.namedChildren().find(([n]) => n === part)?.[1];
-      if (!current) return undefined;
+    const children = this.namedChildren();
+    const exact = children.find(([n]) => n === path);
+    if (exact) return exact[1];
+    const prefixed = children.filter(([n]) => path.startsWith(`${n}.`)).sort((a, b) => b[0].length - a[0].length);
+    for (const [name, child] of prefixed) {
+      const found = child.getModule(path.slice(name.length + 1));
+      if (found) return found;
     }
-    return current;
+    return undefined;
   }
 
   /** Parameters owned by this module itself (not children), in assignment order. */
