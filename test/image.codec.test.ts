@@ -263,4 +263,53 @@ describe('hostile and broken files', () => {
     expectTyped(() => decodeImage(jpg.subarray(0, 100)), ImageDecodeError, /corrupt JPEG: segment 0xFF[0-9A-F]+ at byte [0-9]+ declares [0-9]+ bytes; only [0-9]+ remain/);
     expectTyped(() => decodeImage(jpg.subarray(0, 321)), ImageDecodeError, /before the first scan/);
   });
+
+  describe('what zlib and libpng refuse', () => {
+    // Two RGB pixels per row, two rows, filter 0: the pixels 1..12.
+    const raw = new Uint8Array([0, 1, 2, 3, 4, 5, 6, 0, 7, 8, 9, 10, 11, 12]);
+    const pixels = [1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255, 10, 11, 12, 255];
+    const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const ihdr = () => {
+      const d = Buffer.alloc(13);
+      d.writeUInt32BE(2, 0);
+      d.writeUInt32BE(2, 4);
+      d[8] = 8;
+      d[9] = 2;
+      return chunk('IHDR', d);
+    };
+    const file = (...chunks: Buffer[]) => new Uint8Array(Buffer.concat([SIGNATURE, ...chunks, chunk('IEND', new Uint8Array(0))]));
+    const zlib = (data: Uint8Array) => new Uint8Array(deflateSync(data));
+
+    it('decodes the well-formed file (the control)', () => {
+      expect(Array.from(decodeImage(file(ihdr(), chunk('IDAT', zlib(raw)))).data)).toEqual(pixels);
+    });
+
+    it('refuses a wrong Adler-32 at the end of the image data, as zlib does (Pillow: "broken data stream")', () => {
+      const z = zlib(raw);
+      z[z.length - 1]! ^= 1;
+      expectTyped(() => decodeImage(file(ihdr(), chunk('IDAT', z))), ImageDecodeError, /corrupt PNG: the compressed image data has a wrong Adler-32 checksum/);
+    });
+
+    it('ignores data past the end of the image without inflating it, as Pillow and libpng stop there', () => {
+      const longer = zlib(new Uint8Array([...raw, ...new Uint8Array(100)]));
+      expect(Array.from(decodeImage(file(ihdr(), chunk('IDAT', longer))).data)).toEqual(pixels);
+    });
+
+    it('refuses a second IHDR or PLTE and a PLTE after the image data, as libpng does', () => {
+      const idat = chunk('IDAT', zlib(raw));
+      const plte = chunk('PLTE', new Uint8Array([0, 0, 0, 255, 255, 255]));
+      expectTyped(() => decodeImage(file(ihdr(), ihdr(), idat)), ImageDecodeError, /corrupt PNG: the file has two IHDR chunks/);
+      expectTyped(() => decodeImage(file(ihdr(), plte, plte, idat)), ImageDecodeError, /the file has two PLTE chunks/);
+      expectTyped(() => decodeImage(file(ihdr(), idat, plte)), ImageDecodeError, /PLTE comes after the image data/);
+    });
+
+    it('says what is wrong with damaged compressed data in its own words', () => {
+      const z = zlib(raw);
+      z[0] = 0x79; // not a zlib header
+      expectTyped(() => decodeImage(file(ihdr(), chunk('IDAT', z))), ImageDecodeError, /compressed image data is invalid \(its zlib header is invalid\)$/);
+      const bad = zlib(raw);
+      bad[2] = 0xff; // block type 3, reserved
+      expectTyped(() => decodeImage(file(ihdr(), chunk('IDAT', bad))), ImageDecodeError, /compressed image data is invalid \(it uses an invalid block type\)$/);
+    });
+  });
 });

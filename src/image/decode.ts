@@ -45,8 +45,13 @@ export function decodeImage(input: Uint8Array | ArrayBuffer | ArrayBufferView, o
     }
   } catch (e) {
     if (e instanceof ImageDecodeError || e instanceof ArgumentError || e instanceof ImageLimitError) throw e;
-    // A bug of ours or a decoder's (RangeError and the like) must still reach the caller typed.
-    throw new ImageDecodeError(`decodeImage: could not decode this ${format === 'png' ? 'PNG' : 'JPEG'} (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`);
+    // A bug of ours (RangeError and the like) must still reach the caller typed and in our words;
+    // the original stays available as `cause` for a bug report.
+    const error = new ImageDecodeError(
+      `decodeImage: could not decode this ${format === 'png' ? 'PNG' : 'JPEG'}: it is damaged in a way the decoder did not anticipate`,
+    );
+    error.cause = e;
+    throw error;
   }
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw new ImageDecodeError(
