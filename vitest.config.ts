@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // vitest's default is one worker per core minus one: a single worker on
+    // CI's two cores, which left one core idle for the whole run.
+    maxWorkers: 2,
     benchmark: { include: ['bench/**/*.bench.ts'] },
   },
 });

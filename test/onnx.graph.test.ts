@@ -196,3 +196,50 @@ describe('GraphModule', () => {
     expect(() => model.loadStateDict({ w: tensor([1, 2, 3]) })).toThrow(/shape mismatch for w/);
   });
 });
+
+describe('GraphModule.forwardOutputs', () => {
+  const classifier = (op: 'Softmax' | 'LogSoftmax') =>
+    loadOnnx(onnxModel({
+      opset: 13,
+      nodes: [
+        { op: 'MatMul', name: '/fc/MatMul', inputs: ['x', 'w'], outputs: ['logits'] },
+        { op, name: '/prob', inputs: ['logits'], outputs: ['prob'], attrs: { axis: { i: 1 } } },
+        { op: 'Mul', name: '/twice', inputs: ['logits', 'two'], outputs: ['doubled'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 3] }],
+      outputs: [{ name: 'prob', dims: ['N', 2] }, { name: 'doubled', dims: ['N', 2] }],
+      initializers: [
+        { name: 'w', dims: [3, 2], floats: [1, -1, 2, 0.5, -3, 4] },
+        { name: 'two', dims: [], floats: [2] },
+      ],
+    }));
+
+  it('gives every graph output by name, and the logits before a final Softmax or LogSoftmax', () => {
+    const x = tensor([[1, 2, 3], [-1, 0.5, 2]]);
+    // logits = x @ w, by hand
+    const expected = [1 + 4 - 9, -1 + 1 + 12, -1 + 1 - 6, 1 + 0.25 + 8];
+    for (const op of ['Softmax', 'LogSoftmax'] as const) {
+      const [prob, doubled] = classifier(op).forwardOutputs(x);
+      expect(prob!.name).toBe('prob');
+      expect(prob!.activation).toBe(op === 'Softmax' ? 'softmax' : 'logSoftmax');
+      expect([...prob!.logits!.data]).toEqual(expected);
+      for (let row = 0; row < 2; row++) {
+        const [a, b] = [expected[2 * row]!, expected[2 * row + 1]!];
+        const p0 = 1 / (1 + Math.exp(b - a));
+        const want = op === 'Softmax' ? p0 : Math.log(p0);
+        expect(prob!.value.data[2 * row]).toBeCloseTo(want, 5);
+      }
+      expect(doubled!.name).toBe('doubled');
+      expect(doubled!.logits).toBeUndefined();
+      expect([...doubled!.value.data]).toEqual(expected.map((v) => 2 * v));
+    }
+  });
+
+  it('is a one-output list for an ordinary module', () => {
+    const model = smallGraph();
+    const x = tensor([[[[1, -1], [2, 0.5]]]]);
+    const outputs = model.forwardOutputs(x);
+    expect(outputs.map((o) => o.name)).toEqual(['y']);
+    expect([...outputs[0]!.value.data]).toEqual([...model.forward(x).data]);
+  });
+});

@@ -81,7 +81,7 @@ export function resolveLayers(model: Module, specs: LayerSpec | readonly LayerSp
  */
 export function locateDefaultLayer(model: Module, input: Tensor, fn: string): NamedLayer {
   // An architecture that names its CAM layer (tinycam/models' `camLayer`) knows best.
-  const named = (model as Module & { camLayer?: unknown }).camLayer;
+  const named = model.camLayer;
   if (typeof named === 'string') {
     const module = model.getModule(named);
     if (module) return { name: named, module };

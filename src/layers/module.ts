@@ -22,6 +22,23 @@ export interface HookHandle {
 export type StateDict = Record<string, Tensor>;
 
 /**
+ * One output of a model as the CAM methods see it (`Module.forwardOutputs`).
+ * A model whose last step on an output is a softmax or log-softmax over the
+ * classes says so, and gives the tensor before it: the methods explain those
+ * logits by default, as the score of a classifier is its pre-softmax logit.
+ */
+export interface ModelOutput {
+  /** 'output' for a module with one output; a graph's own output name otherwise. */
+  name: string;
+  /** What the model returns for this output. */
+  value: Tensor;
+  /** The tensor the final softmax / log-softmax was applied to, when there is one. */
+  logits?: Tensor;
+  /** Which function turned `logits` into `value`. */
+  activation?: 'softmax' | 'logSoftmax';
+}
+
+/**
  * The base of every layer and model, as `torch.nn.Module`.
  *
  * Children and parameters are found from the module's own properties, in the
@@ -138,6 +155,22 @@ export abstract class Module {
     const id = this.#nextHookId++;
     this.#backwardHooks.set(id, hook);
     return { remove: () => void this.#backwardHooks.delete(id) };
+  }
+
+  /**
+   * The layer CAM methods explain when the caller names none (tinycam/models'
+   * architectures set it: 'layer4' for a ResNet). Undefined: the CAM code
+   * picks one by torch-cam's rule.
+   */
+  declare readonly camLayer?: string;
+
+  /**
+   * Every output of one forward pass, for the CAM methods. A module with one
+   * output returns it as 'output'; graph modules (ONNX, TensorFlow.js) return
+   * each graph output by name, with the logits before a final softmax.
+   */
+  forwardOutputs(...inputs: Tensor[]): ModelOutput[] {
+    return [{ name: 'output', value: this.forward(...inputs) }];
   }
 
   /**

@@ -81,7 +81,7 @@ export class DenseNet extends Module {
    * features.norm5 ends up holding relu(norm5) as A while dA is taken before the
    * ReLU; tinycam uses the true norm5 output, so maps differ where norm5 < 0.
    */
-  readonly camLayer = 'features.norm5';
+  override readonly camLayer = 'features.norm5';
   features: Sequential;
   classifier: Linear;
 

@@ -78,7 +78,7 @@ export interface MobileNetV2Options extends ArchitectureOptions {
 
 export class MobileNetV2 extends Module {
   /** The last 1x1 Conv2dNormActivation: the last feature map before pooling. */
-  readonly camLayer = 'features.18';
+  override readonly camLayer = 'features.18';
   features: Sequential;
   classifier: Sequential;
 

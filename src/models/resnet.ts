@@ -82,7 +82,7 @@ export class Bottleneck extends Module {
 type Block = typeof BasicBlock | typeof Bottleneck;
 
 export class ResNet extends Module {
-  readonly camLayer = 'layer4';
+  override readonly camLayer = 'layer4';
   conv1: Conv2d;
   bn1: BatchNorm2d;
   relu: ReLU;

@@ -40,7 +40,7 @@ export class Fire extends Module {
 
 export class SqueezeNet extends Module {
   /** The last Fire module. */
-  readonly camLayer = 'features.12';
+  override readonly camLayer = 'features.12';
   features: Sequential;
   classifier: Sequential;
 

@@ -22,7 +22,7 @@ const CONFIGS: Record<'A' | 'B' | 'D' | 'E', Config> = {
 
 export class VGG extends Module {
   /** The last ReLU of `features`, before the final max-pool (e.g. 'features.29' for vgg16). */
-  readonly camLayer: string;
+  override readonly camLayer: string;
   features: Sequential;
   avgpool: AdaptiveAvgPool2d;
   classifier: Sequential;

@@ -1,4 +1,4 @@
-import { Module, type StateDict } from '../layers/module.js';
+import { Module, type ModelOutput, type StateDict } from '../layers/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
@@ -67,6 +67,8 @@ export class GraphModule extends Module {
   readonly #declared: Map<string, Dim[]>;
   readonly #constantNodes: NodeProto[];
   readonly #plan: PlannedNode[];
+  /** Graph outputs that a final Softmax / LogSoftmax produces, with the tensor it reads (the logits). */
+  readonly #finalActivations: Map<string, { logits: string; activation: 'softmax' | 'logSoftmax' }>;
   readonly #layers: Map<string, { module: NodeModule | TapModule; info: Omit<LayerInfo, 'shape'> }>;
   #constants: Map<string, { tensor: Tensor; type: number }> | null = null;
 
@@ -140,6 +142,14 @@ export class GraphModule extends Module {
       const scopeTaps = (scopeTapsAt.get(i) ?? []).slice().sort((a, b) => b.path.length - a.path.length);
       return { node, module, outputTaps, scopeTaps };
     });
+    this.#finalActivations = new Map();
+    for (const node of live) {
+      const activation = node.opType === 'Softmax' ? 'softmax' : node.opType === 'LogSoftmax' ? 'logSoftmax' : undefined;
+      const output = node.outputs[0];
+      if (activation && output && this.outputNames.includes(output) && node.inputs[0]) {
+        this.#finalActivations.set(output, { logits: node.inputs[0], activation });
+      }
+    }
     this.eval();
   }
 
@@ -223,14 +233,36 @@ export class GraphModule extends Module {
 
   /** The first graph output for the graph inputs, in the order of `inputNames`. */
   forward(...inputs: Tensor[]): Tensor {
+    return this.run(this.#feedsOf(inputs, 'forward'), [this.outputNames[0]!])[this.outputNames[0]!]!;
+  }
+
+  /** Positional inputs as feeds by name, in the order of `inputNames`. */
+  #feedsOf(inputs: readonly Tensor[], fn: string): Record<string, Tensor> {
     if (inputs.length !== this.inputNames.length) {
       throw new ArgumentError(
-        `GraphModule.forward: got ${inputs.length} input tensor(s); the graph takes ${this.inputNames.length} (${this.inputNames.map((n) => `'${n}'`).join(', ')}); use run(feeds) to pass them by name`,
+        `GraphModule.${fn}: got ${inputs.length} input tensor(s); the graph takes ${this.inputNames.length} (${this.inputNames.map((n) => `'${n}'`).join(', ')}); use run(feeds) to pass them by name`,
       );
     }
     const feeds: Record<string, Tensor> = {};
     this.inputNames.forEach((name, i) => (feeds[name] = inputs[i]!));
-    return this.run(feeds, [this.outputNames[0]!])[this.outputNames[0]!]!;
+    return feeds;
+  }
+
+  /**
+   * Every graph output by name, in the graph's order. An output that a final
+   * Softmax or LogSoftmax produces (seven of the nine ONNX model-zoo
+   * classifiers end so) comes with the tensor before it, so the CAM methods
+   * explain the logits, not the probability.
+   */
+  override forwardOutputs(...inputs: Tensor[]): ModelOutput[] {
+    const feeds = this.#feedsOf(inputs, 'forwardOutputs');
+    const logitNames = [...this.#finalActivations.values()].map((f) => f.logits);
+    const values = this.run(feeds, [...new Set([...this.outputNames, ...logitNames])]);
+    return this.outputNames.map((name) => {
+      const final = this.#finalActivations.get(name);
+      const value = values[name]!;
+      return final ? { name, value, logits: values[final.logits]!, activation: final.activation } : { name, value };
+    });
   }
 
   /**
