@@ -13,7 +13,7 @@
  * A first walk over the markers up to the frame header checks the size
  * limits before anything is allocated.
  */
-import { ImageDecodeError } from './errors.js';
+import { ArgumentError } from '../tensor/errors.js';
 import { exifOrientation } from './exif.js';
 import { convertRow, type JpegColourSpace, type RowRef } from './jpeg/colour.js';
 import { buildHuffmanTable, type HuffmanTable } from './jpeg/huffman.js';
@@ -61,7 +61,7 @@ const isFrameMarker = (m: number) => m === 0xc0 || m === 0xc1 || m === 0xc2;
 
 /** Walks the marker segments from SOI to the frame header and reads it. */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader {
-  if (!(bytes instanceof Uint8Array)) throw new ImageDecodeError(`${FN}: expected the JPEG file as a Uint8Array`);
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`readJpegHeader: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== SOI) fail('no SOI marker');
   let orientation = 1;
   let p = 2;

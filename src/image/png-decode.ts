@@ -9,6 +9,7 @@ import { Unzlib } from 'fflate';
 import { adler32 } from './adler32.js';
 import { crc32 } from './crc32.js';
 import { unfilter } from './png-filters.js';
+import { ArgumentError } from '../tensor/errors.js';
 import { ImageDecodeError } from './errors.js';
 import { checkLimits, type ResolvedLimits } from './limits.js';
 import { createImage, type RgbaImage } from './types.js';
@@ -99,6 +100,7 @@ function readChunks(bytes: Uint8Array): Chunk[] {
 
 /** Reads and validates IHDR (the first chunk) without touching the rest of the file. */
 export function readPngHeader(bytes: Uint8Array): PngHeader {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`readPngHeader: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_SIGNATURE[i]) fail('bad signature');
   if (bytes.length < 33) fail(`the file has ${bytes.length} bytes, too short for a PNG header`);
   if (u32(bytes, 8) !== 13 || chunkType(bytes, 12) !== 'IHDR') fail('the first chunk is not a 13-byte IHDR');
