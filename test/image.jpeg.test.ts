@@ -95,6 +95,27 @@ describe('JPEG decoding equals Pillow (libjpeg-turbo) byte for byte', () => {
     for (let o = 1; o <= 8; o++) expect(readJpegHeader(read(`orient-${o}.jpg`)).orientation).toBe(o);
   });
 
+  it('takes the orientation of the first Exif block before the first scan, wherever it sits (as Pillow)', () => {
+    const segment = (bytes: Uint8Array, code: number) => {
+      const at = bytes.findIndex((b, i) => b === 0xff && bytes[i + 1] === code);
+      return bytes.subarray(at, at + 2 + ((bytes[at + 2]! << 8) | bytes[at + 3]!));
+    };
+    const six = read('orient-6.jpg');
+    const exif6 = segment(six, 0xe1);
+    const exif1 = segment(read('orient-1.jpg'), 0xe1);
+    const withoutExif = new Uint8Array([...six.subarray(0, 2), ...six.subarray(2 + exif6.length)]);
+    const sof = withoutExif.findIndex((b, i) => b === 0xff && withoutExif[i + 1] === 0xc0);
+    const sofEnd = sof + 2 + ((withoutExif[sof + 2]! << 8) | withoutExif[sof + 3]!);
+    const insert = (at: number, ...parts: Uint8Array[]) => new Uint8Array([...withoutExif.subarray(0, at), ...parts.flatMap((p) => [...p]), ...withoutExif.subarray(at)]);
+    const xmpText = new TextEncoder().encode('http://ns.adobe.com/xap/1.0/\0<x/>');
+    const xmp = new Uint8Array([0xff, 0xe1, 0, xmpText.length + 2, ...xmpText]);
+    expect(readJpegHeader(withoutExif).orientation).toBe(1);
+    expect(readJpegHeader(insert(sofEnd, exif6)).orientation).toBe(6); // after the frame header
+    expect(readJpegHeader(insert(2, xmp, exif6)).orientation).toBe(6); // XMP first
+    expect(readJpegHeader(insert(2, exif1, exif6)).orientation).toBe(1); // the first Exif block decides
+    expect(decodeImage(insert(sofEnd, exif6)).width).toBe(24);
+  });
+
   it('keeps the stored orientation when asked (applyOrientation: false)', () => {
     const upright = decodeImage(read('orient-6.jpg'));
     const stored = decodeImage(read('orient-6.jpg'), { applyOrientation: false });

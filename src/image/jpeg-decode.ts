@@ -14,7 +14,7 @@
  * limits before anything is allocated.
  */
 import { ArgumentError } from '../tensor/errors.js';
-import { exifOrientation } from './exif.js';
+import { exifOrientation, isExifBlock } from './exif.js';
 import { convertRow, type JpegColourSpace, type RowRef } from './jpeg/colour.js';
 import { buildHuffmanTable, type HuffmanTable } from './jpeg/huffman.js';
 import { idctIslow } from './jpeg/idct.js';
@@ -59,52 +59,50 @@ export interface JpegHeader {
 
 const isFrameMarker = (m: number) => m === 0xc0 || m === 0xc1 || m === 0xc2;
 
-/** Walks the marker segments from SOI to the frame header and reads it. */
+/**
+ * Walks the marker segments from SOI to the first scan: reads the frame
+ * header and the orientation of the first Exif block (as Pillow takes it),
+ * and fails unless a scan follows (a file cut before it has no pixels).
+ */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader {
   if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`readJpegHeader: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== SOI) fail('no SOI marker');
-  let orientation = 1;
+  let orientation: number | null = null;
+  let frame: Frame | null = null;
   let p = 2;
   for (;;) {
     const found = findMarker(bytes, p);
-    if (!found) fail('the file ends before the frame header (SOF)');
+    if (!found) fail(frame ? 'the file ends before the first scan (SOS): it holds no image data' : 'the file ends before the frame header (SOF)');
     const { marker, pos } = found;
+    if (marker === SOS) {
+      if (!frame) fail('found SOS before the frame header');
+      break;
+    }
     if (isStandalone(marker)) {
-      if (marker === EOI) fail('found EOI before the frame header');
+      if (marker === EOI) fail(frame ? 'EOI comes before the first scan (SOS): the file holds no image data' : 'found EOI before the frame header');
       p = pos;
       continue;
     }
-    if (marker === SOS) fail('found SOS before the frame header');
     checkFrameType(marker);
     const { data, end } = segmentAt(bytes, marker, pos);
-    if (marker === 0xe1 && orientation === 1) orientation = exifOrientation(data);
+    if (marker === 0xe1 && orientation === null && isExifBlock(data)) orientation = exifOrientation(data);
     if (isFrameMarker(marker)) {
-      const frame = parseFrame(data, marker === 0xc2);
-      requireScan(bytes, end);
-      let workingBytes = frame.width * frame.height * 4 * 2;
-      // Int16 coefficients and one byte per sample, for every stored block.
-      for (const c of frame.components) workingBytes += c.blocksPerLine * c.blocksPerColumn * 64 * 3;
-      return { width: frame.width, height: frame.height, components: frame.components.length, progressive: frame.progressive, orientation, workingBytes };
+      if (frame) fail('the file has two frame headers (SOF)');
+      frame = parseFrame(data, marker === 0xc2);
     }
     p = end;
   }
-}
-
-/** Fails unless a start-of-scan follows the frame header: a file cut before it has no pixels at all. */
-function requireScan(bytes: Uint8Array, from: number): void {
-  let p = from;
-  for (;;) {
-    const found = findMarker(bytes, p);
-    if (!found) fail('the file ends before the first scan (SOS): it holds no image data');
-    if (found.marker === SOS) return;
-    if (found.marker === EOI) fail('EOI comes before the first scan (SOS): the file holds no image data');
-    if (isStandalone(found.marker)) {
-      p = found.pos;
-      continue;
-    }
-    if (found.pos + 2 > bytes.length) fail('the file ends before the first scan (SOS): it holds no image data');
-    p = found.pos + ((bytes[found.pos]! << 8) | bytes[found.pos + 1]!);
-  }
+  let workingBytes = frame.width * frame.height * 4 * 2;
+  // Int16 coefficients and one byte per sample, for every stored block.
+  for (const c of frame.components) workingBytes += c.blocksPerLine * c.blocksPerColumn * 64 * 3;
+  return {
+    width: frame.width,
+    height: frame.height,
+    components: frame.components.length,
+    progressive: frame.progressive,
+    orientation: orientation ?? 1,
+    workingBytes,
+  };
 }
 
 /** The Huffman tables 0 and 1 that libjpeg-turbo assumes when a file (Motion JPEG) defines none. */
