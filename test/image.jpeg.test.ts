@@ -13,9 +13,8 @@ import { TinycamError } from '../src/tensor/errors.js';
 
 const DATA = join(import.meta.dirname, 'data/images');
 const read = (name: string) => new Uint8Array(readFileSync(join(DATA, name)));
-const REFERENCES = readdirSync(DATA)
-  .filter((f) => f.endsWith('.ref.png') && readdirSync(DATA).includes(f.replace('.ref.png', '.jpg')))
-  .map((f) => f.replace('.ref.png', ''));
+const FILES = readdirSync(DATA);
+const REFERENCES = FILES.filter((f) => f.endsWith('.ref.png') && FILES.includes(f.replace('.ref.png', '.jpg'))).map((f) => f.replace('.ref.png', ''));
 
 /** The structure of a JPEG, read here independently of the decoder: frame type, sampling, scans, restart interval, Adobe transform. */
 function structure(bytes: Uint8Array) {
