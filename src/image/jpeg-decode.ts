@@ -132,17 +132,31 @@ function colourSpaceOf(frame: Frame, m: Markers): JpegColourSpace {
 export function decodeJpegRgba(bytes: Uint8Array, limits: ResolvedLimits): { image: RgbaImage; header: JpegHeader } {
   const header = readJpegHeader(bytes);
   checkLimits(FN, 'JPEG', header.width, header.height, header.workingBytes, limits);
+  const decoded = decodeCoefficients(bytes);
+  return { image: toRgba(decoded.frame, blockSource(decoded), decoded.latched, decoded.space), header };
+}
 
+/** What the entropy-coded data holds, ready for the inverse DCT. */
+interface Coefficients {
+  frame: Frame;
+  /** Each component's quantised coefficients, 64 per stored block, natural order. */
+  coefs: Int16Array[];
+  /** Each component's quantisation table, as latched at its first scan (null: no scan reached it). */
+  latched: (Uint16Array | null)[];
+  space: JpegColourSpace;
+  /** Coefficient states of a progressive file (for block smoothing), else null. */
+  progression: Progression | null;
+}
+
+/** Reads the segments and scans from SOI to EOI (or the end of a one-scan sequential file). */
+function decodeCoefficients(bytes: Uint8Array): Coefficients {
   const quant: (Uint16Array | null)[] = [null, null, null, null];
   const tables = standardTables();
   const markers: Markers = { jfif: false, adobeTransform: -1 };
   let restartInterval = 0;
-  let frame: Frame | null = null;
-  let coefs: Int16Array[] = [];
-  let latched: (Uint16Array | null)[] = [];
+  let d: Omit<Coefficients, 'space'> | null = null;
   let space: JpegColourSpace | null = null;
   let scans = 0;
-  let progression: Progression | null = null;
 
   let next = findMarker(bytes, 2);
   while (next) {
@@ -157,37 +171,31 @@ export function decodeJpegRgba(bytes: Uint8Array, limits: ResolvedLimits): { ima
     const { data, end } = segmentAt(bytes, marker, pos);
     next = findMarker(bytes, end);
     if (isFrameMarker(marker)) {
-      if (frame) fail('the file has two frame headers (SOF)');
-      frame = parseFrame(data, marker === 0xc2);
-      coefs = frame.components.map((c) => new Int16Array(c.blocksPerLine * c.blocksPerColumn * 64));
-      if (frame.progressive) progression = newProgression(frame.components.length);
-      latched = frame.components.map(() => null);
+      if (d) fail('the file has two frame headers (SOF)');
+      const frame = parseFrame(data, marker === 0xc2);
+      d = {
+        frame,
+        coefs: frame.components.map((c) => new Int16Array(c.blocksPerLine * c.blocksPerColumn * 64)),
+        latched: frame.components.map(() => null),
+        progression: frame.progressive ? newProgression(frame.components.length) : null,
+      };
     } else if (marker === DQT) {
       parseQuantTables(data, quant);
     } else if (marker === DHT) {
       parseHuffmanTables(data, tables.dc, tables.ac);
     } else if (marker === DRI) {
       restartInterval = parseRestartInterval(data);
-    } else if (marker === 0xe0) {
-      // JFIF: "JFIF\0" and at least 14 bytes, as libjpeg's examine_app0 requires.
-      if (data.length >= 14 && data[0] === 0x4a && data[1] === 0x46 && data[2] === 0x49 && data[3] === 0x46 && data[4] === 0) markers.jfif = true;
-    } else if (marker === 0xee) {
-      // Adobe: "Adobe" and at least 12 bytes; byte 11 is the colour transform.
-      if (data.length >= 12 && data[0] === 0x41 && data[1] === 0x64 && data[2] === 0x6f && data[3] === 0x62 && data[4] === 0x65) markers.adobeTransform = data[11]!;
+    } else if (marker === 0xe0 || marker === 0xee) {
+      readColourMarker(marker, data, markers);
     } else if (marker === SOS) {
-      if (!frame) fail('found SOS before the frame header');
+      if (!d) fail('found SOS before the frame header');
+      const { frame } = d;
       const scan = parseScanHeader(data, frame);
       space ??= colourSpaceOf(frame, markers);
-      // libjpeg latches a component's quantisation table at the first scan that holds it.
-      for (const c of scan.components) {
-        if (latched[c.index]) continue;
-        const table = quant[c.quantTable];
-        if (!table) fail(`component ${c.index} uses quantisation table ${c.quantTable}, which is not defined`);
-        latched[c.index] = table.slice();
-      }
-      if (frame.progressive) recordScan(progression!, scan.components.map((c) => c.index), scan.ss, scan.se, scan.al);
-      const result = decodeScan(bytes, end, frame, scan, tables, coefs, restartInterval);
-      if (progression) progression.lastGoodRow = result.lastGoodRow;
+      latchQuantTables(scan.components, quant, d.latched);
+      if (d.progression) recordScan(d.progression, scan.components.map((c) => c.index), scan.ss, scan.se, scan.al);
+      const result = decodeScan(bytes, end, frame, scan, tables, d.coefs, restartInterval);
+      if (d.progression) d.progression.lastGoodRow = result.lastGoodRow;
       // A sequential file whose first scan holds every component is complete after it: libjpeg
       // hands out its rows during that scan and Pillow stops there, whatever follows.
       if (!frame.progressive && scans === 0 && scan.components.length === frame.components.length) break;
@@ -198,21 +206,50 @@ export function decodeJpegRgba(bytes: Uint8Array, limits: ResolvedLimits): { ima
       fail(`unknown marker 0xFF${marker.toString(16).toUpperCase()} at byte ${pos - 2}`);
     }
   }
-  if (!frame || !space) fail('the file holds no image data');
-  const smoothing = progression ? smoothingLatch(progression, latched) : null;
-  const blocks: BlockSource = smoothing
-    ? (ci, visit) => {
-        const c = frame!.components[ci]!;
-        const latch = { current: smoothing.current[ci]!, previous: smoothing.previous[ci]! };
-        smoothComponent(c, coefs[ci]!, latched[ci]!, latch, frame!.mcusY, progression!.lastGoodRow, (by, bx, block) => visit(by, bx, block, 0));
-      }
-    : (ci, visit) => {
-        const c = frame!.components[ci]!;
-        for (let by = 0; by < c.heightInBlocks; by++) {
-          for (let bx = 0; bx < c.widthInBlocks; bx++) visit(by, bx, coefs[ci]!, (by * c.blocksPerLine + bx) * 64);
-        }
-      };
-  return { image: toRgba(frame, blocks, latched, space), header };
+  if (!d || !space) fail('the file holds no image data');
+  return { ...d, space };
+}
+
+/** JFIF (APP0) and Adobe (APP14) segments, which decide how three or four components are read. */
+function readColourMarker(marker: number, data: Uint8Array, markers: Markers): void {
+  // JFIF: "JFIF\0" and at least 14 bytes, as libjpeg's examine_app0 requires.
+  if (marker === 0xe0 && data.length >= 14 && data[0] === 0x4a && data[1] === 0x46 && data[2] === 0x49 && data[3] === 0x46 && data[4] === 0) {
+    markers.jfif = true;
+  }
+  // Adobe: "Adobe" and at least 12 bytes; byte 11 is the colour transform.
+  if (marker === 0xee && data.length >= 12 && data[0] === 0x41 && data[1] === 0x64 && data[2] === 0x6f && data[3] === 0x62 && data[4] === 0x65) {
+    markers.adobeTransform = data[11]!;
+  }
+}
+
+/** libjpeg latches a component's quantisation table at the first scan that holds it; later DQTs do not change it. */
+function latchQuantTables(components: Frame['components'], quant: (Uint16Array | null)[], latched: (Uint16Array | null)[]): void {
+  for (const c of components) {
+    if (latched[c.index]) continue;
+    const table = quant[c.quantTable];
+    if (!table) fail(`component ${c.index} uses quantisation table ${c.quantTable}, which is not defined`);
+    latched[c.index] = table.slice();
+  }
+}
+
+/** The blocks to inverse-transform: as decoded, or smoothed as libjpeg does when a progressive file ends early. */
+function blockSource(d: Coefficients): BlockSource {
+  const smoothing = d.progression ? smoothingLatch(d.progression, d.latched) : null;
+  if (smoothing) {
+    return (ci, visit) => {
+      const latch = { current: smoothing.current[ci]!, previous: smoothing.previous[ci]! };
+      smoothComponent(d.frame.components[ci]!, d.coefs[ci]!, d.latched[ci]!, latch, d.frame.mcusY, d.progression!.lastGoodRow, (by, bx, block) =>
+        visit(by, bx, block, 0),
+      );
+    };
+  }
+  return (ci, visit) => {
+    const c = d.frame.components[ci]!;
+    const coefs = d.coefs[ci]!;
+    for (let by = 0; by < c.heightInBlocks; by++) {
+      for (let bx = 0; bx < c.widthInBlocks; bx++) visit(by, bx, coefs, (by * c.blocksPerLine + bx) * 64);
+    }
+  };
 }
 
 /** Hands every real block of component `ci` (its coefficients at `at`) to `visit`. */
