@@ -25,6 +25,7 @@ import { loadOnnx, GraphModule } from 'tinycam/onnx';
 import { resnet18 } from 'tinycam/models';
 import { fromNdarray } from 'tinycam/ndarray';
 import { loadOnnxFile } from 'tinycam/node';
+import { WorkerPool, serveWorker } from 'tinycam/worker';
 
 export function explain(photo: Uint8Array, weights: Uint8Array, onnx: Uint8Array): Float32Array {
   const image: RgbaImage = decodeImage(photo);
@@ -37,6 +38,8 @@ export function explain(photo: Uint8Array, weights: Uint8Array, onnx: Uint8Array
   void graph;
   void fromFile;
   void fromNdarray;
+  void WorkerPool;
+  void serveWorker;
   // @ts-expect-error a map is a Tensor, not a string
   const wrong: string = maps;
   void wrong;

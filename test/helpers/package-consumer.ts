@@ -19,6 +19,7 @@ export const ENTRIES: Record<string, string> = {
   'tinycam/models': 'models',
   'tinycam/ndarray': 'ndarray',
   'tinycam/node': 'node',
+  'tinycam/worker': 'worker',
 };
 
 export interface Resolution {
