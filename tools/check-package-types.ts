@@ -3,7 +3,9 @@
  * (npm pack), unpacks the tarball into a scratch node_modules, and
  * type-checks a consumer that uses every entry under node10, node16 (from
  * an ES module and from CommonJS) and bundler resolution, with the
- * package's declarations checked too (skipLibCheck off). Prints the
+ * package's declarations checked too (skipLibCheck off): as Node projects
+ * are set up (@types/node) and browser ones (lib dom), which must pass, and
+ * with ES2022 alone, which is reported. Prints the
  * tarball's size and what it holds. Run by `npm run check:package`, not by
  * CI (the declaration build takes a minute).
  *
@@ -63,14 +65,23 @@ function main(): void {
       mkdirSync(dirname(join(modules, dep)), { recursive: true });
       symlinkSync(join(ROOT, 'node_modules', dep), join(modules, dep));
     }
+    mkdirSync(join(modules, '@types'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules/@types/node'), join(modules, '@types/node'));
     console.log(`unpacked: ${readdirSync(join(modules, 'tinycam')).join(', ')}`);
     let failed = false;
     for (const resolution of RESOLUTIONS) {
+      // As such projects are set up: Node ones with @types/node, bundled ones for the browser with the DOM's lib.
+      const node = resolution.name.startsWith('node');
+      const usual = node ? { types: ['node'] } : { lib: ['es2022', 'dom'] };
       const dir = join(scratch, resolution.name.replace(/\W+/g, '-'));
-      writeConsumer(dir, resolution, CONSUMER);
+      writeConsumer(dir, resolution, CONSUMER, usual);
       const result = typecheck(dir);
-      console.log(`${resolution.name}: ${result.ok ? 'ok' : `FAILED\n${result.output}`}`);
+      console.log(`${resolution.name} (${node ? '@types/node' : 'lib dom'}): ${result.ok ? 'ok' : `FAILED\n${result.output}`}`);
       failed ||= !result.ok;
+      // And with nothing but ES2022: what declarations need from outside the language shows here (a warning).
+      writeConsumer(`${dir}-bare`, resolution, CONSUMER);
+      const bare = typecheck(`${dir}-bare`);
+      console.log(`${resolution.name} (lib es2022 only): ${bare.ok ? 'ok' : `warning: the declarations need more than ES2022\n${bare.output}`}`);
     }
     if (failed) process.exitCode = 1;
   } finally {

@@ -36,15 +36,27 @@ export const RESOLUTIONS: Resolution[] = [
   { name: 'bundler', compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, type: 'module' },
 ];
 
-/** Writes a consumer project in `dir` (beside a node_modules/tinycam) whose only file imports `source`. */
-export function writeConsumer(dir: string, resolution: Resolution, source: string): void {
+/**
+ * Writes a consumer project in `dir` (beside a node_modules/tinycam) whose
+ * only file is `source`; `extra` adds compiler options (lib, types).
+ */
+export function writeConsumer(dir: string, resolution: Resolution, source: string, extra: Record<string, unknown> = {}): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: resolution.type }));
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       // The package's declarations are checked, TypeScript's own lib files not (they cost seconds).
-      compilerOptions: { ...resolution.compilerOptions, target: 'es2022', lib: ['es2022'], strict: true, noEmit: true, skipDefaultLibCheck: true, types: [] },
+      compilerOptions: {
+        ...resolution.compilerOptions,
+        target: 'es2022',
+        lib: ['es2022'],
+        strict: true,
+        noEmit: true,
+        skipDefaultLibCheck: true,
+        types: [],
+        ...extra,
+      },
       files: ['consumer.ts'],
     }),
   );
