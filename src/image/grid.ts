@@ -6,7 +6,7 @@ import { applyColormap, mapPlane, overlay, type BlendName } from './overlay.js';
 import { resize } from './resize.js';
 import { Tensor } from '../tensor/tensor.js';
 import { createImage, type RgbaImage } from './types.js';
-import { checkImage } from './validate.js';
+import { checkBoolean, checkColour, checkImage, checkInteger, optionsOf } from './validate.js';
 
 export interface GridRow {
   /** Caption, e.g. the method's name (drawn in capitals with the built-in 5x7 font). */
@@ -42,19 +42,24 @@ export interface GridOptions {
  * its own space: a row's name never sits under a title. Returns an opaque
  * RGBA image (encode it with encodePng).
  */
-export function grid(rows: readonly GridRow[], options: GridOptions = {}): RgbaImage {
+export function grid(rows: readonly GridRow[], gridOptions?: GridOptions): RgbaImage {
+  const options = optionsOf('grid', gridOptions);
   if (!Array.isArray(rows) || rows.length === 0) throw new ArgumentError('grid: expected a non-empty array of { name, image, map }');
   rows.forEach((r, i) => {
     if (!r || typeof r.name !== 'string') throw new ArgumentError(`grid: row ${i} needs a name (string)`);
     checkImage(`grid (row ${i}, '${r.name}')`, r.image);
     mapPlane(`grid (row ${i}, '${r.name}')`, r.map);
   });
-  const gap = options.gap ?? 4;
+  const gap = checkInteger('grid', 'gap', options.gap ?? 4, 0);
   const widest = rows.reduce((w, r) => Math.max(w, r.image.width), 0);
   const scale = options.textScale ?? (widest < 128 ? 1 : 2);
   if (!Number.isInteger(scale) || scale < 1) throw new ArgumentError(`grid: textScale must be a positive integer, got ${scale}`);
   const background = options.background ?? [24, 24, 24, 255];
   const ink = options.textColour ?? [240, 240, 240, 255];
+  checkColour('grid', 'background', background);
+  checkColour('grid', 'textColour', ink);
+  checkBoolean('grid', 'headers', options.headers);
+  checkBoolean('grid', 'rowLabels', options.rowLabels);
   const textHeight = GLYPH_HEIGHT * scale;
   const headers = options.headers ?? true;
   const titles = ['image', 'heat-map', 'overlay'];
