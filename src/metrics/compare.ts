@@ -39,20 +39,22 @@ export const METRIC_INFO: Readonly<Record<MetricName, { label: string; better: '
   insertion: { label: 'insertion AUC', better: 'higher', about: "RISE's insertion game (torch-cam's 20 steps, blurred substrate)" },
 };
 
-export const ALL_METRICS: readonly MetricName[] = Object.keys(METRIC_INFO) as MetricName[];
+// The /* @__PURE__ */ marks let a bundler drop these tables (and every method
+// they name) from an app that never calls compareMethods.
+export const ALL_METRICS: readonly MetricName[] = /* @__PURE__ */ Object.keys(METRIC_INFO) as MetricName[];
 
-const asMaps = (f: (model: Module, input: Tensor, options: object) => { maps: Tensor }) => f;
+type MapsMethod = (model: Module, input: Tensor, options: object) => { maps: Tensor };
 
 /** Methods by name; the black-box ones get their maps min-max scaled to [0, 1]. */
 export const COMPARE_METHODS: Readonly<Record<string, ComparedMethod['run']>> = {
-  gradCam: asMaps(gradCam),
-  gradCamPlusPlus: asMaps(gradCamPlusPlus),
-  xGradCam: asMaps(xGradCam),
-  layerCam: asMaps(layerCam),
-  hiResCam: asMaps(hiResCam),
-  eigenCam: asMaps(eigenCam),
-  scoreCam: asMaps(scoreCam),
-  ablationCam: asMaps(ablationCam),
+  gradCam: gradCam as MapsMethod,
+  gradCamPlusPlus: gradCamPlusPlus as MapsMethod,
+  xGradCam: xGradCam as MapsMethod,
+  layerCam: layerCam as MapsMethod,
+  hiResCam: hiResCam as MapsMethod,
+  eigenCam: eigenCam as MapsMethod,
+  scoreCam: scoreCam as MapsMethod,
+  ablationCam: ablationCam as MapsMethod,
   rise: (model, input, { target }) => ({ maps: scaled(rise(model, input, { target, masks: 2000 }).maps) }),
   occlusion: (model, input, { target }) => {
     // An 8 x 8 grid of windows: 64 model calls.

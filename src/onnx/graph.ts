@@ -1,10 +1,13 @@
 import { Module, type ModelOutput, type StateDict } from '../layers/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import { withWorkBudget } from '../tensor/limits.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import { NodeModule, OnnxLinear, ReLU, TapModule } from './layers.js';
-import { closestNames, scopesOfNodes } from './names.js';
+import { closestNames } from '../layers/names.js';
+import { attributesOf } from './attributes.js';
+import { nodeLabel, scopesOfNodes } from './names.js';
 import { NON_CONSTANT_OPS, ONNX_OPS } from './ops/index.js';
 import type { Dim, GraphProto, NodeProto, ValueInfo } from './proto.js';
 import { DataType, dataTypeName, type DecodedTensor } from './tensorData.js';
@@ -12,8 +15,8 @@ import { DataType, dataTypeName, type DecodedTensor } from './tensorData.js';
 /** A Gemm that is a Linear layer: constant B, no transA, alpha = beta = 1. */
 function isLinearGemm(node: NodeProto, constant: ReadonlySet<string>): boolean {
   if (node.opType !== 'Gemm' || !constant.has(node.inputs[1]!) || (node.inputs[2] && !constant.has(node.inputs[2]))) return false;
-  const attr = (name: string) => node.attributes.find((a) => a.name === name);
-  return (attr('transA')?.i ?? 0) === 0 && (attr('alpha')?.f ?? 1) === 1 && (attr('beta')?.f ?? 1) === 1;
+  const attrs = attributesOf(node);
+  return attrs.int('transA', 0) === 0 && attrs.float('alpha', 1) === 1 && attrs.float('beta', 1) === 1;
 }
 
 /** A hookable layer of the graph, as `layers()` lists it. */
@@ -126,12 +129,12 @@ export class GraphModule extends Module {
       this.#layers.set(path, { module: tap, info: { name: path, kind: 'module', opType: node.opType, tensor: node.outputs[0]! } });
     }
     this.#plan = live.map((node, i) => {
-      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
+      const label = nodeLabel(node);
       const op = ONNX_OPS[node.opType]!;
       const module = node.opType === 'Relu'
         ? new ReLU(node, label, op, opset)
         : isLinearGemm(node, constant)
-          ? new OnnxLinear(node, label, op, opset, (name) => this.#constantTensor(name))
+          ? new OnnxLinear(node, label, op, opset)
           : new NodeModule(node, label, op, opset);
       const outputTaps = node.outputs.map((name, k) => (k > 0 && name ? new TapModule('output', name) : undefined));
       node.outputs.forEach((name, k) => {
@@ -170,16 +173,16 @@ export class GraphModule extends Module {
     }));
   }
 
+  /** The final Softmax / LogSoftmax that makes a graph output, if one does (the CAM methods explain the tensor before it). */
+  finalActivation(output: string): 'softmax' | 'logSoftmax' | undefined {
+    return this.#finalActivations.get(output)?.activation;
+  }
+
   /** The batch size the file declares for its first input, when it is a number. */
   override maxBatchSize(): number | undefined {
     // A graph exported with a fixed batch often hard-codes it further in (Reshape to [1, -1]).
     const first = this.inputShapes[this.inputNames[0] ?? '']?.[0];
     return typeof first === 'number' && first > 0 ? first : undefined;
-  }
-
-  /** Whether `name` is a module path or tensor name of this graph. */
-  hasLayer(name: string): boolean {
-    return name === '' || this.#layers.has(name);
   }
 
   /**
@@ -271,6 +274,13 @@ export class GraphModule extends Module {
    * (or the tensors named in `outputs`, which may be any node outputs).
    */
   run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
+    // One work budget per run and batch item (tensor/limits.ts): a graph cannot ask for minutes of work.
+    const first = feeds[this.inputNames[0] ?? ''];
+    const batch = first instanceof Tensor ? (first.shape[0] ?? 1) : 1;
+    return withWorkBudget(batch, 'GraphModule.run', () => this.#run(feeds, outputs));
+  }
+
+  #run(feeds: Record<string, Tensor>, outputs: readonly string[]): Record<string, Tensor> {
     const env = new Map<string, Tensor>();
     const types = new Map<string, number>();
     this.#feed(feeds, env, types);
@@ -343,11 +353,6 @@ export class GraphModule extends Module {
     return `${shape}, ${dataTypeName(info.elemType || DataType.FLOAT).toLowerCase()}`;
   }
 
-  /** An initializer or constant node output by name. */
-  #constantTensor(name: string): Tensor | undefined {
-    return this.initializers.get(name) ?? this.#constantValues().get(name)?.tensor;
-  }
-
   /** Outputs of the constant nodes, computed at the first run and kept. */
   #constantValues(): Map<string, { tensor: Tensor; type: number }> {
     if (this.#constants) return this.#constants;
@@ -358,8 +363,7 @@ export class GraphModule extends Module {
           values.get(n) ?? (this.initializers.has(n) ? { tensor: this.initializers.get(n)!, type: this.#initializerTypes.get(n)! } : undefined);
         const inputs = node.inputs.map((n) => (n ? lookup(n)?.tensor : undefined));
         const inputTypes = node.inputs.map((n) => lookup(n)?.type ?? DataType.FLOAT);
-        const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
-        const runner = new NodeModule(node, label, ONNX_OPS[node.opType]!, this.opset);
+        const runner = new NodeModule(node, nodeLabel(node), ONNX_OPS[node.opType]!, this.opset);
         runner.training = false;
         const result = runner.execute(inputs, inputTypes);
         node.outputs.forEach((name, k) => {

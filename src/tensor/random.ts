@@ -1,4 +1,5 @@
 import { Tensor, sizeOf, type Shape } from './tensor.js';
+import { allocate } from './limits.js';
 
 /**
  * A small seeded random generator (xoshiro128**, seeded through splitmix32),
@@ -70,7 +71,8 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-let defaultRng = new Rng(0);
+// Pure: an app that draws no random numbers does not bundle the generator.
+let defaultRng = /* @__PURE__ */ new Rng(0);
 
 /** Reseed the generator used when no `seed` or `rng` is given (like `torch.manual_seed`). */
 export function manualSeed(seed: number): void {
@@ -95,7 +97,7 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
   const rng = pick(options);
   const mean = options.mean ?? 0;
   const std = options.std ?? 1;
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate(sizeOf(shape), 'randn');
   for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
   return new Tensor(data, shape);
 }
@@ -105,7 +107,7 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
   const rng = pick(options);
   const low = options.low ?? 0;
   const high = options.high ?? 1;
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate(sizeOf(shape), 'rand');
   for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
   return new Tensor(data, shape);
 }

@@ -2,7 +2,8 @@ import { Tensor } from '../../tensor/tensor.js';
 import { NodeModule } from '../layers.js';
 import type { GraphProto, NodeProto } from '../proto.js';
 import { DataType, tensorFromProto } from '../tensorData.js';
-import { input, nodeError, type OpCall, type OpImpl } from './types.js';
+import { nodeLabel } from '../names.js';
+import { attributesOf, input, nodeError, type OpCall, type OpImpl } from './types.js';
 
 /*
  * If. torch.onnx writes it (with Equal, see logic.ts) around decompositions
@@ -41,8 +42,8 @@ export function outerReferences(graph: GraphProto): string[] {
 }
 
 function branches(node: NodeProto): { then: GraphProto | null; else: GraphProto | null } {
-  const g = (name: string) => node.attributes.find((a) => a.name === name)?.g ?? null;
-  return { then: g('then_branch'), else: g('else_branch') };
+  const attrs = attributesOf(node);
+  return { then: attrs.graph('then_branch') ?? null, else: attrs.graph('else_branch') ?? null };
 }
 
 /** The outer tensors both branches read (then-branch's first), as the rewritten If takes them. */
@@ -71,9 +72,18 @@ export function withBranchInputs(graph: GraphProto): GraphProto {
 /** Every node of the graph and of its subgraphs, for the supported-op check. */
 export function allNodes(graph: GraphProto): NodeProto[] {
   const out: NodeProto[] = [];
-  for (const node of graph.nodes) {
+  // Depth first, in file order, with an explicit stack: no recursion, no spread of a branch's nodes as arguments.
+  const stack: { graph: GraphProto; next: number }[] = [{ graph, next: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const node = top.graph.nodes[top.next++];
+    if (!node) {
+      stack.pop();
+      continue;
+    }
     out.push(node);
-    for (const a of node.attributes) if (a.g) out.push(...allNodes(a.g));
+    const branches = node.attributes.filter((a) => a.g).map((a) => ({ graph: a.g!, next: 0 }));
+    stack.push(...branches.reverse());
   }
   return out;
 }
@@ -84,10 +94,7 @@ const branchModules = new WeakMap<GraphProto, NodeModule[]>();
 function modulesOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>): NodeModule[] {
   let modules = branchModules.get(graph);
   if (!modules) {
-    modules = graph.nodes.map((node) => {
-      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
-      return new NodeModule(node, label, ops[node.opType]!, opset);
-    });
+    modules = graph.nodes.map((node) => new NodeModule(node, nodeLabel(node), ops[node.opType]!, opset));
     branchModules.set(graph, modules);
   }
   return modules;

@@ -4,6 +4,7 @@ import { kernels } from '../backend.js';
 import type { ConvLayout as Layout } from '../kernels/kernels.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { pair, pads, type Pair, type Padding2d } from './spatial.js';
+import { allocate, chargeWork, checkElements } from '../limits.js';
 
 /**
  * 2-D convolution and transposed convolution as im2col + GEMM per image and
@@ -133,7 +134,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const depthwise = groupChannels === 1 && groups > 1;
   const multiplier = outChannels / groups;
   const depthwiseGeo = { ...layout.geo, channels: inChannels };
-  const out = new Float32Array(batch * outChannels * outH * outW);
+  const out = allocate(batch * outChannels * outH * outW, op);
+  // The column matrix of one image and group, which the kernels may build.
+  checkElements(groupChannels * kH * kW * outH * outW, op, 'its im2col buffer');
+  chargeWork(batch * outChannels * outH * outW * groupChannels * kH * kW, op, batch);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   if (depthwise) kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
   else kernels().convForward(x.data, weight.data, out, layout, bias != null);
@@ -211,7 +215,9 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       padTop: p.top, padLeft: p.left, dilationH, dilationW,
     },
   };
-  const out = new Float32Array(batch * outChannels * outH * outW);
+  const out = allocate(batch * outChannels * outH * outW, op);
+  checkElements(groupOut * kH * kW * inH * inW, op, 'its im2col buffer');
+  chargeWork(batch * inChannels * inH * inW * groupOut * kH * kW, op, batch);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   kernels().convAdjoint(x.data, weight.data, out, layout);
   const y = new Tensor(out, [batch, outChannels, outH, outW]);

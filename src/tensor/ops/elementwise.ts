@@ -1,6 +1,7 @@
 import { record } from '../autograd.js';
 import { kernels } from '../backend.js';
 import { binaryMap, sumToShape, unaryMap } from '../broadcast.js';
+import { allocate } from '../limits.js';
 import { Tensor, sameShape } from '../tensor.js';
 
 /**
@@ -26,7 +27,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 
 /** The residual add of a network: no broadcasting, one kernel call. */
 function addSameShape(x: Tensor, y: Tensor): Tensor {
-  const out = new Float32Array(x.size);
+  const out = allocate(x.size, 'add');
   kernels().add(x.data, y.data, out);
   return new Tensor(out, x.shape);
 }

@@ -2,6 +2,7 @@ import { record } from '../autograd.js';
 import { ArgumentError, GradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { imageShape } from './spatial.js';
+import { checkElements } from '../limits.js';
 
 /**
  * Spatial resizing of NCHW tensors, as torch.nn.functional.interpolate.
@@ -46,6 +47,7 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
     throw new ArgumentError(`interpolate: antialias only applies to mode 'bilinear'`);
   }
   const { outH, outW, scaleH, scaleW } = resolveSize(H, W, options);
+  checkElements(N * C * outH * outW, 'interpolate');
 
   if (mode === 'nearest') {
     const rows = nearestIndex(H, outH, scaleH);

@@ -3,6 +3,7 @@ import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import { ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
 import { Tensor, shapeString, sizeOf, type Shape } from '../tensor.js';
+import { allocate, chargeWork } from '../limits.js';
 
 /**
  * Matrix products on the blocked GEMM in ../kernels/gemm.ts. Backward rules
@@ -33,7 +34,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes(aBatch, bBatch, 'matmul');
   const plan = batchPlan(aBatch, bBatch, batch);
 
-  const out = new Float32Array(plan.count * m * n);
+  const out = allocate(plan.count * m * n, 'matmul');
+  chargeWork(plan.count * m * n * k, 'matmul', plan.count * m);
   if (plan.foldA) {
     // b is one matrix shared by every batch: a single (count*m) x k by k x n product.
     kernels().gemm(plan.count * m, n, k, a.data, b.data, out);
@@ -134,7 +136,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     );
   }
   const rows = x.size / inFeatures;
-  const out = new Float32Array(rows * outFeatures);
+  const out = allocate(rows * outFeatures, 'linear');
+  chargeWork(rows * outFeatures * inFeatures, 'linear', rows);
   if (bias) {
     for (let r = 0; r < rows; r++) out.set(bias.data, r * outFeatures);
   }

@@ -3,6 +3,7 @@ import { kernels } from '../backend.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { imageShape, pair, pads, type Pair, type Padding2d } from './spatial.js';
+import { allocate, chargeWork, checkElements } from '../limits.js';
 
 /**
  * Pooling over the two spatial axes of NCHW tensors. Each op computes its
@@ -89,6 +90,8 @@ function geometry(
       `${op}: input ${shapeString(x.shape)} with padding {top: ${pad.top}, bottom: ${pad.bottom}, left: ${pad.left}, right: ${pad.right}} is smaller than the dilated kernel [${dh * (kh - 1) + 1}, ${dw * (kw - 1) + 1}]`,
     );
   }
+  // Checked here, before the window tables of the output's size are made.
+  checkElements(x.shape[0]! * x.shape[1]! * outH * outW, op);
   return { kh, kw, sh, sw, dh, dw, ...pad, outH, outW };
 }
 
@@ -101,7 +104,8 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const planes = N * C;
   const outPlane = g.outH * g.outW;
-  const out = new Float32Array(planes * outPlane);
+  const out = allocate(planes * outPlane, 'maxPool2d');
+  chargeWork(planes * outPlane * Math.min(g.kh, H) * Math.min(g.kw, W), 'maxPool2d', N);
   // Offset of each output's winning cell within its input plane (-1: none),
   // kept for the backward rule only when the graph is recorded.
   const recording = isGradEnabled() && x.requiresGrad;
@@ -139,6 +143,7 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
   const H = x.shape[2]!;
   const W = x.shape[3]!;
   const { kh, kw, sh, sw, top, bottom, left, right, outH, outW } = g;
+  chargeWork(x.shape[0]! * x.shape[1]! * outH * outW * Math.min(kh, H) * Math.min(kw, W), 'avgPool2d', x.shape[0]!);
   const includePad = options.countIncludePad ?? true;
   // The window bounds and 1/divisor depend only on (oh, ow): compute once.
   const { start: rowStart, end: rowEnd, span: rowCount } = paddedWindows(outH, H, kh, sh, top, bottom);
@@ -228,7 +233,7 @@ function windowMean(
   const outW = colStart.length;
   const planes = N * C;
   const outPlane = outH * outW;
-  const out = new Float32Array(planes * outPlane);
+  const out = allocate(planes * outPlane, op);
   const src = x.data;
   for (let p = 0; p < planes; p++) {
     const base = p * H * W;

@@ -2,6 +2,7 @@ import { record } from '../autograd.js';
 import { broadcastIndex, sumToShape } from '../broadcast.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, normalizeAxis, shapeString, sizeOf, stridesOf, type Shape } from '../tensor.js';
+import { allocate, checkElements } from '../limits.js';
 
 /**
  * Ops that move elements without changing them. Their backward rules move
@@ -157,7 +158,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   for (let i = a + 1; i < first.ndim; i++) inner *= first.shape[i]!;
   const chunks = tensors.map((t) => t.shape[a]! * inner);
   const row = chunks.reduce((s, c) => s + c, 0);
-  const out = new Float32Array(outer * row);
+  const out = allocate(outer * row, 'concat');
   let at = 0;
   tensors.forEach((t, k) => {
     const c = chunks[k]!;
@@ -189,7 +190,7 @@ function gatherAxis(data: Float32Array, shape: Shape, a: number, indices: Int32A
   for (let i = a + 1; i < shape.length; i++) inner *= shape[i]!;
   const n = shape[a]!;
   const m = indices.length;
-  const out = new Float32Array(outer * m * inner);
+  const out = allocate(outer * m * inner, 'indexSelect');
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < m; k++) {
       const src = (o * n + indices[k]!) * inner;
@@ -313,17 +314,18 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     throw new ArgumentError(`pad: pads [${pads.join(', ')}] must have an even length of at most 2 * ${x.ndim} (two per padded axis, last axis first) for shape ${shapeString(x.shape)}`);
   }
   const nd = x.ndim;
-  // per axis: for each output position, the input position it reads (-1: the constant)
-  const maps: Int32Array[] = [];
-  const outShape = [...x.shape];
-  for (let a = 0; a < nd; a++) {
+  const sideOf = (a: number, side: 0 | 1): number => {
     const k = nd - 1 - a; // pads[2k], pads[2k+1] pad axis a
+    return k < pads.length / 2 ? pads[2 * k + side]! : 0;
+  };
+  if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
+  // Every axis is checked, and the result's size, before the per-axis tables of those sizes are made.
+  const outShape = [...x.shape];
+  let outSize = 1;
+  for (let a = 0; a < nd; a++) {
     const n = x.shape[a]!;
-    const before = k < pads.length / 2 ? pads[2 * k]! : 0;
-    const after = k < pads.length / 2 ? pads[2 * k + 1]! : 0;
-    if (!Number.isInteger(before) || !Number.isInteger(after)) {
-      throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
-    }
+    const before = sideOf(a, 0);
+    const after = sideOf(a, 1);
     const size = n + before + after;
     if (size < 0 || (size === 0 && mode !== 'constant')) {
       throw new ShapeError(`pad: pads (${before}, ${after}) on axis ${a} of size ${n} leave ${size} elements (shape ${shapeString(x.shape)}); the result needs a non-negative size`);
@@ -334,7 +336,17 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     if (mode === 'replicate' && n === 0 && (before > 0 || after > 0)) {
       throw new ShapeError(`pad: replicate cannot pad the empty axis ${a} (shape ${shapeString(x.shape)})`);
     }
+    checkElements(size, 'pad', `axis ${a} of its result`);
     outShape[a] = size;
+    outSize *= size;
+  }
+  checkElements(outSize, 'pad');
+  // per axis: for each output position, the input position it reads (-1: the constant)
+  const maps: Int32Array[] = [];
+  for (let a = 0; a < nd; a++) {
+    const n = x.shape[a]!;
+    const before = sideOf(a, 0);
+    const size = outShape[a]!;
     const map = new Int32Array(size);
     for (let o = 0; o < size; o++) {
       let i = o - before;
@@ -348,7 +360,6 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     maps.push(map);
   }
   const inStrides = stridesOf(x.shape);
-  const outSize = sizeOf(outShape);
   const out = new Float32Array(outSize);
   // Input offset where each output run (one line of the last axis) reads,
   // or -1 when the whole line is padding; forward and backward share it.
