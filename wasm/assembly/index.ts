@@ -7,6 +7,7 @@ export { im2col, col2im } from './im2col';
 export { winogradWeights, winogradInput, winogradOutput, flip3x3 } from './winograd';
 export { scaleShift, relu, addArrays, sameBytes } from './elementwise';
 export { maxPool2d } from './pool';
+export { depthwiseForward, depthwiseInputGradient } from './depthwise';
 
 /** First byte the JS side may use (after the module's own data). */
 export function heapBase(): usize {

@@ -53,6 +53,8 @@ interface KernelExports {
   relu(src: number, dst: number, n: number): void;
   addArrays(a: number, b: number, dst: number, n: number): void;
   sameBytes(a: number, b: number, bytes: number): number;
+  depthwiseForward(image: number, weight: number, out: number, channels: number, multiplier: number, ...geometry: number[]): void;
+  depthwiseInputGradient(dOut: number, weight: number, dImage: number, channels: number, multiplier: number, ...geometry: number[]): void;
   maxPool2d(
     src: number, dst: number, argmax: number, planes: number, H: number, W: number, outH: number, outW: number,
     kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number,
@@ -453,6 +455,44 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     }, () => jsKernels.convWeightGradient(rows, image, dW, L));
   };
 
+  /** Depthwise geometry as the module takes it (after channels and multiplier). */
+  const depthwiseArgs = (g: ConvGeometry): number[] => [g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW];
+
+  /** Depthwise convolution image by image; `into` accumulates (the bias, or the gradient so far). */
+  const depthwise = (
+    run: (src: number, weight: number, dst: number, channels: number, multiplier: number, ...geometry: number[]) => void,
+    src: Float32Array, srcFloats: number, weight: Float32Array, into: Float32Array, intoFloats: number,
+    batch: number, multiplier: number, geo: ConvGeometry, fallback: () => void,
+  ): void => {
+    withHeap(() => {
+      const pWeight = heap.put(weight);
+      // 8 floats of slack: the stride-2 vector path reads a float past a row it uses.
+      const pSrc = heap.take(srcFloats + 8);
+      const pInto = heap.take(intoFloats);
+      const args = depthwiseArgs(geo);
+      for (let n = 0; n < batch; n++) {
+        heap.view.set(src.subarray(n * srcFloats, (n + 1) * srcFloats), pSrc >> 2);
+        heap.view.set(into.subarray(n * intoFloats, (n + 1) * intoFloats), pInto >> 2);
+        run(pSrc, pWeight, pInto, geo.channels, multiplier, ...args);
+        heap.get(pInto, intoFloats, into, n * intoFloats);
+      }
+    }, fallback);
+  };
+
+  const depthwiseForward = (image: Float32Array, weight: Float32Array, out: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void => {
+    const imageFloats = geo.channels * geo.inH * geo.inW;
+    const outFloats = geo.channels * multiplier * geo.outH * geo.outW;
+    depthwise(x.depthwiseForward, image, imageFloats, weight, out, outFloats, batch, multiplier, geo, () =>
+      jsKernels.depthwiseForward(image, weight, out, batch, multiplier, geo));
+  };
+
+  const depthwiseInputGradient = (dOut: Float32Array, weight: Float32Array, dImage: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void => {
+    const imageFloats = geo.channels * geo.inH * geo.inW;
+    const outFloats = geo.channels * multiplier * geo.outH * geo.outW;
+    depthwise(x.depthwiseInputGradient, dOut, outFloats, weight, dImage, imageFloats, batch, multiplier, geo, () =>
+      jsKernels.depthwiseInputGradient(dOut, weight, dImage, batch, multiplier, geo));
+  };
+
   // ---------------------------------------------------------------------------
   // element-wise and pooling
 
@@ -521,6 +561,8 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     convForward,
     convAdjoint,
     convWeightGradient,
+    depthwiseForward,
+    depthwiseInputGradient,
     scaleShift,
     relu,
     add,
