@@ -45,6 +45,18 @@ describe('setBackend / getBackend', () => {
     expect(getBackend()).toBe('js');
   });
 
+  it('reuses the loaded built-in kernels (and their weight cache) when switched back to, and loads afresh for a module or another cache size', async () => {
+    expect(await setBackend('wasm')).toBe(true);
+    const first = kernels();
+    await setBackend('js');
+    expect(await setBackend('wasm')).toBe(true);
+    expect(kernels()).toBe(first);
+    expect(await setBackend('wasm', { module: readFileSync(WASM_FILE) })).toBe(true);
+    expect(kernels()).not.toBe(first);
+    expect(await setBackend('wasm', { weightCacheBytes: 1024 })).toBe(true);
+    expect(kernels()).not.toBe(first);
+  });
+
   it('takes a precompiled WebAssembly.Module (the workerd / edge path) and bytes', async () => {
     const module = await WebAssembly.compile(readFileSync(WASM_FILE));
     expect(await setBackend('wasm', { module })).toBe(true);

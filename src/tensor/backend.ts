@@ -37,6 +37,14 @@ export interface SetBackendOptions {
 
 let current: Kernels = jsKernels;
 
+/**
+ * The kernels of the module built into the package, once loaded: switching
+ * back to 'wasm' reuses them (and their weight cache) instead of compiling
+ * and instantiating again. A module passed in, or another weightCacheBytes,
+ * loads afresh.
+ */
+let builtIn: { weightCacheBytes: number | undefined; kernels: Kernels } | null = null;
+
 /** The kernels ops call now. */
 export function kernels(): Kernels {
   return current;
@@ -56,10 +64,15 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
   if (name !== 'wasm') {
     throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js'`);
   }
+  if (options.module === undefined && builtIn && builtIn.weightCacheBytes === options.weightCacheBytes) {
+    current = builtIn.kernels;
+    return true;
+  }
   try {
     // Loaded on first use only: the core entry stays small and starts fast.
     const { loadWasmKernels } = await import('./kernels/wasm-load.js');
     current = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
+    if (options.module === undefined) builtIn = { weightCacheBytes: options.weightCacheBytes, kernels: current };
     return true;
   } catch (e) {
     current = jsKernels;
