@@ -3,8 +3,8 @@
 // a value that is strictly greater or NaN, so ties keep the first maximum and
 // a NaN wins; padding cells are skipped. `argmax` (0: not wanted) receives the
 // offset of each output's winning cell within its input plane, -1 for none.
-// Without argmax, runs of four outputs whose windows lie inside the input go
-// four at a time (stride 1 or 2, no dilation).
+// Runs of four outputs whose windows lie inside the input go four at a time
+// (stride 1 or 2, no dilation in width), their argmax kept lane by lane.
 
 // @ts-ignore: decorator
 @inline
@@ -17,7 +17,9 @@ export function maxPool2d(
   kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32, top: i32, left: i32,
 ): void {
   const plane = <usize>(H * W) << 2;
-  const vector = argmax == 0 && dw == 1 && (sw == 1 || sw == 2);
+  const vector = dw == 1 && (sw == 1 || sw == 2);
+  // Lane l of a run is output column ow + l: input column c0 + l*sw.
+  const laneColumns = i32x4(0, sw, 2 * sw, 3 * sw);
   // Outputs [owFirst, owEnd) have every column of their window inside the input,
   // with room for the widest load of the vector path (stride 2 reads 7 past a tap).
   let owFirst = vector ? (left + sw - 1) / sw : outW;
@@ -43,16 +45,32 @@ export function maxPool2d(
           for (; ow < owEnd; ow += 4) {
             let best = f32x4.splat(-Infinity);
             const c0 = ow * sw - left;
+            // As the scalar path: the first cell inside the window until a value takes it.
+            let index = i32x4.add(i32x4.splat(ih0 * W + c0), laneColumns);
             for (let ih = ih0; ih < ihEnd; ih += dh) {
               const row = base + (<usize>(ih * W + c0) << 2);
-              for (let kj = 0; kj < kw; kj++) {
-                const at = row + (<usize>kj << 2);
-                const v = sw == 1 ? v128.load(at) : i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
-                best = v128.bitselect(v, best, v128.or(f32x4.gt(v, best), f32x4.ne(v, v)));
+              if (argmax == 0) {
+                for (let kj = 0; kj < kw; kj++) {
+                  const at = row + (<usize>kj << 2);
+                  const v = sw == 1 ? v128.load(at) : i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+                  best = v128.bitselect(v, best, v128.or(f32x4.gt(v, best), f32x4.ne(v, v)));
+                }
+              } else {
+                for (let kj = 0; kj < kw; kj++) {
+                  const at = row + (<usize>kj << 2);
+                  const v = sw == 1 ? v128.load(at) : i32x4.shuffle(v128.load(at), v128.load(at, 16), 0, 2, 4, 6);
+                  const takes = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+                  best = v128.bitselect(v, best, takes);
+                  index = v128.bitselect(i32x4.add(i32x4.splat(ih * W + c0 + kj), laneColumns), index, takes);
+                }
               }
             }
             v128.store(d, best);
             d += 16;
+            if (argmax != 0) {
+              v128.store(a, index);
+              a += 16;
+            }
           }
           continue;
         }
