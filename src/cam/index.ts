@@ -45,3 +45,17 @@ export { finerCam, finerWeightedTarget, type FinerBaseMethod, type FinerCamOptio
 export { refineCam, type RefineBaseMethod, type RefineCamOptions, type RefineCamResult } from './methods/refineCam.js';
 export { fullGrad, type FullGradOptions, type FullGradResult } from './methods/fullGrad.js';
 export { shapleyCam, type HvpMethod, type ShapleyCamLayerResult, type ShapleyCamOptions } from './methods/shapleyCam.js';
+export { sobelCam } from './methods/sobelCam.js';
+export {
+  deepFeatureFactorization,
+  type DeepFeatureFactorizationOptions,
+  type DeepFeatureFactorizationResult,
+} from './methods/deepFeatureFactorization.js';
+export { ssCam, type SsCamLayerResult, type SsCamOptions } from './methods/ssCam.js';
+export { isCam, type IsCamLayerResult, type IsCamOptions } from './methods/isCam.js';
+export { smoothGradCamPlusPlus, type SmoothGradCamPlusPlusOptions } from './methods/smoothGradCamPlusPlus.js';
+export type { AttributionResult } from './attribution.js';
+export { deepLift, type DeepLiftOptions } from './methods/deepLift.js';
+export { deepLiftShap, type DeepLiftShapOptions } from './methods/deepLiftShap.js';
+export { gradientShap, type GradientShapOptions } from './methods/gradientShap.js';
+export { lrp, type LrpOptions, type LrpRule, type LrpRuleName } from './methods/lrp.js';

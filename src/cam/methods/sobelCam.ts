@@ -1,0 +1,44 @@
+import { noGrad } from '../../tensor/autograd.js';
+import { abs, add, mul } from '../../tensor/ops/elementwise.js';
+import { conv2d } from '../../tensor/ops/conv.js';
+import { pad } from '../../tensor/ops/shape.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { Module } from '../../layers/module.js';
+import { checkInput, inEvalMode } from '../capture.js';
+import { layerMap, postprocess } from '../postprocess.js';
+import { checkLogits, resolveClassTargets } from '../targets.js';
+import type { MapOptions, MapResult } from '../types.js';
+
+const SOBEL_X = [-1, 0, 1, -2, 0, 2, -1, 0, 1];
+const SOBEL_Y = [-1, -2, -1, 0, 0, 0, 1, 2, 1];
+
+/**
+ * pytorch-grad-cam's sobel_cam (pytorch_grad_cam/sobel_cam.py at 084273b):
+ * the image's edges, a baseline that knows nothing about the model. Grey
+ * = 0.299 R + 0.587 G + 0.114 B (OpenCV's RGB2GRAY; the channel mean for
+ * other channel counts), Sobel derivatives in x and y with 3x3 kernels and
+ * OpenCV's default border (reflect-101), map = |gx| / 2 + |gy| / 2.
+ * Computed on the input tensor as given (pytorch-grad-cam runs it on the
+ * uint8 RGB image, rounding and saturating at 255: the same map up to that
+ * quantisation and a scale, which the normalisation removes). `layers[0]`
+ * is the input itself ('input'); the model runs once for `logits`/`targets`.
+ */
+export function sobelCam(model: Module, input: Tensor, options: MapOptions = {}): MapResult {
+  const fn = 'sobelCam';
+  checkInput(input, fn);
+  const [n, channels, height, width] = input.shape as [number, number, number, number];
+  const logits = inEvalMode(model, () => noGrad(() => model.forward(input)));
+  checkLogits(logits, n, fn);
+  const targets = resolveClassTargets(options.target, logits, fn);
+  const raw = noGrad(() => {
+    const weights = channels === 3 ? [0.299, 0.587, 0.114] : new Array<number>(channels).fill(1 / channels);
+    const grey = conv2d(input, new Tensor(Float32Array.from(weights), [1, channels, 1, 1]));
+    const padded = pad(grey, [1, 1, 1, 1], { mode: 'reflect' });
+    const gx = conv2d(padded, new Tensor(Float32Array.from(SOBEL_X), [1, 1, 3, 3]));
+    const gy = conv2d(padded, new Tensor(Float32Array.from(SOBEL_Y), [1, 1, 3, 3]));
+    return mul(add(abs(gx), abs(gy)), 0.5);
+  });
+  const map = new Tensor(raw.data, [n, height, width]);
+  const { maps } = postprocess([map], height, width, options);
+  return { maps, layers: [{ name: 'input', raw: map, weights: null, map: layerMap(map, options) }], targets, logits: logits.detach() };
+}
