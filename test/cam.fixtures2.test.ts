@@ -18,31 +18,18 @@ import {
   kpcaCam,
   postprocess,
   refineCam,
+  restTarget,
   shapleyCam,
+  softmaxTarget,
   type MapResult,
-  type Target,
+  type TargetFunction,
 } from '../src/cam/index.js';
 import { finerWeightedTarget } from '../src/cam/methods/finerCam.js';
-import { add, mul } from '../src/tensor/ops/elementwise.js';
-import { sum } from '../src/tensor/ops/reduce.js';
-import { logSoftmax, softmax } from '../src/tensor/ops/softmax.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import type { Module } from '../src/layers/module.js';
 import { buildFixtureModel, type FixtureModelName } from './helpers/fixture-models.js';
 import { expectMatches, loadCase2, partBCases, type Fixture2Case } from './helpers/fixtures2.js';
 import { describeShared } from './helpers/shared.js';
-
-// TODO(lead's targets): use softmaxTarget / restTarget from src/cam once they are on main.
-function oneHot(logits: Tensor, c: number): Tensor {
-  const [n, k] = logits.shape as [number, number];
-  const data = new Float32Array(n * k);
-  for (let i = 0; i < n; i++) data[i * k + c] = 1;
-  return new Tensor(data, [n, k]);
-}
-/** pytorch-grad-cam's ClassifierOutputSoftmaxTarget(c): softmax(logits)[c]. */
-const softmaxTarget = (c: number): Target => (logits) => sum(mul(softmax(logits, -1), oneHot(logits, c)), 1);
-/** ClassifierOutputReST(c): logits[c] - cross_entropy(logits, c) = logits[c] + log_softmax(logits)[c]. */
-const restTarget = (c: number): Target => (logits) => sum(mul(add(logits, logSoftmax(logits, -1)), oneHot(logits, c)), 1);
 
 /** Raw map and final map of a map method under `path`. */
 function expectMap(c: Fixture2Case, ref: Record<string, Tensor>, result: MapResult, path: string, options: { weights?: boolean; layer?: number } = {}): void {
@@ -58,7 +45,7 @@ function checkPartB(model: Module, c: Fixture2Case): void {
   const category = c.target.category!;
   const layer = c.layer.module;
   const call = { layer, target: category };
-  const [, , height, width] = input.shape as number[];
+  const spatial = input.shape.slice(2);
 
   const grad = gradCam(model, input, call);
   expectMatches(c, ref, grad.logits, 'tensors', 'logits', 'tensor', { tensorName: 'logits' });
@@ -74,7 +61,7 @@ function checkPartB(model: Module, c: Fixture2Case): void {
   const finer = finerCam(model, input, call);
   expect(finer.targets).toEqual([category]);
   expect(finer.comparisons).toEqual([c.method_settings.finercam!.comparison_categories]);
-  const finerScore = finerWeightedTarget(finer.targets, finer.comparisons, 1)(ref.logits!);
+  const finerScore = finerWeightedTarget(finer.targets, finer.comparisons, 1)(ref.logits!, [0], {});
   expectMatches(c, ref, finerScore, 'finercam', 'score', 'scalar');
   expectMap(c, ref, finer, 'finercam', { weights: true });
 
@@ -103,14 +90,14 @@ function checkPartB(model: Module, c: Fixture2Case): void {
   const dot = eigen.layers[0]!.raw.data.reduce((s, v, i) => s + v * eigenRef.data[i]!, 0);
   const aligned = new Tensor(eigen.layers[0]!.raw.data.map((v) => (dot < 0 ? -v : v)), eigenRef.shape);
   expectMatches(c, ref, aligned, 'eigengradcam', 'raw', 'tensor');
-  expectMatches(c, ref, postprocess([aligned], height!, width!, {}).maps, 'eigengradcam', 'upsampled', 'map');
+  expectMatches(c, ref, postprocess([aligned], spatial, {}).maps, 'eigengradcam', 'upsampled', 'map');
 
   expectMap(c, ref, gradCamElementWise(model, input, call), 'gradcamelementwise');
 
   // The softmax and ReST targets: score, dA, and Grad-CAM, HiResCAM, ShapleyCAM with them.
   for (const [prefix, target] of [['target_softmax', softmaxTarget(category)], ['target_rest', restTarget(category)]] as const) {
     const options = { layer, target };
-    const score = (target as (l: Tensor) => Tensor)(ref.logits!);
+    const score = (target as TargetFunction)(ref.logits!, [0], {});
     expectMatches(c, ref, score, prefix, 'score', 'scalar');
     const g = gradCam(model, input, options);
     expectMap(c, ref, g, `${prefix}/gradcam`, { weights: true });

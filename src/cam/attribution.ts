@@ -1,9 +1,10 @@
 import { enableGrad } from '../tensor/autograd.js';
-import { ShapeError } from '../tensor/errors.js';
+import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
-import { checkLogits, resolveClassTargets, scoreAndSeed } from './targets.js';
-import type { GradientResult, Target } from './types.js';
+import { runForExplanation } from './output.js';
+import { resolveClassTargets, rowIndices, scoreAndSeed } from './targets.js';
+import type { GradientOptions, GradientResult } from './types.js';
 
 /**
  * What the input-attribution methods share (integratedGradients, deepLift,
@@ -38,6 +39,9 @@ export interface AttributionResult extends GradientResult {
  * shaped like the input, or one image [1, C, H, W] for every image.
  */
 export function baselineOf(baseline: number | Tensor | undefined, input: Tensor, fn: string): Float32Array {
+  if (typeof baseline === 'number' && !Number.isFinite(baseline)) {
+    throw new ArgumentError(`${fn}: baseline must be a finite number or a Tensor; got ${baseline}`);
+  }
   if (baseline === undefined || typeof baseline === 'number') return new Float32Array(input.size).fill(baseline ?? 0);
   const imageSize = input.size / input.shape[0]!;
   if (baseline.ndim === input.ndim && baseline.size === input.size) return baseline.data.slice();
@@ -64,7 +68,10 @@ export function baselineSet(baselines: Tensor | undefined, input: Tensor, fn: st
 /** One forward pass from a leaf copy of `input` that requires grad, with the target's scores and seed. */
 export interface ScoredPass {
   x: Tensor;
+  /** The explained output (with its graph) and its logits. */
+  explained: Tensor;
   logits: Tensor;
+  output: string;
   scores: Tensor;
   seed: Tensor;
   classes: number[] | null;
@@ -74,19 +81,27 @@ export interface ScoredPass {
 
 /**
  * Run `model` on a leaf copy of `input` (recording the graph) and score it.
- * `classes` fixes class targets (null: resolve `target` against this pass).
+ * Row r of `input` is a copy of image `images[r]` (default: row r is image
+ * r); `classes` fixes class targets per image (undefined: resolve `options.target`
+ * against this pass).
  */
-export function scoredPass(model: Module, input: Tensor, target: Target | undefined, classes: number[] | null | undefined, fn: string): ScoredPass {
+export function scoredPass(
+  model: Module,
+  input: Tensor,
+  options: GradientOptions,
+  classes: number[] | null | undefined,
+  fn: string,
+  images: readonly number[] = rowIndices(input.shape[0]!),
+): ScoredPass {
   const x = new Tensor(input.data, input.shape, true);
   return enableGrad(() => {
-    const logits = model.forward(x);
-    checkLogits(logits, input.shape[0]!, fn);
-    const resolved = classes === undefined ? resolveClassTargets(target, logits, fn) : classes;
-    const { scores, seed } = scoreAndSeed(target, resolved, logits, fn);
+    const run = runForExplanation(model, x, options, fn);
+    const resolved = classes === undefined ? resolveClassTargets(options.target, run.explained, input.shape[0]!, fn) : classes;
+    const { scores, seed } = scoreAndSeed(options.target, resolved, run.explained, fn, images, run.outputs);
     const rows = input.shape[0]!;
     const rowScores = new Float64Array(rows);
     const width = scores.size / rows;
     for (let r = 0; r < rows; r++) for (let j = 0; j < width; j++) rowScores[r] = rowScores[r]! + scores.data[r * width + j]! * seed.data[r * width + j]!;
-    return { x, logits, scores, seed, classes: resolved, rowScores };
+    return { x, explained: run.explained, logits: run.logits, output: run.name, scores, seed, classes: resolved, rowScores };
   });
 }

@@ -1,10 +1,9 @@
-import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError } from '../tensor/errors.js';
-import { interpolate } from '../tensor/ops/interpolate.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Capture } from './capture.js';
-import { dims } from './channels.js';
-import { scoresFor } from './targets.js';
+import { resizeMaps } from './postprocess.js';
+import { positions } from './spatial.js';
+import { rowIndices } from './targets.js';
 
 /**
  * What the methods that rerun the model on perturbed copies of one image
@@ -14,12 +13,14 @@ import { scoresFor } from './targets.js';
 /**
  * torch-cam's Score-CAM masks of image `image` (torchcam/methods/activation.py,
  * ScoreCAM._get_weights): each channel of A min-max scaled at the layer's
- * resolution, (x - min) / (max - min + 1e-8), then resized to the input with
- * bilinear interpolation, align_corners=False. [C, H, W] flat. (pytorch-grad-cam
- * resizes first, with align_corners=True, then scales: see scoreCam.)
+ * resolution, (x - min) / (max - min + 1e-8), then resized to the input's
+ * spatial size with linear interpolation, align_corners=False (bilinear for
+ * images). [C, ...input spatial] flat. (pytorch-grad-cam resizes first, with
+ * align_corners=True, then scales: see scoreCam.)
  */
-export function torchCamMasks(a: Tensor, image: number, height: number, width: number): Float32Array {
-  const { c, h, w, hw } = dims(a);
+export function torchCamMasks(a: Tensor, image: number, size: readonly number[]): Float32Array {
+  const c = a.shape[1]!;
+  const hw = positions(a);
   const scaled = a.data.slice(image * c * hw, (image + 1) * c * hw);
   for (let k = 0; k < c; k++) {
     let lo = Infinity;
@@ -31,7 +32,7 @@ export function torchCamMasks(a: Tensor, image: number, height: number, width: n
     const scale = hi - lo + 1e-8;
     for (let p = k * hw; p < (k + 1) * hw; p++) scaled[p] = (scaled[p]! - lo) / scale;
   }
-  return noGrad(() => interpolate(new Tensor(scaled, [1, c, h, w]), { size: [height, width], mode: 'bilinear', alignCorners: false })).data;
+  return resizeMaps(new Tensor(scaled, [c, ...a.shape.slice(2)]), size).data;
 }
 
 /** A positive integer option (e.g. batchSize), or a typed error naming the method. */
@@ -43,9 +44,9 @@ export function positiveInteger(value: number | undefined, fallback: number, nam
 
 /**
  * The target score of `count` modified copies of image `image`: `fill(copy,
- * dst)` writes copy `copy` (one image, [C, H, W]) into `dst`; the copies run
- * through the model in batches of at most `batchSize` (and the model's
- * maxBatchSize). `onBatch(count)` is called after each forward pass.
+ * dst)` writes copy `copy` (one image, [C, ...spatial]) into `dst`; the
+ * copies run through capture.score in batches of at most `batchSize` (and
+ * the model's maxBatchSize). `onBatch(count)` is called after each pass.
  */
 export function scoreCopies(
   capture: Capture,
@@ -55,31 +56,27 @@ export function scoreCopies(
   fill: (copy: number, dst: Float32Array) => void,
   onBatch?: (scored: number) => void,
 ): Float32Array {
-  const [, channels, height, width] = capture.input.shape as [number, number, number, number];
-  const size = channels * height * width;
+  const imageShape = capture.input.shape.slice(1);
+  const size = capture.input.size / capture.input.shape[0]!;
   const limit = Math.min(batchSize, capture.model.maxBatchSize() ?? Infinity);
-  const classIndex = capture.classes ? capture.classes[image]! : null;
   const scores = new Float32Array(count);
   for (let start = 0; start < count; start += limit) {
     const n = Math.min(limit, count - start);
     const batch = new Float32Array(n * size);
     for (let b = 0; b < n; b++) fill(start + b, batch.subarray(b * size, (b + 1) * size));
-    const logits = noGrad(() => capture.model.forward(new Tensor(batch, [n, channels, height, width])));
-    scores.set(scoresFor(capture.target, classIndex, logits), start);
+    scores.set(capture.score(new Tensor(batch, [n, ...imageShape]), new Array<number>(n).fill(image)), start);
     onBatch?.(n);
   }
   return scores;
 }
 
-/** The target score of image `image` itself (torch-cam's baseline score). */
-export function imageScore(capture: Capture, image: number): number {
-  const k = capture.logits.shape[1]!;
-  const own = new Tensor(capture.logits.data.slice(image * k, (image + 1) * k), [1, k]);
-  return scoresFor(capture.target, capture.classes ? capture.classes[image]! : null, own)[0]!;
+/** The target score of every image itself (torch-cam's baseline scores). */
+export function imageScores(capture: Capture): Float32Array {
+  return capture.score(capture.input, rowIndices(capture.input.shape[0]!));
 }
 
 /** softmax over each row of [rows, cols] (float64), the weights of the Score-CAM family. */
-export function softmaxRows(values: Float64Array, rows: number, cols: number): Float64Array {
+export function softmaxRows(values: Float64Array, rows: number, cols: number): Float32Array {
   const out = new Float64Array(values.length);
   for (let r = 0; r < rows; r++) {
     let top = -Infinity;
@@ -88,5 +85,5 @@ export function softmaxRows(values: Float64Array, rows: number, cols: number): F
     for (let k = 0; k < cols; k++) total += out[r * cols + k] = Math.exp(values[r * cols + k]! - top);
     for (let k = 0; k < cols; k++) out[r * cols + k] = out[r * cols + k]! / total;
   }
-  return out;
+  return Float32Array.from(out);
 }

@@ -6,12 +6,15 @@ import { captureLayers, checkInput, inEvalMode } from '../capture.js';
 import { locateDefaultLayer, resolveLayers } from '../layers.js';
 import { nmf } from '../nmf.js';
 import { normalizeImages, resizeMaps } from '../postprocess.js';
-import type { LayerSpec } from '../types.js';
+import { positions } from '../spatial.js';
+import type { LayerSpec, OutputOptions, ReshapeTransform } from '../types.js';
 import { findClassifier } from './cam.js';
 
-export interface DeepFeatureFactorizationOptions {
+export interface DeepFeatureFactorizationOptions extends OutputOptions {
   /** The layer to factorise (one; default as the map methods). */
   layer?: LayerSpec;
+  /** As the map methods': turns a token or channels-last layer into [N, C, ...spatial]. */
+  reshape?: ReshapeTransform;
   /** Number of concepts k (default 16, as pytorch-grad-cam's DeepFeatureFactorization). */
   components?: number;
   /**
@@ -32,13 +35,14 @@ export interface DeepFeatureFactorizationResult {
   layer: string;
   /** [C, k]: each concept's channel profile, W + the per-channel offset (pytorch-grad-cam's `concepts`). */
   concepts: Tensor;
-  /** [N, k, h, w]: each concept's weight at each position of each image (H). */
+  /** [N, k, ...layer spatial]: each concept's weight at each position of each image (H). */
   raw: Tensor;
-  /** [N, k, H, W]: each concept's map, min-max scaled and resized to the input (pytorch-grad-cam's explanations). */
+  /** [N, k, ...input spatial]: each concept's map, min-max scaled and resized to the input (pytorch-grad-cam's explanations). */
   maps: Tensor;
   /** [k, K]: the classifier's scores of each concept, or null without a classifier. */
   scores: Tensor | null;
   logits: Tensor;
+  output: string;
   /** NMF sweeps run, and ||X - W H|| / ||X|| of the offset activations X. */
   iterations: number;
   reconstructionError: number;
@@ -62,12 +66,14 @@ export function deepFeatureFactorization(model: Module, input: Tensor, options: 
   if (!Number.isInteger(k) || k < 1) throw new ArgumentError(`${fn}: components must be a positive integer (default 16); got ${String(k)}`);
   if (Array.isArray(options.layer)) throw new ArgumentError(`${fn}: 'layer' must be one layer (a module path or Module); got a list`);
   return inEvalMode(model, () => {
-    const layers = options.layer === undefined ? [locateDefaultLayer(model, input, fn)] : resolveLayers(model, options.layer, fn);
-    const capture = captureLayers(model, input, layers, undefined, { gradients: false, fn });
+    const layers = options.layer === undefined ? [locateDefaultLayer(model, input, fn, options.reshape)] : resolveLayers(model, options.layer, fn);
+    // DFF has no target; a target function (never called) keeps the capture from resolving one.
+    const capture = captureLayers(model, input, layers, { ...options, target: (output) => output }, { gradients: false, fn });
     const layer = capture.layers[0]!;
     const a = layer.activation;
-    const [n, c, h, w] = a.shape as [number, number, number, number];
-    const hw = h * w;
+    const [n, c] = a.shape as [number, number];
+    const layerSpatial = a.shape.slice(2);
+    const hw = positions(a);
     const cols = n * hw;
     // X [C, N*h*w], each channel minus its minimum
     const x = new Float32Array(c * cols);
@@ -87,18 +93,19 @@ export function deepFeatureFactorization(model: Module, input: Tensor, options: 
     for (let ch = 0; ch < c; ch++) for (let t = 0; t < k; t++) concepts[ch * k + t] = result.w[ch * k + t]! + offset[ch]!;
     const raw = new Float32Array(n * k * hw);
     for (let t = 0; t < k; t++) for (let i = 0; i < n; i++) for (let p = 0; p < hw; p++) raw[(i * k + t) * hw + p] = result.h[t * cols + i * hw + p]!;
-    const [, , height, width] = input.shape as [number, number, number, number];
+    const spatial = input.shape.slice(2);
     const scaled = raw.slice();
     normalizeImages(scaled, n * k, hw, 'minmax');
-    const maps = resizeMaps(new Tensor(scaled, [n * k, h, w]), height, width);
+    const maps = resizeMaps(new Tensor(scaled, [n * k, ...layerSpatial]), spatial);
     const conceptTensor = new Tensor(concepts, [c, k]);
     return {
       layer: layer.name,
       concepts: conceptTensor,
-      raw: new Tensor(raw, [n, k, h, w]),
-      maps: new Tensor(maps.data, [n, k, height, width]),
+      raw: new Tensor(raw, [n, k, ...layerSpatial]),
+      maps: new Tensor(maps.data, [n, k, ...spatial]),
       scores: conceptScores(options.classifier, capture, layer, conceptTensor, fn),
       logits: capture.logits,
+      output: capture.outputName,
       iterations: result.iterations,
       reconstructionError: result.relativeError,
     };

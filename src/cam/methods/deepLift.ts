@@ -4,7 +4,7 @@ import { Tensor, sameShape } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import { baselineOf, ELEMENTWISE_OPS, scoredPass, type AttributionResult } from '../attribution.js';
 import { checkInput, inEvalMode } from '../capture.js';
-import type { GradientOptions, Target } from '../types.js';
+import type { GradientOptions } from '../types.js';
 
 export interface DeepLiftOptions extends GradientOptions {
   /** The reference input: a number (default 0), a tensor shaped like the input, or one image [1, C, H, W]. */
@@ -124,13 +124,14 @@ export function deepLiftAttributions(
   model: Module,
   input: Tensor,
   baselines: Float32Array,
-  target: Target | undefined,
+  options: GradientOptions,
   classes: number[] | null | undefined,
   eps: number,
   fn: string,
-): { attributions: Float32Array; delta: Float32Array; logits: Tensor; classes: number[] | null; gap: Float64Array } {
-  const main = scoredPass(model, input, target, classes, fn);
-  const ref = scoredPass(model, new Tensor(baselines, input.shape), target, main.classes, fn);
+  images?: readonly number[],
+): { attributions: Float32Array; delta: Float32Array; logits: Tensor; output: string; classes: number[] | null; gap: Float64Array } {
+  const main = scoredPass(model, input, options, classes, fn, images);
+  const ref = scoredPass(model, new Tensor(baselines, input.shape), { ...options, output: main.output }, main.classes, fn, images);
   const pairs = pairGraphs(main.scores, ref.scores, fn);
   const [multipliers] = withBackwardOverride(deepLiftRule(pairs, eps), () => grad(main.scores, [main.x], { gradOutput: main.seed }));
   const n = input.shape[0]!;
@@ -148,7 +149,7 @@ export function deepLiftAttributions(
     gap[i] = main.rowScores[i]! - ref.rowScores[i]!;
     delta[i] = total - gap[i]!;
   }
-  return { attributions, delta, logits: main.logits.detach(), classes: main.classes, gap };
+  return { attributions, delta, logits: main.logits.detach(), output: main.output, classes: main.classes, gap };
 }
 
 export function checkEps(eps: number | undefined, fn: string): number {
@@ -175,12 +176,13 @@ export function deepLift(model: Module, input: Tensor, options: DeepLiftOptions 
   const eps = checkEps(options.eps, fn);
   const baselines = baselineOf(options.baseline, input, fn);
   return inEvalMode(model, () => {
-    const r = deepLiftAttributions(model, input, baselines, options.target, undefined, eps, fn);
+    const r = deepLiftAttributions(model, input, baselines, options, undefined, eps, fn);
     return {
       gradients: new Tensor(r.attributions, input.shape),
       delta: new Tensor(r.delta, [input.shape[0]!]),
       targets: r.classes,
       logits: r.logits,
+      output: r.output,
     };
   });
 }

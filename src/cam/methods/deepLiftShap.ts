@@ -1,10 +1,9 @@
-import { noGrad } from '../../tensor/autograd.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import { baselineSet, type AttributionResult } from '../attribution.js';
 import { checkInput, inEvalMode } from '../capture.js';
 import { positiveInteger } from '../maskedScores.js';
-import { checkLogits, resolveClassTargets } from '../targets.js';
+import { targetScorer } from '../scorer.js';
 import type { GradientOptions } from '../types.js';
 import { checkEps, deepLiftAttributions } from './deepLift.js';
 
@@ -34,10 +33,10 @@ export function deepLiftShap(model: Module, input: Tensor, options: DeepLiftShap
   const n = input.shape[0]!;
   const b = set.shape[0]!;
   const size = input.size / n;
+  const scorer = targetScorer(model, input, options, fn);
+  const classes = scorer.classes;
+  const run = { ...options, output: scorer.output };
   return inEvalMode(model, () => {
-    const logits = noGrad(() => model.forward(input));
-    checkLogits(logits, n, fn);
-    const classes = resolveClassTargets(options.target, logits, fn);
     const limit = Math.max(1, Math.min(requested, model.maxBatchSize() ?? Infinity));
     const totals = new Float64Array(input.size);
     const delta = new Float32Array(n);
@@ -54,9 +53,8 @@ export function deepLiftShap(model: Module, input: Tensor, options: DeepLiftShap
         x.set(input.data.subarray(image * size, (image + 1) * size), r * size);
         refs.set(set.data.subarray(baseline * size, (baseline + 1) * size), r * size);
       }
-      const rowClasses = classes ? images.map((i) => classes[i]!) : null;
       const shape = [count, ...input.shape.slice(1)];
-      const part = deepLiftAttributions(model, new Tensor(x, shape), refs, options.target, rowClasses, eps, fn);
+      const part = deepLiftAttributions(model, new Tensor(x, shape), refs, run, classes, eps, fn, images);
       images.forEach((image, r) => {
         for (let p = 0; p < size; p++) totals[image * size + p] = totals[image * size + p]! + part.attributions[r * size + p]!;
         delta[image] = delta[image]! + part.delta[r]! / b;
@@ -66,7 +64,8 @@ export function deepLiftShap(model: Module, input: Tensor, options: DeepLiftShap
       gradients: new Tensor(Float32Array.from(totals, (v) => v / b), input.shape),
       delta: new Tensor(delta, [n]),
       targets: classes,
-      logits: logits.detach(),
+      logits: scorer.logits,
+      output: scorer.output,
     };
   });
 }

@@ -2,10 +2,10 @@ import { noGrad } from '../../tensor/autograd.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { add, mul, pow, sqrt, sub } from '../../tensor/ops/elementwise.js';
 import { mean } from '../../tensor/ops/reduce.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { positions, spatialAxes, weightedSum } from '../spatial.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import type { MapOptions, MapResult } from '../types.js';
 
@@ -23,21 +23,24 @@ export interface FemOptions extends MapOptions {
 function femLayer(k: number) {
   return (layer: LayerCapture): LayerMapResult => {
     const a = layer.activation;
-    const { n, c, hw } = dims(a);
+    const [n, c] = a.shape as [number, number];
+    const hw = positions(a);
+    const axes = spatialAxes(a);
     const threshold = noGrad(() => {
-      const mu = mean(a, [2, 3], true);
-      const sigma = sqrt(mean(pow(sub(a, mu), 2), [2, 3], true));
+      const mu = mean(a, axes, true);
+      const sigma = sqrt(mean(pow(sub(a, mu), 2), axes, true));
       return add(mu, mul(sigma, k));
     });
     // No comparison op in the engine: count the positions above the threshold.
-    const weights = new Float64Array(n * c);
+    const weights = new Float32Array(n * c);
     for (let nc = 0; nc < n * c; nc++) {
       const t = threshold.data[nc]!;
       let above = 0;
       for (let p = nc * hw; p < (nc + 1) * hw; p++) if (a.data[p]! > t) above++;
       weights[nc] = above / hw;
     }
-    return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+    const w = new Tensor(weights, [n, c]);
+    return { raw: weightedSum(a, w), weights: w };
   };
 }
 

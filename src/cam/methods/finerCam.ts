@@ -7,8 +7,9 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import { checkInput, inEvalMode } from '../capture.js';
 import { TargetError } from '../errors.js';
-import { checkLogits, resolveClassTargets } from '../targets.js';
-import type { MapOptions, MapResult } from '../types.js';
+import { runForExplanation } from '../output.js';
+import { classCount, resolveClassTargets } from '../targets.js';
+import type { MapOptions, MapResult, TargetFunction } from '../types.js';
 import { gradCam } from './gradCam.js';
 
 /** A map method FinerCAM can run with its target (any gradient-based one: gradCam, hiResCam, layerCam, ...). */
@@ -51,8 +52,8 @@ function closenessOrder(logits: Float32Array, main: number): number[] {
  *   score = sum_j p_j (z_main - alpha z_j) / (sum_j p_j + 1e-9)
  * over the comparison classes j. Built from tensor ops, so it has gradients.
  */
-export function finerWeightedTarget(main: readonly number[], comparisons: readonly (readonly number[])[], alpha: number) {
-  return (logits: Tensor, images: readonly number[] = main.map((_, i) => i)): Tensor => {
+export function finerWeightedTarget(main: readonly number[], comparisons: readonly (readonly number[])[], alpha: number): TargetFunction {
+  return (logits: Tensor, images: readonly number[]): Tensor => {
     const [rows, k] = logits.shape as [number, number];
     const mainMask = new Float32Array(rows * k);
     // A class listed twice counts twice, as in pytorch-grad-cam's sums.
@@ -85,13 +86,13 @@ export function finerCam(model: Module, input: Tensor, options: FinerCamOptions 
   if (typeof options.target === 'function') {
     throw new TargetError(`${fn}: the target must be a class index or one per image (FinerCAM builds its own score from the classes closest to it); got a function`);
   }
-  const logits = inEvalMode(model, () => noGrad(() => model.forward(input)));
-  checkLogits(logits, input.shape[0]!, fn);
-  const k = logits.shape[1]!;
+  const run = inEvalMode(model, () => noGrad(() => runForExplanation(model, input, options, fn)));
+  const main = resolveClassTargets(options.target, run.explained, input.shape[0]!, fn)!;
+  const logits = run.explained;
+  const k = classCount(logits)!;
   if (!Array.isArray(ranks) || ranks.length === 0 || ranks.some((r) => !Number.isInteger(r) || r < 0 || r >= k)) {
     throw new ArgumentError(`${fn}: comparisonCategories must be a non-empty list of ranks, integers 0 to ${k - 1} (1 = the class whose logit is closest to the target's); got ${JSON.stringify(ranks)}`);
   }
-  const main = resolveClassTargets(options.target, logits, fn)!;
   const comparisons = main.map((c, i) => {
     const order = closenessOrder(logits.data.subarray(i * k, (i + 1) * k), c);
     return ranks.map((r) => order[r]!);

@@ -1,18 +1,20 @@
 import { enableGrad, grad } from '../../tensor/autograd.js';
 import { abs, mul } from '../../tensor/ops/elementwise.js';
 import { reshape } from '../../tensor/ops/shape.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { ShapeError } from '../../tensor/errors.js';
+import { Tensor, shapeString } from '../../tensor/tensor.js';
 import { BatchNorm2d } from '../../layers/normalization.js';
 import { Conv2d } from '../../layers/conv.js';
+import { withForwardHooks } from '../../layers/hooks.js';
 import type { Module } from '../../layers/module.js';
 import { checkInput, inEvalMode } from '../capture.js';
 import { normalizeImages, resizeMaps } from '../postprocess.js';
-import { checkLogits, resolveClassTargets, scoreAndSeed } from '../targets.js';
-import type { LayerResult, MapResult, Target } from '../types.js';
+import { runForExplanation } from '../output.js';
+import { resolveClassTargets, rowIndices, scoreAndSeed } from '../targets.js';
+import type { GradientOptions, LayerResult, MapResult } from '../types.js';
 
-export interface FullGradOptions {
-  target?: Target;
-}
+/** FullGrad explains the whole network (`layer` does not apply): the target and output options only. */
+export type FullGradOptions = GradientOptions;
 
 /** FullGrad's result: `terms` [N, C + L, H, W] holds the C input-channel terms, then one term per bias layer call. */
 export interface FullGradResult extends MapResult {
@@ -70,31 +72,24 @@ interface BiasCall {
 export function fullGrad(model: Module, input: Tensor, options: FullGradOptions = {}): FullGradResult {
   const fn = 'fullGrad';
   checkInput(input, fn);
+  if (input.ndim !== 4) throw new ShapeError(`${fn}: input has shape ${shapeString(input.shape)}; FullGrad works on images [N, C, H, W] (its layers are 2-D convolutions and BatchNorms)`);
   const [n, channels, height, width] = input.shape as [number, number, number, number];
   const size = height * width;
   return inEvalMode(model, () => {
     const calls: BiasCall[] = [];
-    const handles = model.namedModules().map(([name, module]) =>
-      module.registerForwardHook((m, inputs, output) => {
-        const bias = effectiveBias(m, inputs, output);
-        if (bias && bias.length === output.shape[1]) calls.push({ name, bias, output });
+    const watch = (name: string, m: Module, inputs: readonly Tensor[], output: Tensor): void => {
+      const bias = effectiveBias(m, inputs, output);
+      if (bias && bias.length === output.shape[1]) calls.push({ name, bias, output });
+    };
+    const x = input.requireGrad();
+    const { run, gradients, classes } = withForwardHooks(model.namedModules(), watch, () =>
+      enableGrad(() => {
+        const out = runForExplanation(model, x, options, fn);
+        const targets = resolveClassTargets(options.target, out.explained, n, fn);
+        const { scores, seed } = scoreAndSeed(options.target, targets, out.explained, fn, rowIndices(n), out.outputs);
+        return { run: out, classes: targets, gradients: grad(scores, [x, ...calls.map((c) => c.output)], { gradOutput: seed }) };
       }),
     );
-    let logits: Tensor;
-    let gradients: Tensor[];
-    let classes: number[] | null;
-    const x = input.requireGrad();
-    try {
-      ({ logits, gradients, classes } = enableGrad(() => {
-        const out = model.forward(x);
-        checkLogits(out, n, fn);
-        const targets = resolveClassTargets(options.target, out, fn);
-        const { scores, seed } = scoreAndSeed(options.target, targets, out, fn);
-        return { logits: out, classes: targets, gradients: grad(scores, [x, ...calls.map((c) => c.output)], { gradOutput: seed }) };
-      }));
-    } finally {
-      for (const h of handles) h.remove();
-    }
     const termCount = channels + calls.length;
     const terms = new Float32Array(n * termCount * size);
     // input term: |x * dx| per image and channel
@@ -114,7 +109,7 @@ export function fullGrad(model: Module, input: Tensor, options: FullGradOptions 
         }
       }
       const rawTensor = new Tensor(raw, [n, h, w]);
-      const resized = resizeMaps(rawTensor, height, width);
+      const resized = resizeMaps(rawTensor, [height, width]);
       for (let i = 0; i < n; i++) terms.set(resized.data.subarray(i * size, (i + 1) * size), (i * termCount + channels + l) * size);
       return { name: call.name, raw: rawTensor, weights: null, map: rawTensor };
     });
@@ -130,7 +125,8 @@ export function fullGrad(model: Module, input: Tensor, options: FullGradOptions 
       maps: new Tensor(map, [n, height, width]),
       layers,
       targets: classes,
-      logits: logits.detach(),
+      logits: run.logits.detach(),
+      output: run.name,
       terms: new Tensor(terms, [n, termCount, height, width]),
     };
   });

@@ -1,4 +1,4 @@
-import { grad, noGrad } from '../../tensor/autograd.js';
+import { grad } from '../../tensor/autograd.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { Rng } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -6,7 +6,7 @@ import type { Module } from '../../layers/module.js';
 import { baselineSet, scoredPass, type AttributionResult } from '../attribution.js';
 import { checkInput, inEvalMode } from '../capture.js';
 import { positiveInteger } from '../maskedScores.js';
-import { checkLogits, resolveClassTargets } from '../targets.js';
+import { targetScorer } from '../scorer.js';
 import type { GradientOptions } from '../types.js';
 
 export interface GradientShapOptions extends GradientOptions {
@@ -48,10 +48,10 @@ export function gradientShap(model: Module, input: Tensor, options: GradientShap
   const n = input.shape[0]!;
   const size = input.size / n;
   const b = set.shape[0]!;
+  const scorer = targetScorer(model, input, options, fn);
+  const classes = scorer.classes;
+  const run = { ...options, output: scorer.output };
   return inEvalMode(model, () => {
-    const logits = noGrad(() => model.forward(input));
-    checkLogits(logits, n, fn);
-    const classes = resolveClassTargets(options.target, logits, fn);
     // The draws, image by image.
     const draws: { image: number; noisy: Float32Array; baseline: number; alpha: number }[] = [];
     for (let i = 0; i < n; i++) {
@@ -67,8 +67,8 @@ export function gradientShap(model: Module, input: Tensor, options: GradientShap
     const limit = Math.max(1, Math.min(requested, model.maxBatchSize() ?? Infinity));
     const totals = new Float64Array(input.size);
     const delta = new Float64Array(n);
-    const scoreOf = (rows: Float32Array, count: number, rowClasses: number[] | null): Float64Array =>
-      scoredPass(model, new Tensor(rows, [count, ...input.shape.slice(1)]), options.target, rowClasses, fn).rowScores;
+    const scoreOf = (rows: Float32Array, count: number, images: readonly number[]): Float32Array =>
+      scorer.score(new Tensor(rows, [count, ...input.shape.slice(1)]), images);
     for (let first = 0; first < draws.length; first += limit) {
       const batch = draws.slice(first, first + limit);
       const count = batch.length;
@@ -81,11 +81,11 @@ export function gradientShap(model: Module, input: Tensor, options: GradientShap
         noisyRows.set(d.noisy, r * size);
         baselineRows.set(ref, r * size);
       });
-      const rowClasses = classes ? batch.map((d) => classes[d.image]!) : null;
-      const pass = scoredPass(model, new Tensor(points, [count, ...input.shape.slice(1)]), options.target, rowClasses, fn);
+      const images = batch.map((d) => d.image);
+      const pass = scoredPass(model, new Tensor(points, [count, ...input.shape.slice(1)]), run, classes, fn, images);
       const [gradients] = grad(pass.scores, [pass.x], { gradOutput: pass.seed });
-      const baselineScores = scoreOf(baselineRows, count, rowClasses);
-      const gap = scoreOf(noisyRows, count, rowClasses).map((v, r) => v - baselineScores[r]!);
+      const baselineScores = scoreOf(baselineRows, count, images);
+      const gap = scoreOf(noisyRows, count, images).map((v, r) => v - baselineScores[r]!);
       batch.forEach((d, r) => {
         let total = 0;
         for (let p = 0; p < size; p++) {
@@ -100,7 +100,8 @@ export function gradientShap(model: Module, input: Tensor, options: GradientShap
       gradients: new Tensor(Float32Array.from(totals, (v) => v / samples), input.shape),
       delta: new Tensor(Float32Array.from(delta), [n]),
       targets: classes,
-      logits: logits.detach(),
+      logits: scorer.logits,
+      output: scorer.output,
     };
   });
 }

@@ -1,9 +1,9 @@
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { weightedSum } from '../spatial.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
-import { imageScore, positiveInteger, scoreCopies, softmaxRows, torchCamMasks } from '../maskedScores.js';
+import { imageScores, positiveInteger, scoreCopies, softmaxRows, torchCamMasks } from '../maskedScores.js';
 import type { LayerResult, MapOptions, MapResult } from '../types.js';
 
 export interface IsCamOptions extends MapOptions {
@@ -34,14 +34,16 @@ function isCamLayer(options: IsCamOptions, progress: { done: number; total: numb
   const batchSize = positiveInteger(options.batchSize, 32, 'batchSize', 'isCam');
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
     const a = layer.activation;
-    const { n, c } = dims(a);
-    const [, channels, height, width] = capture.input.shape as [number, number, number, number];
-    const plane = height * width;
+    const [n, c] = a.shape as [number, number];
+    const channels = capture.input.shape[1]!;
+    const spatial = capture.input.shape.slice(2);
+    const plane = spatial.reduce((p, d) => p * d, 1);
     const totals = new Float64Array(n * c);
+    const baselines = imageScores(capture);
     for (let i = 0; i < n; i++) {
-      const masks = torchCamMasks(a, i, height, width);
+      const masks = torchCamMasks(a, i, spatial);
       const image = capture.input.data.subarray(i * channels * plane, (i + 1) * channels * plane);
-      const baseline = imageScore(capture, i);
+      const baseline = baselines[i]!;
       let coefficient = 0;
       for (let s = 0; s < steps; s++) {
         coefficient += (s + 1) / steps;
@@ -59,9 +61,9 @@ function isCamLayer(options: IsCamOptions, progress: { done: number; total: numb
       }
     }
     const means = totals.map((t) => t / steps);
-    const weights = softmaxRows(means, n, c);
+    const weights = new Tensor(softmaxRows(means, n, c), [n, c]);
     scoresOut.set(layer.name, new Tensor(Float32Array.from(means), [n, c]));
-    return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+    return { raw: weightedSum(a, weights), weights };
   };
 }
 

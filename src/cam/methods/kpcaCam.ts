@@ -2,7 +2,7 @@ import { ArgumentError } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { LayerCapture } from '../capture.js';
-import { dims } from '../channels.js';
+import { positions } from '../spatial.js';
 import { topEigenpair } from '../eigen.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import type { MapOptions, MapResult } from '../types.js';
@@ -118,12 +118,13 @@ function kernelPcaProjection(values: Float32Array, channels: number, positions: 
  */
 function kpcaCamLayer(p: KernelParameters) {
   return (layer: LayerCapture): LayerMapResult => {
-    const { n, c, h, w, hw } = dims(layer.activation);
+    const [n, c] = layer.activation.shape as [number, number];
+    const hw = positions(layer.activation);
     const out = new Float32Array(n * hw);
     for (let i = 0; i < n; i++) {
       out.set(kernelPcaProjection(layer.activation.data.subarray(i * c * hw, (i + 1) * c * hw), c, hw, p), i * hw);
     }
-    return { raw: new Tensor(out, [n, h, w]), weights: null };
+    return { raw: new Tensor(out, [n, ...layer.activation.shape.slice(2)]), weights: null };
   };
 }
 

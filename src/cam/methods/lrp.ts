@@ -248,7 +248,7 @@ export function lrp(model: Module, input: Tensor, options: LrpOptions = {}): Att
     dense: one ?? resolveRule(options.rules?.dense, defaults.dense, fn),
   };
   return inEvalMode(model, () => {
-    const pass = scoredPass(model, input, options.target, undefined, fn);
+    const pass = scoredPass(model, input, options, undefined, fn);
     const { folds, foldedOutputs } = options.foldBatchNorm === false ? { folds: new Map(), foldedOutputs: new Set<Tensor>() } : findFolds(pass.scores);
     const [m] = withBackwardOverride(lrpRule(rules, folds, foldedOutputs), () => grad(pass.scores, [pass.x], { gradOutput: pass.seed }));
     const n = input.shape[0]!;
@@ -263,6 +263,6 @@ export function lrp(model: Module, input: Tensor, options: LrpOptions = {}): Att
       }
       delta[i] = total - pass.rowScores[i]!;
     }
-    return { gradients: new Tensor(relevance, input.shape), delta: new Tensor(delta, [n]), targets: pass.classes, logits: pass.logits.detach() };
+    return { gradients: new Tensor(relevance, input.shape), delta: new Tensor(delta, [n]), targets: pass.classes, logits: pass.logits.detach(), output: pass.output };
   });
 }

@@ -1,9 +1,9 @@
 import { ArgumentError } from '../../tensor/errors.js';
 import { Rng } from '../../tensor/random.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { weightedSum } from '../spatial.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import type { MapOptions, MapResult } from '../types.js';
 
@@ -24,12 +24,13 @@ export interface RandomCamOptions extends MapOptions {
  */
 function randomCamLayer(seed: number) {
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
-    const { n, c } = dims(layer.activation);
+    const [n, c] = layer.activation.shape as [number, number];
     const rng = new Rng((seed + 0x9e3779b9 * capture.layers.indexOf(layer)) >>> 0);
-    const draw = Float64Array.from({ length: c }, () => 2 * rng.uniform() - 1);
-    const weights = new Float64Array(n * c);
+    const draw = Float32Array.from({ length: c }, () => 2 * rng.uniform() - 1);
+    const weights = new Float32Array(n * c);
     for (let i = 0; i < n; i++) weights.set(draw, i * c);
-    return { raw: weightedSum(layer.activation, weights), weights: weightsTensor(weights, n, c) };
+    const w = new Tensor(weights, [n, c]);
+    return { raw: weightedSum(layer.activation, w), weights: w };
   };
 }
 

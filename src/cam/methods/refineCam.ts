@@ -12,7 +12,7 @@ export interface RefineCamOptions extends MapOptions {
   method?: RefineBaseMethod;
 }
 
-/** RefineCAM's result: `layerMaps` [N, L, H, W] holds each layer's complete map at the input's size. */
+/** RefineCAM's result: `layerMaps` [N, L, ...spatial] holds each layer's complete map at the input's size. */
 export interface RefineCamResult extends MapResult {
   layerMaps: Tensor;
 }
@@ -34,9 +34,10 @@ export function refineCam(model: Module, input: Tensor, options: RefineCamOption
   checkInput(input, 'refineCam');
   const method = options.method ?? gradCamPlusPlus;
   const result = method(model, input, options);
-  const [n, , height, width] = input.shape as [number, number, number, number];
-  const size = height * width;
-  const layerMaps = result.layers.map((layer) => postprocess([layer.raw], height, width, options).maps);
+  const n = input.shape[0]!;
+  const spatial = input.shape.slice(2);
+  const size = spatial.reduce((p, d) => p * d, 1);
+  const layerMaps = result.layers.map((layer) => postprocess([layer.raw], spatial, options).maps);
   const product = new Float32Array(n * size).fill(1);
   const stacked = new Float32Array(n * layerMaps.length * size);
   layerMaps.forEach((m, l) => {
@@ -52,7 +53,7 @@ export function refineCam(model: Module, input: Tensor, options: RefineCamOption
   normalizeImages(product, n, size, mode);
   return {
     ...result,
-    maps: new Tensor(product, [n, height, width]),
-    layerMaps: new Tensor(stacked, [n, layerMaps.length, height, width]),
+    maps: new Tensor(product, [n, ...spatial]),
+    layerMaps: new Tensor(stacked, [n, layerMaps.length, ...spatial]),
   };
 }

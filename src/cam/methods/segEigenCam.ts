@@ -3,7 +3,7 @@ import { abs, mul } from '../../tensor/ops/elementwise.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { LayerCapture } from '../capture.js';
-import { dims } from '../channels.js';
+import { positions } from '../spatial.js';
 import { firstComponentProjection } from '../eigen.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import type { MapOptions, MapResult } from '../types.js';
@@ -18,7 +18,8 @@ import type { MapOptions, MapResult } from '../types.js';
  * SVD, so results compare directly.
  */
 export function segEigenCamLayer(layer: LayerCapture): LayerMapResult {
-  const { n, c, h, w, hw } = dims(layer.activation);
+  const [n, c] = layer.activation.shape as [number, number];
+  const hw = positions(layer.activation);
   const weighted = noGrad(() => mul(abs(layer.gradient!), layer.activation));
   const out = new Float32Array(n * hw);
   for (let i = 0; i < n; i++) {
@@ -32,7 +33,7 @@ export function segEigenCamLayer(layer: LayerCapture): LayerMapResult {
     const sign = Math.abs(lo) > Math.abs(hi) ? -1 : 1;
     for (let p = 0; p < hw; p++) out[i * hw + p] = sign * projection[p]!;
   }
-  return { raw: new Tensor(out, [n, h, w]), weights: null };
+  return { raw: new Tensor(out, [n, ...layer.activation.shape.slice(2)]), weights: null };
 }
 
 /**

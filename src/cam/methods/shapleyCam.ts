@@ -3,12 +3,14 @@ import { ArgumentError, GradError } from '../../tensor/errors.js';
 import { mul, sub } from '../../tensor/ops/elementwise.js';
 import { mean } from '../../tensor/ops/reduce.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { withForwardHooks } from '../../layers/hooks.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
-import { scoreAndSeed } from '../targets.js';
-import type { LayerResult, MapOptions, MapResult } from '../types.js';
+import { runForExplanation } from '../output.js';
+import { spatialAxes, weightedSum } from '../spatial.js';
+import { rowIndices, scoreAndSeed } from '../targets.js';
+import type { LayerResult, MapOptions, MapResult, OutputOptions, ReshapeTransform } from '../types.js';
 
 /** How the Hessian-vector product was computed (see shapleyCam). */
 export type HvpMethod = 'exact' | 'central difference';
@@ -28,27 +30,37 @@ export interface ShapleyCamLayerResult extends LayerResult {
   hvpMethod: HvpMethod;
 }
 
+/** One rerun from the layer: the leaf that replaced its output, and what the target scores. */
+interface Rerun {
+  leaf: Tensor;
+  scores: Tensor;
+  seed: Tensor;
+  calls: number;
+}
+
 /**
- * Rerun the model with the layer's captured call (the call whose output
- * equals A bit for bit; the capture takes the last call of a shared module)
- * replaced by `factor * A`, a leaf that requires grad. Returns the leaf and
- * the model's output with its graph.
+ * Rerun the model with the layer's output replaced by a leaf that requires
+ * grad, at the call the capture took (the last one of a shared module:
+ * `call`, counted by a first rerun), scaled by `factor`. The leaf is the
+ * layer's output as the module emits it (before any `reshape`).
  */
-function rerunFromLayer(layer: LayerCapture, capture: Capture, factor: number): { leaf: Tensor; logits: Tensor } {
-  const a = layer.activation;
+function rerunFromLayer(layer: LayerCapture, capture: Capture, run: OutputOptions, factor: number, call?: number): Rerun {
   let leaf: Tensor | undefined;
-  const handle = layer.module.registerForwardHook((_m, _inputs, output) => {
-    if (leaf || output.size !== a.size || !output.data.every((v, i) => v === a.data[i])) return undefined;
-    leaf = new Tensor(factor === 1 ? output.data.slice() : Float32Array.from(output.data, (v) => v * factor), output.shape, true);
-    return leaf;
-  });
-  try {
-    const logits = enableGrad(() => capture.model.forward(capture.input));
-    if (!leaf) throw new ArgumentError(`shapleyCam: layer '${layer.name}' gave a different output on a second forward pass; the model must be deterministic in eval mode`);
-    return { leaf, logits };
-  } finally {
-    handle.remove();
-  }
+  let calls = 0;
+  const replace = (_name: string, _m: Module, _inputs: readonly Tensor[], output: Tensor): Tensor => {
+    const scaled = call === undefined || calls === call;
+    calls++;
+    const next = new Tensor(scaled && factor !== 1 ? Float32Array.from(output.data, (v) => v * factor) : output.data, output.shape, true);
+    if (scaled) leaf = next;
+    return next;
+  };
+  return withForwardHooks([[layer.name, layer.module]], replace, () =>
+    enableGrad(() => {
+      const out = runForExplanation(capture.model, capture.input, run, 'shapleyCam');
+      const { scores, seed } = scoreAndSeed(capture.target, capture.classes, out.explained, 'shapleyCam', rowIndices(capture.input.shape[0]!), out.outputs);
+      return { leaf: leaf!, scores, seed, calls };
+    }),
+  );
 }
 
 /**
@@ -60,24 +72,23 @@ function rerunFromLayer(layer: LayerCapture, capture: Capture, factor: number): 
  * log, sigmoid, tanh, products). Otherwise (GELU through erf, LayerNorm's
  * rsqrt, ...) the central difference of dA along A,
  * (dA(A (1 + h)) - dA(A (1 - h))) / (2 h), which is O(h^2) off and wrong
- * where the step moves a ReLU or max-pool input across its kink.
+ * where the step moves a ReLU or max-pool input across its kink. With a
+ * `reshape`, H is taken along the layer's output as emitted and the product
+ * reshaped, as pytorch-grad-cam does.
  */
-function hessianVectorProductAt(layer: LayerCapture, capture: Capture, step: number): { hvp: Tensor; method: HvpMethod } {
-  const scoreOf = (factor: number) => {
-    const { leaf, logits } = rerunFromLayer(layer, capture, factor);
-    return { leaf, ...enableGrad(() => scoreAndSeed(capture.target, capture.classes, logits, 'shapleyCam')) };
-  };
-  const { leaf, scores, seed } = scoreOf(1);
+function hessianVectorProductAt(layer: LayerCapture, capture: Capture, run: OutputOptions, reshape: ReshapeTransform | undefined, step: number): { hvp: Tensor; method: HvpMethod } {
+  const first = rerunFromLayer(layer, capture, run, 1);
+  const view = (t: Tensor): Tensor => (reshape ? reshape(t) : t).detach();
   try {
-    return { hvp: hessianVectorProduct(scores, leaf, layer.activation, { gradOutput: seed }), method: 'exact' };
+    return { hvp: view(hessianVectorProduct(first.scores, first.leaf, first.leaf.detach(), { gradOutput: first.seed })), method: 'exact' };
   } catch (e) {
     if (!(e instanceof GradError)) throw e;
   }
   const gradientAt = (factor: number): Tensor => {
-    const at = scoreOf(factor);
+    const at = rerunFromLayer(layer, capture, run, factor, first.calls - 1);
     return grad(at.scores, [at.leaf], { gradOutput: at.seed })[0]!;
   };
-  return { hvp: mul(sub(gradientAt(1 + step), gradientAt(1 - step)), 1 / (2 * step)), method: 'central difference' };
+  return { hvp: view(mul(sub(gradientAt(1 + step), gradientAt(1 - step)), 1 / (2 * step))), method: 'central difference' };
 }
 
 /**
@@ -93,14 +104,13 @@ function hessianVectorProductAt(layer: LayerCapture, capture: Capture, step: num
  * linear head hvp is exactly 0 and ShapleyCAM equals Grad-CAM, as in PyTorch;
  * softmax and ReST targets make it differ.
  */
-function shapleyCamLayer(step: number, out: Map<string, { hvp: Tensor; method: HvpMethod }>) {
+function shapleyCamLayer(options: ShapleyCamOptions, step: number, out: Map<string, { hvp: Tensor; method: HvpMethod }>) {
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
-    const product = hessianVectorProductAt(layer, capture, step);
-    const { n, c } = dims(layer.activation);
-    const w = mean(sub(layer.gradient!, mul(product.hvp, 0.5)), [2, 3]);
+    const run = { output: capture.outputName, explainProbability: options.explainProbability };
+    const product = hessianVectorProductAt(layer, capture, run, options.reshape, step);
+    const weights = mean(sub(layer.gradient!, mul(product.hvp, 0.5)), spatialAxes(layer.activation));
     out.set(layer.name, product);
-    const weights = Float64Array.from(w.data);
-    return { raw: weightedSum(layer.activation, weights), weights: weightsTensor(weights, n, c) };
+    return { raw: weightedSum(layer.activation, weights), weights };
   };
 }
 
@@ -109,7 +119,7 @@ export function shapleyCam(model: Module, input: Tensor, options: ShapleyCamOpti
   const step = options.hvpStep ?? 1e-3;
   if (!(step > 0 && step < 1)) throw new ArgumentError(`shapleyCam: hvpStep must be a number between 0 and 1 (default 1e-3); got ${String(step)}`);
   const products = new Map<string, { hvp: Tensor; method: HvpMethod }>();
-  const result = explainWith(model, input, options, { name: 'shapleyCam', gradients: true, layerMethod: shapleyCamLayer(step, products) });
+  const result = explainWith(model, input, options, { name: 'shapleyCam', gradients: true, layerMethod: shapleyCamLayer(options, step, products) });
   return {
     ...result,
     layers: result.layers.map((l) => ({ ...l, hvp: products.get(l.name)!.hvp, hvpMethod: products.get(l.name)!.method })),

@@ -3,7 +3,7 @@ import { Rng } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import { captureLayers, type Capture, type LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { positions, weightedSum } from '../spatial.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import { positiveInteger } from '../maskedScores.js';
 import type { MapOptions, MapResult } from '../types.js';
@@ -32,10 +32,11 @@ export interface SmoothGradCamPlusPlusOptions extends MapOptions {
  * `seed`, drawn sample by sample over the image's values (row-major): a
  * batch equals single-image calls. Costs S forward and backward passes.
  */
-function smoothGradCamPlusPlusLayer(samples: number, std: number, seed: number) {
+function smoothGradCamPlusPlusLayer(options: SmoothGradCamPlusPlusOptions, samples: number, std: number, seed: number) {
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
     const a = layer.activation;
-    const { n, c, hw } = dims(a);
+    const [n, c] = a.shape as [number, number];
+    const hw = positions(a);
     const input = capture.input;
     const imageSize = input.size / n;
     const rngs = Array.from({ length: n }, () => new Rng(seed));
@@ -48,8 +49,8 @@ function smoothGradCamPlusPlusLayer(samples: number, std: number, seed: number) 
         const rng = rngs[i]!;
         for (let p = i * imageSize; p < (i + 1) * imageSize; p++) noisy[p] = input.data[p]! + std * rng.normal();
       }
-      const target = capture.classes ?? capture.target;
-      const pass = captureLayers(capture.model, new Tensor(noisy, input.shape), [layer], target, { gradients: true, fn: 'smoothGradCamPlusPlus' }).layers[0]!;
+      const again = { output: capture.outputName, explainProbability: options.explainProbability, reshape: options.reshape, target: capture.classes ?? capture.target };
+      const pass = captureLayers(capture.model, new Tensor(noisy, input.shape), [layer], again, { gradients: true, fn: 'smoothGradCamPlusPlus' }).layers[0]!;
       const g = pass.gradient!.data;
       for (let j = 0; j < g.length; j++) {
         const v = g[j]!;
@@ -58,7 +59,7 @@ function smoothGradCamPlusPlusLayer(samples: number, std: number, seed: number) 
       }
       last = { activation: pass.activation, gradient: pass.gradient! };
     }
-    const weights = new Float64Array(n * c);
+    const weights = new Float32Array(n * c);
     for (let nc = 0; nc < n * c; nc++) {
       let cubic = 0;
       for (let p = nc * hw; p < (nc + 1) * hw; p++) cubic += (d3[p]! / samples) * a.data[p]!;
@@ -70,7 +71,8 @@ function smoothGradCamPlusPlusLayer(samples: number, std: number, seed: number) 
       }
       weights[nc] = w;
     }
-    return { raw: weightedSum(last!.activation, weights), weights: weightsTensor(weights, n, c) };
+    const w = new Tensor(weights, [n, c]);
+    return { raw: weightedSum(last!.activation, w), weights: w };
   };
 }
 
@@ -83,6 +85,6 @@ export function smoothGradCamPlusPlus(model: Module, input: Tensor, options: Smo
   return explainWith(model, input, options, {
     name: 'smoothGradCamPlusPlus',
     gradients: false,
-    layerMethod: smoothGradCamPlusPlusLayer(samples, std, seed),
+    layerMethod: smoothGradCamPlusPlusLayer(options, samples, std, seed),
   });
 }

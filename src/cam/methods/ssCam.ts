@@ -3,9 +3,9 @@ import { Rng } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { weightedSum } from '../spatial.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
-import { imageScore, positiveInteger, scoreCopies, softmaxRows, torchCamMasks } from '../maskedScores.js';
+import { imageScores, positiveInteger, scoreCopies, softmaxRows, torchCamMasks } from '../maskedScores.js';
 import type { LayerResult, MapOptions, MapResult } from '../types.js';
 
 export interface SsCamOptions extends MapOptions {
@@ -46,14 +46,16 @@ function ssCamLayer(options: SsCamOptions, progress: { done: number; total: numb
   if (!(std >= 0) || !Number.isFinite(std)) throw new ArgumentError(`ssCam: std must be a finite number >= 0 (default 2); got ${String(std)}`);
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
     const a = layer.activation;
-    const { n, c } = dims(a);
-    const [, channels, height, width] = capture.input.shape as [number, number, number, number];
-    const plane = height * width;
+    const [n, c] = a.shape as [number, number];
+    const channels = capture.input.shape[1]!;
+    const spatial = capture.input.shape.slice(2);
+    const plane = spatial.reduce((p, d) => p * d, 1);
     const totals = new Float64Array(n * c);
+    const baselines = imageScores(capture);
     for (let i = 0; i < n; i++) {
-      const masks = torchCamMasks(a, i, height, width);
+      const masks = torchCamMasks(a, i, spatial);
       const image = capture.input.data.subarray(i * channels * plane, (i + 1) * channels * plane);
-      const baseline = imageScore(capture, i);
+      const baseline = baselines[i]!;
       const rng = new Rng(seed);
       const noisy = new Float32Array(c * plane);
       for (let s = 0; s < samples; s++) {
@@ -70,9 +72,9 @@ function ssCamLayer(options: SsCamOptions, progress: { done: number; total: numb
       }
     }
     const means = totals.map((t) => t / samples);
-    const weights = softmaxRows(means, n, c);
+    const weights = new Tensor(softmaxRows(means, n, c), [n, c]);
     scoresOut.set(layer.name, new Tensor(Float32Array.from(means), [n, c]));
-    return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+    return { raw: weightedSum(a, weights), weights };
   };
 }
 
