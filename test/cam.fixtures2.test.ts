@@ -1,9 +1,11 @@
 /**
- * Part B of ../shared/fixtures2: the methods pytorch-grad-cam 084273b has
- * beyond the first set (FullGrad, FinerCAM, RefineCAM, FEM, ShapleyCAM,
- * KPCA-CAM, Ablation-CAM, EigenGrad-CAM, Grad-CAM element-wise) and the
- * softmax and ReST targets, on the first set's engine-built models, within
- * each case's tolerances (manifest.json: tolerances, cases[i].tolerances).
+ * ../shared/fixtures2, within each case's tolerances (manifest.json:
+ * tolerances, cases[i].tolerances). Part B: the methods pytorch-grad-cam
+ * 084273b has beyond the first set (FullGrad, FinerCAM, RefineCAM, FEM,
+ * ShapleyCAM, KPCA-CAM, Ablation-CAM, EigenGrad-CAM, Grad-CAM element-wise)
+ * and the softmax and ReST targets, on the first set's engine-built models.
+ * Part A: SegEigenCAM with the segmentation target on fcn_mini, and the raw
+ * and binary targets on regress_cnn, both built with the layers API.
  */
 import { expect, it } from 'vitest';
 import {
@@ -18,9 +20,18 @@ import {
   kpcaCam,
   postprocess,
   refineCam,
+  binaryTarget,
+  gradCamPlusPlus,
+  layerCam,
+  rawTarget,
   restTarget,
+  scoreCam,
+  segEigenCam,
+  segmentationTarget,
   shapleyCam,
   softmaxTarget,
+  xGradCam,
+  eigenCam,
   type MapResult,
   type TargetFunction,
 } from '../src/cam/index.js';
@@ -28,7 +39,7 @@ import { finerWeightedTarget } from '../src/cam/methods/finerCam.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import type { Module } from '../src/layers/module.js';
 import { buildFixtureModel, type FixtureModelName } from './helpers/fixture-models.js';
-import { expectMatches, loadCase2, partBCases, type Fixture2Case } from './helpers/fixtures2.js';
+import { buildFixture2Model, expectMatches, loadCase2, partACases, partBCases, type Fixture2Case } from './helpers/fixtures2.js';
 import { describeShared } from './helpers/shared.js';
 
 /** Raw map and final map of a map method under `path`. */
@@ -119,4 +130,63 @@ describeShared('fixtures2', 'fixtures2 Part B: pytorch-grad-cam 084273b methods 
       });
     }
   });
+});
+
+/** EigenCAM-like raw maps have no sign of their own: align ours with the reference, then compare raw and final map. */
+function expectUpToSign(c: Fixture2Case, ref: Record<string, Tensor>, result: MapResult, path: string): void {
+  const want = ref[`${path}/raw`]!;
+  const raw = result.layers[0]!.raw;
+  const dot = raw.data.reduce((s, v, i) => s + v * want.data[i]!, 0);
+  const aligned = new Tensor(raw.data.map((v) => (dot < 0 ? -v : v)), want.shape);
+  expectMatches(c, ref, aligned, path, 'raw', 'tensor');
+  expectMatches(c, ref, postprocess([aligned], ref.input!.shape.slice(2), {}).maps, path, 'upsampled', 'map');
+}
+
+describeShared('fixtures2', 'fixtures2 Part A: SegEigenCAM with the segmentation target on fcn_mini (layers API)', () => {
+  let model: Module | undefined;
+  for (const c of partACases('fcn_mini')) {
+    it(c.id, () => {
+      model ??= buildFixture2Model('fcn_mini');
+      const ref = loadCase2(c);
+      const input = ref.input!;
+      const target = segmentationTarget(c.target.category!, ref.target_mask!);
+      const options = { layer: c.layer.module, target };
+      expectMatches(c, ref, (target as TargetFunction)(ref.logits!, [0], {}), 'tensors', 'score', 'scalar', { tensorName: 'score' });
+      const grad = gradCam(model, input, options);
+      expectMatches(c, ref, grad.logits, 'tensors', 'logits', 'tensor', { tensorName: 'logits' });
+      expectMap(c, ref, grad, 'gradcam', { weights: true });
+      expectMap(c, ref, segEigenCam(model, input, options), 'segeigencam');
+      expectMap(c, ref, hiResCam(model, input, options), 'hirescam');
+      expectMap(c, ref, layerCam(model, input, options), 'layercam');
+      expectMap(c, ref, gradCamPlusPlus(model, input, options), 'gradcampp', { weights: true });
+      expectUpToSign(c, ref, eigenCam(model, input, options), 'eigencam');
+    });
+  }
+});
+
+describeShared('fixtures2', 'fixtures2 Part A: the raw and binary targets on regress_cnn (layers API)', () => {
+  let model: Module | undefined;
+  const targetOf = (c: Fixture2Case): TargetFunction =>
+    c.target.kind === 'RawScoresOutputTarget' ? rawTarget() : binaryTarget(c.target.category!);
+  for (const c of partACases('regress_cnn')) {
+    it(c.id, () => {
+      model ??= buildFixture2Model('regress_cnn');
+      const ref = loadCase2(c);
+      const input = ref.input!;
+      const target = targetOf(c);
+      const options = { layer: c.layer.module, target };
+      expectMatches(c, ref, target(ref.logits!, [0], {}), 'tensors', 'score', 'scalar', { tensorName: 'score' });
+      const grad = gradCam(model, input, options);
+      expectMatches(c, ref, grad.logits, 'tensors', 'logits', 'tensor', { tensorName: 'logits' });
+      expectMap(c, ref, grad, 'gradcam', { weights: true });
+      expectMap(c, ref, gradCamPlusPlus(model, input, options), 'gradcampp', { weights: true });
+      expectMap(c, ref, xGradCam(model, input, options), 'xgradcam', { weights: true });
+      expectMap(c, ref, layerCam(model, input, options), 'layercam');
+      expectMap(c, ref, hiResCam(model, input, options), 'hirescam');
+      expectUpToSign(c, ref, eigenCam(model, input, options), 'eigencam');
+      const score = scoreCam(model, input, options);
+      expectMatches(c, ref, score.layers[0]!.scores, 'scorecam', 'scores', 'tensor');
+      expectMap(c, ref, score, 'scorecam', { weights: true });
+    });
+  }
 });

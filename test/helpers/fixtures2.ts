@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import type { Module } from '../../src/layers/module.js';
+import { buildModule, checkTree, type ArchModules } from './fixture-models.js';
 import { maxAbs, maxAbsDiff } from './fixtures.js';
 import { SHARED } from './shared.js';
 
@@ -81,4 +83,22 @@ export function expectMatches(
   const limit = tol * scale;
   expect(diff, `${c.id} ${name}: max |ours - ref| = ${diff.toExponential(3)} > ${limit.toExponential(3)} (tol ${tol}, ${kind})`).toBeLessThanOrEqual(limit);
   return limit > 0 ? diff / limit : diff === 0 ? 0 : Infinity;
+}
+
+/**
+ * A fixtures2 Part A model built with tinycam's layers from
+ * models/<name>.arch.json, weights loaded strictly from its safetensors, in
+ * eval mode (fcn_mini and regress_cnn: their ops are all layers-API ones).
+ */
+export function buildFixture2Model(name: 'fcn_mini' | 'regress_cnn'): Module {
+  const arch = JSON.parse(readFileSync(join(FIXTURES2, 'models', `${name}.arch.json`), 'utf8')) as { modules: ArchModules };
+  const model = buildModule(arch.modules, '<root>');
+  checkTree(model, arch.modules);
+  model.loadStateDict(loadSafetensors(new Uint8Array(readFileSync(join(FIXTURES2, 'models', `${name}.safetensors`)))), { strict: true });
+  return model.eval();
+}
+
+/** Part A cases of one model. */
+export function partACases(model: string): Fixture2Case[] {
+  return manifest2().cases.filter((c) => c.part === 'A' && c.model === model);
 }
