@@ -172,8 +172,15 @@ function naiveDenseLrp(x: number[], w1: number[][], w2: number[][], target: numb
     w1.reduce((s, row, j) => {
       if (rule === 'epsilon') return s + (xi * row[i]! * rHidden[j]!) / (z[j]! + p * Math.sign(z[j]! || 1));
       if (rule === 'gamma') {
-        const zg = row.reduce((t, v, m) => t + x[m]! * (v + p * Math.max(v, 0)), 0);
-        return s + (xi * (row[i]! + p * Math.max(row[i]!, 0)) * rHidden[j]!) / zg;
+        // contributions of the output's sign boosted: the generalised gamma rule
+        const c = (m: number) => {
+          const a = x[m]!;
+          const w = row[m]!;
+          const same = z[j]! > 0 ? (a > 0 ? Math.max(w, 0) : Math.min(w, 0)) : a > 0 ? Math.min(w, 0) : Math.max(w, 0);
+          return a * (w + p * same);
+        };
+        const zg = row.reduce((t, _, m) => t + c(m), 0);
+        return s + (c(i) * rHidden[j]!) / zg;
       }
       const pos = (m: number) => Math.max(x[m]! * row[m]!, 0);
       const neg = (m: number) => Math.min(x[m]! * row[m]!, 0);

@@ -129,7 +129,11 @@ function affineLayer(node: GradNode, output: Tensor, k: number, fold: Fold | und
  *   - convolutions and dense layers z = W a + b, by the rule of their kind,
  *     with R = z m (BatchNorm folded in when it follows directly):
  *       epsilon: m_a = W^T (m z / (z + eps sign(z)));
- *       gamma:   m_a = W_g^T (R / z_g), W_g = W + gamma W+, b_g = b + gamma b+;
+ *       gamma:   R_j = sum_k c_jk R_k / sum_j' c_j'k, the contributions c_jk = a_j w_jk
+ *         with those of the output's sign boosted by gamma (for z_k > 0:
+ *         a+ (w + gamma w+) + a- (w + gamma w-), bias b + gamma b+; for z_k < 0
+ *         the mirror image), so the denominator never crosses 0; on
+ *         non-negative inputs this is Montavon et al.'s gamma rule;
  *       alpha-beta: R_j = alpha sum_k (a_j w_jk)+ R_k / z+_k - beta sum_k (a_j w_jk)- R_k / z-_k,
  *         with (a w)+ = a+ w+ + a- w- and the biases' positive (negative) parts in z+ (z-);
  *       zero: the gradient (LRP-0).
@@ -163,11 +167,23 @@ function lrpRule(rules: { conv: ResolvedRule; dense: ResolvedRule }, folds: Read
       const s = map(layer.z, (z, i) => (z === 0 && eps === 0 ? 0 : relevance.data[i]! / (z + (z < 0 ? -eps : eps))));
       result[k] = layer.backward(layer.weight, s);
     } else if (rule.rule === 'gamma') {
-      const weight = map(layer.weight, (w) => w + rule.gamma * Math.max(w, 0));
-      const bias = layer.bias && map(layer.bias, (b) => b + rule.gamma * Math.max(b, 0));
-      const zg = layer.forward(layer.a, weight, bias);
-      const s = map(zg, (z, i) => relevance.data[i]! / (z + (z < 0 ? -STABILIZER : STABILIZER)));
-      result[k] = layer.backward(weight, s);
+      // Contributions with the output's sign are boosted: W + gamma W+ on positive inputs and
+      // W + gamma W- on negative ones for a positive output, the other way round for a negative one.
+      const boostUp = map(layer.weight, (w) => w + rule.gamma * Math.max(w, 0));
+      const boostDown = map(layer.weight, (w) => w + rule.gamma * Math.min(w, 0));
+      const aPlus = map(layer.a, (v) => Math.max(v, 0));
+      const aMinus = map(layer.a, (v) => Math.min(v, 0));
+      const anyNegative = aMinus.data.some((v) => v < 0);
+      const add = (x: Tensor, y: Tensor | null): Tensor => (y ? map(x, (v, i) => v + y.data[i]!) : x);
+      const bias = (f: (b: number) => number) => layer.bias && map(layer.bias, (b) => b + rule.gamma * f(b));
+      const zUp = add(layer.forward(aPlus, boostUp, bias((b) => Math.max(b, 0))), anyNegative ? layer.forward(aMinus, boostDown, null) : null);
+      const zDown = add(layer.forward(aPlus, boostDown, bias((b) => Math.min(b, 0))), anyNegative ? layer.forward(aMinus, boostUp, null) : null);
+      // z > 0: zUp >= z > 0; z < 0: zDown <= z < 0, so the denominators keep away from 0
+      const sUp = map(layer.z, (z, i) => (z > 0 ? relevance.data[i]! / (zUp.data[i]! + STABILIZER) : 0));
+      const sDown = map(layer.z, (z, i) => (z < 0 ? relevance.data[i]! / (zDown.data[i]! - STABILIZER) : 0));
+      const positiveInputs = add(layer.backward(boostUp, sUp), layer.backward(boostDown, sDown));
+      const negativeInputs = anyNegative ? add(layer.backward(boostDown, sUp), layer.backward(boostUp, sDown)) : null;
+      result[k] = map(layer.a, (v, i) => (v > 0 ? positiveInputs.data[i]! : v < 0 ? negativeInputs!.data[i]! : 0));
     } else {
       const positive = map(layer.weight, (w) => Math.max(w, 0));
       const negative = map(layer.weight, (w) => Math.min(w, 0));
