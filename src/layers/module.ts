@@ -139,7 +139,7 @@ export abstract class Module {
         }
       }
       return [gradient];
-    });
+    }, { tangent: ([d]) => d! });
   }
 
   /** Run `hook(module, inputs)` before every forward call until removed. */

@@ -1,4 +1,4 @@
-import { record } from '../autograd.js';
+import { attachTangent, record } from '../autograd.js';
 import { ArgumentError, GradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { imageShape } from './spatial.js';
@@ -34,6 +34,11 @@ export interface InterpolateOptions {
 
 /** Resize [N,C,H,W] spatially, as F.interpolate; differentiable (except antialias). */
 export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
+  // Linear in x: its tangent is the same resize of the tangent.
+  return attachTangent(resize(x, options), ([dx]) => interpolate(dx!, options));
+}
+
+function resize(x: Tensor, options: InterpolateOptions): Tensor {
   const [N, C, H, W] = imageShape(x, 'interpolate');
   const mode = options.mode ?? 'bilinear';
   if (mode !== 'bilinear' && mode !== 'nearest') {
