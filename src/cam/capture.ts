@@ -41,6 +41,14 @@ export function checkInput(input: unknown, fn: string): asserts input is Tensor 
 }
 
 /**
+ * [height, width] of the input images: axes 2 and 3 of [N, C, H, W], or
+ * axes 1 and 2 for a model that takes NHWC (`inputLayout`, TensorFlow.js models).
+ */
+export function inputImageSize(model: Module, input: Tensor): [number, number] {
+  return model.inputLayout === 'NHWC' ? [input.shape[1]!, input.shape[2]!] : [input.shape[2]!, input.shape[3]!];
+}
+
+/**
  * Run `fn` with every module of `model` in evaluation mode, then give each
  * module back its own training flag, even when `fn` throws. Explanations are
  * always computed in eval mode: BatchNorm uses its running statistics and

@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
-import { captureLayers, checkInput, inEvalMode, type Capture, type LayerCapture } from './capture.js';
+import { captureLayers, checkInput, inEvalMode, inputImageSize, type Capture, type LayerCapture } from './capture.js';
 import { locateDefaultLayer, resolveLayers } from './layers.js';
 import { postprocess } from './postprocess.js';
 import type { MapOptions, MapResult } from './types.js';
@@ -36,7 +36,7 @@ export function explainWith(model: Module, input: Tensor, options: MapOptions, s
       options.layer === undefined ? [locateDefaultLayer(model, input, spec.name)] : resolveLayers(model, options.layer, spec.name);
     const capture = captureLayers(model, input, layers, options.target, { gradients: spec.gradients, fn: spec.name });
     const results = capture.layers.map((layer) => spec.layerMethod(layer, capture));
-    const [, , height, width] = input.shape as [number, number, number, number];
+    const [height, width] = inputImageSize(model, input);
     const { perLayer, maps } = postprocess(
       results.map((r) => r.raw),
       height,
