@@ -1,12 +1,15 @@
 /**
- * `tinycam/node`: helpers that read files with Node's fs. Kept out of the
- * core entry, which must run where there is no file system.
+ * `tinycam/node`: helpers that read files with Node's fs (`loadOnnxFile`,
+ * `loadTfjsModelFile`). Kept out of the core entry, which must run where
+ * there is no file system.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { OnnxError } from '../onnx/errors.js';
 import type { GraphModule } from '../onnx/graph.js';
 import { loadOnnx } from '../onnx/index.js';
+import { TfjsError } from '../tfjs/errors.js';
+import { loadTfjsModel, type TfjsModel } from '../tfjs/index.js';
 
 /**
  * Load an ONNX model file; initializers stored as external data are read
@@ -33,6 +36,41 @@ export function loadOnnxFile(path: string): GraphModule {
         cache.set(full, bytes);
       }
       return bytes;
+    },
+  });
+}
+
+/**
+ * Load a TensorFlow.js model.json; its weight shards are read from beside it
+ * (the manifest's paths are relative to the model's folder), and only the
+ * shards the manifest names. A path that leaves the folder is refused.
+ */
+export function loadTfjsModelFile(path: string): TfjsModel {
+  const folder = dirname(resolve(path));
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new TfjsError(`loadTfjsModelFile: cannot read ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new TfjsError(`loadTfjsModelFile: ${path} is not JSON (a TensorFlow.js model.json): ${(e as Error).message}`);
+  }
+  return loadTfjsModel(json, {
+    weights: (shard) => {
+      const full = resolve(folder, shard);
+      const rel = relative(folder, full);
+      if (isAbsolute(shard) || rel.startsWith('..') || isAbsolute(rel)) {
+        throw new TfjsError(`loadTfjsModelFile: weight shard '${shard}' points outside the model's folder ${folder}`, 'E_TFJS_WEIGHTS');
+      }
+      try {
+        return new Uint8Array(readFileSync(full));
+      } catch (e) {
+        throw new TfjsError(`loadTfjsModelFile: weight shard '${shard}' is missing or unreadable (${full}): ${(e as Error).message}`, 'E_TFJS_WEIGHTS');
+      }
     },
   });
 }

@@ -60,7 +60,8 @@ export function boolean(value: unknown, where: string): boolean {
 /** A list of integers, or one integer repeated `length` times (Keras's int-or-tuple sizes). */
 export function integers(value: unknown, where: string, length: number, min = -Infinity): number[] {
   if (typeof value === 'number') return new Array<number>(length).fill(integer(value, where, min));
-  const list = array(value, where);
+  if (!Array.isArray(value)) throw malformed(where, `an integer or a list of ${length} integers`, value);
+  const list: readonly unknown[] = value;
   if (list.length !== length) throw malformed(where, `an integer or a list of ${length} integers`, value);
   return list.map((v, i) => integer(v, `${where}[${i}]`, min));
 }
