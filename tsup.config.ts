@@ -11,6 +11,7 @@ export default defineConfig([
       index: 'src/index.ts',
       image: 'src/image/index.ts',
       onnx: 'src/onnx/index.ts',
+      tfjs: 'src/tfjs/index.ts',
       models: 'src/models/index.ts',
       ndarray: 'src/ndarray/index.ts',
       node: 'src/node/index.ts',
