@@ -4,6 +4,7 @@ import { COLORMAP_NAMES, centerCrop, decodeImage, encodeJpeg, encodePng, overlay
 import { softmax } from '../tensor/ops/softmax.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { toChannelsLast } from '../tfjs/preprocess.js';
 import { UsageError, type ExplainArgs } from './args.js';
 import { loadModel } from './load-model.js';
 import { MAP_METHODS } from './methods.js';
@@ -58,7 +59,7 @@ export function explainCommand(args: ExplainArgs, log: (line: string) => void = 
     throw new UsageError(`unknown --method '${args.method}'; accepted: ${Object.keys(MAP_METHODS).join(', ')}`);
   }
   const loaded = loadModel(args.model, args.arch, args.numClasses);
-  const labels = readLabels(args.labels);
+  const labels = readLabels(args.labels) ?? loaded.labels;
   const files = imageFiles(args.image);
   const many = files.length > 1;
   if (!(COLORMAP_NAMES as readonly string[]).includes(args.colormap)) {
@@ -66,8 +67,8 @@ export function explainCommand(args: ExplainArgs, log: (line: string) => void = 
   }
   const [height, width] = args.size ? [args.size, args.size] : (loaded.inputSize ?? [224, 224]);
   const resizeTo = args.resize ?? Math.max(height, width);
-  const mean = args.normalize ? (args.mean ?? IMAGENET_MEAN) : [0, 0, 0];
-  const std = args.normalize ? (args.std ?? IMAGENET_STD) : [1, 1, 1];
+  const mean = args.normalize ? (args.mean ?? loaded.scaling?.mean ?? IMAGENET_MEAN) : [0, 0, 0];
+  const std = args.normalize ? (args.std ?? loaded.scaling?.std ?? IMAGENET_STD) : [1, 1, 1];
   const folderBar = many ? new ProgressBar('images') : undefined;
   const summaries: ExplainSummary[] = [];
 
@@ -75,7 +76,9 @@ export function explainCommand(args: ExplainArgs, log: (line: string) => void = 
     const image = decodeImage(new Uint8Array(readFileSync(file)));
     // The picture the model sees: shorter side resized, centre cropped (torchvision's eval transform).
     const seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, resizeTo), antialias: true }), { width, height });
-    const input = preprocess(seen, { mean, std });
+    const pixels = preprocess(seen, { mean, std });
+    // TensorFlow.js models take NHWC.
+    const input = loaded.model.inputLayout === 'NHWC' ? toChannelsLast(pixels) : pixels;
     const bar = new ProgressBar(`${args.method} ${basename(file)}`);
     const layer = args.layer ?? loaded.camLayer;
     const result = method.run(loaded.model, input, {

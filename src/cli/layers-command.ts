@@ -21,7 +21,7 @@ export function layersCommand(args: LayersArgs, log: (line: string) => void = co
     }),
   );
   try {
-    noGrad(() => model.forward(zeros([1, 3, h, w])));
+    noGrad(() => model.forward(zeros(model.inputLayout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w])));
   } finally {
     for (const handle of handles) handle.remove();
   }

@@ -14,8 +14,9 @@ import { parameter } from './spatial.js';
  * negative_slope * (x - threshold) below the threshold. TensorFlow.js 4.22
  * reads only max_value (it ignores threshold and negative_slope); tinycam
  * follows Keras, which is what the saved numbers mean. A plain ReLU (no
- * max_value, threshold or slope) is typed 'ReLU' and takes the backward rule
- * guided backprop and deconvnet set, as the layers API's ReLU.
+ * max_value, threshold or slope) uses the backward rule guided backprop and
+ * deconvnet set, as the layers API's ReLU does (a ReLU with max_value is a
+ * ReLU6 for them, and keeps the standard rule, as pytorch-grad-cam).
  */
 export class KerasReLU extends KerasLayer {
   readonly maxValue: number | null;
@@ -29,15 +30,6 @@ export class KerasReLU extends KerasLayer {
     this.maxValue = config.has('max_value') ? config.number('max_value') : null;
     this.threshold = config.number('threshold', 0);
     this.negativeSlope = config.number('negative_slope', 0);
-  }
-
-  /** Whether this is max(x, 0) and nothing else. */
-  get plain(): boolean {
-    return this.maxValue === null && this.threshold === 0 && this.negativeSlope === 0;
-  }
-
-  override get typeName(): string {
-    return this.plain ? 'ReLU' : 'KerasReLU';
   }
 
   forward(x: Tensor): Tensor {
