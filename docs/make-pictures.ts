@@ -28,7 +28,7 @@ const gradientMethod = (f: (m: Module, x: Tensor) => { gradients: Tensor }): Map
 const METHODS: Record<string, Maps> = {
   cam: mapMethod(cams.cam),
   gradCam: mapMethod(cams.gradCam),
-  seedGradCam: mapMethod(cams.seedGradCam),
+  gradCamMaxNorm: mapMethod(cams.gradCamMaxNorm),
   hiResCam: mapMethod(cams.hiResCam),
   gradCamElementWise: mapMethod(cams.gradCamElementWise),
   gradCamPlusPlus: mapMethod(cams.gradCamPlusPlus),

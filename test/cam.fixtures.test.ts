@@ -15,7 +15,7 @@ import {
   postprocess,
   saliency,
   scoreCam,
-  seedGradCam,
+  gradCamMaxNorm,
   xGradCam,
   type MapResult,
 } from '../src/cam/index.js';
@@ -79,7 +79,7 @@ function checkCase(model: Module, c: FixtureCase, options: { scoreCam: boolean }
   checkMapMethod(grad, ref, 'gradcam', t.gradcam!, { weights: true });
   expectClose(grad.layers[0]!.map, ref['gradcam/minmax']!, 'gradcam minmax', { absolute: finalTol(t.gradcam!) });
 
-  const seed = seedGradCam(model, input, call);
+  const seed = gradCamMaxNorm(model, input, call);
   expectClose(seed.layers[0]!.weights!, ref['seed_gradcam/weights']!, 'seed weights', WEIGHTS);
   expectClose(seed.layers[0]!.map, ref['seed_gradcam/map']!, 'seed map', { absolute: finalTol(t.seed_gradcam!) });
 
@@ -107,8 +107,7 @@ function checkCase(model: Module, c: FixtureCase, options: { scoreCam: boolean }
   const sign = dot < 0 ? -1 : 1;
   const aligned = new Tensor(eigen.layers[0]!.raw.data.map((v) => sign * v), eigenRef.shape);
   expectClose(aligned, eigenRef, 'eigencam raw (up to sign)', { relative: rawTol(t.eigencam!) });
-  const [, , height, width] = input.shape as number[];
-  const finalFromRefSign = postprocess([aligned], height!, width!, {}).maps;
+  const finalFromRefSign = postprocess([aligned], input.shape.slice(2), {}).maps;
   expectClose(finalFromRefSign, ref['eigencam/upsampled']!, 'eigencam final map', { absolute: finalTol(t.eigencam!) });
   if (sign === 1) expectClose(eigen.maps, ref['eigencam/upsampled']!, 'eigencam final map (same sign)', { absolute: finalTol(t.eigencam!) });
 

@@ -153,7 +153,7 @@ describe('bad input gets typed errors that say what is accepted', () => {
   it('a target list whose length differs from the batch', () => {
     expect(() => gradCam(model, input, { layer: 'head.1', target: [0, 1, 2] })).toThrow(/lists 3 class indices but the batch has 2 image\(s\)/);
   });
-  it('a layer whose output is not 4-D', () => {
+  it('a layer whose output is not [N, C, ...spatial]', () => {
     const e = (() => {
       try {
         gradCam(model, input, { layer: 'fc' });
@@ -162,10 +162,12 @@ describe('bad input gets typed errors that say what is accepted', () => {
       }
     })();
     expect(e).toBeInstanceOf(ShapeError);
-    expect((e as Error).message).toMatch(/layer 'fc' \(Linear\) outputs shape \[2, 4\]; this method needs a layer whose output is 4-D/);
+    expect((e as Error).message).toMatch(/layer 'fc' \(Linear\) outputs shape \[2, 4\]; this method needs a layer whose output is \[N, C, \.\.\.spatial\] with 2 spatial axes like the input/);
   });
   it('an input of the wrong shape', () => {
-    expect(() => gradCam(model, randn([3, 8, 8]), { layer: 'head.1' })).toThrow(/input has shape \[3, 8, 8\]; accepted: a batch of images \[N, C, H, W\]/);
+    // A single image passes for a batch of 3 signals [N, C, L]: the model's own error then says how the input was read.
+    expect(() => gradCam(model, randn([3, 8, 8]), { layer: 'head.1' })).toThrow(/input \[3, 8, 8\], read as a batch of signals \[N, C, L\].*add a batch axis: \[1, 3, 8, 8\]/);
+    expect(() => gradCam(model, randn([8, 8]), { layer: 'head.1' })).toThrow(/input has shape \[8, 8\]; accepted: a batch of images \[N, C, H, W\]/);
     expect(() => saliency(model, randn([3, 8, 8]))).toThrow(ShapeError);
     expect(() => gradCam(model, 'image' as unknown as Tensor)).toThrow(/input must be a Tensor/);
   });

@@ -16,7 +16,7 @@ import {
   hiResCam,
   layerCam,
   scoreCam,
-  seedGradCam,
+  gradCamMaxNorm,
   xGradCam,
   type MapOptions,
   type MapResult,
@@ -122,7 +122,7 @@ describe('hand-computed maps on a GAP+FC model', () => {
     expectValues(z.maps, gradCam(model, handInput, { layer: 'relu' }).maps.data as unknown as number[], 1e-6);
   });
   it('the seed formula divides by the max after the ReLU', () => {
-    const s = seedGradCam(model, handInput, { layer: 'relu', target: 1 });
+    const s = gradCamMaxNorm(model, handInput, { layer: 'relu', target: 1 });
     expectValues(s.layers[0]!.map, [0.25 / 2.25, 0, 1, 0], 1e-6);
   });
   it('Score-CAM: masks, scores and softmax by hand', () => {
@@ -315,7 +315,7 @@ describe('identities', () => {
 
 const allMapMethods: [string, (m: Module, x: Tensor, o: MapOptions) => MapResult][] = [
   ['gradCam', gradCam],
-  ['seedGradCam', seedGradCam],
+  ['gradCamMaxNorm', gradCamMaxNorm],
   ['hiResCam', hiResCam],
   ['gradCamElementWise', gradCamElementWise],
   ['gradCamPlusPlus', gradCamPlusPlus],
@@ -363,7 +363,7 @@ describe('never NaN', () => {
     const hand = handModel();
     (hand.getModule('fc') as Linear).weight.data.set([-1, -2, 3, -1]);
     // target 0: every weight negative, A >= 0, so the raw map is <= 0 everywhere
-    for (const method of [gradCam, hiResCam, xGradCam, seedGradCam, cam, gradCamElementWise, layerCam, gradCamPlusPlus]) {
+    for (const method of [gradCam, hiResCam, xGradCam, gradCamMaxNorm, cam, gradCamElementWise, layerCam, gradCamPlusPlus]) {
       const r = method(hand, handInput, { layer: 'relu', target: 0 });
       expect(r.maps.data.every((v) => v === 0), method.name).toBe(true);
     }
@@ -425,7 +425,7 @@ describe('layers and post-processing options', () => {
     });
     expect(() =>
       gradCam(model, input, { layer: 'head.1', target: (logits) => new Tensor(logits.data.slice(0, 2), [2]) }),
-    ).toThrow(/not computed from the logits/);
+    ).toThrow(/not computed from the output it was given/);
     expect(byFunction.targets).toBeNull();
     expectValues(byFunction.maps, Array.from(byIndex.maps.data), 1e-6);
   });

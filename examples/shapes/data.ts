@@ -4,11 +4,8 @@
  */
 import { Tensor } from '../../src/tensor/tensor.js';
 import { ArgumentError, ShapeError } from '../../src/tensor/errors.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/image/normalize.js';
 import type { Scene } from './generate.js';
-
-/** ImageNet's mean and std, as the fixtures (and torchvision's usual transform) normalise. */
-export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
-export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** Scenes to a float32 batch [N, 3, H, W] holding (rgb / 255 - mean) / std. */
 export function scenesToTensor(scenes: readonly Scene[]): Tensor {

@@ -10,3 +10,15 @@ export class TargetError extends TinycamError {
     super('E_TARGET', message);
   }
 }
+
+/**
+ * NaN or infinity where an explanation needs numbers: `where` names the
+ * first place it appeared ('input', a weight's state-dict name, or a layer).
+ */
+export class NonFiniteError extends TinycamError {
+  readonly where: string;
+  constructor(message: string, where: string) {
+    super('E_NON_FINITE', message);
+    this.where = where;
+  }
+}

@@ -1,11 +1,11 @@
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
-import { captureLayers, checkInput, inEvalMode, inputImageSize, type Capture, type LayerCapture } from './capture.js';
+import { captureLayers, checkInput, inEvalMode, inputSpatialShape, type Capture, type LayerCapture } from './capture.js';
 import { locateDefaultLayer, resolveLayers } from './layers.js';
-import { postprocess } from './postprocess.js';
+import { checkPostprocessOptions, postprocess } from './postprocess.js';
 import type { MapOptions, MapResult } from './types.js';
 
-/** A method's answer for one layer: the raw map [N,h,w] and, if it has them, channel weights [N,C]. */
+/** A method's answer for one layer: the raw map [N, ...spatial] and, if it has them, channel weights [N,C]. */
 export interface LayerMapResult {
   raw: Tensor;
   weights: Tensor | null;
@@ -31,16 +31,15 @@ export interface MethodSpec {
  */
 export function explainWith(model: Module, input: Tensor, options: MapOptions, spec: MethodSpec): MapResult {
   checkInput(input, spec.name);
+  checkPostprocessOptions(options, spec.name);
   return inEvalMode(model, () => {
     const layers =
-      options.layer === undefined ? [locateDefaultLayer(model, input, spec.name)] : resolveLayers(model, options.layer, spec.name);
-    const capture = captureLayers(model, input, layers, options.target, { gradients: spec.gradients, fn: spec.name });
+      options.layer === undefined ? [locateDefaultLayer(model, input, spec.name, options.reshape)] : resolveLayers(model, options.layer, spec.name);
+    const capture = captureLayers(model, input, layers, options, { gradients: spec.gradients, fn: spec.name });
     const results = capture.layers.map((layer) => spec.layerMethod(layer, capture));
-    const [height, width] = inputImageSize(model, input);
     const { perLayer, maps } = postprocess(
       results.map((r) => r.raw),
-      height,
-      width,
+      inputSpatialShape(model, input),
       options,
       spec.normalize,
     );
@@ -54,6 +53,7 @@ export function explainWith(model: Module, input: Tensor, options: MapOptions, s
       })),
       targets: capture.classes,
       logits: capture.logits,
+      output: capture.outputName,
     };
   });
 }

@@ -5,7 +5,7 @@
  * and return `{ maps, layers, targets, logits }`; input-gradient methods
  * return `{ gradients, targets, logits }`. See docs/methods.md.
  */
-export { TargetError } from './errors.js';
+export { NonFiniteError, TargetError } from './errors.js';
 export type {
   GradientOptions,
   GradientResult,
@@ -13,14 +13,32 @@ export type {
   LayerSpec,
   MapOptions,
   MapResult,
+  OutputOptions,
   PostprocessOptions,
+  ReshapeTransform,
   Target,
+  TargetFunction,
 } from './types.js';
 export { closestLayerNames, locateDefaultLayer } from './layers.js';
 export { layerMap, postprocess, resizeMaps } from './postprocess.js';
+export {
+  binaryTarget,
+  classifierTarget,
+  rawTarget,
+  restTarget,
+  segmentationTarget,
+  similarityTarget,
+  softmaxTarget,
+  type ClassChoice,
+} from './targetHelpers.js';
+export { boxTarget, type Box, type BoxFormat, type BoxTargetOptions } from './boxTarget.js';
+export { swinReshape, vitReshape, type SwinReshapeOptions, type TokenGrid, type VitReshapeOptions } from './reshape.js';
+export { targetScorer, type Scorer } from './scorer.js';
+export { captureLayers, inEvalMode, type Capture, type CaptureOptions, type LayerCapture } from './capture.js';
+export { explainWith, type LayerMapResult, type LayerMethod, type MethodSpec } from './explain.js';
 export { cam, type CamOptions } from './methods/cam.js';
 export { gradCam } from './methods/gradCam.js';
-export { seedGradCam } from './methods/seedGradCam.js';
+export { gradCamMaxNorm, seedGradCam } from './methods/gradCamMaxNorm.js';
 export { hiResCam } from './methods/hiResCam.js';
 export { gradCamElementWise } from './methods/gradCamElementWise.js';
 export { gradCamPlusPlus } from './methods/gradCamPlusPlus.js';

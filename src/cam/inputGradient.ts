@@ -3,8 +3,9 @@ import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
 import { checkInput, inEvalMode } from './capture.js';
-import { checkLogits, resolveClassTargets, scoreAndSeed } from './targets.js';
-import type { GradientResult, Target } from './types.js';
+import { runForExplanation } from './output.js';
+import { resolveClassTargets, rowIndices, scoreAndSeed } from './targets.js';
+import type { GradientOptions, GradientResult } from './types.js';
 
 type ReluModule = Module & { backwardRule?: ReluBackwardRule };
 
@@ -31,27 +32,20 @@ export function withReluBackward<T>(model: Module, rule: ReluBackwardRule | unde
 /**
  * d score / d input for a batch, in eval mode, optionally with guided or
  * deconvnet ReLU backward rules. Each image gets the gradient of its own
- * score from one backward pass. When `classes` is given they are the targets
- * (already checked); otherwise `target` is resolved against the logits.
+ * score from one backward pass.
  */
-export function inputGradients(
-  model: Module,
-  input: Tensor,
-  target: Target | undefined,
-  fn: string,
-  rule?: ReluBackwardRule,
-): GradientResult {
+export function inputGradients(model: Module, input: Tensor, options: GradientOptions, fn: string, rule?: ReluBackwardRule): GradientResult {
   checkInput(input, fn);
   return inEvalMode(model, () =>
     withReluBackward(model, rule, () => {
       const x = input.requireGrad();
       return enableGrad(() => {
-        const logits = model.forward(x);
-        checkLogits(logits, input.shape[0]!, fn);
-        const classes = resolveClassTargets(target, logits, fn);
-        const { scores, seed } = scoreAndSeed(target, classes, logits, fn);
+        const run = runForExplanation(model, x, options, fn);
+        const images = rowIndices(input.shape[0]!);
+        const classes = resolveClassTargets(options.target, run.explained, images.length, fn);
+        const { scores, seed } = scoreAndSeed(options.target, classes, run.explained, fn, images, run.outputs);
         const [gradients] = grad(scores, [x], { gradOutput: seed });
-        return { gradients: gradients!.detach(), targets: classes, logits: logits.detach() };
+        return { gradients: gradients!.detach(), targets: classes, logits: run.logits.detach(), output: run.name };
       });
     }),
   );

@@ -1,8 +1,9 @@
 import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { withForwardHooks } from '../layers/hooks.js';
 import { Module } from '../layers/module.js';
-import type { LayerSpec } from './types.js';
+import type { LayerSpec, ReshapeTransform } from './types.js';
 
 /** A layer to hook, with the name it is reported under. */
 export interface NamedLayer {
@@ -72,14 +73,29 @@ export function resolveLayers(model: Module, specs: LayerSpec | readonly LayerSp
   });
 }
 
+/** Whether a module output (seen through `reshape`) is [N, C, ...spatial] like the input, with more than one position. */
+function isMapLayer(output: Tensor, input: Tensor, reshape: ReshapeTransform | undefined): boolean {
+  let view = output;
+  if (reshape) {
+    try {
+      view = reshape(output);
+    } catch {
+      return false; // not a layer this transform applies to
+    }
+  }
+  if (!(view instanceof Tensor) || view.ndim !== input.ndim) return false;
+  return view.shape.slice(2).reduce((a, b) => a * b, 1) > 1;
+}
+
 /**
  * The default layer: the model's own `camLayer` when it names one (every
- * tinycam/models architecture does), else torch-cam's rule: in one forward pass without
- * gradients, the last module (in the order their forward calls finish) whose
- * output is 4-D with a spatial size above 1x1. A container finishes after
- * its children, so for a ResNet this is 'layer4', for a VGG 'features'.
+ * tinycam/models architecture does), else torch-cam's rule: in one forward
+ * pass without gradients, the last module (in the order their forward calls
+ * finish) whose output is [N, C, ...spatial] with more than one position
+ * (after `reshape`, when one is given). A container finishes after its
+ * children, so for a ResNet this is 'layer4', for a VGG 'features'.
  */
-export function locateDefaultLayer(model: Module, input: Tensor, fn: string): NamedLayer {
+export function locateDefaultLayer(model: Module, input: Tensor, fn: string, reshape?: ReshapeTransform): NamedLayer {
   // An architecture that names its CAM layer (tinycam/models' `camLayer`) knows best.
   const named = model.camLayer;
   if (typeof named === 'string') {
@@ -87,20 +103,15 @@ export function locateDefaultLayer(model: Module, input: Tensor, fn: string): Na
     if (module) return { name: named, module };
   }
   const candidates: NamedLayer[] = [];
-  const handles = model.namedModules().map(([name, module]) =>
-    module.registerForwardHook((_m, _inputs, output) => {
-      if (output.ndim === 4 && output.shape[2]! * output.shape[3]! > 1) candidates.push({ name, module });
-    }),
-  );
-  try {
-    noGrad(() => model.forward(input));
-  } finally {
-    for (const h of handles) h.remove();
-  }
+  const watch = (name: string, module: Module, _inputs: readonly Tensor[], output: Tensor): void => {
+    if (isMapLayer(output, input, reshape)) candidates.push({ name, module });
+  };
+  withForwardHooks(model.namedModules(), watch, () => noGrad(() => model.forward(input)));
   const last = candidates[candidates.length - 1];
   if (!last) {
     throw new ShapeError(
-      `${fn}: no module of the model outputs a 4-D tensor with spatial size above 1x1, so no layer can be chosen by default; pass 'layer' (a module path or Module whose output is [N, C, h, w])`,
+      `${fn}: no module of the model outputs [N, C, ...spatial] with more than one position${reshape ? ' after the reshape' : ''}, so no layer can be chosen by default; pass 'layer' (a module path or Module)` +
+        (input.ndim === 4 && !reshape ? ", and for a vision transformer also 'reshape: vitReshape()'" : ''),
     );
   }
   return last;

@@ -1,6 +1,7 @@
 import { noGrad } from '../tensor/autograd.js';
 import { interpolate } from '../tensor/ops/interpolate.js';
-import { Tensor } from '../tensor/tensor.js';
+import { ArgumentError, ShapeError } from '../tensor/errors.js';
+import { Tensor, shapeString } from '../tensor/tensor.js';
 import type { PostprocessOptions } from './types.js';
 
 /** pytorch-grad-cam's eps in scale_cam_image. */
@@ -13,6 +14,20 @@ function normalization(options: PostprocessOptions, fallback: 'minmax' | 'max'):
   if (n === undefined || n === true) return fallback;
   if (n === false) return 'none';
   return n;
+}
+
+/** Reject option values the post-processing does not know, before any work is done. */
+export function checkPostprocessOptions(options: PostprocessOptions, fn: string): void {
+  const { relu, normalize, fuse } = options;
+  if (relu !== undefined && typeof relu !== 'boolean') {
+    throw new ArgumentError(`${fn}: 'relu' must be true or false; got ${JSON.stringify(relu)}`);
+  }
+  if (normalize !== undefined && typeof normalize !== 'boolean' && normalize !== 'minmax' && normalize !== 'max') {
+    throw new ArgumentError(`${fn}: 'normalize' must be true, false, 'minmax' or 'max'; got ${JSON.stringify(normalize)}`);
+  }
+  if (fuse !== undefined && fuse !== 'mean' && fuse !== 'max') {
+    throw new ArgumentError(`${fn}: 'fuse' must be 'mean' or 'max'; got ${JSON.stringify(fuse)}`);
+  }
 }
 
 /**
@@ -46,41 +61,68 @@ export function normalizeImages(data: Float32Array, count: number, size: number,
   }
 }
 
+/** The number of values per image of a map batch [N, ...spatial]. */
+const perImage = (t: Tensor): number => t.size / t.shape[0]!;
+
 /** The per-layer map: ReLU (unless turned off) then per-image normalisation, at the layer's resolution. */
 export function layerMap(raw: Tensor, options: PostprocessOptions, fallback: 'minmax' | 'max' = 'minmax'): Tensor {
-  const [n, h, w] = raw.shape as [number, number, number];
   const data = raw.data.slice();
   if (options.relu ?? true) for (let i = 0; i < data.length; i++) if (data[i]! < 0) data[i] = 0;
-  normalizeImages(data, n, h * w, normalization(options, fallback));
+  normalizeImages(data, raw.shape[0]!, perImage(raw), normalization(options, fallback));
   return new Tensor(data, raw.shape);
 }
 
-/** Bilinear resize of [N,h,w] maps to [N,H,W] with half-pixel centres (align_corners=False, cv2.INTER_LINEAR). */
-export function resizeMaps(maps: Tensor, height: number, width: number): Tensor {
+/** Linear resize of [N, h, w] to [N, H, W]: bilinear on images. */
+function resize2d(maps: Tensor, height: number, width: number, alignCorners: boolean): Tensor {
   const [n, h, w] = maps.shape as [number, number, number];
-  if (h === height && w === width) return maps;
-  const resized = noGrad(() =>
-    interpolate(new Tensor(maps.data, [n, 1, h, w]), { size: [height, width], mode: 'bilinear', alignCorners: false }),
-  );
+  const resized = noGrad(() => interpolate(new Tensor(maps.data, [n, 1, h, w]), { size: [height, width], mode: 'bilinear', alignCorners }));
   return new Tensor(resized.data, [n, height, width]);
 }
 
 /**
+ * Resize maps [N, ...spatial] to `size` (1 to 3 axes) by linear
+ * interpolation along each axis: bilinear for images (with half-pixel
+ * centres, cv2.INTER_LINEAR, as pytorch-grad-cam), linear for signals,
+ * trilinear for volumes (pytorch-grad-cam uses scipy's cubic-spline zoom
+ * there; tinycam keeps the interpolation linear, so a map never leaves the
+ * range of its values). `alignCorners` maps corner to corner instead
+ * (Score-CAM's masks). Linear interpolation is separable, so each axis is one
+ * pass of the engine's bilinear interpolate with the other axis kept.
+ */
+export function resizeMaps(maps: Tensor, size: readonly number[], options: { alignCorners?: boolean } = {}): Tensor {
+  const spatial = maps.shape.slice(1);
+  if (spatial.length !== size.length || spatial.length < 1 || spatial.length > 3) {
+    throw new ShapeError(`resizeMaps: maps of shape ${shapeString(maps.shape)} cannot be resized to [${size.join(', ')}]; give one size per spatial axis (1 to 3)`);
+  }
+  if (spatial.every((d, i) => d === size[i])) return maps;
+  const corners = options.alignCorners ?? false;
+  const n = maps.shape[0]!;
+  if (size.length === 1) return new Tensor(resize2d(new Tensor(maps.data, [n, 1, spatial[0]!]), 1, size[0]!, corners).data, [n, size[0]!]);
+  if (size.length === 2) return resize2d(maps, size[0]!, size[1]!, corners);
+  // Volumes: bilinear over (h, w) per depth slice, then linear over depth.
+  const [d, h, w] = spatial as [number, number, number];
+  const [D, H, W] = size as [number, number, number];
+  const planes = resize2d(new Tensor(maps.data, [n * d, h, w]), H, W, corners);
+  const deep = resize2d(new Tensor(planes.data, [n, d, H * W]), D, H * W, corners);
+  return new Tensor(deep.data, [n, D, H, W]);
+}
+
+/**
  * pytorch-grad-cam's post-processing, written once: per layer ReLU and
- * normalisation, resize to the input's size, fuse the layers (mean, or max),
- * normalise again.
+ * normalisation, resize to the input's spatial size, fuse the layers (mean,
+ * or max), normalise again.
  */
 export function postprocess(
   raws: readonly Tensor[],
-  height: number,
-  width: number,
+  size: readonly number[],
   options: PostprocessOptions,
   fallback: 'minmax' | 'max' = 'minmax',
 ): { perLayer: Tensor[]; maps: Tensor } {
   const perLayer = raws.map((raw) => layerMap(raw, options, fallback));
-  const resized = perLayer.map((m) => resizeMaps(m, height, width));
+  const resized = perLayer.map((m) => resizeMaps(m, size));
   const n = raws[0]!.shape[0]!;
-  const fused = new Float32Array(n * height * width);
+  const count = size.reduce((a, b) => a * b, 1);
+  const fused = new Float32Array(n * count);
   if ((options.fuse ?? 'mean') === 'max') {
     fused.fill(-Infinity);
     for (const r of resized) for (let i = 0; i < fused.length; i++) if (r.data[i]! > fused[i]!) fused[i] = r.data[i]!;
@@ -88,6 +130,6 @@ export function postprocess(
     for (const r of resized) for (let i = 0; i < fused.length; i++) fused[i] = fused[i]! + r.data[i]!;
     for (let i = 0; i < fused.length; i++) fused[i] = fused[i]! / resized.length;
   }
-  normalizeImages(fused, n, height * width, normalization(options, fallback));
-  return { perLayer, maps: new Tensor(fused, [n, height, width]) };
+  normalizeImages(fused, n, count, normalization(options, fallback));
+  return { perLayer, maps: new Tensor(fused, [n, ...size]) };
 }

@@ -1,24 +1,29 @@
-import { ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { TargetError } from './errors.js';
-import type { Target } from './types.js';
+import type { Target, TargetFunction } from './types.js';
 
-/** Check that the model returned logits [N,K] for an input of N images. */
-export function checkLogits(logits: Tensor, batch: number, fn: string): void {
-  if (logits.ndim !== 2 || logits.shape[0] !== batch) {
-    throw new ShapeError(
-      `${fn}: the model returned shape ${shapeString(logits.shape)} for ${batch} image(s); the methods need logits [N, K] = [${batch}, K]`,
-    );
-  }
+const HELPERS =
+  'classifierTarget(c), softmaxTarget(c), restTarget(c), binaryTarget(c), rawTarget(), segmentationTarget(c, mask), similarityTarget(reference), boxTarget(box, c)';
+
+/**
+ * The number of classes when `output` is a classifier's score table: [N, K],
+ * or [N, K, 1, ...] as a head of 1x1 convolutions and global pooling gives
+ * (the ONNX model zoo's SqueezeNet and DenseNet-121). Otherwise null.
+ */
+export function classCount(output: Tensor): number | null {
+  if (output.ndim < 2) return null;
+  for (let axis = 2; axis < output.ndim; axis++) if (output.shape[axis] !== 1) return null;
+  return output.shape[1]!;
 }
 
-/** Index of the largest logit of each row (the first one on ties, as torch.argmax). */
-export function argmaxPerRow(logits: Tensor): number[] {
-  const [n, k] = logits.shape as [number, number];
+/** Index of the largest score of each row (the first one on ties, as torch.argmax). */
+export function argmaxPerRow(scores: Tensor): number[] {
+  const n = scores.shape[0]!;
+  const k = scores.size / n;
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let j = 1; j < k; j++) if (logits.data[i * k + j]! > logits.data[i * k + best]!) best = j;
+    for (let j = 1; j < k; j++) if (scores.data[i * k + j]! > scores.data[i * k + best]!) best = j;
     out.push(best);
   }
   return out;
@@ -26,14 +31,27 @@ export function argmaxPerRow(logits: Tensor): number[] {
 
 /**
  * The class index of each image, or null for a target function. Class
- * indices are checked against the number of classes and the batch size.
+ * indices (and the default, the argmax) need a score table [N, K]; they are
+ * checked against the number of classes and the batch size.
  */
-export function resolveClassTargets(target: Target | undefined, logits: Tensor, fn: string): number[] | null {
-  const [n, k] = logits.shape as [number, number];
+export function resolveClassTargets(target: Target | undefined, output: Tensor, batch: number, fn: string): number[] | null {
   if (typeof target === 'function') return null;
-  if (target === undefined) return argmaxPerRow(logits);
+  const n = output.shape[0]!;
+  if (n !== batch) {
+    throw new TargetError(
+      `${fn}: the explained output has shape ${shapeString(output.shape)} for ${batch} image(s), so class indices do not apply (they need one row of class scores per image); pass a target function`,
+    );
+  }
+  const k = classCount(output);
+  if (k === null) {
+    throw new TargetError(
+      `${fn}: the explained output has shape ${shapeString(output.shape)}, not class scores [N, K], so ${target === undefined ? 'the default target (the argmax class)' : 'a class index'} does not apply; ` +
+        `pass a target function, such as one of ${HELPERS}`,
+    );
+  }
+  if (target === undefined) return argmaxPerRow(output);
   if (!Array.isArray(target) && typeof target !== 'number') {
-    throw new TargetError(`${fn}: 'target' must be a class index, an array of class indices (one per image), or a function from logits to scores`);
+    throw new TargetError(`${fn}: 'target' must be a class index, an array of class indices (one per image), or a target function such as ${HELPERS}`);
   }
   const list = typeof target === 'number' ? new Array<number>(n).fill(target) : [...(target as readonly number[])];
   if (list.length !== n) {
@@ -47,48 +65,81 @@ export function resolveClassTargets(target: Target | undefined, logits: Tensor, 
   return list;
 }
 
+/** [0, 1, ..., n - 1]: row r is image r. */
+export function rowIndices(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Every output of one forward pass by name, for targets that read several. */
+export type OutputsByName = Readonly<Record<string, Tensor>>;
+
+/** Call a target function and check that it returned one score per row (per entry of `images`). */
+function callTarget(target: TargetFunction, output: Tensor, images: readonly number[], outputs: OutputsByName, fn: string): Tensor {
+  const rows = images.length;
+  const scores = target(output, images, outputs);
+  if (!(scores instanceof Tensor) || scores.size !== rows || !(scores.ndim === 1 || (scores.ndim === 2 && scores.shape[1] === 1))) {
+    const got = scores instanceof Tensor ? `shape ${shapeString(scores.shape)}` : typeof scores;
+    throw new TargetError(`${fn}: the target function returned ${got}; it must return a Tensor of one score per row of the output, shape [${rows}] (or [${rows}, 1])`);
+  }
+  return scores;
+}
+
 /**
- * The scores to differentiate and the gradient to seed them with. For class
- * targets: the logits with a one-hot seed at (i, target_i), which gives each
- * image the gradient of its own score in one backward pass (images are
- * independent in eval mode). For a function: its [N] scores with a seed of ones.
+ * The scores to differentiate and the gradient to seed them with, so that
+ * one backward pass gives each row the gradient of its own score (images
+ * are independent in eval mode; pytorch-grad-cam sums the scores of the
+ * batch). Row r belongs to image `images[r]` (by default row r is image r).
+ * Class targets: the output with a one-hot seed at (r, class of its image).
+ * A function: its [rows] scores with a seed of ones.
  */
 export function scoreAndSeed(
   target: Target | undefined,
-  classes: number[] | null,
-  logits: Tensor,
+  classes: readonly number[] | null,
+  output: Tensor,
   fn: string,
+  images: readonly number[],
+  outputs: OutputsByName,
 ): { scores: Tensor; seed: Tensor } {
-  const [n, k] = logits.shape as [number, number];
   if (classes) {
-    const seed = new Float32Array(n * k);
-    classes.forEach((c, i) => (seed[i * k + c] = 1));
-    return { scores: logits, seed: new Tensor(seed, logits.shape) };
+    const k = output.size / output.shape[0]!;
+    const seed = new Float32Array(output.size);
+    images.forEach((image, r) => (seed[r * k + classOf(classes, image, r, fn)] = 1));
+    return { scores: output, seed: new Tensor(seed, output.shape) };
   }
-  const scores = (target as (l: Tensor) => Tensor)(logits);
-  if (!(scores instanceof Tensor) || scores.size !== n || !(scores.ndim === 1 || (scores.ndim === 2 && scores.shape[1] === 1))) {
-    const got = scores instanceof Tensor ? `shape ${shapeString(scores.shape)}` : typeof scores;
-    throw new TargetError(`${fn}: the target function returned ${got}; it must return a Tensor of one score per image, shape [${n}] (or [${n}, 1])`);
-  }
-  if (logits.requiresGrad && !scores.requiresGrad) {
+  const scores = callTarget(target as TargetFunction, output, images, outputs, fn);
+  if (output.requiresGrad && !scores.requiresGrad) {
     throw new TargetError(
-      `${fn}: the target function returned scores that are not computed from the logits it was given (no gradient can flow); build them with tinycam's ops, e.g. sum(mul(logits, mask), 1)`,
+      `${fn}: the target function returned scores that are not computed from the output it was given (no gradient can flow); build them with tinycam's ops, e.g. sum(mul(output, mask), 1)`,
     );
   }
-  return { scores, seed: new Tensor(new Float32Array(n).fill(1), scores.shape) };
+  return { scores, seed: new Tensor(new Float32Array(scores.size).fill(1), scores.shape) };
 }
 
-/** One score per row of `logits` for image `image`'s target (used by methods that rerun the model). */
-export function scoresFor(target: Target | undefined, classIndex: number | null, logits: Tensor): Float32Array {
-  const [rows, k] = logits.shape as [number, number];
-  if (classIndex !== null) {
+function classOf(classes: readonly number[], image: number, row: number, fn: string): number {
+  const c = classes[image];
+  if (c === undefined) throw new TargetError(`${fn}: row ${row} names image ${image}, but there are ${classes.length} image(s)`);
+  return c;
+}
+
+/**
+ * One score per row of `output`, row r belonging to image `images[r]` (for
+ * methods and metrics that rerun the model on perturbed copies of images).
+ */
+export function scoreRows(
+  target: Target | undefined,
+  classes: readonly number[] | null,
+  output: Tensor,
+  images: readonly number[],
+  outputs: OutputsByName,
+  fn: string,
+): Float32Array {
+  if (classes) {
+    const rows = output.shape[0]!;
+    if (images.length !== rows) throw new TargetError(`${fn}: ${images.length} image indices for ${rows} rows of output; give one per row`);
+    const k = output.size / rows;
     const out = new Float32Array(rows);
-    for (let r = 0; r < rows; r++) out[r] = logits.data[r * k + classIndex]!;
+    for (let r = 0; r < rows; r++) out[r] = output.data[r * k + classOf(classes, images[r]!, r, fn)]!;
     return out;
   }
-  const scores = (target as (l: Tensor) => Tensor)(logits);
-  if (scores.size !== rows) {
-    throw new TargetError(`the target function returned ${scores.size} scores for ${rows} rows of logits; it must return one score per row`);
-  }
-  return Float32Array.from(scores.data);
+  return Float32Array.from(callTarget(target as TargetFunction, output, images, outputs, fn).data);
 }

@@ -5,11 +5,33 @@ import type { Tensor } from '../tensor/tensor.js';
 export type LayerSpec = string | Module;
 
 /**
- * What to explain: one class index for every image, one index per image, or
- * a function from logits [N,K] to one score per image ([N]). By default the
- * argmax of each image's logits. Scores are pre-softmax logits.
+ * A target as a function: from the explained model output for a batch of
+ * rows to one score per row ([rows] or [rows, 1]), built with tinycam's ops
+ * so that gradients flow. `images[r]` is the batch image that row r belongs
+ * to: methods that rerun the model on perturbed copies of one image
+ * (Score-CAM, Ablation-CAM, the metrics) pass that image's index for every
+ * copy, so a target with per-image data (a mask, a box, a class per image)
+ * picks the right one. `outputs` holds every output of the same forward pass
+ * by name, for targets that read several (a detector's boxes, labels and
+ * scores). See the helpers in targetHelpers.ts and boxTarget.ts.
  */
-export type Target = number | readonly number[] | ((logits: Tensor) => Tensor);
+export type TargetFunction = (output: Tensor, images: readonly number[], outputs: Readonly<Record<string, Tensor>>) => Tensor;
+
+/**
+ * What to explain: one class index for every image, one index per image, or
+ * a target function. Class indices are the shorthand for a classifier's
+ * output [N, K] (or [N, K, 1, 1] as a 1x1-convolution head gives); by
+ * default the argmax of each image's scores. Scores are pre-softmax logits
+ * unless the caller asks for the probability.
+ */
+export type Target = number | readonly number[] | TargetFunction;
+
+/**
+ * Turns a captured layer's output (and, the same way, its gradient) into
+ * [N, C, ...spatial] before a method runs: token layers of vision
+ * transformers, channels-last layers. See vitReshape and swinReshape.
+ */
+export type ReshapeTransform = (activation: Tensor) => Tensor;
 
 /** How the per-layer maps become the final map (pytorch-grad-cam's steps). */
 export interface PostprocessOptions {
@@ -17,51 +39,74 @@ export interface PostprocessOptions {
   relu?: boolean;
   /**
    * Scale each map into [0, 1]: 'minmax' (default, pytorch-grad-cam's
-   * (x - min) / (max(x - min) + 1e-7)), 'max' (the seed article's x / max, zeros
-   * when the max is 0), or false (no scaling: maps keep the raw units).
+   * (x - min) / (max(x - min) + 1e-7)), 'max' (x / max, zeros when the max
+   * is 0), or false (no scaling: maps keep the raw units).
    */
   normalize?: boolean | 'minmax' | 'max';
   /** How maps of several layers are combined: 'mean' (default, pytorch-grad-cam) or 'max'. */
   fuse?: 'mean' | 'max';
 }
 
-export interface MapOptions extends PostprocessOptions {
-  /** Layer(s) to explain. By default the last module whose output is 4-D with spatial size above 1x1 (torch-cam's rule). */
+/** Which model output is explained, and whether as logits or as a probability. */
+export interface OutputOptions {
+  /**
+   * The model output to explain, by name or position among
+   * `model.forwardOutputs` (an ONNX graph's outputs); default the first.
+   */
+  output?: string | number;
+  /**
+   * When the output ends in a softmax (or log-softmax), explain it as the
+   * model returns it instead of the logits before it. Default false: the
+   * score of a classifier is its pre-softmax logit.
+   */
+  explainProbability?: boolean;
+}
+
+export interface MapOptions extends PostprocessOptions, OutputOptions {
+  /** Layer(s) to explain. By default the model's `camLayer`, else the last module whose output is [N, C, ...spatial] with more than one position (torch-cam's rule). */
   layer?: LayerSpec | readonly LayerSpec[];
   target?: Target;
+  /** Applied to A and dA before the method: needed for token layers (vitReshape) and channels-last layers (swinReshape). */
+  reshape?: ReshapeTransform;
 }
 
 /** One explained layer. */
 export interface LayerResult {
   /** Dotted module path of the layer ('' for the model itself). */
   name: string;
-  /** [N,h,w] at the layer's resolution, before ReLU and normalisation. */
+  /** [N, ...spatial] at the layer's resolution, before ReLU and normalisation. */
   raw: Tensor;
   /** [N,C] channel weights, or null for methods without them (HiResCAM, LayerCAM, EigenCAM…). */
   weights: Tensor | null;
-  /** [N,h,w] after ReLU and normalisation, before resizing (pytorch-grad-cam's per-layer map). */
+  /** [N, ...spatial] after ReLU and normalisation, before resizing (pytorch-grad-cam's per-layer map). */
   map: Tensor;
 }
 
 /** What every map method returns. */
 export interface MapResult {
-  /** [N,H,W] at the input's size, in [0,1] unless normalisation is off. */
+  /** [N, ...spatial of the input] ([N,H,W] for images), in [0,1] unless normalisation is off. */
   maps: Tensor;
   layers: LayerResult[];
   /** The class index explained for each image, or null when the target was a function. */
   targets: number[] | null;
-  /** [N,K] logits of the input (detached). */
+  /**
+   * The explained output's logits (detached): the tensor before the model's
+   * final softmax when it has one, else the output itself.
+   */
   logits: Tensor;
+  /** The name of the explained output ('output' for a module with one). */
+  output: string;
 }
 
 /** What every input-gradient method returns. */
 export interface GradientResult {
-  /** [N,C,H,W], the input's shape. */
+  /** The input's shape ([N,C,H,W] for images). */
   gradients: Tensor;
   targets: number[] | null;
   logits: Tensor;
+  output: string;
 }
 
-export interface GradientOptions {
+export interface GradientOptions extends OutputOptions {
   target?: Target;
 }

@@ -1,5 +1,5 @@
 import {
-  ablationCam, cam, eigenCam, eigenGradCam, gradCam, gradCamElementWise, gradCamPlusPlus, hiResCam, layerCam, scoreCam, seedGradCam, xGradCam,
+  ablationCam, cam, eigenCam, eigenGradCam, gradCam, gradCamElementWise, gradCamPlusPlus, hiResCam, layerCam, scoreCam, gradCamMaxNorm, xGradCam,
 } from '../cam/index.js';
 import type { MapOptions, MapResult } from '../cam/types.js';
 import type { Module } from '../layers/module.js';
@@ -21,5 +21,6 @@ export const MAP_METHODS: Readonly<Record<string, { run: MapMethod; about: strin
   eigencam: { run: eigenCam, about: "Eigen-CAM: first principal component of the activations; ignores the target (Muhammad & Yeasin 2020)" },
   eigengradcam: { run: eigenGradCam, about: 'Eigen-Grad-CAM: first principal component of gradient times activation' },
   cam: { run: cam as MapMethod, about: 'CAM: the classifier weights on a GAP+FC model (Zhou et al. 2016)' },
-  seed: { run: seedGradCam, about: "Grad-CAM with the seed article's normalisation (divide by the maximum)" },
+  maxnorm: { run: gradCamMaxNorm, about: 'Grad-CAM divided by its maximum instead of min-max scaled' },
+  seed: { run: gradCamMaxNorm, about: 'old name of maxnorm' },
 };

@@ -7,3 +7,4 @@ export * from './pooling.js';
 export * from './normalization.js';
 export * from './activation.js';
 export * from './dropout.js';
+export * from './hooks.js';

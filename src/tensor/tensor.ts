@@ -168,11 +168,17 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-/** Normalise a possibly negative axis for a tensor of `ndim` axes. */
-export function normalizeAxis(axis: number, ndim: number, op: string): number {
+/**
+ * Normalise a possibly negative axis (-ndim to ndim - 1) for a tensor of
+ * `ndim` axes. Given the tensor's `shape`, the error names it and a scalar
+ * has no axis (reductions, softmax); without it, axis 0 of a scalar passes
+ * (the shape ops, which treat a scalar as one element).
+ */
+export function normalizeAxis(axis: number, ndim: number, op: string, shape?: Shape): number {
   const a = axis < 0 ? axis + ndim : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= Math.max(ndim, 1)) {
-    throw new ArgumentError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} axes (accepted: ${-ndim} to ${ndim - 1})`);
+  if (!Number.isInteger(a) || a < 0 || a >= (shape ? ndim : Math.max(ndim, 1))) {
+    const of = shape ? `a tensor of shape ${shapeString(shape)}` : `a tensor with ${ndim} axes`;
+    throw new ArgumentError(`${op}: axis ${axis} is out of range for ${of} (accepted: ${-ndim} to ${ndim - 1})`);
   }
   return a;
 }

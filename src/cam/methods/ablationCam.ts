@@ -1,11 +1,10 @@
-import { noGrad } from '../../tensor/autograd.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { withForwardHooks } from '../../layers/hooks.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
-import { scoresFor } from '../targets.js';
+import { weightedSum } from '../spatial.js';
 import type { MapOptions, MapResult } from '../types.js';
 
 export interface AblationCamOptions extends MapOptions {
@@ -32,34 +31,29 @@ function ablationCamLayer(options: AblationCamOptions, progress: { done: number;
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
     const batchSize = Math.min(requestedBatch, capture.model.maxBatchSize() ?? Infinity);
     const a = layer.activation;
-    const { n, c } = dims(a);
-    const [, channels, height, width] = capture.input.shape as [number, number, number, number];
-    const imageSize = channels * height * width;
-    const weights = new Float64Array(n * c);
+    const [n, c] = a.shape as [number, number];
+    const imageShape = capture.input.shape.slice(1);
+    const imageSize = capture.input.size / n;
+    const originals = capture.score(capture.input, Array.from({ length: n }, (_, i) => i));
+    const weights = new Float32Array(n * c);
     for (let i = 0; i < n; i++) {
-      const classIndex = capture.classes ? capture.classes[i]! : null;
-      const k = capture.logits.shape[1]!;
-      const own = new Tensor(capture.logits.data.subarray(i * k, (i + 1) * k), [1, k]);
-      const original = scoresFor(capture.target, classIndex, own)[0]!;
+      const original = originals[i]!;
       const image = capture.input.data.subarray(i * imageSize, (i + 1) * imageSize);
       for (let start = 0; start < c; start += batchSize) {
         const count = Math.min(batchSize, c - start);
         const batch = new Float32Array(count * imageSize);
         for (let b = 0; b < count; b++) batch.set(image, b * imageSize);
-        const handle = layer.module.registerForwardHook((_m, _inputs, output) => {
+        // Copy b of the batch has channel start + b of the layer's output zeroed.
+        const ablate = (_m: Module, _inputs: readonly Tensor[], output: Tensor): Tensor => {
           const data = output.data.slice();
-          const hw = output.shape[2]! * output.shape[3]!;
+          const per = output.size / (output.shape[0]! * output.shape[1]!);
           const oc = output.shape[1]!;
-          for (let b = 0; b < count; b++) data.fill(0, (b * oc + start + b) * hw, (b * oc + start + b + 1) * hw);
+          for (let b = 0; b < count; b++) data.fill(0, (b * oc + start + b) * per, (b * oc + start + b + 1) * per);
           return new Tensor(data, output.shape);
-        });
-        let logits: Tensor;
-        try {
-          logits = noGrad(() => capture.model.forward(new Tensor(batch, [count, channels, height, width])));
-        } finally {
-          handle.remove();
-        }
-        const ablated = scoresFor(capture.target, classIndex, logits);
+        };
+        const ablated = withForwardHooks([[layer.name, layer.module]], (_name, m, inputs, output) => ablate(m, inputs, output), () =>
+          capture.score(new Tensor(batch, [count, ...imageShape]), new Array<number>(count).fill(i)),
+        );
         for (let b = 0; b < count; b++) {
           weights[i * c + start + b] = original === 0 ? 0 : (original - ablated[b]!) / original;
         }
@@ -67,7 +61,8 @@ function ablationCamLayer(options: AblationCamOptions, progress: { done: number;
         options.onProgress?.({ done: progress.done, total: progress.total, layer: layer.name });
       }
     }
-    return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+    const w = new Tensor(weights, [n, c]);
+    return { raw: weightedSum(a, w), weights: w };
   };
 }
 

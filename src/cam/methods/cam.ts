@@ -1,9 +1,10 @@
 import { enableGrad, grad, noGrad } from '../../tensor/autograd.js';
 import { ArgumentError, ShapeError } from '../../tensor/errors.js';
 import { Tensor, sameShape } from '../../tensor/tensor.js';
+import { withForwardHooks } from '../../layers/hooks.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
+import { positions, weightedSum } from '../spatial.js';
 import { TargetError } from '../errors.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import { resolveLayers } from '../layers.js';
@@ -21,7 +22,8 @@ export interface CamOptions extends MapOptions {
 
 /** Whether x (any shape with N*C values) is the spatial mean of A [N,C,h,w] (to float32 rounding). */
 function isGlobalAverageOf(x: Tensor, a: Tensor): boolean {
-  const { n, c, hw } = dims(a);
+  const [n, c] = a.shape as [number, number];
+  const hw = positions(a);
   if (x.size !== n * c || x.shape[0] !== n) return false;
   let worst = 0;
   let scale = 0;
@@ -47,14 +49,8 @@ interface ClassifierCall {
  */
 function recordCalls(capture: Capture, among: readonly [string, Module][]): ClassifierCall[] {
   const calls: ClassifierCall[] = [];
-  const handles = among.map(([name, module]) =>
-    module.registerForwardHook((_m, inputs, output) => void calls.push({ name, module, inputs, output })),
-  );
-  try {
-    noGrad(() => capture.model.forward(capture.input));
-  } finally {
-    for (const h of handles) h.remove();
-  }
+  const watch = (name: string, module: Module, inputs: readonly Tensor[], output: Tensor): void => void calls.push({ name, module, inputs, output });
+  withForwardHooks(among, watch, () => noGrad(() => capture.model.forward(capture.input)));
   return calls;
 }
 
@@ -98,7 +94,7 @@ function findClassifier(capture: Capture, layer: LayerCapture, fc: LayerSpec | u
  * this is its weight row; reading it this way works for any affine
  * classifier (an ONNX Gemm, MatMul + Add) without knowing its parameters.
  */
-function classifierRows(call: ClassifierCall, classes: number[], channels: number): Float64Array {
+function classifierRows(call: ClassifierCall, classes: number[], channels: number): Tensor {
   const pooled = call.inputs[0]!;
   const leaf = pooled.requireGrad();
   const out = enableGrad(() => call.module.forward(leaf, ...call.inputs.slice(1)));
@@ -112,7 +108,7 @@ function classifierRows(call: ClassifierCall, classes: number[], channels: numbe
   if (rows!.size !== n * channels) {
     throw new ShapeError(`cam: the classifier '${call.name}' gave ${rows!.size} values for ${n} image(s) of ${channels} channels`);
   }
-  return Float64Array.from(rows!.data);
+  return new Tensor(rows!.data, [n, channels]);
 }
 
 /**
@@ -125,10 +121,9 @@ function camLayer(fc: LayerSpec | undefined) {
     if (!capture.classes) {
       throw new TargetError(`cam: a target function cannot be used with CAM, which needs a class index (a row of the Linear weight); pass class indices`);
     }
-    const { n, c } = dims(layer.activation);
     const classifier = findClassifier(capture, layer, fc);
-    const weights = classifierRows(classifier, capture.classes, c);
-    return { raw: weightedSum(layer.activation, weights), weights: weightsTensor(weights, n, c) };
+    const weights = classifierRows(classifier, capture.classes, layer.activation.shape[1]!);
+    return { raw: weightedSum(layer.activation, weights), weights };
   };
 }
 

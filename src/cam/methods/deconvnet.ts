@@ -8,5 +8,5 @@ import type { GradientOptions, GradientResult } from '../types.js';
  * back relu(grad), whatever its input was. Batched; ReLU modules only.
  */
 export function deconvnet(model: Module, input: Tensor, options: GradientOptions = {}): GradientResult {
-  return inputGradients(model, input, options.target, 'deconvnet', 'deconvnet');
+  return inputGradients(model, input, options, 'deconvnet', 'deconvnet');
 }

@@ -1,27 +1,20 @@
 import type { Module } from '../../layers/module.js';
+import { mean } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
+import { spatialAxes, weightedSum } from '../spatial.js';
 import type { MapOptions, MapResult } from '../types.js';
 
-/** Grad-CAM's channel weights: w[n,c] = mean over h,w of dA[n,c]. */
-export function gradCamWeights(gradient: Tensor): Float64Array {
-  const { n, c, hw } = dims(gradient);
-  const weights = new Float64Array(n * c);
-  for (let nc = 0; nc < n * c; nc++) {
-    let s = 0;
-    for (let p = nc * hw; p < (nc + 1) * hw; p++) s += gradient.data[p]!;
-    weights[nc] = s / hw;
-  }
-  return weights;
+/** Grad-CAM's channel weights: w[n,c] = mean over the positions of dA[n,c]. */
+export function gradCamWeights(gradient: Tensor): Tensor {
+  return mean(gradient, spatialAxes(gradient));
 }
 
 /** Selvaraju et al. 2017: raw = sum_c mean_hw(dA_c) A_c. */
 export function gradCamLayer(layer: LayerCapture): LayerMapResult {
   const weights = gradCamWeights(layer.gradient!);
-  const { n, c } = dims(layer.activation);
-  return { raw: weightedSum(layer.activation, weights), weights: weightsTensor(weights, n, c) };
+  return { raw: weightedSum(layer.activation, weights), weights };
 }
 
 /**

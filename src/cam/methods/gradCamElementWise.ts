@@ -1,13 +1,15 @@
 import type { Module } from '../../layers/module.js';
+import { relu } from '../../tensor/ops/activations.js';
+import { mul } from '../../tensor/ops/elementwise.js';
+import { sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LayerCapture } from '../capture.js';
-import { elementwiseSum } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import type { MapOptions, MapResult } from '../types.js';
 
 /** pytorch-grad-cam's GradCAMElementWise: raw = sum_c relu(dA_c * A_c). */
 export function gradCamElementWiseLayer(layer: LayerCapture): LayerMapResult {
-  return { raw: elementwiseSum(layer.activation, layer.gradient!, 'reluOfGradTimesAct'), weights: null };
+  return { raw: sum(relu(mul(layer.gradient!, layer.activation)), 1), weights: null };
 }
 
 /** Grad-CAM element-wise: HiResCAM with each product clamped at 0 before the channel sum. */

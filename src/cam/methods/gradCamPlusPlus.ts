@@ -1,34 +1,30 @@
 import type { Module } from '../../layers/module.js';
+import { relu } from '../../tensor/ops/activations.js';
+import { add, div, mul } from '../../tensor/ops/elementwise.js';
+import { sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
+import { spatialAxes, weightedSum } from '../spatial.js';
 import type { MapOptions, MapResult } from '../types.js';
 
 /**
  * Chattopadhay et al. 2018, eq. 19 with the exponential replaced by the
  * identity, exactly as pytorch-grad-cam computes it:
- *   a = dA^2 / (2 dA^2 + S_c dA^3 + 1e-6), with S_c = sum_hw A_c, and a = 0 where dA = 0;
+ *   a = dA^2 / (2 dA^2 + S_c dA^3 + 1e-6), with S_c = sum_hw A_c
+ *   (a is 0 where dA is 0, as pytorch-grad-cam's np.where makes it);
  *   w_c = sum_hw relu(dA_c) a_c;  raw = sum_c w_c A_c.
  */
 export function gradCamPlusPlusLayer(layer: LayerCapture): LayerMapResult {
   const a = layer.activation;
   const g = layer.gradient!;
-  const { n, c, hw } = dims(a);
-  const weights = new Float64Array(n * c);
-  for (let nc = 0; nc < n * c; nc++) {
-    let sumA = 0;
-    for (let p = nc * hw; p < (nc + 1) * hw; p++) sumA += a.data[p]!;
-    let w = 0;
-    for (let p = nc * hw; p < (nc + 1) * hw; p++) {
-      const d = g.data[p]!;
-      if (d <= 0) continue; // relu(dA) = 0, and a = 0 where dA = 0
-      const d2 = d * d;
-      w += (d * d2) / (2 * d2 + sumA * d2 * d + 1e-6);
-    }
-    weights[nc] = w;
-  }
-  return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+  const axes = spatialAxes(a);
+  const g2 = mul(g, g);
+  const g3 = mul(g2, g);
+  const sumA = sum(a, axes, true);
+  const alpha = div(g2, add(add(mul(g2, 2), mul(sumA, g3)), 1e-6));
+  const weights = sum(mul(relu(g), alpha), axes);
+  return { raw: weightedSum(a, weights), weights };
 }
 
 /** Grad-CAM++; equal to pytorch-grad-cam's GradCAMPlusPlus (not torch-cam's variant). */

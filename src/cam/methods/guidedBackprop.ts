@@ -10,5 +10,5 @@ import type { GradientOptions, GradientResult } from '../types.js';
  * relu keep their ordinary rule, so a ReLU6-only network gives `saliency`.
  */
 export function guidedBackprop(model: Module, input: Tensor, options: GradientOptions = {}): GradientResult {
-  return inputGradients(model, input, options.target, 'guidedBackprop', 'guided');
+  return inputGradients(model, input, options, 'guidedBackprop', 'guided');
 }

@@ -1,13 +1,14 @@
 import type { Module } from '../../layers/module.js';
+import { mul } from '../../tensor/ops/elementwise.js';
+import { sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { LayerCapture } from '../capture.js';
-import { elementwiseSum } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import type { MapOptions, MapResult } from '../types.js';
 
 /** Draelos & Carin 2020: raw = sum_c dA_c * A_c, elementwise (no spatial averaging of the gradient). */
 export function hiResCamLayer(layer: LayerCapture): LayerMapResult {
-  return { raw: elementwiseSum(layer.activation, layer.gradient!, 'gradTimesAct'), weights: null };
+  return { raw: sum(mul(layer.gradient!, layer.activation), 1), weights: null };
 }
 
 /** HiResCAM; equal to pytorch-grad-cam's HiResCAM. */

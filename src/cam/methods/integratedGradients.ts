@@ -1,9 +1,11 @@
-import { enableGrad, grad, noGrad } from '../../tensor/autograd.js';
+import { enableGrad, grad } from '../../tensor/autograd.js';
 import { ArgumentError, ShapeError } from '../../tensor/errors.js';
 import { Tensor, shapeString } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import { checkInput, inEvalMode } from '../capture.js';
-import { checkLogits, resolveClassTargets, scoreAndSeed } from '../targets.js';
+import { runForExplanation } from '../output.js';
+import { targetScorer } from '../scorer.js';
+import { scoreAndSeed } from '../targets.js';
 import type { GradientOptions, GradientResult } from '../types.js';
 
 export interface IntegratedGradientsOptions extends GradientOptions {
@@ -17,10 +19,13 @@ export interface IntegratedGradientsOptions extends GradientOptions {
 
 /** The baseline as one value per input element. */
 function baselineOf(baseline: number | Tensor | undefined, input: Tensor): Float32Array {
+  if (typeof baseline === 'number' && !Number.isFinite(baseline)) {
+    throw new ArgumentError(`integratedGradients: baseline must be a finite number or a Tensor; got ${baseline}`);
+  }
   if (baseline === undefined || typeof baseline === 'number') return new Float32Array(input.size).fill(baseline ?? 0);
   const imageSize = input.size / input.shape[0]!;
-  if (baseline.ndim === 4 && baseline.size === input.size) return baseline.data.slice();
-  if (baseline.ndim === 4 && baseline.shape[0] === 1 && baseline.size === imageSize) {
+  if (baseline.ndim === input.ndim && baseline.size === input.size) return baseline.data.slice();
+  if (baseline.ndim === input.ndim && baseline.shape[0] === 1 && baseline.size === imageSize) {
     const out = new Float32Array(input.size);
     for (let offset = 0; offset < input.size; offset += imageSize) out.set(baseline.data, offset);
     return out;
@@ -45,14 +50,13 @@ export function integratedGradients(model: Module, input: Tensor, options: Integ
   if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError(`${fn}: steps must be a positive integer; got ${steps}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`${fn}: batchSize must be a positive integer; got ${batchSize}`);
   const start = baselineOf(options.baseline, input);
-  const [n, channels, height, width] = input.shape as [number, number, number, number];
-  const imageSize = channels * height * width;
+  const n = input.shape[0]!;
+  const imageSize = input.size / n;
   const delta = new Float32Array(input.size);
   for (let i = 0; i < input.size; i++) delta[i] = input.data[i]! - start[i]!;
+  const scorer = targetScorer(model, input, options, fn);
+  const runOptions = { ...options, output: scorer.output };
   return inEvalMode(model, () => {
-    const logits = noGrad(() => model.forward(input));
-    checkLogits(logits, n, fn);
-    const classes = resolveClassTargets(options.target, logits, fn);
     const total = new Float64Array(input.size);
     // Path points in order (step, image); each batch takes the next `batchSize` of them.
     const points = steps * n;
@@ -68,11 +72,10 @@ export function integratedGradients(model: Module, input: Tensor, options: Integ
         const offset = image * imageSize;
         for (let p = 0; p < imageSize; p++) batch[b * imageSize + p] = start[offset + p]! + alpha * delta[offset + p]!;
       }
-      const x = new Tensor(batch, [count, channels, height, width], true);
+      const x = new Tensor(batch, [count, ...input.shape.slice(1)], true);
       const gradients = enableGrad(() => {
-        const out = model.forward(x);
-        const batchClasses = classes ? images.map((i) => classes[i]!) : null;
-        const { scores, seed } = scoreAndSeed(options.target, batchClasses, out, fn);
+        const run = runForExplanation(model, x, runOptions, fn);
+        const { scores, seed } = scoreAndSeed(options.target, scorer.classes, run.explained, fn, images, run.outputs);
         return grad(scores, [x], { gradOutput: seed })[0]!;
       });
       for (let b = 0; b < count; b++) {
@@ -82,6 +85,6 @@ export function integratedGradients(model: Module, input: Tensor, options: Integ
     }
     const attributions = new Float32Array(input.size);
     for (let i = 0; i < input.size; i++) attributions[i] = (delta[i]! * total[i]!) / steps;
-    return { gradients: new Tensor(attributions, input.shape), targets: classes, logits: logits.detach() };
+    return { gradients: new Tensor(attributions, input.shape), targets: scorer.classes, logits: scorer.logits, output: scorer.output };
   });
 }

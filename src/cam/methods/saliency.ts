@@ -10,7 +10,7 @@ export interface SaliencyOptions extends GradientOptions {
 
 /** Simonyan et al. 2014: the vanilla gradient of the score with respect to the input, [N,C,H,W]. */
 export function saliency(model: Module, input: Tensor, options: SaliencyOptions = {}): GradientResult {
-  const result = inputGradients(model, input, options.target, 'saliency');
+  const result = inputGradients(model, input, options, 'saliency');
   if (!options.abs) return result;
   const data = result.gradients.data.slice();
   for (let i = 0; i < data.length; i++) data[i] = Math.abs(data[i]!);

@@ -1,12 +1,11 @@
-import { noGrad } from '../../tensor/autograd.js';
 import { ArgumentError } from '../../tensor/errors.js';
-import { interpolate } from '../../tensor/ops/interpolate.js';
+import { softmax } from '../../tensor/ops/softmax.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { dims, weightedSum, weightsTensor } from '../channels.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
-import { scoresFor } from '../targets.js';
+import { resizeMaps } from '../postprocess.js';
+import { positions, weightedSum } from '../spatial.js';
 import type { LayerResult, MapOptions, MapResult } from '../types.js';
 
 export interface ScoreCamProgress {
@@ -29,24 +28,25 @@ export interface ScoreCamLayerResult extends LayerResult {
 }
 
 /**
- * The masks of one image: its activations upsampled to the input size with
- * align_corners=True bilinear (torch.nn.UpsamplingBilinear2d), each channel
- * scaled by (x - min) / (max - min + 1e-8).
+ * The masks of one image: its activations [C, ...spatial] upsampled to the
+ * input's spatial size with align_corners=True (torch.nn.UpsamplingBilinear2d),
+ * each channel scaled by (x - min) / (max - min + 1e-8). [C, ...input spatial].
  */
-function masksOf(a: Tensor, image: number, height: number, width: number): Float32Array {
-  const { c, h, w, hw } = dims(a);
-  const one = new Tensor(a.data.subarray(image * c * hw, (image + 1) * c * hw), [1, c, h, w]);
-  const up = noGrad(() => interpolate(one, { size: [height, width], mode: 'bilinear', alignCorners: true })).data.slice();
-  const size = height * width;
+function masksOf(a: Tensor, image: number, size: readonly number[]): Float32Array {
+  const c = a.shape[1]!;
+  const per = c * positions(a);
+  const channels = new Tensor(a.data.subarray(image * per, (image + 1) * per), [c, ...a.shape.slice(2)]);
+  const up = resizeMaps(channels, size, { alignCorners: true }).data.slice();
+  const count = size.reduce((p, d) => p * d, 1);
   for (let k = 0; k < c; k++) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (let p = k * size; p < (k + 1) * size; p++) {
+    for (let p = k * count; p < (k + 1) * count; p++) {
       lo = Math.min(lo, up[p]!);
       hi = Math.max(hi, up[p]!);
     }
     const scale = hi - lo + 1e-8;
-    for (let p = k * size; p < (k + 1) * size; p++) up[p] = (up[p]! - lo) / scale;
+    for (let p = k * count; p < (k + 1) * count; p++) up[p] = (up[p]! - lo) / scale;
   }
   return up;
 }
@@ -64,41 +64,36 @@ function scoreCamLayer(options: ScoreCamOptions, progress: { done: number; total
   return (layer: LayerCapture, capture: Capture): LayerMapResult => {
     const batchSize = Math.min(requestedBatch, capture.model.maxBatchSize() ?? Infinity);
     const a = layer.activation;
-    const { n, c } = dims(a);
-    const [, channels, height, width] = capture.input.shape as [number, number, number, number];
-    const size = height * width;
+    const [n, c] = a.shape as [number, number];
+    const imageShape = capture.input.shape.slice(1);
+    const channels = imageShape[0]!;
+    const size = imageShape.slice(1);
+    const count = size.reduce((p, d) => p * d, 1);
     const scores = new Float32Array(n * c);
     for (let i = 0; i < n; i++) {
-      const masks = masksOf(a, i, height, width);
-      const image = capture.input.data.subarray(i * channels * size, (i + 1) * channels * size);
+      const masks = masksOf(a, i, size);
+      const image = capture.input.data.subarray(i * channels * count, (i + 1) * channels * count);
       for (let start = 0; start < c; start += batchSize) {
-        const count = Math.min(batchSize, c - start);
-        const batch = new Float32Array(count * channels * size);
-        for (let b = 0; b < count; b++) {
-          const mask = (start + b) * size;
+        const rows = Math.min(batchSize, c - start);
+        const batch = new Float32Array(rows * channels * count);
+        for (let b = 0; b < rows; b++) {
+          const mask = (start + b) * count;
           for (let ch = 0; ch < channels; ch++) {
-            const dst = (b * channels + ch) * size;
-            const src = ch * size;
-            for (let p = 0; p < size; p++) batch[dst + p] = image[src + p]! * masks[mask + p]!;
+            const dst = (b * channels + ch) * count;
+            const src = ch * count;
+            for (let p = 0; p < count; p++) batch[dst + p] = image[src + p]! * masks[mask + p]!;
           }
         }
-        const logits = noGrad(() => capture.model.forward(new Tensor(batch, [count, channels, height, width])));
-        scores.set(scoresFor(capture.target, capture.classes ? capture.classes[i]! : null, logits), i * c + start);
-        progress.done += count;
+        const masked = new Tensor(batch, [rows, ...imageShape]);
+        scores.set(capture.score(masked, new Array<number>(rows).fill(i)), i * c + start);
+        progress.done += rows;
         options.onProgress?.({ done: progress.done, total: progress.total, layer: layer.name });
       }
     }
-    // softmax over channels, per image
-    const weights = new Float64Array(n * c);
-    for (let i = 0; i < n; i++) {
-      let top = -Infinity;
-      for (let k = 0; k < c; k++) top = Math.max(top, scores[i * c + k]!);
-      let total = 0;
-      for (let k = 0; k < c; k++) total += weights[i * c + k] = Math.exp(scores[i * c + k]! - top);
-      for (let k = 0; k < c; k++) weights[i * c + k] = weights[i * c + k]! / total;
-    }
-    scoresOut.set(layer.name, new Tensor(scores, [n, c]));
-    return { raw: weightedSum(a, weights), weights: weightsTensor(weights, n, c) };
+    const scoreTensor = new Tensor(scores, [n, c]);
+    scoresOut.set(layer.name, scoreTensor);
+    const weights = softmax(scoreTensor, 1);
+    return { raw: weightedSum(a, weights), weights };
   };
 }
 

@@ -1,11 +1,10 @@
-import { noGrad } from '../../tensor/autograd.js';
 import { ArgumentError } from '../../tensor/errors.js';
 import { Rng } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
-import { checkInput, inEvalMode } from '../capture.js';
-import { checkLogits, resolveClassTargets } from '../targets.js';
-import type { GradientOptions, GradientResult, Target } from '../types.js';
+import { checkInput } from '../capture.js';
+import { targetScorer } from '../scorer.js';
+import type { GradientOptions, GradientResult } from '../types.js';
 import { saliency } from './saliency.js';
 
 /** Any input-gradient method: saliency, inputXGradient, guidedBackprop, deconvnet, integratedGradients… */
@@ -14,8 +13,8 @@ export type GradientMethod<O extends GradientOptions> = (model: Module, input: T
 export interface SmoothGradOptions<O extends GradientOptions = GradientOptions> extends GradientOptions {
   /** The method to smooth (default saliency). */
   method?: GradientMethod<O>;
-  /** Options passed to the method (its target is set by smoothGrad). */
-  methodOptions?: Omit<O, 'target'>;
+  /** Options passed to the method (its target and output are set by smoothGrad). */
+  methodOptions?: Omit<O, keyof GradientOptions>;
   /** Noisy copies averaged (default 25). */
   samples?: number;
   /** Noise std as a fraction of each image's value range, max - min (default 0.15, Smilkov et al.). */
@@ -42,12 +41,10 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
   const samples = options.samples ?? 25;
   const noiseLevel = options.noiseLevel ?? 0.15;
   if (!Number.isInteger(samples) || samples < 1) throw new ArgumentError(`${fn}: samples must be a positive integer; got ${samples}`);
-  if (!(noiseLevel >= 0)) throw new ArgumentError(`${fn}: noiseLevel must be a number >= 0; got ${noiseLevel}`);
+  if (!(noiseLevel >= 0) || !Number.isFinite(noiseLevel)) throw new ArgumentError(`${fn}: noiseLevel must be a finite number >= 0; got ${noiseLevel}`);
   const method = (options.method ?? saliency) as GradientMethod<O>;
-  const logits = inEvalMode(model, () => noGrad(() => model.forward(input)));
-  checkLogits(logits, input.shape[0]!, fn);
-  const classes = resolveClassTargets(options.target, logits, fn);
-  const target: Target | undefined = classes ?? options.target;
+  const scorer = targetScorer(model, input, options, fn);
+  const target = scorer.target;
 
   const n = input.shape[0]!;
   const imageSize = input.size / n;
@@ -66,12 +63,12 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
   for (let s = 0; s < samples; s++) {
     const noisy = new Float32Array(input.size);
     for (let p = 0; p < input.size; p++) noisy[p] = input.data[p]! + sigma[Math.floor(p / imageSize)]! * rng.normal();
-    const result = method(model, new Tensor(noisy, input.shape), { ...(options.methodOptions ?? {}), target } as O);
+    const result = method(model, new Tensor(noisy, input.shape), { ...(options.methodOptions ?? {}), target, output: scorer.output, explainProbability: options.explainProbability } as O);
     const g = result.gradients.data;
     if (options.squared) for (let p = 0; p < g.length; p++) total[p] = total[p]! + g[p]! * g[p]!;
     else for (let p = 0; p < g.length; p++) total[p] = total[p]! + g[p]!;
   }
   const mean = new Float32Array(input.size);
   for (let p = 0; p < mean.length; p++) mean[p] = total[p]! / samples;
-  return { gradients: new Tensor(mean, input.shape), targets: classes, logits: logits.detach() };
+  return { gradients: new Tensor(mean, input.shape), targets: scorer.classes, logits: scorer.logits, output: scorer.output };
 }

@@ -1,7 +1,6 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { Tensor, shapeString, type Shape } from '../tensor.js';
-import { axisOf } from './axis.js';
+import { Tensor, normalizeAxis, shapeString, type Shape } from '../tensor.js';
 
 /** Axes to reduce: one axis, several, or all when omitted. Negative axes count from the end. */
 export type Axes = number | readonly number[];
@@ -46,7 +45,7 @@ function reducedMask(op: string, shape: Shape, axis: Axes | undefined): boolean[
       }
       continue;
     }
-    const n = axisOf(op, a, shape);
+    const n = normalizeAxis(a, shape.length, op, shape);
     if (mask[n]) {
       throw new ArgumentError(`${op}: axis ${a} appears more than once in [${list.join(', ')}]; each axis may be reduced once`);
     }
@@ -286,7 +285,7 @@ function argExtremum(op: string, x: Tensor, axis: number | undefined, keepdim: b
   let stride = 1;
   let n = Number.POSITIVE_INFINITY;
   if (axis !== undefined && x.ndim > 0) {
-    const a = axisOf(op, axis, x.shape);
+    const a = normalizeAxis(axis, x.ndim, op, x.shape);
     n = x.shape[a]!;
     for (let k = a + 1; k < x.ndim; k++) stride *= x.shape[k]!;
   }

@@ -1,7 +1,6 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { Tensor, shapeString } from '../tensor.js';
-import { axisOf } from './axis.js';
+import { Tensor, normalizeAxis, shapeString } from '../tensor.js';
 
 /**
  * Softmax along one axis, its log, and cross-entropy. A tensor is read as
@@ -21,7 +20,7 @@ function linesOf(x: Tensor, axis: number, op: string): Lines {
     if (axis !== 0 && axis !== -1) throw new ArgumentError(`${op}: axis ${axis} is out of range for a scalar (accepted: 0 or -1)`);
     return { outer: 1, k: 1, inner: 1 };
   }
-  const a = axisOf(op, axis, x.shape);
+  const a = normalizeAxis(axis, x.ndim, op, x.shape);
   let outer = 1;
   for (let i = 0; i < a; i++) outer *= x.shape[i]!;
   let inner = 1;
