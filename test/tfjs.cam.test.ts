@@ -42,7 +42,7 @@ const nchw = toChannelsFirst(nhwc);
 
 beforeAll(async () => {
   const saved = await saveModel(teachableMachineModel(32, 3));
-  model = loadTfjsModel(saved.modelJson, { weights: saved.weights });
+  model = loadTfjsModel(saved.modelJson, { weights: saved.weights }) as TfjsLayersModel;
   front = new ChannelsFirstFront(model);
 });
 

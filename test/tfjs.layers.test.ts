@@ -45,7 +45,7 @@ beforeAll(async () => {
   for (const c of CASES) {
     const reference = c.make();
     const saved = await saveModel(reference);
-    built.set(c.name, { reference, saved, ours: loadTfjsModel(saved.modelJson, { weights: saved.weights }) });
+    built.set(c.name, { reference, saved, ours: loadTfjsModel(saved.modelJson, { weights: saved.weights }) as TfjsLayersModel });
   }
 });
 
@@ -206,7 +206,7 @@ describe('layers TensorFlow.js cannot be the reference for', () => {
     saved.modelJson.weightsManifest[0]!.weights.push(...extra.map((w) => ({ name: w.name, shape: [w.values.length], dtype: 'float32' as const })));
     const bytes = new Uint8Array([...saved.weights, ...new Uint8Array(Float32Array.from(extra.flatMap((w) => w.values)).buffer)]);
     const input = rand([2, ...shape], { seed: 16, low: -1, high: 1 });
-    return { conv: predict(model, input)[0]!, ours: loadTfjsModel(saved.modelJson, { weights: bytes }), input };
+    return { conv: predict(model, input)[0]!, ours: loadTfjsModel(saved.modelJson, { weights: bytes }) as TfjsLayersModel, input };
   }
 
   it("Keras's ReLU with threshold and negative_slope (tfjs reads only max_value)", async () => {

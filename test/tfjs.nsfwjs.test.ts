@@ -49,7 +49,7 @@ describe('nsfwjs MobileNetV2 (layers model, uint8 weights)', () => {
 
   beforeAll(async () => {
     const { modelJson, shards } = nsfwModel('mobilenet_v2');
-    ours = loadTfjsModel(modelJson, { weights: (path) => shards.get(path)! });
+    ours = loadTfjsModel(modelJson, { weights: (path) => shards.get(path)! }) as TfjsLayersModel;
     reference = await tfjsModel(modelJson, shards);
   });
 

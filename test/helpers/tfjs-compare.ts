@@ -9,7 +9,7 @@ import { mul } from '../../src/tensor/ops/elementwise.js';
 import { sum } from '../../src/tensor/ops/reduce.js';
 import { permute } from '../../src/tensor/ops/shape.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-import type { TfjsLayersModel } from '../../src/tfjs/index.js';
+import type { TfjsLayersModel, TfjsModel } from '../../src/tfjs/index.js';
 import { activationAndGradient, tf } from './tfjs.js';
 
 /** max |got - ref| / max |ref| (the tests' relative error). */
@@ -51,7 +51,7 @@ export function classScore(classes: readonly number[]): (output: tf.Tensor) => t
  * (forwardOutputs), and grad gives dA.
  */
 export function tinycamActivationAndGradient(
-  model: TfjsLayersModel,
+  model: TfjsModel,
   input: Tensor,
   layer: string,
   classes: readonly number[],
