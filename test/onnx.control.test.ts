@@ -120,8 +120,16 @@ describe('pools on 5-D input', () => {
     }
   });
 
-  it('refuses a window over D and H together, naming the node', () => {
-    const model = loadOnnx(singleOp('AveragePool', 11, [{ name: 'x' }], { kernel_shape: { ints: [2, 2, 1] } }));
-    expect(() => model.forward(randomTensor([1, 1, 3, 3, 3], 7))).toThrow(/AveragePool node '\/AveragePool'.*trivial/);
+  it('pools a window over D, H and W together (3-D pools); refuses one with uneven pads on two axes, naming the node', () => {
+    const attrs = { kernel_shape: { ints: [2, 3, 2] }, strides: { ints: [1, 2, 2] }, pads: { ints: [1, 1, 0, 1, 1, 0] } };
+    const x = randomTensor([1, 2, 3, 5, 4], 7);
+    for (const kind of ['max', 'avg'] as const) {
+      const model = loadOnnx(singleOp(kind === 'max' ? 'MaxPool' : 'AveragePool', 11, [{ name: 'x' }], attrs));
+      const ref = naivePool3d(x, [2, 3, 2], [1, 2, 2], [1, 1, 0, 1, 1, 0], kind);
+      expectClose(noGrad(() => model.forward(x)), ref.data, ref.shape);
+      gradcheck((t) => model.forward(t!), [x]);
+    }
+    const uneven = loadOnnx(singleOp('AveragePool', 11, [{ name: 'x' }], { kernel_shape: { ints: [2, 2, 1] }, pads: { ints: [1, 0, 0, 0, 1, 0] } }));
+    expect(() => uneven.forward(randomTensor([1, 1, 3, 3, 3], 7))).toThrow(/AveragePool node '\/AveragePool'.*trivial/);
   });
 });

@@ -353,7 +353,13 @@ describe('ONNX ops against naive loops', () => {
     expect(issue).toHaveLength(52);
     // Added after the issue: Equal and If (torch.onnx's LocalResponseNorm at opset 11+), Resize and Upsample (F.interpolate).
     const extras = ['Equal', 'If', 'Resize', 'Upsample'];
-    expect(supportedOps()).toEqual([...issue, ...extras].sort());
+    // Issue 9 (transformer, segmentation and detector exports), and the relatives that come with them for free.
+    const modern = ('Erf Gelu LayerNormalization InstanceNormalization GroupNormalization Expand Where Split Tile Gather ' +
+      'GatherElements ScatterND Range ConstantOfShape CumSum ReduceMax ReduceMin ReduceMean ReduceSum ReduceL2 ReduceProd ' +
+      'ArgMax TopK Einsum Softmax LogSoftmax MatMul HardSigmoid HardSwish Sigmoid Mish Sqrt Pow Reciprocal Abs Neg Floor ' +
+      'Ceil Sign Cast Not And Or Equal Less Greater Mod ConvTranspose Resize DepthToSpace SpaceToDepth NonMaxSuppression').split(' ');
+    const relatives = 'ArgMin GatherND Round Xor LessOrEqual GreaterOrEqual ReduceL1 ReduceSumSquare ReduceLogSum ReduceLogSumExp'.split(' ');
+    expect(supportedOps()).toEqual([...new Set([...issue, ...extras, ...modern, ...relatives])].sort());
   });
 
   it('GlobalMaxPool, GlobalAveragePool, Identity, Neg, Log, Exp, Sqrt, Pow', () => {

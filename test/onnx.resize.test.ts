@@ -48,12 +48,13 @@ describe('torch.onnx F.interpolate exports', () => {
     });
   }
 
-  it('refuses forms interpolate does not compute at load time', () => {
+  it('refuses the forms it does not compute at load time', () => {
     const forms: [string, number, Record<string, { s: string }>][] = [
-      ['Resize', 13, { mode: { s: 'cubic' } }],
-      ['Resize', 13, { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'asymmetric' } }],
-      ['Resize', 13, { mode: { s: 'nearest' }, coordinate_transformation_mode: { s: 'half_pixel' } }],
-      ['Upsample', 9, { mode: { s: 'linear' } }],
+      ['Resize', 13, { mode: { s: 'area' } }],
+      ['Resize', 13, { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'tf_crop_and_resize' } }],
+      ['Resize', 13, { mode: { s: 'nearest' }, nearest_mode: { s: 'round_half_away' } }],
+      ['Resize', 18, { mode: { s: 'linear' }, keep_aspect_ratio_policy: { s: 'not_larger' } }],
+      ['Upsample', 9, { mode: { s: 'cubic' } }],
     ];
     for (const [op, opset, attrs] of forms) {
       expect(() => loadOnnx(singleOp(op, opset, [{ name: 'x' }, { name: 's' }], attrs))).toThrow(OnnxUnsupportedError);

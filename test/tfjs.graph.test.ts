@@ -4,8 +4,8 @@
  * (tf.loadGraphModel) and by tinycam; and nsfwjs's MobileNetV2-mid, a real
  * converted graph. dA at a node comes from tfjs by feeding the node's value
  * as an input of GraphModel.execute and differentiating the output with
- * tf.grad. As in the layers tests, dA is compared on one image (tfjs's resize
- * gradients are wrong for batches of more than one).
+ * tf.grad. As in the layers tests, dA is compared on one image (tfjs's
+ * nearest-neighbour resize gradient is wrong for batches of more than one).
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -4,11 +4,12 @@
  * TensorFlow.js: model.predict, A and dA = d score / d A at two layers
  * (tf.grad), Grad-CAM from tfjs's A and dA.
  *
- * dA is compared on one image: TensorFlow.js 4.22's CPU gradients of
- * resizeBilinear and resizeNearestNeighbor are wrong for batches of more than
- * one (checked against its own finite differences while writing these
- * tests), and its gradient of a 'same' average pool divides by the whole
- * window at the borders. Outputs are compared on batches of two.
+ * dA is compared on one image: TensorFlow.js 4.22's CPU gradient of
+ * resizeNearestNeighbor is wrong for batches of more than one, and of
+ * resizeBilinear on non-square images (checked against its own finite
+ * differences while writing these tests); its gradient of a 'same' average
+ * pool divides by the whole window at the borders, so dA is compared
+ * downstream of those. Outputs are compared on batches of two.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gradCam } from '../src/cam/index.js';

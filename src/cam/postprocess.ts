@@ -1,5 +1,5 @@
 import { noGrad } from '../tensor/autograd.js';
-import { interpolate } from '../tensor/ops/interpolate.js';
+import { interpolateNd } from '../tensor/ops/resample.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import type { PostprocessOptions } from './types.js';
@@ -72,12 +72,7 @@ export function layerMap(raw: Tensor, options: PostprocessOptions, fallback: 'mi
   return new Tensor(data, raw.shape);
 }
 
-/** Linear resize of [N, h, w] to [N, H, W]: bilinear on images. */
-function resize2d(maps: Tensor, height: number, width: number, alignCorners: boolean): Tensor {
-  const [n, h, w] = maps.shape as [number, number, number];
-  const resized = noGrad(() => interpolate(new Tensor(maps.data, [n, 1, h, w]), { size: [height, width], mode: 'bilinear', alignCorners }));
-  return new Tensor(resized.data, [n, height, width]);
-}
+const LINEAR_MODE = { 1: 'linear', 2: 'bilinear', 3: 'trilinear' } as const;
 
 /**
  * Resize maps [N, ...spatial] to `size` (1 to 3 axes) by linear
@@ -86,25 +81,20 @@ function resize2d(maps: Tensor, height: number, width: number, alignCorners: boo
  * trilinear for volumes (pytorch-grad-cam uses scipy's cubic-spline zoom
  * there; tinycam keeps the interpolation linear, so a map never leaves the
  * range of its values). `alignCorners` maps corner to corner instead
- * (Score-CAM's masks). Linear interpolation is separable, so each axis is one
- * pass of the engine's bilinear interpolate with the other axis kept.
+ * (Score-CAM's masks). The engine's interpolateNd does the work.
  */
 export function resizeMaps(maps: Tensor, size: readonly number[], options: { alignCorners?: boolean } = {}): Tensor {
   const spatial = maps.shape.slice(1);
-  if (spatial.length !== size.length || spatial.length < 1 || spatial.length > 3) {
+  const rank = spatial.length;
+  if (rank !== size.length || (rank !== 1 && rank !== 2 && rank !== 3)) {
     throw new ShapeError(`resizeMaps: maps of shape ${shapeString(maps.shape)} cannot be resized to [${size.join(', ')}]; give one size per spatial axis (1 to 3)`);
   }
   if (spatial.every((d, i) => d === size[i])) return maps;
-  const corners = options.alignCorners ?? false;
   const n = maps.shape[0]!;
-  if (size.length === 1) return new Tensor(resize2d(new Tensor(maps.data, [n, 1, spatial[0]!]), 1, size[0]!, corners).data, [n, size[0]!]);
-  if (size.length === 2) return resize2d(maps, size[0]!, size[1]!, corners);
-  // Volumes: bilinear over (h, w) per depth slice, then linear over depth.
-  const [d, h, w] = spatial as [number, number, number];
-  const [D, H, W] = size as [number, number, number];
-  const planes = resize2d(new Tensor(maps.data, [n * d, h, w]), H, W, corners);
-  const deep = resize2d(new Tensor(planes.data, [n, d, H * W]), D, H * W, corners);
-  return new Tensor(deep.data, [n, D, H, W]);
+  const resized = noGrad(() =>
+    interpolateNd(new Tensor(maps.data, [n, 1, ...spatial]), { size, mode: LINEAR_MODE[rank], alignCorners: options.alignCorners ?? false }),
+  );
+  return new Tensor(resized.data, [n, ...size]);
 }
 
 /**

@@ -8,3 +8,6 @@ export * from './normalization.js';
 export * from './activation.js';
 export * from './dropout.js';
 export * from './hooks.js';
+export * from './convNd.js';
+export * from './poolingNd.js';
+export * from './batchNormNd.js';

@@ -74,3 +74,8 @@ export function loadTfjsModelFile(path: string): TfjsModel {
     },
   });
 }
+
+export { createWorkerPool } from './workers.js';
+export { WorkerPool, WorkerError } from '../parallel/pool.js';
+export type { WorkerHandle, WorkerPoolOptions } from '../parallel/pool.js';
+export type { ModelSpec } from '../parallel/protocol.js';

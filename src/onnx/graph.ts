@@ -46,6 +46,7 @@ export interface LayerInfo {
  * as a model exported for inference is meant to run; `train()` switches.
  */
 export class GraphModule extends Module {
+  static override readonly typeName: string = 'GraphModule';
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly opset: number;

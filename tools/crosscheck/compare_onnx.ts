@@ -1,6 +1,6 @@
 // Run every exported ONNX file through tinycam's loadOnnx and compare output and
 // d sum(R*output)/d input with PyTorch (data from gen_onnx.py).
-// Usage (from /work/main): npx tsx tools/crosscheck/compare_onnx.ts DATA [filter]
+// Usage (from /work/main): npx tsx tools/crosscheck/compare_onnx.ts DATA [filter]   (ONNX_DIR=onnx9 for gen_ops9.py's cases)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOnnx } from '../../src/onnx/index.js';
@@ -11,7 +11,7 @@ import { closeness, diff, fmt } from './common.js';
 
 const RTOL = 1e-3, ATOL = 1e-5;
 const [data, filter = ''] = process.argv.slice(2);
-const dir = join(data!, 'onnx');
+const dir = join(data!, process.env.ONNX_DIR ?? 'onnx');
 const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as Record<string, {
   id: string; files: Record<string, string>; errors: Record<string, string>; ops: Record<string, string[]>; shape: number[]; out_shape: number[];
 }>;

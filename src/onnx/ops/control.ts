@@ -1,5 +1,4 @@
 import { GraphRunner, splitConstantNodes, type GraphValue } from '../../layers/graph.js';
-import { binaryMap } from '../../tensor/broadcast.js';
 import { NodeModule } from '../layers.js';
 import type { GraphProto, NodeProto } from '../proto.js';
 import { OnnxError } from '../errors.js';
@@ -7,8 +6,8 @@ import { DataType, tensorFromProto } from '../tensorData.js';
 import { input, nodeError, type OpCall, type OpImpl } from './types.js';
 
 /*
- * Equal and If. torch.onnx writes these around decompositions that test the
- * input's rank (LocalResponseNorm at opset 11+): the condition comes from
+ * If. torch.onnx writes it (with Equal, see logic.ts) around decompositions
+ * that test the input's rank (LocalResponseNorm at opset 11+): the condition comes from
  * Shape, so it is the same at every run of one input rank. If runs only the
  * taken branch, every run, with autodiff through its nodes; the branch's
  * nodes are not hookable layers.
@@ -18,14 +17,6 @@ import { input, nodeError, type OpCall, type OpImpl } from './types.js';
  * order `outerReferences` lists them (see `withBranchInputs`), so the
  * executor's constant pass and topological checks see them.
  */
-
-/** Equal: 1 where a == b (broadcast), else 0, as a bool tensor; no gradient (a comparison). */
-const equal: OpImpl = (call) => {
-  call.outputTypes = [DataType.BOOL];
-  const a = input(call, 0).detach();
-  const b = input(call, 1).detach();
-  return binaryMap(a, b, 'Equal', (x, y) => (x === y ? 1 : 0));
-};
 
 /** Tensors a subgraph reads that it neither makes nor holds as initializers, in order of first use. */
 export function outerReferences(graph: GraphProto): string[] {
@@ -151,4 +142,3 @@ export function makeIf(ops: () => Readonly<Record<string, OpImpl>>, foldable: (o
   };
 }
 
-export const controlOps = { Equal: equal } satisfies Record<string, OpImpl>;

@@ -1,6 +1,12 @@
-import { controlOps, makeIf } from './control.js';
+import { makeIf } from './control.js';
+import { detectionOps } from './detection.js';
 import { elementwiseOps } from './elementwise.js';
+import { indexingOps } from './indexing.js';
+import { logicOps } from './logic.js';
+import { mathOps } from './math.js';
 import { nnOps } from './nn.js';
+import { normalizationOps } from './normalization.js';
+import { reduceOps } from './reduce.js';
 import { resizeOps, unsupportedResizeForm } from './resize.js';
 import { shapeOps } from './shape.js';
 import type { NodeProto } from '../proto.js';
@@ -8,7 +14,8 @@ import type { OpImpl } from './types.js';
 
 /** Every op the importer runs, by ONNX op type (default domain). */
 export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
-  ...elementwiseOps, ...nnOps, ...shapeOps, ...controlOps, ...resizeOps,
+  ...elementwiseOps, ...mathOps, ...logicOps, ...nnOps, ...normalizationOps, ...shapeOps, ...indexingOps,
+  ...reduceOps, ...resizeOps, ...detectionOps,
   // If runs its branch's nodes with these same ops.
   If: makeIf(() => ONNX_OPS, (opType) => !NON_CONSTANT_OPS.has(opType)),
 };

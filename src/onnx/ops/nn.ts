@@ -8,6 +8,7 @@ import { reshape, transpose } from '../../tensor/ops/shape.js';
 import { logSoftmax, softmax } from '../../tensor/ops/softmax.js';
 import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
+import { conv3dNode, pool3dNode } from './volume.js';
 
 /*
  * Convolution, pooling, normalisation, dense layers and softmax.
@@ -15,6 +16,7 @@ import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './
  * The engine's conv and pooling kernels are 2-D. A 1-D op ([N, C, L]) runs
  * as 2-D on [N, C, 1, L]: its attributes gain a leading entry for the
  * height-1 axis (see `pair` and `explicitPads`) and the result loses it.
+ * 5-D (3-D spatial) Conv and pools go to volume.ts.
  */
 
 function as4d(call: OpCall, x: Tensor): Tensor {
@@ -68,6 +70,7 @@ function spatialPadding(call: OpCall, x: Tensor, kernel: [number, number], strid
 }
 
 const conv: OpImpl = (call) => {
+  if (input(call, 0).ndim === 5) return conv3dNode(call);
   const oneD = input(call, 0).ndim === 3;
   const x = as4d(call, input(call, 0));
   const w = as4d(call, input(call, 1));
@@ -198,7 +201,7 @@ const maxPool: OpImpl = (call) => {
   const x = input(call, 0);
   const ceilMode = call.attrs.int('ceil_mode', 0) !== 0;
   if (x.ndim === 5) {
-    return pool5d(call, x, (x4, g) => maxPool2d(x4, { kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding, ceilMode }));
+    return pool3dNode(call, 'max') ?? pool5d(call, x, (x4, g) => maxPool2d(x4, { kernelSize: g.kernel, stride: g.strides, dilation: g.dilations, padding: g.padding, ceilMode }));
   }
   const g = poolGeometry(call, x);
   return from4d(maxPool2d(as4d(call, x), {
@@ -212,7 +215,7 @@ const averagePool: OpImpl = (call) => {
   // ONNX's default is 0, PyTorch's is true.
   const countIncludePad = call.attrs.int('count_include_pad', 0) !== 0;
   if (x.ndim === 5) {
-    return pool5d(call, x, (x4, g) => {
+    return pool3dNode(call, 'avg') ?? pool5d(call, x, (x4, g) => {
       if (g.dilations[0] !== 1 || g.dilations[1] !== 1) throw nodeError(call, 'dilated AveragePool is not supported');
       return avgPool2d(x4, { kernelSize: g.kernel, stride: g.strides, padding: g.padding, ceilMode, countIncludePad });
     });

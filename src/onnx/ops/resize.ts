@@ -1,18 +1,22 @@
-import { interpolate, type InterpolateOptions } from '../../tensor/ops/interpolate.js';
+import { cubicTaps, linearTaps, nearestTaps, resample, type AxisTaps } from '../../tensor/ops/resample.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { NodeProto } from '../proto.js';
-import { input, intValues, nodeError, type OpCall, type OpImpl } from './types.js';
+import { input, intValues, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
 
 /*
- * Resize (opset 10+) and Upsample (7-9) on NCHW tensors, run by the engine's
- * interpolate (PyTorch's F.interpolate). Only the forms F.interpolate
- * computes are accepted:
- * - mode linear with coordinate_transformation_mode half_pixel or
- *   pytorch_half_pixel (bilinear, align_corners=False) or align_corners;
- * - mode nearest with asymmetric coordinates and nearest_mode floor
- *   (PyTorch's 'nearest'; also Upsample's and opset-10 Resize's rule).
- * Upsample's and opset-10 Resize's linear mode use asymmetric coordinates,
- * which F.interpolate has no form of: refused.
+ * Resize (opset 10+) and Upsample (7-9) on tensors of any rank, as the
+ * engine's separable `resample`: per resized axis, the taps ONNX's
+ * coordinate_transformation_mode, mode (nearest with its four rounding
+ * rules, linear, cubic with cubic_coeff_a and exclude_outside) and
+ * nearest_mode define. Linear on a 3-D, 4-D or 5-D tensor is linear,
+ * bilinear or trilinear interpolation.
+ *
+ * One special case keeps PyTorch's numbers: nearest with asymmetric
+ * coordinates and floor rounding is what torch.onnx writes for
+ * F.interpolate(mode='nearest') (and what Upsample and opset-10 Resize
+ * mean), and it is computed with PyTorch's own index rule (float32 scale,
+ * exact halving when doubling), which differs from ONNX's i / scale at a few
+ * exact multiples.
  */
 
 const text = new TextDecoder();
@@ -22,75 +26,140 @@ function attrString(node: NodeProto, name: string): string | undefined {
   return a?.s ? text.decode(a.s) : undefined;
 }
 
+const COORDINATE_MODES = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
+const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+
 /** Load-time check from the node alone: a short description of the unsupported form, or null. */
 export function unsupportedResizeForm(node: NodeProto): string | null {
   const mode = attrString(node, 'mode') ?? 'nearest';
-  if (mode !== 'nearest' && mode !== 'linear') return `mode '${mode}'`;
-  const attr = (name: string) => node.attributes.find((a) => a.name === name);
-  if (node.opType === 'Upsample') return mode === 'linear' ? "mode 'linear' (asymmetric coordinates)" : null;
+  const accepted = node.opType === 'Upsample' ? ['nearest', 'linear', 'bilinear'] : ['nearest', 'linear', 'cubic'];
+  if (!accepted.includes(mode)) return `mode '${mode}'`;
   const ctm = attrString(node, 'coordinate_transformation_mode');
-  if (mode === 'linear' && ctm && !['half_pixel', 'pytorch_half_pixel', 'align_corners'].includes(ctm)) return `linear with coordinate_transformation_mode '${ctm}'`;
-  if (mode === 'nearest' && ctm && ctm !== 'asymmetric') return `nearest with coordinate_transformation_mode '${ctm}'`;
+  if (ctm && !COORDINATE_MODES.includes(ctm)) return `coordinate_transformation_mode '${ctm}'`;
   const nearestMode = attrString(node, 'nearest_mode');
-  if (mode === 'nearest' && nearestMode && nearestMode !== 'floor') return `nearest_mode '${nearestMode}'`;
-  if ((attr('exclude_outside')?.i ?? 0) !== 0) return 'exclude_outside';
-  if ((attr('antialias')?.i ?? 0) !== 0) return 'antialias';
-  if (attr('axes')) return 'axes';
+  if (nearestMode && !NEAREST_MODES.includes(nearestMode)) return `nearest_mode '${nearestMode}'`;
+  if ((node.attributes.find((a) => a.name === 'antialias')?.i ?? 0) !== 0) return 'antialias';
+  const policy = attrString(node, 'keep_aspect_ratio_policy');
+  if (policy && policy !== 'stretch') return `keep_aspect_ratio_policy '${policy}'`;
   return null;
 }
 
-/** Scales as [h, w] (N and C must be 1), or sizes as [h, w] (N and C unchanged). */
-function target(call: OpCall, x: Tensor, scales: number[] | undefined, sizes: number[] | undefined): Pick<InterpolateOptions, 'size' | 'scaleFactor'> {
-  if (x.ndim !== 4) throw nodeError(call, `input of shape [${x.shape.join(', ')}] is ${x.ndim}-D; tinycam resizes 4-D (NCHW) tensors`);
-  if (sizes && sizes.length) {
-    if (sizes.length !== 4 || sizes[0] !== x.shape[0] || sizes[1] !== x.shape[1]) throw nodeError(call, `sizes [${sizes.join(', ')}] must keep N and C of [${x.shape.join(', ')}]`);
-    return { size: [sizes[2]!, sizes[3]!] };
-  }
-  if (!scales || scales.length !== 4 || scales[0] !== 1 || scales[1] !== 1) throw nodeError(call, `scales [${(scales ?? []).join(', ')}] must be 4 values with 1 for N and C`);
-  // ONNX's output size is floor(in * scale) in float32: torch writes size 5 from 3 as scale 1.6666666f,
-  // and 3 * 1.6666666f is 5 in float32 but 4.9999999 in float64. Then map by in/out, as torch did.
-  const h = x.shape[2]!, w = x.shape[3]!;
-  const outH = Math.floor(Math.fround(h * scales[2]!)), outW = Math.floor(Math.fround(w * scales[3]!));
-  if (outH !== Math.floor(h * scales[2]!) || outW !== Math.floor(w * scales[3]!)) return { size: [outH, outW] };
-  return { scaleFactor: [scales[2]!, scales[3]!] };
+interface AxisPlan {
+  axis: number;
+  inSize: number;
+  outSize: number;
+  /** The scale coordinates are mapped with (output / input, or as given). */
+  scale: number;
+  /** The scale given, when the output size came from it (PyTorch's nearest maps with 1 / given). */
+  given: number | undefined;
 }
 
-function run(call: OpCall, x: Tensor, where: Pick<InterpolateOptions, 'size' | 'scaleFactor'>, ctm: string): Tensor {
-  const mode = call.attrs.string('mode', 'nearest');
-  if (mode === 'nearest') {
-    if (ctm !== 'asymmetric' || call.attrs.string('nearest_mode', 'round_prefer_floor') !== 'floor') {
-      throw nodeError(call, `nearest with coordinate_transformation_mode '${ctm}' is not supported; accepted: asymmetric with nearest_mode floor (PyTorch's nearest)`);
-    }
-    return interpolate(x, { ...where, mode: 'nearest' });
+/** Output sizes and scales of the resized axes, from scales or sizes (one per listed axis). */
+function plan(call: OpCall, x: Tensor, axes: number[], scales: number[] | undefined, sizes: number[] | undefined): AxisPlan[] {
+  if (sizes && sizes.length) {
+    if (sizes.length !== axes.length) throw nodeError(call, `sizes has ${sizes.length} entries for ${axes.length} axes of input [${x.shape.join(', ')}]`);
+    return axes.map((axis, i) => {
+      const inSize = x.shape[axis]!;
+      const outSize = sizes[i]!;
+      if (!Number.isInteger(outSize) || outSize < 1) throw nodeError(call, `sizes [${sizes.join(', ')}] must be positive`);
+      return { axis, inSize, outSize, scale: outSize / inSize, given: undefined };
+    });
   }
-  if (ctm === 'asymmetric') throw nodeError(call, "linear with asymmetric coordinates is not supported; accepted: half_pixel, pytorch_half_pixel, align_corners");
-  return interpolate(x, { ...where, mode: 'bilinear', alignCorners: ctm === 'align_corners' });
+  if (!scales || scales.length !== axes.length) {
+    throw nodeError(call, `scales [${(scales ?? []).join(', ')}] must have one entry per resized axis (${axes.length}) of input [${x.shape.join(', ')}]; or give sizes`);
+  }
+  return axes.map((axis, i) => {
+    const inSize = x.shape[axis]!;
+    const s = scales[i]!;
+    if (!(s > 0) || !Number.isFinite(s)) throw nodeError(call, `scales [${scales.join(', ')}] must be positive`);
+    // ONNX's output size is floor(in * scale) in float32: torch writes size 5 from 3 as scale 1.6666666f,
+    // and 3 * 1.6666666f is 5 in float32 but 4.9999999 in float64. Then map by in/out, as torch did.
+    const outSize = Math.floor(Math.fround(inSize * s));
+    if (outSize < 1) throw nodeError(call, `scale ${s} turns axis ${axis} of size ${inSize} into an empty one`);
+    const exact = outSize === Math.floor(inSize * s);
+    return { axis, inSize, outSize, scale: exact ? s : outSize / inSize, given: exact ? s : undefined };
+  });
+}
+
+/** x_original(i) for one axis, by coordinate_transformation_mode. */
+function coordinate(ctm: string, p: AxisPlan): (i: number) => number {
+  const { inSize, outSize, scale } = p;
+  switch (ctm) {
+    case 'half_pixel': return (i) => (i + 0.5) / scale - 0.5;
+    case 'pytorch_half_pixel': return (i) => (outSize > 1 ? (i + 0.5) / scale - 0.5 : 0);
+    case 'align_corners': return (i) => (outSize === 1 ? 0 : (i * (inSize - 1)) / (outSize - 1));
+    case 'asymmetric': return (i) => i / scale;
+    case 'tf_half_pixel_for_nn': return (i) => (i + 0.5) / scale;
+    case 'half_pixel_symmetric': {
+      const adjustment = outSize / (scale * inSize);
+      const offset = (inSize / 2) * (1 - adjustment);
+      return (i) => offset + (i + 0.5) / scale - 0.5;
+    }
+    default: throw new Error(`unreachable coordinate mode ${ctm}`);
+  }
+}
+
+/** ONNX's nearest_mode rounding of a coordinate (computed in float32, as runtimes do). */
+function rounding(mode: string): (x: number) => number {
+  switch (mode) {
+    case 'floor': return Math.floor;
+    case 'ceil': return Math.ceil;
+    case 'round_prefer_ceil': return Math.round;
+    default: return (x) => (x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x));
+  }
+}
+
+/** PyTorch's nearest index rule (interpolate.ts nearestIndex), for its asymmetric-floor exports. */
+function torchNearest(p: AxisPlan): AxisTaps {
+  const { inSize: n, outSize: m } = p;
+  const scale = Math.fround(p.given !== undefined ? 1 / p.given : n / m);
+  return nearestTaps(n, m, (o) => o, (o) => (m === n ? o : m === 2 * n ? o >> 1 : Math.floor(Math.fround(o * scale))));
+}
+
+function run(call: OpCall, x: Tensor, plans: AxisPlan[], ctm: string, nearestMode: string): Tensor {
+  const mode = call.attrs.string('mode', 'nearest');
+  const taps = new Map<number, AxisTaps>();
+  for (const p of plans) {
+    // Same size at scale 1 (or corners aligned): every coordinate is its own index.
+    if (p.inSize === p.outSize && (p.scale === 1 || ctm === 'align_corners') && ctm !== 'tf_half_pixel_for_nn') continue;
+    if (mode === 'nearest') {
+      if (ctm === 'asymmetric' && nearestMode === 'floor') taps.set(p.axis, torchNearest(p));
+      else {
+        const source = coordinate(ctm, p);
+        taps.set(p.axis, nearestTaps(p.inSize, p.outSize, (i) => Math.fround(source(i)), rounding(nearestMode)));
+      }
+    } else if (mode === 'cubic') {
+      taps.set(p.axis, cubicTaps(p.inSize, p.outSize, coordinate(ctm, p), call.attrs.float('cubic_coeff_a', -0.75), call.attrs.int('exclude_outside', 0) !== 0));
+    } else {
+      taps.set(p.axis, linearTaps(p.inSize, p.outSize, coordinate(ctm, p)));
+    }
+  }
+  return resample(x, taps);
+}
+
+function values(t: Tensor | undefined): number[] | undefined {
+  return t && t.size ? Array.from(t.data) : undefined;
 }
 
 const resize: OpImpl = (call) => {
   const x = input(call, 0);
   if (call.opset < 11) {
     // Opset 10: inputs X, scales; asymmetric coordinates; nearest floors.
-    const where = target(call, x, intOrFloat(call.inputs[1]), undefined);
-    if (call.attrs.string('mode', 'nearest') === 'nearest') return interpolate(x, { ...where, mode: 'nearest' });
-    return run(call, x, where, 'asymmetric');
+    const plans = plan(call, x, x.shape.map((_, i) => i), values(call.inputs[1]), undefined);
+    return run(call, x, plans, 'asymmetric', 'floor');
   }
-  const scales = call.inputs[2];
-  const sizes = call.inputs[3];
-  const where = target(call, x, scales && scales.size ? intOrFloat(scales) : undefined, sizes ? intValues(sizes) : undefined);
-  return run(call, x, where, call.attrs.string('coordinate_transformation_mode', 'half_pixel'));
+  const axesAttr = call.attrs.ints('axes');
+  const axes = axesAttr ? axesAttr.map((a) => normalizeAxisFor(call, a, x.ndim)) : x.shape.map((_, i) => i);
+  const sizes = call.inputs[3] && call.inputs[3].size ? intValues(call.inputs[3]) : undefined;
+  const plans = plan(call, x, axes, values(call.inputs[2]), sizes);
+  return run(call, x, plans, call.attrs.string('coordinate_transformation_mode', 'half_pixel'), call.attrs.string('nearest_mode', 'round_prefer_floor'));
 };
 
+/** Upsample (opsets 7-9): scales as attribute (7-8) or input (9); asymmetric coordinates, nearest floors. */
 const upsample: OpImpl = (call) => {
   const x = input(call, 0);
-  const scales = call.attrs.floats('scales') ?? intOrFloat(call.inputs[1]);
-  const where = target(call, x, scales, undefined);
-  if (call.attrs.string('mode', 'nearest') !== 'nearest') throw nodeError(call, "mode 'linear' (asymmetric coordinates) is not supported; accepted: nearest");
-  return interpolate(x, { ...where, mode: 'nearest' });
+  const plans = plan(call, x, x.shape.map((_, i) => i), call.attrs.floats('scales') ?? values(call.inputs[1]), undefined);
+  return run(call, x, plans, 'asymmetric', 'floor');
 };
-
-function intOrFloat(t: Tensor | undefined): number[] | undefined {
-  return t ? Array.from(t.data) : undefined;
-}
 
 export const resizeOps = { Resize: resize, Upsample: upsample } satisfies Record<string, OpImpl>;

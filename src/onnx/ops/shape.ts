@@ -1,4 +1,3 @@
-import { mean, sum } from '../../tensor/ops/reduce.js';
 import {
   concat, indexSelect, pad, permute, reshape, slice, squeeze, unsqueeze, type PadMode,
 } from '../../tensor/ops/shape.js';
@@ -7,7 +6,7 @@ import { DataType } from '../tensorData.js';
 import { identity } from './elementwise.js';
 import { axesFrom, input, intValues, nodeError, normalizeAxisFor, type OpImpl } from './types.js';
 
-/** Shape manipulation, constants, indexing and reductions. */
+/** Shape manipulation, constants and indexing (reductions: reduce.ts). */
 
 /** Largest tensor ConstantOfShape makes (2^30 float32 values, 4 GiB, beyond any JS engine's typed arrays). */
 const MAX_ELEMENTS = 2 ** 30;
@@ -209,22 +208,6 @@ const sliceOp: OpImpl = (call) => {
   return y === x ? identity(x) : y;
 };
 
-/**
- * ReduceMean / ReduceSum: axes attribute before opset 13 (ReduceSum) or 18
- * (ReduceMean), input after; no axes reduces everything unless
- * noop_with_empty_axes is set.
- */
-const reduce = (f: (x: Tensor, axes: number[] | undefined, keepdim: boolean) => Tensor): OpImpl => (call) => {
-  const x = input(call, 0);
-  const keepdims = call.attrs.int('keepdims', 1) !== 0;
-  const axes = axesFrom(call, 1);
-  if (!axes || axes.length === 0) {
-    if (call.attrs.int('noop_with_empty_axes', 0) !== 0) return identity(x);
-    return f(x, x.shape.map((_, i) => i), keepdims);
-  }
-  return f(x, axes.map((a) => normalizeAxisFor(call, a, x.ndim)), keepdims);
-};
-
 export const shapeOps: Record<string, OpImpl> = {
   Concat: concatOp,
   Flatten: flattenOp,
@@ -238,6 +221,4 @@ export const shapeOps: Record<string, OpImpl> = {
   Shape: shapeOp,
   Gather: gatherOp,
   Slice: sliceOp,
-  ReduceMean: reduce((x, axes, keep) => mean(x, axes, keep)),
-  ReduceSum: reduce((x, axes, keep) => sum(x, axes, keep)),
 };
