@@ -1,9 +1,12 @@
 import {
   ablationCam, cam, deconvnet, eigenCam, eigenGradCam, gradCam, gradCamElementWise, gradCamPlusPlus, guidedBackprop, hiResCam,
   gradCamMaxNorm, inputXGradient, integratedGradients, layerCam, saliency, scoreCam, smoothGrad, xGradCam,
+  deepLift, fem, finerCam, fullGrad, isCam, kpcaCam, lrp, postprocess, randomCam, refineCam, segEigenCam, shapleyCam, smoothGradCamPlusPlus,
+  sobelCam, ssCam,
 } from '../cam/index.js';
 import type { GradientOptions, GradientResult, MapOptions, MapResult } from '../cam/types.js';
 import type { Module } from '../layers/module.js';
+import { sum } from '../tensor/ops/reduce.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 type Progress = { onProgress?: (progress: { done: number; total: number }) => void };
@@ -22,6 +25,17 @@ export type GradientPicture = 'heat' | 'rgb';
 export type MethodSpec =
   | { kind: 'map'; run: MapMethod; about: string }
   | { kind: 'gradient'; run: GradientMethod; picture: GradientPicture; about: string };
+
+/**
+ * An input attribution (DeepLIFT, LRP) as a map: summed over the input's
+ * channels (signed: evidence for and against cancel), then the map methods'
+ * post-processing (ReLU, min-max), so the overlay shows what raised the score.
+ */
+function signedAttributionMap(result: GradientResult): MapResult {
+  const raw = sum(result.gradients, 1);
+  const { perLayer, maps } = postprocess([raw], raw.shape.slice(1), {});
+  return { maps, layers: [{ name: 'input', raw, weights: null, map: perLayer[0]! }], targets: result.targets, logits: result.logits, output: result.output };
+}
 
 const map = (run: MapMethod, about: string): MethodSpec => ({ kind: 'map', run, about });
 const gradient = (run: GradientMethod, picture: GradientPicture, about: string): MethodSpec => ({ kind: 'gradient', run, picture, about });
@@ -46,6 +60,20 @@ export const METHODS: ReadonlyMap<string, MethodSpec> = new Map([
   ['cam', map(cam as MapMethod, 'CAM: the classifier weights on a GAP+FC model (Zhou et al. 2016)')],
   ['maxnorm', map(gradCamMaxNorm, 'Grad-CAM divided by its maximum instead of min-max scaled')],
   ['seed', map(gradCamMaxNorm, 'old name of maxnorm')],
+  ['fullgrad', map((m, x, o) => fullGrad(m, x, o), 'FullGrad: input gradient and every bias gradient, all layers at once (Srinivas & Fleuret 2019)')],
+  ['finercam', map(finerCam, 'Finer-CAM: Grad-CAM of the class against the classes the model finds most alike (Zhang et al. 2025)')],
+  ['refinecam', map(refineCam, 'RefineCAM: product of the Grad-CAM++ maps of the layers given with --layer (pytorch-grad-cam)')],
+  ['fem', map(fem, 'FEM: channels weighted by how often they exceed mean + 2 std; gradient-free (Fuad et al. 2020)')],
+  ['shapleycam', map(shapleyCam, 'ShapleyCAM: Grad-CAM with a Hessian-vector-product correction (Cai et al. 2025)')],
+  ['kpcacam', map(kpcaCam, 'KPCA-CAM: first kernel principal component of the activations (Karmani et al. 2024)')],
+  ['segeigencam', map(segEigenCam, 'Seg-Eigen-CAM: Eigen-CAM of |gradient| x activation, sign fixed (Chung & Ying 2025)')],
+  ['randomcam', map(randomCam, 'RandomCAM: random channel weights, seeded; a sanity baseline')],
+  ['sobelcam', map(sobelCam, 'SobelCAM: edges of the image, no model; a sanity baseline')],
+  ['sscam', map(ssCam as MapMethod, 'SS-CAM: Score-CAM with noisy masks, 35 samples; slow (Wang et al. 2020, torch-cam)')],
+  ['iscam', map(isCam as MapMethod, 'IS-CAM: Score-CAM integrated over 10 mask scales; slow (Naidu et al. 2020, torch-cam)')],
+  ['smoothgradcampp', map(smoothGradCamPlusPlus, 'Smooth Grad-CAM++: Grad-CAM++ from gradients of noisy inputs (Omeiza et al. 2019, torch-cam)')],
+  ['deeplift', map((m, x, o) => signedAttributionMap(deepLift(m, x, o)), 'DeepLIFT (rescale rule, zero baseline), summed over colour channels (Shrikumar et al. 2017)')],
+  ['lrp', map((m, x, o) => signedAttributionMap(lrp(m, x, o)), 'LRP: gamma on convolutions, epsilon on dense layers, summed over colour channels (Montavon et al. 2019)')],
   ['saliency', gradient(saliency, 'heat', 'Saliency: the gradient of the score with respect to the input pixels (Simonyan et al. 2014)')],
   ['inputxgradient', gradient(inputXGradient, 'heat', 'Input x gradient: the input times its gradient (Shrikumar et al. 2016)')],
   ['integratedgradients', gradient(integratedGradients, 'heat', 'Integrated gradients: gradients along the path from a black image (Sundararajan et al. 2017)')],

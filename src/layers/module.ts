@@ -139,7 +139,7 @@ export abstract class Module {
         }
       }
       return [gradient];
-    });
+    }, { tangent: ([d]) => d! });
   }
 
   /** Run `hook(module, inputs)` before every forward call until removed. */
@@ -169,6 +169,14 @@ export abstract class Module {
    * picks one by torch-cam's rule.
    */
   declare readonly camLayer?: string;
+
+  /**
+   * Where the channels of the model's image input are: 'NCHW' (PyTorch,
+   * ONNX; what an unset value means) or 'NHWC' (TensorFlow.js models take
+   * NHWC tensors). The CAM methods read the input's height and width by it;
+   * activations at hooked layers are [N, C, h, w] either way.
+   */
+  declare readonly inputLayout?: 'NCHW' | 'NHWC';
 
   /**
    * Every output of one forward pass, for the CAM methods. A module with one

@@ -1,4 +1,5 @@
 import { record } from '../autograd.js';
+import { tangentSum, weightCurvature } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
 import type { ConvLayout as Layout } from '../kernels/kernels.js';
@@ -161,6 +162,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
     return bias ? [dx, dW, db] : [dx, dW];
+  }, {
+    replay: (ins) => conv2d(ins[0]!, ins[1]!, ins[2] ?? null, options),
+    curvature: weightCurvature('conv2d'),
+    tangent: ([dx, dw, db]) => {
+      return tangentSum(y.shape, dx && conv2d(dx, weight, null, options), dw && conv2d(x, dw, null, options), db && new Tensor(db.data, [1, outChannels, 1, 1]));
+    },
   });
 }
 
@@ -238,5 +245,11 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
     return bias ? [dx, dW, db] : [dx, dW];
+  }, {
+    replay: (ins) => convTranspose2d(ins[0]!, ins[1]!, ins[2] ?? null, options),
+    curvature: weightCurvature('convTranspose2d'),
+    tangent: ([dx, dw, db]) => {
+      return tangentSum(y.shape, dx && convTranspose2d(dx, weight, null, options), dw && convTranspose2d(x, dw, null, options), db && new Tensor(db.data, [1, db.size, 1, 1]));
+    },
   });
 }

@@ -1,4 +1,5 @@
 import { record } from '../autograd.js';
+import { backwardOf, leafOf, tangentSum, weightCurvature } from '../tangent.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import { ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
@@ -94,6 +95,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       db = new Tensor(d, b.shape);
     }
     return [da, db];
+  }, {
+    replay: (ins) => matmul(ins[0]!, ins[1]!),
+    tangent: ([da, db]) => tangentSum(result.shape, da && matmul(da, b), db && matmul(a, db)),
+    // Bilinear: d/dt of dA = g B^T is g dB^T, of dB = A^T g is dA^T g (matmul's own backward with the tangent in place).
+    curvature: ([da, db], g, needs) => [
+      needs[0] && db ? backwardOf(() => matmul(leafOf(a), db), g, 0) : null,
+      needs[1] && da ? backwardOf(() => matmul(da, leafOf(b)), g, 1) : null,
+    ],
   });
 }
 
@@ -169,5 +178,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       grads[2] = new Tensor(Float32Array.from(d), bias.shape);
     }
     return grads.slice(0, inputs.length);
+  }, {
+    replay: (ins) => linear(ins[0]!, ins[1]!, ins[2] ?? null),
+    curvature: weightCurvature('linear'),
+    tangent: ([dx, dw, db]) => {
+      return tangentSum(result.shape, dx && linear(dx, weight), dw && linear(x, dw), db);
+    },
   });
 }

@@ -112,7 +112,20 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const argmax = new Int32Array(recording ? planes * outPlane : 0);
   kernels().maxPool2d(x.data, out, recording ? argmax : null, planes, H, W, g);
   const result = new Tensor(out, [N, C, g.outH, g.outW]);
-  return record('maxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, outPlane)]);
+  return record('maxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, outPlane)], {
+    tangent: ([dx]) => gatherFromArgmax(dx!, argmax, result.shape, outPlane),
+  });
+}
+
+/** Tangent of a max: each output takes its winning input cell's tangent. */
+function gatherFromArgmax(dx: Tensor, argmax: Int32Array, outShape: readonly number[], outPlane: number): Tensor {
+  const plane = dx.shape[2]! * dx.shape[3]!;
+  const out = new Float32Array(argmax.length);
+  for (let o = 0; o < out.length; o++) {
+    const at = argmax[o]!;
+    if (at >= 0) out[o] = dx.data[((o / outPlane) | 0) * plane + at]!;
+  }
+  return new Tensor(out, outShape);
 }
 
 /** Backward of a max: each output's gradient is added to its winning input cell. */
@@ -271,7 +284,7 @@ function windowMean(
       }
     }
     return [new Tensor(dx, x.shape)];
-  });
+  }, { tangent: ([dx]) => windowMean(op, dx!, rowStart, rowEnd, colStart, colEnd, scale) });
 }
 
 // ---------------------------------------------------------------------------
@@ -295,7 +308,7 @@ export function globalAvgPool2d(x: Tensor): Tensor {
     const go = gradOutput.data;
     for (let p = 0; p < out.length; p++) dx.fill(go[p]! / plane, p * plane, (p + 1) * plane);
     return [new Tensor(dx, x.shape)];
-  });
+  }, { tangent: ([dx]) => globalAvgPool2d(dx!) });
 }
 
 /**
@@ -323,5 +336,7 @@ export function globalMaxPool2d(x: Tensor): Tensor {
     argmax[p] = at;
   }
   const result = new Tensor(out, [N, C, 1, 1]);
-  return record('globalMaxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, 1)]);
+  return record('globalMaxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, 1)], {
+    tangent: ([dx]) => gatherFromArgmax(dx!, argmax, result.shape, 1),
+  });
 }

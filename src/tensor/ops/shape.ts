@@ -37,7 +37,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape a tensor of shape ${shapeString(x.shape)} (${x.size} elements) to ${shapeString(shape)} (${known} elements)`);
   }
   const out = new Tensor(x.data, target);
-  return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape)]);
+  return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape)], { tangent: ([dx]) => new Tensor(dx!.data, target) });
 }
 
 /** Merge axes startDim..endDim into one (torch.flatten). */
@@ -126,7 +126,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   order.forEach((d, i) => (inverse[d] = i));
   const outShape = order.map((d) => x.shape[d]!);
   const out = new Tensor(permuteData(x.data, x.shape, order), outShape);
-  return record('permute', out, [x], (g) => [new Tensor(permuteData(g.data, outShape, inverse), x.shape)]);
+  return record('permute', out, [x], (g) => [new Tensor(permuteData(g.data, outShape, inverse), x.shape)], {
+    tangent: ([dx]) => new Tensor(permuteData(dx!.data, x.shape, order), outShape),
+  });
 }
 
 /** Swap two axes. */
@@ -179,6 +181,17 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       for (let o = 0; o < outer; o++) gi.set(g.data.subarray(o * row + start, o * row + start + c), o * c);
       return new Tensor(gi, t.shape);
     });
+  }, {
+    tangent: (tangents) => {
+      const d = new Float32Array(out.length);
+      let offset = 0;
+      tangents.forEach((t, k) => {
+        const c = chunks[k]!;
+        if (t) for (let o = 0; o < outer; o++) d.set(t.data.subarray(o * c, (o + 1) * c), o * row + offset);
+        offset += c;
+      });
+      return new Tensor(d, outShape);
+    },
   });
 }
 
@@ -223,7 +236,9 @@ function selectAlong(op: string, x: Tensor, a: number, indices: Int32Array): Ten
   const outShape = [...x.shape];
   outShape[a] = indices.length;
   const out = new Tensor(gatherAxis(x.data, x.shape, a, indices), outShape);
-  return record(op, out, [x], (g) => [new Tensor(scatterAddAxis(g.data, x.shape, a, indices), x.shape)]);
+  return record(op, out, [x], (g) => [new Tensor(scatterAddAxis(g.data, x.shape, a, indices), x.shape)], {
+    tangent: ([dx]) => new Tensor(gatherAxis(dx!.data, x.shape, a, indices), outShape),
+  });
 }
 
 /** The indices Python's `range(n)[start:end:step]` picks. */
@@ -295,7 +310,9 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const out = new Float32Array(n);
   if (index) for (let i = 0; i < n; i++) out[i] = x.data[index[i]!]!;
   else out.set(x.data);
-  return record('expand', new Tensor(out, target), [x], (g) => [sumToShape(g, x.shape)]);
+  return record('expand', new Tensor(out, target), [x], (g) => [sumToShape(g, x.shape)], {
+    tangent: ([dx]) => new Tensor(index ? Float32Array.from(index, (i) => dx!.data[i]!) : dx!.data.slice(), target),
+  });
 }
 
 export type PadMode = 'constant' | 'reflect' | 'replicate';
@@ -407,5 +424,18 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
       }
     }
     return [new Tensor(gi, x.shape)];
+  }, {
+    // The padding value is a constant: the tangent is padded with zeros.
+    tangent: ([dx]) => {
+      const d = new Float32Array(out.length);
+      for (let r = 0, dst = 0; r < runs; r++) {
+        const base = runBase[r]!;
+        for (let j = 0; j < inner; j++, dst++) {
+          const i = lastMap[j]!;
+          d[dst] = base < 0 || i < 0 ? 0 : dx!.data[base + i]!;
+        }
+      }
+      return new Tensor(d, outShape);
+    },
   });
 }
