@@ -8,7 +8,12 @@ import { loadOnnx } from '../src/onnx/index.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { loadSafetensors } from '../src/tensor/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { explainImage } from '../src/cli/explain.js';
+import { methodByName } from '../src/cli/methods.js';
+import { parseReshapeOption, reshapeTransform } from '../src/cli/reshape-option.js';
 import { buildCli, runCli, runInProcess, testImage, testPng } from './cli.harness.js';
+import { FIXTURES2, expectMatches, loadCase2, manifest2 } from './helpers/fixtures2.js';
+import { describeShared } from './helpers/shared.js';
 import { onnxModel } from './onnx.builder.js';
 
 /*
@@ -293,6 +298,43 @@ describe('malformed forms', () => {
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(message);
       if (flags[0] === '--target') expect(r.stderr).toContain("'seg:<class>' (segmentation) or 'box:<class>@x1,y1,x2,y2'");
+    });
+  }
+});
+
+/*
+ * Against PyTorch: ../shared/fixtures2 cases run through the command's own
+ * code (explainImage, with the fixture's input tensor in place of a decoded
+ * picture), the flags' meanings checked against pytorch-grad-cam's maps and
+ * scores within each case's tolerances.
+ */
+describeShared('fixtures2', 'the command on fixtures2 (ViT with --reshape, FCN with seg:, regression), against PyTorch', () => {
+  const cases: [id: string, settings: { target?: number | { kind: 'seg'; class: number }; reshape?: string }, kind: string][] = [
+    ['vit_tiny/rand0__encoder.layers.encoder_layer_1.ln_1__c5', { target: 5, reshape: 'vit:4x4:1' }, 'class'],
+    ['fcn_mini/rand1__backbone.16__k1', { target: { kind: 'seg', class: 1 } }, 'segmentation'],
+    ['regress_cnn/rand0__features.10__raw', {}, 'raw'],
+  ];
+  for (const [id, settings, kind] of cases) {
+    it(id, () => {
+      const c = manifest2().cases.find((k) => k.id === id)!;
+      const onnx = (manifest2() as unknown as { models: { name: string; onnx: Record<string, string> }[] }).models.find((m) => m.name === c.model)!.onnx['opset17']!;
+      const model = loadOnnx(readFileSync(join(FIXTURES2, onnx)));
+      const ref = loadCase2(c);
+      const [h, w] = ref.input!.shape.slice(2) as [number, number];
+      const reshape = settings.reshape !== undefined ? parseReshapeOption(settings.reshape)! : undefined;
+      const explained = explainImage(model, ref.input!, testImage(w, h), {
+        method: 'gradcam', methodSpec: methodByName('gradcam')!.spec, layer: c.layer.module,
+        ...(settings.target !== undefined ? { target: settings.target } : {}),
+        ...(reshape ? { reshape: reshapeTransform(reshape), reshapeText: settings.reshape! } : {}),
+        explainProbability: false, colormap: 'jet', alpha: 0.4, blend: 'seed', top: 3,
+      });
+      expect(explained.summary.targetKind).toBe(kind);
+      expect(explained.summary.top.length).toBe(kind === 'class' ? 3 : 0);
+      expectMatches(c, ref, explained.summary.score, 'tensors', 'score', 'scalar', { tensorName: 'score' });
+      expectMatches(c, ref, new Tensor(explained.tensors['map']!.data, [1, h, w]), 'gradcam', 'upsampled', 'map');
+      if (kind === 'segmentation') {
+        expect(explained.summary.mask).toEqual({ rule: 'argmax', pixels: ref.target_mask!.data.reduce((a, b) => a + b, 0), of: h * w });
+      }
     });
   }
 });

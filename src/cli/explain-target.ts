@@ -89,15 +89,16 @@ export function planTarget(
   const target = settings.target;
 
   if (target === undefined || typeof target === 'number') {
+    // One value per image ([N] or [N, 1], a regression): explained as it is, with no table of one class.
+    if (target === undefined && perImage(explained) === 1) {
+      const raw = rawTarget();
+      return { target: raw, facts: () => ({ targetKind: 'raw', outputShape, score: scoreOf(raw) }) };
+    }
     if (classCount(explained) !== null) {
       return {
         ...(target !== undefined ? { target } : {}),
         facts: (c) => ({ targetKind: 'class', outputShape, score: explained.data[c ?? argmaxPerRow(explained)[0]!] ?? Number.NaN }),
       };
-    }
-    if (target === undefined && perImage(explained) === 1) {
-      const raw = rawTarget();
-      return { target: raw, facts: () => ({ targetKind: 'raw', outputShape, score: scoreOf(raw) }) };
     }
     throw new UsageError(
       `${where} is not class scores [N, K], so ${target === undefined ? 'there is no top class to explain' : `--target ${target} does not pick a class of it`}; pass ${FORMS}, or explain another output with --output (outputs: ${Object.keys(probe.outputs).join(', ')})`,

@@ -2,7 +2,6 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import type { BoxFormat } from '../cam/boxTarget.js';
 import { locateDefaultLayer } from '../cam/layers.js';
-import { classCount } from '../cam/targets.js';
 import type { GradientResult, MapResult, ReshapeTransform } from '../cam/types.js';
 import { centerCrop, decodeImage, encodeJpeg, encodePng, IMAGENET_MEAN, IMAGENET_STD, overlay, preprocess, resize, shorterSideSize, type ColormapName, type RgbaImage } from '../image/index.js';
 import type { Module } from '../layers/module.js';
@@ -144,6 +143,7 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
   }
   const activation = model instanceof GraphModule ? model.finalActivation(result.output) : undefined;
   const targetClass = result.targets?.[0] ?? (typeof settings.target === 'object' ? settings.target.class : null);
+  const facts = planned.facts(targetClass);
   return {
     picture,
     tensors,
@@ -153,11 +153,11 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
       layers,
       target: targetClass,
       ...(settings.reshapeText !== undefined ? { reshape: settings.reshapeText } : {}),
-      ...planned.facts(targetClass),
+      ...facts,
       explains: activation && settings.explainProbability ? 'probability' : 'logit',
       output: result.output,
       ...(activation ? { finalActivation: activation } : {}),
-      top: classCount(result.logits) !== null ? topClasses(result.logits, settings.top, settings.labels) : [],
+      top: facts.targetKind === 'class' ? topClasses(result.logits, settings.top, settings.labels) : [],
       ...(note ? { note } : {}),
     },
   };
