@@ -18,6 +18,7 @@ export const libraryBuild = {
     index: 'src/index.ts',
     image: 'src/image/index.ts',
     onnx: 'src/onnx/index.ts',
+    tfjs: 'src/tfjs/index.ts',
     models: 'src/models/index.ts',
     ndarray: 'src/ndarray/index.ts',
     node: 'src/node/index.ts',

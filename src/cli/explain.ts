@@ -10,6 +10,7 @@ import { GraphModule } from '../onnx/graph.js';
 import { TinycamError } from '../tensor/errors.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { toChannelsLast } from '../tfjs/preprocess.js';
 import { UsageError, type ExplainArgs } from './args.js';
 import { attributionMap, gradientPicture } from './gradient-pictures.js';
 import { loadModel } from './load-model.js';
@@ -172,13 +173,14 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
   const { files, folder } = imageFiles(args.image);
   const plan = planOutputs(args, files, folder);
   const loaded = loadModel(args.model, args.arch, args.numClasses);
-  const labels = args.labels !== undefined ? readLabels(args.labels) : undefined;
+  // --labels, else the class names a model brings (a Teachable Machine metadata.json).
+  const labels = args.labels !== undefined ? readLabels(args.labels) : loaded.labels;
   const target = resolveTarget(args.target, labels, args.boxFormat);
   const reshape = args.reshape ? reshapeTransform(args.reshape) : undefined;
   const [height, width] = args.size ?? loaded.inputSize ?? [224, 224];
   const resizeTo = args.resize ?? Math.max(height, width);
-  const mean = args.normalize ? (args.mean ?? IMAGENET_MEAN) : [0, 0, 0];
-  const std = args.normalize ? (args.std ?? IMAGENET_STD) : [1, 1, 1];
+  const mean = args.normalize ? (args.mean ?? loaded.scaling?.mean ?? IMAGENET_MEAN) : [0, 0, 0];
+  const std = args.normalize ? (args.std ?? loaded.scaling?.std ?? IMAGENET_STD) : [1, 1, 1];
   const report: ExplainReport = { explained: [], skipped: [] };
   // Found once, on the first image, and used for every image (all have the model's input size).
   let layer: string | string[] | undefined = args.layer?.length === 1 ? args.layer[0] : args.layer ?? loaded.camLayer;
@@ -196,7 +198,9 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
       const image = decodeImage(readRegularFile(planned.image, '--image', MAX_IMAGE_BYTES));
       // The picture the model sees: shorter side resized, centre cropped (torchvision's eval transform).
       seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, resizeTo), antialias: true }), { width, height });
-      input = preprocess(seen, { mean, std });
+      const pixels = preprocess(seen, { mean, std });
+      // TensorFlow.js models take NHWC.
+      input = loaded.model.inputLayout === 'NHWC' ? toChannelsLast(pixels) : pixels;
     } catch (e) {
       skip(e);
       return;

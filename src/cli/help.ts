@@ -5,8 +5,8 @@ import { METHODS } from './methods.js';
 export const MAIN_HELP = `tinycam: where does a convolutional network look?
 
 Usage:
-  tinycam explain --model <model.onnx | weights.safetensors> --image <file | folder> [options]
-  tinycam layers <model.onnx | weights.safetensors> [--arch <name>]
+  tinycam explain --model <model.onnx | model.json | weights.safetensors> --image <file | folder> [options]
+  tinycam layers <model.onnx | model.json | weights.safetensors> [--arch <name>]
   tinycam compare --model <model> --image <file> [--methods a,b,...] --out report.html
   tinycam methods
   tinycam --help | tinycam <command> --help | tinycam --version
@@ -21,8 +21,10 @@ Everything runs in plain JavaScript on the CPU: no Python, no native code.`;
 export const EXPLAIN_HELP = () => `tinycam explain: print the top classes of an image and write a heat-map overlay.
 
 Required:
-  -m, --model <path>       an ONNX model (.onnx; external data is read from beside it), or
-                           torchvision weights saved as .safetensors together with --arch
+  -m, --model <path>       an ONNX model (.onnx; external data is read from beside it), a
+                           TensorFlow.js model.json (shards and a Teachable Machine metadata.json
+                           with class names are read from beside it), or torchvision weights
+                           saved as .safetensors together with --arch
   -i, --image <path>       a PNG or JPEG file, or a folder of them (one picture each; a file that
                            cannot be read is reported and skipped, and the exit code is 1)
 

@@ -33,7 +33,7 @@ export function layersCommand(args: LayersArgs, terminal: Terminal = new Termina
     }),
   );
   try {
-    noGrad(() => model.forward(zeros([1, 3, h, w])));
+    noGrad(() => model.forward(zeros(model.inputLayout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w])));
   } finally {
     for (const handle of handles) handle.remove();
   }

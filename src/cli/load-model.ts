@@ -1,10 +1,12 @@
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Module } from '../layers/module.js';
 import { createModel, architectures } from '../models/index.js';
 import type { GraphModule } from '../onnx/graph.js';
-import { loadOnnxFile, readRegularFile } from '../node/index.js';
+import { loadOnnxFile, loadTfjsModelFile, readRegularFile } from '../node/index.js';
 import { StateDictError } from '../tensor/errors.js';
 import { loadSafetensors } from '../tensor/safetensors.js';
+import { TFJS_SCALING, type TfjsModel } from '../tfjs/index.js';
 import { UsageError } from './args.js';
 
 export interface LoadedModel {
@@ -13,7 +15,11 @@ export interface LoadedModel {
   camLayer?: string;
   /** [height, width] the model expects, when the file says. */
   inputSize?: [number, number];
-  kind: 'onnx' | 'safetensors';
+  kind: 'onnx' | 'safetensors' | 'tfjs';
+  /** Class names that come with the model (a Teachable Machine metadata.json beside a model.json). */
+  labels?: string[];
+  /** The pixel scaling the model expects, when it is not ImageNet's mean and std (TensorFlow.js models). */
+  scaling?: { mean: readonly number[]; std: readonly number[] };
 }
 
 /** The architectures --arch accepts, in one short line. */
@@ -21,8 +27,43 @@ export function architectureList(): string {
   return Object.keys(architectures).join(', ');
 }
 
-/** Load `--model`: an ONNX file, or torchvision weights as safetensors with `--arch`. */
+/**
+ * A TensorFlow.js model.json with what lies beside it: a Teachable Machine
+ * metadata.json gives the class names and says the pixels are scaled to
+ * [-1, 1] (pixel / 127 - 1); other models get [0, 1] (pixel / 255, as
+ * nsfwjs), which --mean/--std override.
+ */
+function loadTfjs(path: string): LoadedModel {
+  const model: TfjsModel = loadTfjsModelFile(path);
+  const metadataPath = join(dirname(path), 'metadata.json');
+  let labels: string[] | undefined;
+  let teachable = false;
+  if (existsSync(metadataPath)) {
+    let metadata: unknown;
+    try {
+      metadata = JSON.parse(new TextDecoder().decode(readRegularFile(metadataPath, 'metadata.json', 16 * 2 ** 20)));
+    } catch (e) {
+      throw new UsageError(`${metadataPath} is not JSON: ${(e as Error).message}`);
+    }
+    const m = metadata as { labels?: unknown; packageName?: unknown };
+    if (Array.isArray(m.labels) && m.labels.every((l) => typeof l === 'string')) labels = m.labels as string[];
+    teachable = typeof m.packageName === 'string' && m.packageName.startsWith('@teachablemachine/');
+  }
+  const shape = model.inputShapes[0];
+  const [h, w] = model.inputLayout === 'NHWC' ? [shape?.[1], shape?.[2]] : [shape?.[2], shape?.[3]];
+  return {
+    model,
+    camLayer: model.camLayer,
+    kind: 'tfjs',
+    ...(typeof h === 'number' && typeof w === 'number' ? { inputSize: [h, w] as [number, number] } : {}),
+    ...(labels ? { labels } : {}),
+    scaling: teachable ? TFJS_SCALING.teachableMachine : TFJS_SCALING.unit,
+  };
+}
+
+/** Load `--model`: an ONNX file, a TensorFlow.js model.json, or torchvision weights as safetensors with `--arch`. */
 export function loadModel(path: string, arch: string | undefined, numClasses: number | undefined): LoadedModel {
+  if (/\.json$/i.test(path)) return loadTfjs(path);
   if (/\.onnx$/i.test(path)) {
     if (arch !== undefined) throw new UsageError('--arch is for .safetensors weights; an ONNX file holds its own architecture');
     const model = loadOnnxFile(path);
@@ -51,7 +92,7 @@ export function loadModel(path: string, arch: string | undefined, numClasses: nu
     model.eval();
     return { model, camLayer: model.camLayer, kind: 'safetensors' };
   }
-  throw new UsageError(`--model must be a .onnx file or a .safetensors file of weights (got '${path}')`);
+  throw new UsageError(`--model must be a .onnx file, a TensorFlow.js model.json, or a .safetensors file of weights (got '${path}')`);
 }
 
 /** What loadStateDict found, in a few lines instead of every key (a ResNet has hundreds). */

@@ -171,6 +171,14 @@ export abstract class Module {
   declare readonly camLayer?: string;
 
   /**
+   * Where the channels of the model's image input are: 'NCHW' (PyTorch,
+   * ONNX; what an unset value means) or 'NHWC' (TensorFlow.js models take
+   * NHWC tensors). The CAM methods read the input's height and width by it;
+   * activations at hooked layers are [N, C, h, w] either way.
+   */
+  declare readonly inputLayout?: 'NCHW' | 'NHWC';
+
+  /**
    * Every output of one forward pass, for the CAM methods. A module with one
    * output returns it as 'output'; graph modules (ONNX, TensorFlow.js) return
    * each graph output by name, with the logits before a final softmax.

@@ -1,6 +1,7 @@
 /**
- * `tinycam/node`: helpers that read files with Node's fs. Kept out of the
- * core entry, which must run where there is no file system.
+ * `tinycam/node`: helpers that read files with Node's fs (`loadOnnxFile`,
+ * `loadTfjsModelFile`). Kept out of the core entry, which must run where
+ * there is no file system.
  */
 import { realpathSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
@@ -9,6 +10,9 @@ import type { GraphModule } from '../onnx/graph.js';
 import { loadOnnx } from '../onnx/index.js';
 import type { ExternalDataFile } from '../onnx/tensorData.js';
 import { FileError, openRegularFile, readRegularFile, type OpenedFile } from './files.js';
+
+import { TfjsError } from '../tfjs/errors.js';
+import { loadTfjsModel, type TfjsModel } from '../tfjs/index.js';
 
 export { FileError, openRegularFile, readRegularFile, type OpenedFile } from './files.js';
 
@@ -65,6 +69,48 @@ function externalFile(folder: string, location: string, opened: Map<string, Open
 function inside(folder: string, path: string): boolean {
   const rel = relative(folder, path);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Load a TensorFlow.js model.json; its weight shards are read from beside it
+ * (the manifest's paths are relative to the model's folder), and only the
+ * shards the manifest names. A path that leaves the folder is refused.
+ */
+export function loadTfjsModelFile(path: string): TfjsModel {
+  let modelPath: string;
+  let bytes: Uint8Array;
+  try {
+    modelPath = realpathSync(path);
+    bytes = readRegularFile(modelPath, 'loadTfjsModelFile: the model.json');
+  } catch (e) {
+    throw new TfjsError(`loadTfjsModelFile: cannot read ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch (e) {
+    throw new TfjsError(`loadTfjsModelFile: ${path} is not JSON (a TensorFlow.js model.json): ${(e as Error).message}`);
+  }
+  const folder = dirname(modelPath);
+  return loadTfjsModel(json, {
+    weights: (shard) => {
+      const outside = () => new TfjsError(`loadTfjsModelFile: weight shard '${shard}' points outside the model's folder ${folder}`, 'E_TFJS_WEIGHTS');
+      if (isAbsolute(shard) || !inside(folder, resolve(folder, shard))) throw outside();
+      let real: string;
+      try {
+        real = realpathSync(resolve(folder, shard));
+      } catch (e) {
+        throw new TfjsError(`loadTfjsModelFile: weight shard '${shard}' is missing or unreadable (${resolve(folder, shard)}): ${(e as Error).message}`, 'E_TFJS_WEIGHTS');
+      }
+      // As for ONNX external data: a link inside the folder must not lead out of it.
+      if (!inside(folder, real)) throw outside();
+      try {
+        return readRegularFile(real, `loadTfjsModelFile: weight shard '${shard}'`);
+      } catch (e) {
+        throw new TfjsError(`loadTfjsModelFile: weight shard '${shard}' is missing or unreadable (${real}): ${(e as Error).message}`, 'E_TFJS_WEIGHTS');
+      }
+    },
+  });
 }
 
 export { createWorkerPool } from './workers.js';

@@ -1,3 +1,4 @@
+import type { GraphNode } from '../layers/graph.js';
 import { Module } from '../layers/module.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -14,7 +15,7 @@ import { DataType } from './tensorData.js';
  * Module paths (scopes) and a node's second and later outputs are identity
  * taps the executor passes tensors through.
  */
-export class NodeModule extends Module {
+export class NodeModule extends Module implements GraphNode<number> {
   readonly node: NodeProto;
   readonly label: string;
   readonly attrs: Attributes;
@@ -38,6 +39,18 @@ export class NodeModule extends Module {
 
   override get typeName(): string {
     return this.node.opType;
+  }
+
+  get inputs(): readonly string[] {
+    return this.node.inputs;
+  }
+
+  get outputs(): readonly string[] {
+    return this.node.outputs;
+  }
+
+  get description(): string {
+    return `${this.node.opType} node ${this.label}`;
   }
 
   /** The rule Relu nodes use; only ReLU overrides it. */

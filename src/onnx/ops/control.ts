@@ -1,6 +1,7 @@
-import { Tensor } from '../../tensor/tensor.js';
+import { GraphRunner, splitConstantNodes, type GraphValue } from '../../layers/graph.js';
 import { NodeModule } from '../layers.js';
 import type { GraphProto, NodeProto } from '../proto.js';
+import { OnnxError } from '../errors.js';
 import { DataType, tensorFromProto } from '../tensorData.js';
 import { nodeLabel } from '../names.js';
 import { attributesOf, input, nodeError, type OpCall, type OpImpl } from './types.js';
@@ -88,20 +89,42 @@ export function allNodes(graph: GraphProto): NodeProto[] {
   return out;
 }
 
-// One NodeModule per branch node, made at the first run of that branch.
-const branchModules = new WeakMap<GraphProto, NodeModule[]>();
+// One runner per branch, made at the first run of that branch: its nodes,
+// its initializers decoded once, its constant nodes folded once.
+const branchRunners = new WeakMap<GraphProto, { runner: GraphRunner<number>; modules: NodeModule[] }>();
 
-function modulesOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>): NodeModule[] {
-  let modules = branchModules.get(graph);
-  if (!modules) {
-    modules = graph.nodes.map((node) => new NodeModule(node, nodeLabel(node), ops[node.opType]!, opset));
-    branchModules.set(graph, modules);
+function runnerOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>, foldable: (opType: string) => boolean): { runner: GraphRunner<number>; modules: NodeModule[] } {
+  let made = branchRunners.get(graph);
+  if (!made) {
+    const weights = new Map<string, GraphValue<number>>();
+    for (const init of graph.initializers) {
+      const decoded = tensorFromProto(init);
+      weights.set(init.name, { tensor: decoded.tensor, type: decoded.dataType });
+    }
+    const moduleOf = (node: NodeProto): NodeModule => new NodeModule(node, nodeLabel(node), ops[node.opType]!, opset);
+    const split = splitConstantNodes(graph.nodes, weights.keys(), (node) => foldable(node.opType));
+    const constants = split.constant.map(moduleOf);
+    for (const m of constants) m.training = false;
+    const modules = split.live.map(moduleOf);
+    const runner = new GraphRunner<number>({
+      weights,
+      constants,
+      steps: modules.map((node) => ({ node })),
+      defaultType: DataType.FLOAT,
+      missingOutput: (message) => new OnnxError(message, 'E_ONNX_NODE'),
+    });
+    made = { runner, modules };
+    branchRunners.set(graph, made);
   }
-  return modules;
+  return made;
 }
 
-/** If: runs the branch the (single-element) condition selects; its outputs are the node's. */
-export function makeIf(ops: () => Readonly<Record<string, OpImpl>>): OpImpl {
+/**
+ * If: runs the branch the (single-element) condition selects; its outputs are
+ * the node's. `ops` is the op table (the branch's nodes run from it) and
+ * `foldable` says which op types may be folded when their inputs are constant.
+ */
+export function makeIf(ops: () => Readonly<Record<string, OpImpl>>, foldable: (opType: string) => boolean): OpImpl {
   return (call: OpCall) => {
     const cond = input(call, 0);
     if (cond.size !== 1) throw nodeError(call, `the condition has ${cond.size} elements; If takes a single boolean`);
@@ -109,35 +132,17 @@ export function makeIf(ops: () => Readonly<Record<string, OpImpl>>): OpImpl {
     const branch = cond.data[0]! !== 0 ? then : otherwise;
     if (!branch) throw nodeError(call, 'then_branch and else_branch must both be graph attributes');
 
-    const env = new Map<string, Tensor>();
-    const types = new Map<string, number>();
+    const feeds = new Map<string, GraphValue<number>>();
     call.node.inputs.forEach((name, i) => {
       const t = call.inputs[i];
-      if (i > 0 && name && t) {
-        env.set(name, t);
-        types.set(name, call.inputTypes[i] ?? DataType.FLOAT);
-      }
+      if (i > 0 && name && t) feeds.set(name, { tensor: t, type: call.inputTypes[i] ?? DataType.FLOAT });
     });
-    for (const init of branch.initializers) {
-      const decoded = tensorFromProto(init);
-      env.set(init.name, decoded.tensor);
-      types.set(init.name, decoded.dataType);
-    }
-    const modules = modulesOf(branch, call.opset, ops());
-    for (const module of modules) {
-      module.training = call.training;
-      const { node } = module;
-      const result = module.execute(node.inputs.map((n) => (n ? env.get(n) : undefined)), node.inputs.map((n) => types.get(n) ?? DataType.FLOAT));
-      node.outputs.forEach((name, k) => {
-        const t = result.outputs[k];
-        if (!name || !t) return;
-        env.set(name, t);
-        types.set(name, result.types[k] ?? DataType.FLOAT);
-      });
-    }
-    call.outputTypes = branch.outputs.map((v) => types.get(v.name) ?? DataType.FLOAT);
+    const { runner, modules } = runnerOf(branch, call.opset, ops(), foldable);
+    for (const module of modules) module.training = call.training;
+    const env = runner.run(feeds);
+    call.outputTypes = branch.outputs.map((v) => env.get(v.name)?.type ?? DataType.FLOAT);
     return branch.outputs.map((v) => {
-      const t = env.get(v.name);
+      const t = env.get(v.name)?.tensor;
       if (!t) throw nodeError(call, `the branch output '${v.name}' was not produced`);
       return t;
     });

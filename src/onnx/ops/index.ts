@@ -17,7 +17,7 @@ export const ONNX_OPS: Readonly<Record<string, OpImpl>> = {
   ...elementwiseOps, ...mathOps, ...logicOps, ...nnOps, ...normalizationOps, ...shapeOps, ...indexingOps,
   ...reduceOps, ...resizeOps, ...detectionOps,
   // If runs its branch's nodes with these same ops.
-  If: makeIf(() => ONNX_OPS),
+  If: makeIf(() => ONNX_OPS, (opType) => !NON_CONSTANT_OPS.has(opType)),
 };
 
 /** Ops that must not be computed once and cached even when their inputs are constant. */
