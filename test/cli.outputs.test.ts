@@ -308,9 +308,10 @@ describe('malformed forms', () => {
  * picture), the flags' meanings checked against pytorch-grad-cam's maps and
  * scores within each case's tolerances.
  */
-describeShared('fixtures2', 'the command on fixtures2 (ViT with --reshape, FCN with seg:, regression), against PyTorch', () => {
+describeShared('fixtures2', 'the command on fixtures2 (ViT and Swin with --reshape, FCN with seg:, regression), against PyTorch', () => {
   const cases: [id: string, settings: { target?: number | { kind: 'seg'; class: number }; reshape?: string }, kind: string][] = [
     ['vit_tiny/rand0__encoder.layers.encoder_layer_1.ln_1__c5', { target: 5, reshape: 'vit:4x4:1' }, 'class'],
+    ['swin_mini/rand0__features.3.0.norm1__c9', { target: 9, reshape: 'swin' }, 'class'],
     ['fcn_mini/rand1__backbone.16__k1', { target: { kind: 'seg', class: 1 } }, 'segmentation'],
     ['regress_cnn/rand0__features.10__raw', {}, 'raw'],
   ];
