@@ -228,6 +228,21 @@ describe('segmentation, detection and regression outputs', () => {
     expect(json.score).toBeCloseTo(expectedScore, 3);
   });
 
+  it('seg:<class> without --layer explains the last layer with a map, not the model itself', () => {
+    const r = inProcess('explain', '--model', w('seg.onnx'), '--image', w('a.png'), '--target', 'seg:2', '--out', w('seg-default.png'), '--map-out', w('seg-default.safetensors'), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.layers).toHaveLength(1);
+    expect(json.layers[0]).not.toBe('');
+    const graph = loadOnnx(segModel());
+    const mask = new Tensor(new Float32Array(SIDE * SIDE), [SIDE, SIDE]);
+    const out = noGrad(() => graph.forward(input()));
+    for (let p = 0; p < SIDE * SIDE; p++) mask.data[p] = out.data[2 * SIDE * SIDE + p]! > Math.max(out.data[p]!, out.data[SIDE * SIDE + p]!) ? 1 : 0;
+    const lib = gradCam(graph, input(), { layer: json.layers[0], target: segmentationTarget(2, mask) });
+    expect(Array.from(mapOf('seg-default.safetensors').data)).toEqual(Array.from(lib.maps.data));
+  });
+
   it('seg:<class> of a class that is the top class nowhere explains it over every pixel, and says so', () => {
     const r = inProcess('explain', '--model', w('seg.onnx'), '--image', w('a.png'), '--target', 'seg:1', '--layer', 'features', '--out', w('seg1.png'), '--map-out', w('seg1.safetensors'), '--json');
     expect(r.status).toBe(0);
