@@ -1,4 +1,5 @@
 import type { GraphNode } from '../layers/graph.js';
+import { RELU_MODULE, type ReluModule } from '../layers/activation.js';
 import { Module } from '../layers/module.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -10,8 +11,8 @@ import { DataType } from './tensorData.js';
 /**
  * The hookable modules of an ONNX graph. Each node is a NodeModule whose
  * forward runs the op, so forward hooks see the node's inputs and output and
- * a hook's replacement flows downstream; a Relu node is a `ReLU` module with
- * the `backwardRule` field guided backprop sets, as the layers API's ReLU.
+ * a hook's replacement flows downstream; a Relu node is a `ReLU` module, a
+ * ReluModule (src/layers/activation.ts) as the layers API's ReLU.
  * Module paths (scopes) and a node's second and later outputs are identity
  * taps the executor passes tensors through.
  */
@@ -98,8 +99,11 @@ export class NodeModule extends Module implements GraphNode<number> {
   }
 }
 
-/** A Relu node: guided backprop and deconvnet set `backwardRule`, as on the layers API's ReLU. */
-export class ReLU extends NodeModule {
+/** A Relu node: a ReluModule (guided backprop and deconvnet set `backwardRule`), as the layers API's ReLU. */
+export class ReLU extends NodeModule implements ReluModule {
+  get [RELU_MODULE](): true {
+    return true;
+  }
   backwardRule: ReluBackwardRule = 'standard';
 
   override get typeName(): string {
