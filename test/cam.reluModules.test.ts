@@ -53,7 +53,7 @@ class NamedReLU extends Module {
   static override readonly typeName: string = 'ReLU';
   backwardRule: ReluBackwardRule = 'standard';
   override forward(input: Tensor): Tensor {
-    return relu(input, { backward: this.backwardRule });
+    return relu(input, { backwardRule: this.backwardRule });
   }
 }
 

@@ -58,7 +58,7 @@ export class ReLU extends Module implements ReluModule {
   backwardRule: ReluBackwardRule = 'standard';
 
   override forward(x: Tensor): Tensor {
-    return relu(x, { backward: this.backwardRule });
+    return relu(x, { backwardRule: this.backwardRule });
   }
 }
 

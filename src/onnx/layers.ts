@@ -1,5 +1,5 @@
 import type { GraphNode } from '../layers/graph.js';
-import { RELU_MODULE, type ReluModule } from '../layers/activation.js';
+import { RELU_MODULE, isReluModule, type ReluModule } from '../layers/activation.js';
 import { Module } from '../layers/module.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -54,11 +54,6 @@ export class NodeModule extends Module implements GraphNode<number> {
     return `${this.node.opType} node ${this.label}`;
   }
 
-  /** The rule Relu nodes use; only ReLU overrides it. */
-  protected get reluBackward(): ReluBackwardRule {
-    return 'standard';
-  }
-
   /**
    * Run the node: all outputs (the first one after this module's hooks) and
    * their ONNX element types.
@@ -87,7 +82,7 @@ export class NodeModule extends Module implements GraphNode<number> {
       attrs: this.attrs,
       opset: this.#opset,
       training: this.training,
-      reluBackward: this.reluBackward,
+      backwardRule: isReluModule(this) ? this.backwardRule : 'standard',
       outputTypes: [],
     };
     const result = this.#op(call);
@@ -108,10 +103,6 @@ export class ReLU extends NodeModule implements ReluModule {
 
   override get typeName(): string {
     return 'ReLU';
-  }
-
-  protected override get reluBackward(): ReluBackwardRule {
-    return this.backwardRule;
   }
 }
 

@@ -18,7 +18,7 @@ export interface OpCall {
   readonly opset: number;
   readonly training: boolean;
   /** Relu only: the rule guided backprop sets on the node's ReLU module. */
-  readonly reluBackward: ReluBackwardRule;
+  readonly backwardRule: ReluBackwardRule;
   /** Element type of each output; ops that change it (Shape, Cast…) set it, the default is input 0's type. */
   outputTypes: number[];
 }

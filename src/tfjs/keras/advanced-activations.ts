@@ -43,7 +43,7 @@ export class KerasReLU extends KerasLayer implements ReluModule {
   forward(x: Tensor): Tensor {
     const { maxValue, threshold, negativeSlope } = this;
     if (threshold === 0 && negativeSlope === 0) {
-      if (maxValue === null) return this.done(relu(x, { backward: this.backwardRule }));
+      if (maxValue === null) return this.done(relu(x, { backwardRule: this.backwardRule }));
       return this.done(maxValue === 6 ? relu6(x) : clip(x, 0, maxValue));
     }
     // x - t through a leaky ReLU, plus t where x >= t (a constant mask): x above t, slope * (x - t) below.
