@@ -4,7 +4,7 @@ import {
   cam, gradCam, gradCamPlusPlus, guidedBackprop, hiResCam, layerCam, scoreCam, xGradCam, type MapResult, type ScoreCamLayerResult,
 } from '../src/cam/index.js';
 import { GraphModule, loadOnnx } from '../src/onnx/index.js';
-import { OnnxReLU } from '../src/onnx/index.js';
+import { isReluModule } from '../src/layers/activation.js';
 import { loadOnnxFile } from '../src/node/index.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
 import { indexSelect, reshape } from '../src/tensor/ops/shape.js';
@@ -195,7 +195,7 @@ function checkCase(model: GraphModule, c: FixtureCase, variant: 'fused' | 'unfus
   expect(Array.from(byTensor.gradActivation.data)).toEqual(Array.from(byModule.gradActivation.data));
 
   // Guided backprop: every Relu node is a ReLU module with a backwardRule.
-  const relus = model.modules().filter((m): m is OnnxReLU => m.typeName === 'ReLU');
+  const relus = model.modules().filter(isReluModule);
   for (const r of relus) r.backwardRule = 'guided';
   try {
     const guided = capture(model, data.input!, c.layer.module, c.target_class);

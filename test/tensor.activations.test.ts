@@ -63,15 +63,15 @@ describe('relu', () => {
 
   it('the gradient at exactly 0 (and -0) is 0 (PyTorch)', () => {
     expect(gradAt(relu, [-1, 0, -0, 2, 1e-45, -Infinity, Infinity])).toEqual([0, 0, 0, 1, 1, 0, 1]);
-    expect(gradAt((t) => relu(t, { backward: 'guided' }), [-0, 0, 3], [1, 1, -0])).toEqual([0, 0, 0]);
+    expect(gradAt((t) => relu(t, { backwardRule: 'guided' }), [-0, 0, 3], [1, 1, -0])).toEqual([0, 0, 0]);
   });
 
   it('guided and deconvnet rules, by hand', () => {
     const xs = [-1, -1, 2, 2, 0];
     const gs = [3, -3, 3, -3, 5];
     expect(gradAt(relu, xs, gs)).toEqual([0, 0, 3, -3, 0]);
-    expect(gradAt((t) => relu(t, { backward: 'guided' }), xs, gs)).toEqual([0, 0, 3, 0, 0]);
-    expect(gradAt((t) => relu(t, { backward: 'deconvnet' }), xs, gs)).toEqual([3, 0, 3, 0, 5]);
+    expect(gradAt((t) => relu(t, { backwardRule: 'guided' }), xs, gs)).toEqual([0, 0, 3, 0, 0]);
+    expect(gradAt((t) => relu(t, { backwardRule: 'deconvnet' }), xs, gs)).toEqual([3, 0, 3, 0, 5]);
   });
 
   for (const shape of shapes) {
@@ -81,7 +81,7 @@ describe('relu', () => {
   }
 
   it('rejects an unknown rule', () => {
-    expect(() => relu(tensor([1]), { backward: 'smooth' as 'guided' })).toThrow(/relu: backward 'smooth' is not supported \(accepted: 'standard', 'guided', 'deconvnet'\)/);
+    expect(() => relu(tensor([1]), { backwardRule: 'smooth' as 'guided' })).toThrow(/relu: backwardRule 'smooth' is not supported \(accepted: 'standard', 'guided', 'deconvnet'\)/);
   });
 });
 

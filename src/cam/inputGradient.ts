@@ -1,22 +1,21 @@
 import { enableGrad, grad } from '../tensor/autograd.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { isReluModule } from '../layers/activation.js';
 import type { Module } from '../layers/module.js';
 import { checkInput, inEvalMode } from './capture.js';
 import { runForExplanation } from './output.js';
 import { resolveClassTargets, rowIndices, scoreAndSeed } from './targets.js';
 import type { GradientOptions, GradientResult } from './types.js';
 
-type ReluModule = Module & { backwardRule?: ReluBackwardRule };
-
 /**
- * Run `fn` with every ReLU module (typeName 'ReLU'; never ReLU6 or functional
+ * Run `fn` with every ReLU module (isReluModule; never ReLU6 or functional
  * relu, as pytorch-grad-cam) using `rule` in its backward pass, and put each
  * module's own rule back afterwards, even when `fn` throws.
  */
 export function withReluBackward<T>(model: Module, rule: ReluBackwardRule | undefined, fn: () => T): T {
   if (!rule) return fn();
-  const relus = model.modules().filter((m) => m.typeName === 'ReLU') as ReluModule[];
+  const relus = model.modules().filter(isReluModule);
   const saved = relus.map((m) => ({ had: Object.prototype.hasOwnProperty.call(m, 'backwardRule'), rule: m.backwardRule }));
   try {
     for (const m of relus) m.backwardRule = rule;
@@ -24,7 +23,7 @@ export function withReluBackward<T>(model: Module, rule: ReluBackwardRule | unde
   } finally {
     relus.forEach((m, i) => {
       if (saved[i]!.had) m.backwardRule = saved[i]!.rule;
-      else delete m.backwardRule;
+      else delete (m as { backwardRule?: ReluBackwardRule }).backwardRule;
     });
   }
 }

@@ -158,21 +158,60 @@ function category(v: number): number {
 /** Encodes an RGBA image as a baseline JPEG (alpha is dropped). */
 export function encodeJpeg(image: RgbaImage, options?: EncodeJpegOptions): Uint8Array {
   checkImage('encodeJpeg', image);
+  const q = qualityOf(options);
+  const { width, height, data } = image;
+  if (width > 65535 || height > 65535) {
+    throw new ArgumentError(`encodeJpeg: JPEG holds at most 65535x65535 pixels, got ${width}x${height}`);
+  }
+  const quant = [scaledQuant(LUMA_QUANT, q), scaledQuant(CHROMA_QUANT, q)];
+  const tables: BlockTables[] = [0, 1].map((t) => ({
+    dc: huffmanCodes(t === 0 ? DC_LUMA : DC_CHROMA),
+    ac: huffmanCodes(t === 0 ? AC_LUMA : AC_CHROMA),
+    divisors: divisors(quant[t]!),
+  }));
+
+  const w = new ByteWriter();
+  writeHeaders(w, width, height, quant);
+  const planes = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
+  const coef = new Int32Array(64);
+  const previousDc = [0, 0, 0];
+  for (let by = 0; by < height; by += 8) {
+    for (let bx = 0; bx < width; bx += 8) {
+      readBlock(data, width, height, bx, by, planes);
+      for (let c = 0; c < 3; c++) {
+        const block = planes[c]!;
+        const table = tables[c === 0 ? 0 : 1]!;
+        fdct(block);
+        quantizeZigzag(block, table.divisors, coef);
+        writeBlock(w, coef, coef[0]! - previousDc[c]!, table);
+        previousDc[c] = coef[0]!;
+      }
+    }
+  }
+  w.flushBits();
+  w.word(0xffd9); // EOI
+  return w.bytes.slice(0, w.length);
+}
+
+/** The quality option (default 90), checked and rounded. */
+function qualityOf(options: EncodeJpegOptions | undefined): number {
   const o = optionsOf('encodeJpeg', options);
   const quality = o.quality ?? 90;
   if (typeof quality !== 'number' || !(quality >= 1 && quality <= 100)) {
     throw new ArgumentError(`encodeJpeg: quality must be a number from 1 to 100, got ${typeof quality === 'string' ? JSON.stringify(quality) : String(quality)}`);
   }
-  const { width, height, data } = image;
-  if (width > 65535 || height > 65535) {
-    throw new ArgumentError(`encodeJpeg: JPEG holds at most 65535x65535 pixels, got ${width}x${height}`);
-  }
-  const q = Math.round(quality);
-  const quant = [scaledQuant(LUMA_QUANT, q), scaledQuant(CHROMA_QUANT, q)];
-  const dc = [huffmanCodes(DC_LUMA), huffmanCodes(DC_CHROMA)];
-  const ac = [huffmanCodes(AC_LUMA), huffmanCodes(AC_CHROMA)];
+  return Math.round(quality);
+}
 
-  const w = new ByteWriter();
+/** A component's Huffman codes and quantisation divisors (luma, or the chroma pair). */
+interface BlockTables {
+  readonly dc: { code: Uint16Array; size: Uint8Array };
+  readonly ac: { code: Uint16Array; size: Uint8Array };
+  readonly divisors: Float64Array;
+}
+
+/** SOI, JFIF APP0, the quantisation tables, SOF0 (3 components, 1x1 sampling), the Huffman tables and SOS. */
+function writeHeaders(w: ByteWriter, width: number, height: number, quant: readonly Uint8Array[]): void {
   w.word(0xffd8); // SOI
   w.word(0xffe0); // APP0 JFIF 1.01, no density
   w.word(16);
@@ -210,65 +249,57 @@ export function encodeJpeg(image: RgbaImage, options?: EncodeJpegOptions): Uint8
   w.byte(0);
   w.byte(63);
   w.byte(0);
+}
 
-  const planes = [new Float64Array(64), new Float64Array(64), new Float64Array(64)];
-  const scale = [divisors(quant[0]!), divisors(quant[1]!)];
-  const coef = new Int32Array(64);
-  const previousDc = [0, 0, 0];
-  for (let by = 0; by < height; by += 8) {
-    for (let bx = 0; bx < width; bx += 8) {
-      // Level-shifted Y, Cb and Cr of the block (JFIF's full-range BT.601), edge pixels repeated.
-      const [Y, Cb, Cr] = planes as [Float64Array, Float64Array, Float64Array];
-      for (let y = 0; y < 8; y++) {
-        const rowStart = Math.min(by + y, height - 1) * width;
-        for (let x = 0; x < 8; x++) {
-          const p = (rowStart + Math.min(bx + x, width - 1)) * 4;
-          const r = data[p]!;
-          const g = data[p + 1]!;
-          const b = data[p + 2]!;
-          Y[y * 8 + x] = 0.299 * r + 0.587 * g + 0.114 * b - 128;
-          Cb[y * 8 + x] = -0.168736 * r - 0.331264 * g + 0.5 * b;
-          Cr[y * 8 + x] = 0.5 * r - 0.418688 * g - 0.081312 * b;
-        }
-      }
-      for (let c = 0; c < 3; c++) {
-        const block = planes[c]!;
-        fdct(block);
-        const t = c === 0 ? 0 : 1;
-        const div = scale[t]!;
-        // Zig-zag order; baseline Huffman tables code AC magnitudes up to 10 bits: clamp AC to ±1023 (DC has 11).
-        for (let k = 0; k < 64; k++) {
-          const v = Math.round(block[ZIGZAG[k]!]! * div[ZIGZAG[k]!]!);
-          coef[k] = k === 0 || (v <= 1023 && v >= -1023) ? v : v > 0 ? 1023 : -1023;
-        }
-        // DC difference, then run-length coded AC coefficients.
-        const diff = coef[0]! - previousDc[c]!;
-        previousDc[c] = coef[0]!;
-        let n = category(diff);
-        w.bits(dc[t]!.code[n]!, dc[t]!.size[n]!);
-        if (n) w.bits(diff < 0 ? diff + (1 << n) - 1 : diff, n);
-        let run = 0;
-        for (let k = 1; k < 64; k++) {
-          const v = coef[k]!;
-          if (v === 0) {
-            run++;
-            continue;
-          }
-          while (run > 15) {
-            w.bits(ac[t]!.code[0xf0]!, ac[t]!.size[0xf0]!); // ZRL: sixteen zeros
-            run -= 16;
-          }
-          n = category(v);
-          const symbol = (run << 4) | n;
-          w.bits(ac[t]!.code[symbol]!, ac[t]!.size[symbol]!);
-          w.bits(v < 0 ? v + (1 << n) - 1 : v, n);
-          run = 0;
-        }
-        if (run > 0) w.bits(ac[t]!.code[0]!, ac[t]!.size[0]!); // EOB
-      }
+/** Level-shifted Y, Cb and Cr of the 8x8 block at (bx, by) (JFIF's full-range BT.601), edge pixels repeated. */
+function readBlock(data: RgbaImage['data'], width: number, height: number, bx: number, by: number, planes: readonly Float64Array[]): void {
+  const [Y, Cb, Cr] = planes as [Float64Array, Float64Array, Float64Array];
+  for (let y = 0; y < 8; y++) {
+    const rowStart = Math.min(by + y, height - 1) * width;
+    for (let x = 0; x < 8; x++) {
+      const p = (rowStart + Math.min(bx + x, width - 1)) * 4;
+      const r = data[p]!;
+      const g = data[p + 1]!;
+      const b = data[p + 2]!;
+      Y[y * 8 + x] = 0.299 * r + 0.587 * g + 0.114 * b - 128;
+      Cb[y * 8 + x] = -0.168736 * r - 0.331264 * g + 0.5 * b;
+      Cr[y * 8 + x] = 0.5 * r - 0.418688 * g - 0.081312 * b;
     }
   }
-  w.flushBits();
-  w.word(0xffd9); // EOI
-  return w.bytes.slice(0, w.length);
+}
+
+/**
+ * A transformed block's quantised coefficients in zig-zag order; baseline
+ * Huffman tables code AC magnitudes up to 10 bits: AC is clamped to ±1023 (DC has 11).
+ */
+function quantizeZigzag(block: Float64Array, div: Float64Array, coef: Int32Array): void {
+  for (let k = 0; k < 64; k++) {
+    const v = Math.round(block[ZIGZAG[k]!]! * div[ZIGZAG[k]!]!);
+    coef[k] = k === 0 || (v <= 1023 && v >= -1023) ? v : v > 0 ? 1023 : -1023;
+  }
+}
+
+/** One block's entropy-coded data: the DC difference, then run-length coded AC coefficients. */
+function writeBlock(w: ByteWriter, coef: Int32Array, diff: number, { dc, ac }: BlockTables): void {
+  let n = category(diff);
+  w.bits(dc.code[n]!, dc.size[n]!);
+  if (n) w.bits(diff < 0 ? diff + (1 << n) - 1 : diff, n);
+  let run = 0;
+  for (let k = 1; k < 64; k++) {
+    const v = coef[k]!;
+    if (v === 0) {
+      run++;
+      continue;
+    }
+    while (run > 15) {
+      w.bits(ac.code[0xf0]!, ac.size[0xf0]!); // ZRL: sixteen zeros
+      run -= 16;
+    }
+    n = category(v);
+    const symbol = (run << 4) | n;
+    w.bits(ac.code[symbol]!, ac.size[symbol]!);
+    w.bits(v < 0 ? v + (1 << n) - 1 : v, n);
+    run = 0;
+  }
+  if (run > 0) w.bits(ac.code[0]!, ac.size[0]!); // EOB
 }

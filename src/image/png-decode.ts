@@ -262,34 +262,20 @@ export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaIm
 
   const { width, height, bitDepth: depth, colorType } = header;
   const channels = COLOR_TYPES[colorType]!.channels;
-  const palette = colorType === 3 ? readPalette(bytes, plte, trns) : undefined;
-
-  // The tRNS colour of grey / RGB images, in raw sample values.
-  let transparent: number[] | undefined;
-  if (trns && (colorType === 0 || colorType === 2)) {
-    const n = colorType === 0 ? 1 : 3;
-    if (trns.length !== 2 * n) fail(`tRNS of colour type ${colorType} must have ${2 * n} bytes, has ${trns.length}`);
-    transparent = [];
-    for (let i = 0; i < n; i++) transparent.push((bytes[trns.start + 2 * i]! << 8) | bytes[trns.start + 2 * i + 1]!);
-  }
-
+  const format: PixelFormat = {
+    channels,
+    depth,
+    maxSample: (1 << depth) - 1,
+    palette: colorType === 3 ? readPalette(bytes, plte, trns) : undefined,
+    transparent: readTransparentColour(bytes, trns, colorType),
+  };
   const passes = passesOf(header);
-  const rawSize = rawSizeOf(header, passes);
-  // Deflate expands at most ~1032:1: refuse before allocating when the data
-  // cannot possibly fill the image the header declares.
-  const compressed = idat.reduce((n, c) => n + c.length, 0);
-  if (compressed * 1032 + 65536 < rawSize) {
-    fail(`${compressed} bytes of compressed data cannot inflate to the ${rawSize} bytes a ${width}x${height} image needs`);
-  }
-  const raw = inflateIdat(bytes, idat, rawSize);
+  const raw = inflateImageData(bytes, idat, header, passes);
   const image = createImage(width, height);
-  const out = image.data;
   const bitsPerPixel = channels * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
-  const maxSample = (1 << depth) - 1;
-  const sample = new Array<number>(4).fill(0);
   // The common case (8-bit grey/RGB/RGBA without palette or colour key) takes a direct path.
-  const plain8 = depth === 8 && !palette && !transparent;
+  const plain8 = depth === 8 && !format.palette && !format.transparent;
 
   let offset = 0;
   for (const pass of passes) {
@@ -298,56 +284,97 @@ export function decodePngRgba(bytes: Uint8Array, limits: ResolvedLimits): RgbaIm
     for (let py = 0; py < pass.h; py++) {
       const row = offset + py * (rowBytes + 1) + 1;
       const y = pass.y0 + py * pass.dy;
-      if (plain8) {
-        writePlain8Row(raw, row, pass.w, channels, out, (y * width + pass.x0) * 4, pass.dx * 4);
-        continue;
-      }
-      for (let px = 0; px < pass.w; px++) {
-        // Read this pixel's raw samples.
-        for (let c = 0; c < channels; c++) {
-          const s = px * channels + c;
-          if (depth === 8) sample[c] = raw[row + s]!;
-          else if (depth === 16) sample[c] = (raw[row + 2 * s]! << 8) | raw[row + 2 * s + 1]!;
-          else {
-            const bit = s * depth;
-            sample[c] = (raw[row + (bit >> 3)]! >> (8 - depth - (bit & 7))) & maxSample;
-          }
-        }
-        const o = ((y * width) + pass.x0 + px * pass.dx) * 4;
-        if (palette) {
-          const index = sample[0]!;
-          if (index >= palette.size) fail(`pixel (${pass.x0 + px * pass.dx}, ${y}) uses palette index ${index}; the palette has ${palette.size} entries`);
-          out[o] = palette.rgba[index * 4]!;
-          out[o + 1] = palette.rgba[index * 4 + 1]!;
-          out[o + 2] = palette.rgba[index * 4 + 2]!;
-          out[o + 3] = palette.rgba[index * 4 + 3]!;
-          continue;
-        }
-        if (transparent && sample[0] === transparent[0] && (channels === 1 || (sample[1] === transparent[1] && sample[2] === transparent[2]))) {
-          out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
-          continue;
-        }
-        const grey = channels <= 2;
-        const r = sample[0]!;
-        const g = grey ? r : sample[1]!;
-        const b = grey ? r : sample[2]!;
-        const a = channels === 2 ? sample[1]! : channels === 4 ? sample[3]! : maxSample;
-        if (depth === 8) {
-          out[o] = r;
-          out[o + 1] = g;
-          out[o + 2] = b;
-          out[o + 3] = a;
-        } else {
-          out[o] = Math.floor((r * 255) / maxSample + 0.5);
-          out[o + 1] = Math.floor((g * 255) / maxSample + 0.5);
-          out[o + 2] = Math.floor((b * 255) / maxSample + 0.5);
-          out[o + 3] = Math.floor((a * 255) / maxSample + 0.5);
-        }
-      }
+      if (plain8) writePlain8Row(raw, row, pass.w, channels, image.data, (y * width + pass.x0) * 4, pass.dx * 4);
+      else writeRow(raw, row, pass, y, width, format, image.data);
     }
     offset += pass.h * (rowBytes + 1);
   }
   return image;
+}
+
+/** How the raw samples of a row become RGBA: their count and depth, the palette or the transparent colour. */
+interface PixelFormat {
+  readonly channels: number;
+  readonly depth: number;
+  readonly maxSample: number;
+  readonly palette: Palette | undefined;
+  /** The tRNS colour of grey / RGB images, in raw sample values. */
+  readonly transparent: number[] | undefined;
+}
+
+/** The tRNS colour of a grey or RGB image, in raw sample values (undefined for other types or without tRNS). */
+function readTransparentColour(bytes: Uint8Array, trns: Chunk | undefined, colorType: number): number[] | undefined {
+  if (!trns || (colorType !== 0 && colorType !== 2)) return undefined;
+  const n = colorType === 0 ? 1 : 3;
+  if (trns.length !== 2 * n) fail(`tRNS of colour type ${colorType} must have ${2 * n} bytes, has ${trns.length}`);
+  const transparent: number[] = [];
+  for (let i = 0; i < n; i++) transparent.push((bytes[trns.start + 2 * i]! << 8) | bytes[trns.start + 2 * i + 1]!);
+  return transparent;
+}
+
+/** The filtered rows of all passes, inflated from the IDAT chunks. */
+function inflateImageData(bytes: Uint8Array, idat: Chunk[], header: PngHeader, passes: Pass[]): Uint8Array {
+  const rawSize = rawSizeOf(header, passes);
+  // Deflate expands at most ~1032:1: refuse before allocating when the data
+  // cannot possibly fill the image the header declares.
+  const compressed = idat.reduce((n, c) => n + c.length, 0);
+  if (compressed * 1032 + 65536 < rawSize) {
+    fail(`${compressed} bytes of compressed data cannot inflate to the ${rawSize} bytes a ${header.width}x${header.height} image needs`);
+  }
+  return inflateIdat(bytes, idat, rawSize);
+}
+
+/** One unfiltered row of a pass (any depth, palette or colour key) written into the RGBA image. */
+function writeRow(raw: Uint8Array, row: number, pass: Pass, y: number, width: number, format: PixelFormat, out: Uint8ClampedArray): void {
+  const { channels, depth, maxSample, palette, transparent } = format;
+  const sample = new Array<number>(4).fill(0);
+  for (let px = 0; px < pass.w; px++) {
+    // Read this pixel's raw samples.
+    for (let c = 0; c < channels; c++) {
+      const s = px * channels + c;
+      if (depth === 8) sample[c] = raw[row + s]!;
+      else if (depth === 16) sample[c] = (raw[row + 2 * s]! << 8) | raw[row + 2 * s + 1]!;
+      else {
+        const bit = s * depth;
+        sample[c] = (raw[row + (bit >> 3)]! >> (8 - depth - (bit & 7))) & maxSample;
+      }
+    }
+    const o = ((y * width) + pass.x0 + px * pass.dx) * 4;
+    if (palette) {
+      const index = sample[0]!;
+      if (index >= palette.size) fail(`pixel (${pass.x0 + px * pass.dx}, ${y}) uses palette index ${index}; the palette has ${palette.size} entries`);
+      out[o] = palette.rgba[index * 4]!;
+      out[o + 1] = palette.rgba[index * 4 + 1]!;
+      out[o + 2] = palette.rgba[index * 4 + 2]!;
+      out[o + 3] = palette.rgba[index * 4 + 3]!;
+      continue;
+    }
+    if (transparent && sample[0] === transparent[0] && (channels === 1 || (sample[1] === transparent[1] && sample[2] === transparent[2]))) {
+      out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
+      continue;
+    }
+    writeSamples(out, o, sample, channels, depth, maxSample);
+  }
+}
+
+/** A grey, grey-alpha, RGB or RGBA pixel's samples as 8-bit RGBA (other depths rescaled, rounding half up). */
+function writeSamples(out: Uint8ClampedArray, o: number, sample: readonly number[], channels: number, depth: number, maxSample: number): void {
+  const grey = channels <= 2;
+  const r = sample[0]!;
+  const g = grey ? r : sample[1]!;
+  const b = grey ? r : sample[2]!;
+  const a = channels === 2 ? sample[1]! : channels === 4 ? sample[3]! : maxSample;
+  if (depth === 8) {
+    out[o] = r;
+    out[o + 1] = g;
+    out[o + 2] = b;
+    out[o + 3] = a;
+  } else {
+    out[o] = Math.floor((r * 255) / maxSample + 0.5);
+    out[o + 1] = Math.floor((g * 255) / maxSample + 0.5);
+    out[o + 2] = Math.floor((b * 255) / maxSample + 0.5);
+    out[o + 3] = Math.floor((a * 255) / maxSample + 0.5);
+  }
 }
 
 /** One row of 8-bit grey, grey+alpha, RGB or RGBA samples to RGBA, `step` bytes apart in `out`. */

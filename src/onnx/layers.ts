@@ -1,4 +1,5 @@
 import type { GraphNode } from '../layers/graph.js';
+import { RELU_MODULE, isReluModule, type ReluModule } from '../layers/activation.js';
 import { Module } from '../layers/module.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -10,8 +11,8 @@ import { DataType } from './tensorData.js';
 /**
  * The hookable modules of an ONNX graph. Each node is a NodeModule whose
  * forward runs the op, so forward hooks see the node's inputs and output and
- * a hook's replacement flows downstream; a Relu node is a `ReLU` module with
- * the `backwardRule` field guided backprop sets, as the layers API's ReLU.
+ * a hook's replacement flows downstream; a Relu node is a `ReLU` module, a
+ * ReluModule (src/layers/activation.ts) as the layers API's ReLU.
  * Module paths (scopes) and a node's second and later outputs are identity
  * taps the executor passes tensors through.
  */
@@ -53,11 +54,6 @@ export class NodeModule extends Module implements GraphNode<number> {
     return `${this.node.opType} node ${this.label}`;
   }
 
-  /** The rule Relu nodes use; only ReLU overrides it. */
-  protected get reluBackward(): ReluBackwardRule {
-    return 'standard';
-  }
-
   /**
    * Run the node: all outputs (the first one after this module's hooks) and
    * their ONNX element types.
@@ -86,7 +82,7 @@ export class NodeModule extends Module implements GraphNode<number> {
       attrs: this.attrs,
       opset: this.#opset,
       training: this.training,
-      reluBackward: this.reluBackward,
+      backwardRule: isReluModule(this) ? this.backwardRule : 'standard',
       outputTypes: [],
     };
     const result = this.#op(call);
@@ -98,16 +94,15 @@ export class NodeModule extends Module implements GraphNode<number> {
   }
 }
 
-/** A Relu node: guided backprop and deconvnet set `backwardRule`, as on the layers API's ReLU. */
-export class ReLU extends NodeModule {
+/** A Relu node: a ReluModule (guided backprop and deconvnet set `backwardRule`), as the layers API's ReLU. */
+export class ReLU extends NodeModule implements ReluModule {
+  get [RELU_MODULE](): true {
+    return true;
+  }
   backwardRule: ReluBackwardRule = 'standard';
 
   override get typeName(): string {
     return 'ReLU';
-  }
-
-  protected override get reluBackward(): ReluBackwardRule {
-    return this.backwardRule;
   }
 }
 

@@ -171,14 +171,26 @@ export function sameShape(a: Shape, b: Shape): boolean {
 }
 
 /**
+ * A possibly negative axis (-ndim to ndim - 1) of a tensor of `ndim` axes as
+ * an index from 0, or undefined when it is not one. A scalar has axis 0 only
+ * when `scalarAxis`. The one home of axis normalisation: normalizeAxis, and
+ * the importers that raise their own errors, call it.
+ */
+export function axisIndex(axis: number, ndim: number, scalarAxis = false): number | undefined {
+  const a = axis < 0 ? axis + ndim : axis;
+  return Number.isInteger(a) && a >= 0 && a < (scalarAxis ? Math.max(ndim, 1) : ndim) ? a : undefined;
+}
+
+/**
  * Normalise a possibly negative axis (-ndim to ndim - 1) for a tensor of
  * `ndim` axes. Given the tensor's `shape`, the error names it and a scalar
  * has no axis (reductions, softmax); without it, axis 0 of a scalar passes
- * (the shape ops, which treat a scalar as one element).
+ * (the shape ops, which treat a scalar as one element). `scalarAxis`
+ * overrides that default (layerNorm names the shape and takes a scalar).
  */
-export function normalizeAxis(axis: number, ndim: number, op: string, shape?: Shape): number {
-  const a = axis < 0 ? axis + ndim : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= (shape ? ndim : Math.max(ndim, 1))) {
+export function normalizeAxis(axis: number, ndim: number, op: string, shape?: Shape, scalarAxis = !shape): number {
+  const a = axisIndex(axis, ndim, scalarAxis);
+  if (a === undefined) {
     const of = shape ? `a tensor of shape ${shapeString(shape)}` : `a tensor with ${ndim} axes`;
     throw new ArgumentError(`${op}: axis ${axis} is out of range for ${of} (accepted: ${-ndim} to ${ndim - 1})`);
   }

@@ -149,7 +149,7 @@ export const elementwiseOps: Record<string, OpImpl> = {
   Exp: unary(exp),
   Log: unary(log),
   Sqrt: unary(sqrt),
-  Relu: (call) => relu(input(call, 0), { backward: call.reluBackward }),
+  Relu: (call) => relu(input(call, 0), { backwardRule: call.backwardRule }),
   Clip: clipOp,
   LeakyRelu: (call) => leakyRelu(input(call, 0), call.attrs.float('alpha', 0.01)),
   PRelu: preluOp,

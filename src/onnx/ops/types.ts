@@ -1,5 +1,5 @@
 import type { ReluBackwardRule } from '../../tensor/ops/activations.js';
-import { Tensor } from '../../tensor/tensor.js';
+import { Tensor, axisIndex } from '../../tensor/tensor.js';
 import type { Attributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
 import type { NodeProto } from '../proto.js';
@@ -18,7 +18,7 @@ export interface OpCall {
   readonly opset: number;
   readonly training: boolean;
   /** Relu only: the rule guided backprop sets on the node's ReLU module. */
-  readonly reluBackward: ReluBackwardRule;
+  readonly backwardRule: ReluBackwardRule;
   /** Element type of each output; ops that change it (Shape, Cast…) set it, the default is input 0's type. */
   outputTypes: number[];
 }
@@ -53,9 +53,10 @@ export function axesFrom(call: OpCall, index: number): number[] | undefined {
   return t ? intValues(t) : undefined;
 }
 
+/** tensor's axisIndex, with the error naming the node. */
 export function normalizeAxisFor(call: OpCall, axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) {
+  const a = axisIndex(axis, rank);
+  if (a === undefined) {
     throw nodeError(call, `axis ${axis} is out of range for a tensor of rank ${rank} (accepted: ${-rank} to ${rank - 1})`);
   }
   return a;

@@ -19,14 +19,14 @@ function requireNumber(op: string, name: string, v: number): void {
 }
 
 /**
- * max(x, 0). Gradient at 0 is 0 (PyTorch). `backward: 'guided'` passes
+ * max(x, 0). Gradient at 0 is 0 (PyTorch). `backwardRule: 'guided'` passes
  * grad * (x > 0) * (grad > 0) (Springenberg et al.); `'deconvnet'` passes
  * relu(grad) regardless of x (Zeiler & Fergus).
  */
-export function relu(x: Tensor, options: { backward?: ReluBackwardRule } = {}): Tensor {
-  const rule = options.backward ?? 'standard';
+export function relu(x: Tensor, options: { backwardRule?: ReluBackwardRule } = {}): Tensor {
+  const rule = options.backwardRule ?? 'standard';
   if (rule !== 'standard' && rule !== 'guided' && rule !== 'deconvnet') {
-    throw new ArgumentError(`relu: backward '${String(rule)}' is not supported (accepted: 'standard', 'guided', 'deconvnet')`);
+    throw new ArgumentError(`relu: backwardRule '${String(rule)}' is not supported (accepted: 'standard', 'guided', 'deconvnet')`);
   }
   const n = x.size;
   const out = new Float32Array(n);

@@ -1,6 +1,6 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { Tensor, shapeString } from '../tensor.js';
+import { Tensor, normalizeAxis, shapeString } from '../tensor.js';
 
 /**
  * Normalisation over groups of elements that lie next to each other in
@@ -104,10 +104,7 @@ function checkParam(op: string, t: Tensor | null | undefined, size: number, what
  * x.shape[axis:], or any shape of that many elements).
  */
 export function layerNorm(x: Tensor, axis: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  const a = axis < 0 ? axis + x.ndim : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= Math.max(x.ndim, 1)) {
-    throw new ArgumentError(`layerNorm: axis ${axis} is out of range for a tensor of shape ${shapeString(x.shape)} (accepted: ${-x.ndim} to ${x.ndim - 1})`);
-  }
+  const a = normalizeAxis(axis, x.ndim, 'layerNorm', x.shape, true);
   let inner = 1;
   for (let i = a; i < x.ndim; i++) inner *= x.shape[i]!;
   const rows = inner === 0 ? 0 : x.size / inner;

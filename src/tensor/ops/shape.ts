@@ -324,44 +324,72 @@ export type PadMode = 'constant' | 'reflect' | 'replicate';
 export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMode; value?: number } = {}): Tensor {
   const mode = options.mode ?? 'constant';
   const value = options.value ?? 0;
+  checkPadArguments(x, pads, mode);
+  const sides = padSides(x.ndim, pads);
+  const { shape: outShape, size: outSize } = paddedShape(x.shape, mode, sides);
+  const runs = padRuns(x.shape, outShape, outSize, padSourceMaps(x.shape, outShape, mode, sides));
+  const out = readRuns(x.data, runs, outSize, value);
+  return record('pad', new Tensor(out, outShape), [x], (g) => [new Tensor(scatterRuns(g.data, runs, x.size), x.shape)], {
+    // The padding value is a constant: the tangent is padded with zeros.
+    tangent: ([dx]) => new Tensor(readRuns(dx!.data, runs, outSize, 0), outShape),
+  });
+}
+
+/** The mode, the pads' count (two per padded axis) and that they are integers. */
+function checkPadArguments(x: Tensor, pads: readonly number[], mode: PadMode): void {
   if (mode !== 'constant' && mode !== 'reflect' && mode !== 'replicate') {
     throw new ArgumentError(`pad: mode '${String(mode)}' is not supported (accepted: 'constant', 'reflect', 'replicate')`);
   }
   if (pads.length % 2 !== 0 || pads.length / 2 > x.ndim) {
     throw new ArgumentError(`pad: pads [${pads.join(', ')}] must have an even length of at most 2 * ${x.ndim} (two per padded axis, last axis first) for shape ${shapeString(x.shape)}`);
   }
-  const nd = x.ndim;
-  const sideOf = (a: number, side: 0 | 1): number => {
+  if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
+}
+
+/** The pad before (side 0) or after (side 1) axis `a`, from F.pad's last-axis-first list. */
+type PadSides = (a: number, side: 0 | 1) => number;
+
+function padSides(nd: number, pads: readonly number[]): PadSides {
+  return (a, side) => {
     const k = nd - 1 - a; // pads[2k], pads[2k+1] pad axis a
     return k < pads.length / 2 ? pads[2 * k + side]! : 0;
   };
-  if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
-  // Every axis is checked, and the result's size, before the per-axis tables of those sizes are made.
-  const outShape = [...x.shape];
+}
+
+/**
+ * The result's shape and size. Every axis is checked, and the result's
+ * size, before the per-axis tables of those sizes are made.
+ */
+function paddedShape(shape: Shape, mode: PadMode, sideOf: PadSides): { shape: number[]; size: number } {
+  const outShape = [...shape];
   let outSize = 1;
-  for (let a = 0; a < nd; a++) {
-    const n = x.shape[a]!;
+  for (let a = 0; a < shape.length; a++) {
+    const n = shape[a]!;
     const before = sideOf(a, 0);
     const after = sideOf(a, 1);
     const size = n + before + after;
     if (size < 0 || (size === 0 && mode !== 'constant')) {
-      throw new ShapeError(`pad: pads (${before}, ${after}) on axis ${a} of size ${n} leave ${size} elements (shape ${shapeString(x.shape)}); the result needs a non-negative size`);
+      throw new ShapeError(`pad: pads (${before}, ${after}) on axis ${a} of size ${n} leave ${size} elements (shape ${shapeString(shape)}); the result needs a non-negative size`);
     }
     if (mode === 'reflect' && (before >= n || after >= n) && (before > 0 || after > 0)) {
-      throw new ShapeError(`pad: reflect pads (${before}, ${after}) on axis ${a} of size ${n} must be smaller than the size (shape ${shapeString(x.shape)})`);
+      throw new ShapeError(`pad: reflect pads (${before}, ${after}) on axis ${a} of size ${n} must be smaller than the size (shape ${shapeString(shape)})`);
     }
     if (mode === 'replicate' && n === 0 && (before > 0 || after > 0)) {
-      throw new ShapeError(`pad: replicate cannot pad the empty axis ${a} (shape ${shapeString(x.shape)})`);
+      throw new ShapeError(`pad: replicate cannot pad the empty axis ${a} (shape ${shapeString(shape)})`);
     }
     checkElements(size, 'pad', `axis ${a} of its result`);
     outShape[a] = size;
     outSize *= size;
   }
   checkElements(outSize, 'pad');
-  // per axis: for each output position, the input position it reads (-1: the constant)
+  return { shape: outShape, size: outSize };
+}
+
+/** Per axis: for each output position, the input position it reads (-1: the constant). */
+function padSourceMaps(shape: Shape, outShape: readonly number[], mode: PadMode, sideOf: PadSides): Int32Array[] {
   const maps: Int32Array[] = [];
-  for (let a = 0; a < nd; a++) {
-    const n = x.shape[a]!;
+  for (let a = 0; a < shape.length; a++) {
+    const n = shape[a]!;
     const before = sideOf(a, 0);
     const size = outShape[a]!;
     const map = new Int32Array(size);
@@ -376,16 +404,30 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     }
     maps.push(map);
   }
-  const inStrides = stridesOf(x.shape);
-  const out = new Float32Array(outSize);
-  // Input offset where each output run (one line of the last axis) reads,
-  // or -1 when the whole line is padding; forward and backward share it.
+  return maps;
+}
+
+/**
+ * The output as runs (lines of the last axis): where each run reads in the
+ * input (`runBase`, -1 when the whole line is padding) and the last axis's
+ * map. The forward, backward and tangent share it.
+ */
+interface PadRuns {
+  readonly inner: number;
+  readonly lastMap: Int32Array;
+  readonly count: number;
+  readonly runBase: Int32Array;
+}
+
+function padRuns(shape: Shape, outShape: readonly number[], outSize: number, maps: readonly Int32Array[]): PadRuns {
+  const nd = shape.length;
+  const inStrides = stridesOf(shape);
   const inner = nd === 0 ? 1 : outShape[nd - 1]!;
   const lastMap = nd === 0 ? Int32Array.of(0) : maps[nd - 1]!;
-  const runs = outSize === 0 ? 0 : outSize / inner;
-  const runBase = new Int32Array(runs);
+  const count = outSize === 0 ? 0 : outSize / inner;
+  const runBase = new Int32Array(count);
   const counter = new Array<number>(nd).fill(0);
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < count; r++) {
     let base = 0;
     for (let a = 0; a < nd - 1; a++) {
       const i = maps[a]![counter[a]!]!;
@@ -401,41 +443,37 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
       counter[a] = 0;
     }
   }
-  const src = x.data;
-  for (let r = 0, dst = 0; r < runs; r++) {
+  return { inner, lastMap, count, runBase };
+}
+
+/** The padded tensor's data: `src` read through the runs, `value` where it is padding. */
+function readRuns(src: Float32Array, runs: PadRuns, outSize: number, value: number): Float32Array {
+  const { inner, lastMap, count, runBase } = runs;
+  const out = new Float32Array(outSize);
+  for (let r = 0, dst = 0; r < count; r++) {
     const base = runBase[r]!;
     for (let j = 0; j < inner; j++, dst++) {
       const i = lastMap[j]!;
       out[dst] = base < 0 || i < 0 ? value : src[base + i]!;
     }
   }
-  return record('pad', new Tensor(out, outShape), [x], (g) => {
-    const gi = new Float32Array(x.size);
-    const gd = g.data;
-    for (let r = 0, dst = 0; r < runs; r++) {
-      const base = runBase[r]!;
-      if (base < 0) {
-        dst += inner;
-        continue;
-      }
-      for (let j = 0; j < inner; j++, dst++) {
-        const i = lastMap[j]!;
-        if (i >= 0) gi[base + i]! += gd[dst]!;
-      }
+  return out;
+}
+
+/** The backward: each output gradient added to the input element it was read from. */
+function scatterRuns(gd: Float32Array, runs: PadRuns, inputSize: number): Float32Array {
+  const { inner, lastMap, count, runBase } = runs;
+  const gi = new Float32Array(inputSize);
+  for (let r = 0, dst = 0; r < count; r++) {
+    const base = runBase[r]!;
+    if (base < 0) {
+      dst += inner;
+      continue;
     }
-    return [new Tensor(gi, x.shape)];
-  }, {
-    // The padding value is a constant: the tangent is padded with zeros.
-    tangent: ([dx]) => {
-      const d = new Float32Array(out.length);
-      for (let r = 0, dst = 0; r < runs; r++) {
-        const base = runBase[r]!;
-        for (let j = 0; j < inner; j++, dst++) {
-          const i = lastMap[j]!;
-          d[dst] = base < 0 || i < 0 ? 0 : dx!.data[base + i]!;
-        }
-      }
-      return new Tensor(d, outShape);
-    },
-  });
+    for (let j = 0; j < inner; j++, dst++) {
+      const i = lastMap[j]!;
+      if (i >= 0) gi[base + i]! += gd[dst]!;
+    }
+  }
+  return gi;
 }

@@ -1,6 +1,6 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { Tensor, normalizeAxis, shapeString } from '../tensor.js';
+import { Tensor, normalizeAxis, shapeString, type Shape } from '../tensor.js';
 
 /**
  * Softmax along one axis, its log, and cross-entropy. A tensor is read as
@@ -176,6 +176,32 @@ export function crossEntropy(
   target: readonly number[] | Tensor,
   options: { reduction?: Reduction; labelSmoothing?: number; ignoreIndex?: number } = {},
 ): Tensor {
+  const { reduction, eps, ignoreIndex } = crossEntropyOptions(logits, options);
+  const rows = crossEntropyRows(logits);
+  // the target distribution q, as (index, weight) for the one-hot part plus a uniform e/K
+  const probabilities = target instanceof Tensor && target.ndim === logits.ndim && target.shape.every((d, i) => d === logits.shape[i]);
+  const indices = probabilities ? null : classIndices(logits, target, rows, ignoreIndex);
+  const logp = new Float32Array(logits.size);
+  softmaxLines(logits.data, logp, rows.lines, true);
+  const ce: CrossEntropyRows = {
+    ...rows, reduction, eps, ignoreIndex, indices, logp,
+    probs: probabilities ? (target as Tensor).data : null,
+    counted: new Uint8Array(rows.rows),
+    count: 0,
+  };
+  const losses = rowLosses(ce);
+  const out = reduceLosses(losses, ce);
+  return record('crossEntropy', out, [logits], (g) => [crossEntropyBackward(ce, g, logits.shape)], {
+    tangent: ([dx]) => crossEntropyTangent(ce, dx!, out.shape),
+    curvature: ([dx], g) => [crossEntropyCurvature(ce, dx!, g, logits.shape)],
+  });
+}
+
+/** The options, checked, with PyTorch's defaults; a scalar has no class axis. */
+function crossEntropyOptions(
+  logits: Tensor,
+  options: { reduction?: Reduction; labelSmoothing?: number; ignoreIndex?: number },
+): { reduction: Reduction; eps: number; ignoreIndex: number } {
   const reduction = options.reduction ?? 'mean';
   const eps = options.labelSmoothing ?? 0;
   const ignoreIndex = options.ignoreIndex ?? -100;
@@ -188,52 +214,77 @@ export function crossEntropy(
   if (logits.ndim === 0) {
     throw new ShapeError('crossEntropy: logits must be [K], [N, K] or [N, K, d1, ...]; got a scalar');
   }
+  return { reduction, eps, ignoreIndex };
+}
+
+/** The logits as lines of K classes: N samples of `inner` positions each, `rows` = N * inner losses. */
+interface LossRows {
+  readonly n: number;
+  readonly k: number;
+  readonly inner: number;
+  readonly rows: number;
+  readonly lines: Lines;
+  /** Per-sample output shape: the logits without the class axis. */
+  readonly sampleShape: number[];
+}
+
+function crossEntropyRows(logits: Tensor): LossRows {
   const unbatched = logits.ndim === 1;
   const k = unbatched ? logits.shape[0]! : logits.shape[1]!;
   const n = unbatched ? 1 : logits.shape[0]!;
   let inner = 1;
   for (let a = 2; a < logits.ndim; a++) inner *= logits.shape[a]!;
-  const rows = n * inner;
-  // per-sample output shape: logits without the class axis
   const sampleShape = unbatched ? [] : [logits.shape[0]!, ...logits.shape.slice(2)];
+  return { n, k, inner, rows: n * inner, lines: { outer: n, k, inner }, sampleShape };
+}
 
-  // the target distribution q, as (index, weight) for the one-hot part plus a uniform e/K
-  const probabilities = target instanceof Tensor && target.ndim === logits.ndim && target.shape.every((d, i) => d === logits.shape[i]);
-  let indices: Int32Array | null = null;
-  if (!probabilities) {
-    const values = target instanceof Tensor ? target.data : target;
-    const targetShape = target instanceof Tensor ? [...target.shape] : [values.length];
-    const expected = shapeString(sampleShape);
-    const fits = target instanceof Tensor ? sameDims(targetShape, sampleShape) : values.length === rows && (sampleShape.length <= 1 || inner === 1);
-    if (!fits) {
-      throw new ShapeError(
-        `crossEntropy: target of shape ${shapeString(targetShape)} does not fit logits of shape ${shapeString(logits.shape)} (expected class indices of shape ${expected}, or probabilities of shape ${shapeString(logits.shape)})`,
-      );
-    }
-    indices = new Int32Array(rows);
-    for (let r = 0; r < rows; r++) {
-      const t = values[r]!;
-      if (t !== ignoreIndex && (!Number.isInteger(t) || t < 0 || t >= k)) {
-        throw new ArgumentError(`crossEntropy: target ${t} at position ${r} is not a class index in [0, ${k - 1}] (or ignoreIndex ${ignoreIndex})`);
-      }
-      indices[r] = t;
-    }
+/** Class index targets, checked against the logits' shape and the class count (ignoreIndex passes). */
+function classIndices(logits: Tensor, target: readonly number[] | Tensor, { k, inner, rows, sampleShape }: LossRows, ignoreIndex: number): Int32Array {
+  const values = target instanceof Tensor ? target.data : target;
+  const targetShape = target instanceof Tensor ? [...target.shape] : [values.length];
+  const expected = shapeString(sampleShape);
+  const fits = target instanceof Tensor ? sameDims(targetShape, sampleShape) : values.length === rows && (sampleShape.length <= 1 || inner === 1);
+  if (!fits) {
+    throw new ShapeError(
+      `crossEntropy: target of shape ${shapeString(targetShape)} does not fit logits of shape ${shapeString(logits.shape)} (expected class indices of shape ${expected}, or probabilities of shape ${shapeString(logits.shape)})`,
+    );
   }
+  const indices = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const t = values[r]!;
+    if (t !== ignoreIndex && (!Number.isInteger(t) || t < 0 || t >= k)) {
+      throw new ArgumentError(`crossEntropy: target ${t} at position ${r} is not a class index in [0, ${k - 1}] (or ignoreIndex ${ignoreIndex})`);
+    }
+    indices[r] = t;
+  }
+  return indices;
+}
 
-  const logp = new Float32Array(logits.size);
-  const lines: Lines = { outer: n, k, inner };
-  softmaxLines(logits.data, logp, lines, true);
-  const probs = probabilities ? (target as Tensor).data : null;
-  const losses = new Float64Array(rows);
-  const counted = new Uint8Array(rows);
-  let count = 0;
+/** Everything the loss, its backward, tangent and curvature share. */
+interface CrossEntropyRows extends LossRows {
+  readonly reduction: Reduction;
+  readonly eps: number;
+  readonly ignoreIndex: number;
+  /** Class index targets, or null for probability targets (`probs`). */
+  readonly indices: Int32Array | null;
+  readonly probs: Float32Array | null;
+  readonly logp: Float32Array;
+  /** 1 for the rows that count (not ignored), and their number; set by rowLosses. */
+  readonly counted: Uint8Array;
+  count: number;
+}
+
+/** Each row's loss -sum_c q_c log p_c (0 for ignored rows, which rowLosses marks as not counted). */
+function rowLosses(ce: CrossEntropyRows): Float64Array {
+  const { n, k, inner, indices, ignoreIndex, eps, logp, probs, counted } = ce;
+  const losses = new Float64Array(ce.rows);
   for (let s = 0; s < n; s++) {
     for (let j = 0; j < inner; j++) {
       const r = s * inner + j;
       const base = s * k * inner + j;
       if (indices && indices[r] === ignoreIndex) continue;
       counted[r] = 1;
-      count++;
+      ce.count++;
       let loss = 0;
       if (indices) {
         let all = 0;
@@ -245,87 +296,105 @@ export function crossEntropy(
       losses[r] = loss;
     }
   }
+  return losses;
+}
 
-  let out: Tensor;
-  if (reduction === 'none') out = new Tensor(new Float32Array(losses), sampleShape);
-  else {
-    let total = 0;
-    for (let r = 0; r < rows; r++) total += losses[r]!;
-    // mean divides by the rows that count: all of N*d1*... for probabilities
-    // (PyTorch: numel / K), the non-ignored ones for class indices
-    const divisor = count;
-    out = new Tensor(Float32Array.of(reduction === 'sum' ? total : total / divisor), []);
-  }
+function reduceLosses(losses: Float64Array, { reduction, rows, count, sampleShape }: CrossEntropyRows): Tensor {
+  if (reduction === 'none') return new Tensor(new Float32Array(losses), sampleShape);
+  let total = 0;
+  for (let r = 0; r < rows; r++) total += losses[r]!;
+  // mean divides by the rows that count: all of N*d1*... for probabilities
+  // (PyTorch: numel / K), the non-ignored ones for class indices
+  return new Tensor(Float32Array.of(reduction === 'sum' ? total : total / count), []);
+}
 
-  return record('crossEntropy', out, [logits], (g) => {
-    // d loss_r / d logits = softmax * sum(q) - q, scaled by the output
-    // gradient of row r; sum(q) = 1 except for unnormalised probabilities
-    const gd = g.data;
-    const gi = new Float32Array(logits.size);
-    const perRowScale = reduction === 'mean' ? gd[0]! / count : reduction === 'sum' ? gd[0]! : 0;
-    for (let s = 0; s < n; s++) {
-      for (let j = 0; j < inner; j++) {
-        const r = s * inner + j;
-        if (!counted[r]) continue;
-        const scale = reduction === 'none' ? gd[r]! : perRowScale;
-        const base = s * k * inner + j;
-        let sumQ = 1;
-        if (probs) {
-          sumQ = 0;
-          for (let c = 0, i = base; c < k; c++, i += inner) sumQ += (1 - eps) * probs[i]! + eps / k;
-        }
-        for (let c = 0, i = base; c < k; c++, i += inner) {
-          const q = indices ? (c === indices[r] ? 1 - eps : 0) + eps / k : (1 - eps) * probs![i]! + eps / k;
-          gi[i] = (Math.exp(logp[i]!) * sumQ - q) * scale;
-        }
+/** The target weight q_c of class c at flat position i of row r. */
+function targetWeight({ indices, probs, eps, k }: CrossEntropyRows, c: number, i: number, r: number): number {
+  return indices ? (c === indices[r] ? 1 - eps : 0) + eps / k : (1 - eps) * probs![i]! + eps / k;
+}
+
+/** sum(q) over a row: 1, except for unnormalised target probabilities. */
+function rowSumQ({ probs, eps, k }: CrossEntropyRows, line: number[]): number {
+  if (!probs) return 1;
+  let sumQ = 0;
+  for (const i of line) sumQ += (1 - eps) * probs[i]! + eps / k;
+  return sumQ;
+}
+
+/** The loss row of a line (its first flat index). */
+function rowOfLine({ k, inner }: CrossEntropyRows, line: number[]): number {
+  const s = Math.floor(line[0]! / (k * inner));
+  return s * inner + (line[0]! % inner);
+}
+
+/** The output gradient's scale for every row ('mean', 'sum'); 'none' reads g per row. */
+function perRowScale({ reduction, count }: CrossEntropyRows, gd: Float32Array): number {
+  return reduction === 'mean' ? gd[0]! / count : reduction === 'sum' ? gd[0]! : 0;
+}
+
+/**
+ * d loss_r / d logits = softmax * sum(q) - q, scaled by the output
+ * gradient of row r; sum(q) = 1 except for unnormalised probabilities.
+ */
+function crossEntropyBackward(ce: CrossEntropyRows, g: Tensor, shape: Shape): Tensor {
+  const { n, k, inner, reduction, counted, logp, probs, eps } = ce;
+  const gd = g.data;
+  const gi = new Float32Array(logp.length);
+  const scaleAll = perRowScale(ce, gd);
+  for (let s = 0; s < n; s++) {
+    for (let j = 0; j < inner; j++) {
+      const r = s * inner + j;
+      if (!counted[r]) continue;
+      const scale = reduction === 'none' ? gd[r]! : scaleAll;
+      const base = s * k * inner + j;
+      let sumQ = 1;
+      if (probs) {
+        sumQ = 0;
+        for (let c = 0, i = base; c < k; c++, i += inner) sumQ += (1 - eps) * probs[i]! + eps / k;
+      }
+      for (let c = 0, i = base; c < k; c++, i += inner) {
+        gi[i] = (Math.exp(logp[i]!) * sumQ - targetWeight(ce, c, i, r)) * scale;
       }
     }
-    return [new Tensor(gi, logits.shape)];
-  }, {
-    // d loss_r = sum_c (p_c sumQ_r - q_c) dx_c; the backward's derivative is dp sumQ_r times the row's scale.
-    tangent: ([dx]) => {
-      const perRow = new Float64Array(rows);
-      eachLine(lines, (line) => {
-        const s = Math.floor(line[0]! / (k * inner));
-        const r = s * inner + (line[0]! % inner);
-        if (!counted[r]) return;
-        const sumQ = rowSumQ(line);
-        let total = 0;
-        line.forEach((i, c) => {
-          const q = indices ? (c === indices[r] ? 1 - eps : 0) + eps / k : (1 - eps) * probs![i]! + eps / k;
-          total += (Math.exp(logp[i]!) * sumQ - q) * dx!.data[i]!;
-        });
-        perRow[r] = total;
-      });
-      if (reduction === 'none') return new Tensor(Float32Array.from(perRow), out.shape);
-      const all = perRow.reduce((a, b) => a + b, 0);
-      return new Tensor(Float32Array.of(reduction === 'sum' ? all : all / count), []);
-    },
-    curvature: ([dx], g) => {
-      const p = Float32Array.from(logp, Math.exp);
-      const dp = softmaxTangent(p, dx!.data, lines);
-      const gd = g.data;
-      const perRowScale = reduction === 'mean' ? gd[0]! / count : reduction === 'sum' ? gd[0]! : 0;
-      const gi = new Float32Array(logits.size);
-      eachLine(lines, (line) => {
-        const s = Math.floor(line[0]! / (k * inner));
-        const r = s * inner + (line[0]! % inner);
-        if (!counted[r]) return;
-        const scale = reduction === 'none' ? gd[r]! : perRowScale;
-        const sumQ = rowSumQ(line);
-        for (const i of line) gi[i] = dp[i]! * sumQ * scale;
-      });
-      return [new Tensor(gi, logits.shape)];
-    },
-  });
-
-  /** sum(q) over a row: 1, except for unnormalised target probabilities. */
-  function rowSumQ(line: number[]): number {
-    if (!probs) return 1;
-    let sumQ = 0;
-    for (const i of line) sumQ += (1 - eps) * probs[i]! + eps / k;
-    return sumQ;
   }
+  return new Tensor(gi, shape);
+}
+
+/** d loss_r = sum_c (p_c sumQ_r - q_c) dx_c, reduced as the loss. */
+function crossEntropyTangent(ce: CrossEntropyRows, dx: Tensor, outShape: Shape): Tensor {
+  const { reduction, counted, logp, count } = ce;
+  const perRow = new Float64Array(ce.rows);
+  eachLine(ce.lines, (line) => {
+    const r = rowOfLine(ce, line);
+    if (!counted[r]) return;
+    const sumQ = rowSumQ(ce, line);
+    let total = 0;
+    line.forEach((i, c) => {
+      total += (Math.exp(logp[i]!) * sumQ - targetWeight(ce, c, i, r)) * dx.data[i]!;
+    });
+    perRow[r] = total;
+  });
+  if (reduction === 'none') return new Tensor(Float32Array.from(perRow), outShape);
+  const all = perRow.reduce((a, b) => a + b, 0);
+  return new Tensor(Float32Array.of(reduction === 'sum' ? all : all / count), []);
+}
+
+/** The backward's derivative along dx: dp sumQ_r times the row's scale. */
+function crossEntropyCurvature(ce: CrossEntropyRows, dx: Tensor, g: Tensor, shape: Shape): Tensor {
+  const { reduction, counted, logp } = ce;
+  const p = Float32Array.from(logp, Math.exp);
+  const dp = softmaxTangent(p, dx.data, ce.lines);
+  const gd = g.data;
+  const scaleAll = perRowScale(ce, gd);
+  const gi = new Float32Array(logp.length);
+  eachLine(ce.lines, (line) => {
+    const r = rowOfLine(ce, line);
+    if (!counted[r]) return;
+    const scale = reduction === 'none' ? gd[r]! : scaleAll;
+    const sumQ = rowSumQ(ce, line);
+    for (const i of line) gi[i] = dp[i]! * sumQ * scale;
+  });
+  return new Tensor(gi, shape);
 }
 
 function sameDims(a: readonly number[], b: readonly number[]): boolean {

@@ -2,6 +2,7 @@ import { clip, elu, leakyRelu, prelu, relu, relu6, type ReluBackwardRule } from 
 import { add, maximum, minimum, mul, sub } from '../../tensor/ops/elementwise.js';
 import { reshape } from '../../tensor/ops/shape.js';
 import { Tensor, type Parameter } from '../../tensor/tensor.js';
+import { RELU_MODULE, type ReluModule } from '../../layers/activation.js';
 import { array, integer } from '../json.js';
 import { KerasLayer, type LayerClass, type LayerContext } from './layer.js';
 import { parameter } from './spatial.js';
@@ -16,13 +17,20 @@ import { parameter } from './spatial.js';
  * follows Keras, which is what the saved numbers mean. A plain ReLU (no
  * max_value, threshold or slope) uses the backward rule guided backprop and
  * deconvnet set, as the layers API's ReLU does (a ReLU with max_value is a
- * ReLU6 for them, and keeps the standard rule, as pytorch-grad-cam).
+ * ReLU6 for them, and keeps the standard rule, as pytorch-grad-cam). Every
+ * Keras ReLU layer is a ReluModule; those with max_value, threshold or slope
+ * ignore the rule. Activation('relu') and a layer's `activation: 'relu'` are
+ * not ReLU modules (pytorch-grad-cam changes only nn.ReLU modules).
  */
-export class KerasReLU extends KerasLayer {
+export class KerasReLU extends KerasLayer implements ReluModule {
   readonly maxValue: number | null;
   readonly threshold: number;
   readonly negativeSlope: number;
   backwardRule: ReluBackwardRule = 'standard';
+
+  get [RELU_MODULE](): true {
+    return true;
+  }
 
   constructor(context: LayerContext) {
     super(context);
@@ -35,7 +43,7 @@ export class KerasReLU extends KerasLayer {
   forward(x: Tensor): Tensor {
     const { maxValue, threshold, negativeSlope } = this;
     if (threshold === 0 && negativeSlope === 0) {
-      if (maxValue === null) return this.done(relu(x, { backward: this.backwardRule }));
+      if (maxValue === null) return this.done(relu(x, { backwardRule: this.backwardRule }));
       return this.done(maxValue === 6 ? relu6(x) : clip(x, 0, maxValue));
     }
     // x - t through a leaky ReLU, plus t where x >= t (a constant mask): x above t, slope * (x - t) below.

@@ -1,6 +1,6 @@
 import { add, div, maximum, minimum, mul, sub } from '../../tensor/ops/elementwise.js';
 import { concat } from '../../tensor/ops/shape.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { axisIndex, type Tensor } from '../../tensor/tensor.js';
 import { TfjsError } from '../errors.js';
 import { KerasLayer, type KerasShape, type LayerClass, type LayerContext } from './layer.js';
 
@@ -84,8 +84,8 @@ const concatenateClass: LayerClass = {
     const shapes = checkInputs(context, 1);
     const module = new KerasConcatenate(context);
     const rank = shapes[0]!.length;
-    const axis = module.axis < 0 ? module.axis + rank : module.axis;
-    if (axis < 1 || axis >= rank) throw new TfjsError(`loadTfjsModel: layer '${context.name}' (Concatenate) has axis ${module.axis}, outside its rank-${rank} inputs (batch axis excluded)`);
+    const axis = axisIndex(module.axis, rank);
+    if (axis === undefined || axis < 1) throw new TfjsError(`loadTfjsModel: layer '${context.name}' (Concatenate) has axis ${module.axis}, outside its rank-${rank} inputs (batch axis excluded)`);
     const outputShape = shapes[0]!.map((d, i) => {
       if (i !== axis) return shapes.every((s) => s[i] === d) ? d : null;
       return shapes.every((s) => s[i] !== null) ? shapes.reduce((n, s) => n + s[i]!, 0) : null;
