@@ -10,6 +10,7 @@ import { decodeImage, encodePng, overlay, preprocess } from '../src/image/index.
 import { loadOnnxFile } from '../src/node/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { FIXTURES, casesOf, expectClose, loadCase } from './helpers/fixtures.js';
+import { itReference } from './helpers/shared.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL = join(FIXTURES, 'models/shapes_cnn.onnx');
@@ -103,7 +104,7 @@ describe('tinycam explain (the built command, end to end)', () => {
     expect(missing.stderr).toMatch(/nope\.onnx/);
   });
 
-  it('runs torchvision weights from safetensors with --arch', () => {
+  itReference('fixtures/models/squeezenet1_1.safetensors', 'runs torchvision weights from safetensors with --arch', () => {
     const weights = join(FIXTURES, 'models/squeezenet1_1.safetensors');
     const r = run('explain', '--model', weights, '--arch', 'squeezenet1_1', '--image', IMAGE, '--size', '72', '--out', join(work, 's.png'), '--json');
     expect(r.stderr).toBe('');

@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadOnnx } from '../src/onnx/index.js';
 import { decodeTensor } from '../src/onnx/proto.js';
 import { tensorFromProto } from '../src/onnx/tensorData.js';
 import { ProtoReader } from '../src/onnx/wire.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { SHARED } from './helpers/fixtures.js';
+import { describeReference, referencePath } from './helpers/shared.js';
 
 /**
  * The classic ONNX model-zoo CNNs in "light" form (opset 9: LRN, Sum, old
@@ -16,14 +16,14 @@ import { SHARED } from './helpers/fixtures.js';
  * shape; the expected output is the ONNX project's. Full-size graphs at
  * 224x224: VGG-19 alone is ~20 GFLOP and ~0.6 GB of weights.
  */
-const ROOT = join(SHARED, 'onnx-model-zoo-light');
+const ROOT = referencePath('onnx-model-zoo-light');
 const MODELS = ['bvlc_alexnet', 'zfnet512', 'vgg19', 'resnet50', 'squeezenet', 'densenet121', 'inception_v1', 'inception_v2', 'shufflenet'];
 
 function readTensorPb(path: string): Tensor {
   return tensorFromProto(decodeTensor(new ProtoReader(new Uint8Array(readFileSync(path)), 'TensorProto'))).tensor;
 }
 
-describe.skipIf(!existsSync(ROOT))('onnx-model-zoo-light', () => {
+describeReference('onnx-model-zoo-light', 'onnx-model-zoo-light', () => {
   for (const name of MODELS) {
     it(name, { timeout: 240_000 }, () => {
       const model = loadOnnx(new Uint8Array(readFileSync(join(ROOT, `light_${name}.onnx`))));
