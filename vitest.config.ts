@@ -1,8 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects. `js`: every test on the pure-TS kernels (the default
+ * backend). `wasm`: the suites that hold the numbers to PyTorch and ONNX
+ * (fixtures, ONNX conformance, the model zoo, the kernels and ops) again on
+ * the WebAssembly kernels; test/helpers/wasm-backend.ts switches the backend
+ * before each file and fails the file if WebAssembly did not load.
+ */
+const WASM_SUITES = [
+  'test/kernels.*.test.ts',
+  'test/tensor.conv.test.ts',
+  'test/tensor.matmul.test.ts',
+  'test/engine.fixtures.test.ts',
+  'test/cam.fixtures*.test.ts',
+  'test/onnx.converted.test.ts',
+  'test/onnx.fixtures.test.ts',
+  'test/onnx.zoo.test.ts',
+  'test/models.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -12,5 +30,9 @@ export default defineConfig({
     // The second says in one line what missing reference data (../shared) left out.
     reporters: ['default', './test/helpers/reference-reporter.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },
+    projects: [
+      { extends: true, test: { name: 'js', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'wasm', include: WASM_SUITES, setupFiles: ['test/helpers/wasm-backend.ts'] } },
+    ],
   },
 });

@@ -163,6 +163,7 @@ describe('resizeMaps', () => {
       const v = sample((d) => sample((h) => sample((w) => at(d, h, w), 2, 4, W), 3, 5, H), 2, 3, D);
       expect(big.data[(D * 5 + H) * 4 + W]).toBeCloseTo(v, 5);
     }
-    expect(() => resizeMaps(line, [3, 3])).toThrow(/give one size per spatial axis/);
+    expect(() => resizeMaps(line, [3, 3])).toThrow(/give one positive integer size per spatial axis/);
+    expect(() => resizeMaps(line, [2.5])).toThrow(/positive integer/);
   });
 });

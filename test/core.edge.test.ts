@@ -15,7 +15,9 @@ function importGraph(entry: string): Map<string, string> {
     if (files.has(file)) continue;
     const text = readFileSync(file, 'utf8');
     files.set(file, text);
-    for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]/g)) {
+    // Imports in doc comments (usage examples) are not imports.
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/(?:import|export)[^'"]*?from\s*['"]([^'"]+)['"]/g)) {
       const spec = m[1]!;
       if (spec.startsWith('.')) stack.push(join(dirname(file), spec.replace(/\.js$/, '.ts')));
       else files.set(`bare:${spec}`, '');

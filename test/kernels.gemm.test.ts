@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { PANEL_WIDTH, gemm } from '../src/tensor/kernels/gemm.js';
+import { kernels } from '../src/tensor/backend.js';
+import { PANEL_WIDTH, gemm as jsGemm } from '../src/tensor/kernels/gemm.js';
+import type { GemmOptions } from '../src/tensor/kernels/gemm.js';
 import { Rng } from '../src/tensor/random.js';
 
 /** Independent reference: the textbook triple loop in float64 over logical indices. */
@@ -39,7 +41,12 @@ function expectNear(ours: Float32Array, ref: Float64Array, k: number, what: stri
 
 const SIZES = [1, 3, 4, 5, 17, 65, 130];
 
-describe('gemm', () => {
+/** The current backend's gemm (the `wasm` vitest project runs this file on WebAssembly). */
+function gemm(m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, options?: GemmOptions): void {
+  kernels().gemm(m, n, k, a, b, c, options);
+}
+
+describe('gemm (the current backend: the wasm project runs this file on WebAssembly)', () => {
   const rng = new Rng(7);
   for (const transA of [false, true]) {
     for (const transB of [false, true]) {
@@ -131,7 +138,7 @@ describe('gemm', () => {
             for (let r = 0; r < PANEL_WIDTH; r++) dst[d++] = q + r < nc ? b[(pc + p) * n + jc + q + r]! : 0;
       };
       const c = new Float32Array(m * n);
-      gemm(m, n, k, a, new Float32Array(0), c, { packB: packer });
+      jsGemm(m, n, k, a, new Float32Array(0), c, { packB: packer });
       expectNear(c, naiveGemm(m, n, k, a, false, b, false), k, `packB m=${m} n=${n} k=${k}`);
       // every (k, n) entry is asked for exactly once per block of rows
       const covered = calls.reduce((s, [, kc, , nc]) => s + kc! * nc!, 0);

@@ -197,7 +197,7 @@ describeRuntime('chromium', 'the web page in headless Chromium', () => {
       nodes: [
         { op: 'Relu', inputs: ['x'], outputs: ['r'], name: '/relu' },
         { op: 'FancyWarp', inputs: ['r'], outputs: ['w'], name: '/warp' },
-        { op: 'NonMaxSuppression', inputs: ['w'], outputs: ['y'], name: '/nms' },
+        { op: 'TwirlEffect', inputs: ['w'], outputs: ['y'], name: '/twirl' },
       ],
       inputs: [{ name: 'x', dims: [1, 3, 8, 8] }],
       outputs: [{ name: 'y' }],
@@ -205,7 +205,7 @@ describeRuntime('chromium', 'the web page in headless Chromium', () => {
     await dropFiles(page, [{ name: 'exotic.onnx', bytes }]);
     await page.waitForFunction(() => document.querySelectorAll('#message li').length > 0);
     const items = await page.$$eval('#message li', (li) => li.map((l) => l.textContent));
-    expect(items).toEqual(['FancyWarp: 1 node', 'NonMaxSuppression: 1 node']);
+    expect(items).toEqual(['FancyWarp: 1 node', 'TwirlEffect: 1 node']);
     expect(await page.$eval('#message', (m) => m.textContent)).toMatch(/2 unsupported op types/);
   });
 

@@ -36,6 +36,7 @@ export const CAM_LAYER = 'features.13';
 export const WIDTHS = [8, 16, 32, 32] as const;
 
 export class ShapesNet extends Module {
+  static override readonly typeName: string = 'ShapesNet';
   readonly features: Sequential;
   readonly avgpool: AdaptiveAvgPool2d;
   readonly fc: Linear;

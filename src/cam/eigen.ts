@@ -1,3 +1,6 @@
+import { Tensor } from '../tensor/tensor.js';
+import { positions } from './spatial.js';
+
 /**
  * The leading eigenvector of a symmetric matrix by the cyclic Jacobi method
  * in float64: deterministic (no random start), accurate even when the two
@@ -125,4 +128,16 @@ function orient(projection: Float64Array, values: Float32Array, c: number, hw: n
     flip = projection[largest]! < 0;
   }
   if (flip) for (let p = 0; p < hw; p++) projection[p] = -projection[p]!;
+}
+
+/** raw[n] = projection of values[n] ([C, ...spatial]) on its first principal component. */
+export function projectFirstComponent(values: Tensor): Tensor {
+  const [n, c] = values.shape as [number, number];
+  const hw = positions(values);
+  const out = new Float32Array(n * hw);
+  for (let i = 0; i < n; i++) {
+    const projection = firstComponentProjection(values.data.subarray(i * c * hw, (i + 1) * c * hw), c, hw);
+    for (let p = 0; p < hw; p++) out[i * hw + p] = projection[p]!;
+  }
+  return new Tensor(out, [n, ...values.shape.slice(2)]);
 }

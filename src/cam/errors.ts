@@ -6,6 +6,7 @@ import { TinycamError } from '../tensor/errors.js';
  * function that returned the wrong shape.
  */
 export class TargetError extends TinycamError {
+  static override readonly typeName: string = 'TargetError';
   constructor(message: string) {
     super('E_TARGET', message);
   }
@@ -16,6 +17,7 @@ export class TargetError extends TinycamError {
  * first place it appeared ('input', a weight's state-dict name, or a layer).
  */
 export class NonFiniteError extends TinycamError {
+  static override readonly typeName: string = 'NonFiniteError';
   readonly where: string;
   constructor(message: string, where: string) {
     super('E_NON_FINITE', message);

@@ -1,5 +1,5 @@
 import { noGrad } from '../tensor/autograd.js';
-import { interpolateNd } from '../tensor/ops/resample.js';
+import { interpolateLinearTaps, resample, type AxisTaps } from '../tensor/ops/resample.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import type { PostprocessOptions } from './types.js';
@@ -72,8 +72,6 @@ export function layerMap(raw: Tensor, options: PostprocessOptions, fallback: 'mi
   return new Tensor(data, raw.shape);
 }
 
-const LINEAR_MODE = { 1: 'linear', 2: 'bilinear', 3: 'trilinear' } as const;
-
 /**
  * Resize maps [N, ...spatial] to `size` (1 to 3 axes) by linear
  * interpolation along each axis: bilinear for images (with half-pixel
@@ -81,20 +79,19 @@ const LINEAR_MODE = { 1: 'linear', 2: 'bilinear', 3: 'trilinear' } as const;
  * trilinear for volumes (pytorch-grad-cam uses scipy's cubic-spline zoom
  * there; tinycam keeps the interpolation linear, so a map never leaves the
  * range of its values). `alignCorners` maps corner to corner instead
- * (Score-CAM's masks). The engine's interpolateNd does the work.
+ * (Score-CAM's masks). The engine's separable resampler does the work,
+ * with F.interpolate's linear taps.
  */
 export function resizeMaps(maps: Tensor, size: readonly number[], options: { alignCorners?: boolean } = {}): Tensor {
   const spatial = maps.shape.slice(1);
   const rank = spatial.length;
-  if (rank !== size.length || (rank !== 1 && rank !== 2 && rank !== 3)) {
-    throw new ShapeError(`resizeMaps: maps of shape ${shapeString(maps.shape)} cannot be resized to [${size.join(', ')}]; give one size per spatial axis (1 to 3)`);
+  if (rank !== size.length || (rank !== 1 && rank !== 2 && rank !== 3) || !size.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new ShapeError(`resizeMaps: maps of shape ${shapeString(maps.shape)} cannot be resized to [${size.join(', ')}]; give one positive integer size per spatial axis (1 to 3)`);
   }
   if (spatial.every((d, i) => d === size[i])) return maps;
-  const n = maps.shape[0]!;
-  const resized = noGrad(() =>
-    interpolateNd(new Tensor(maps.data, [n, 1, ...spatial]), { size, mode: LINEAR_MODE[rank], alignCorners: options.alignCorners ?? false }),
-  );
-  return new Tensor(resized.data, [n, ...size]);
+  const axes = new Map<number, AxisTaps>();
+  spatial.forEach((d, i) => axes.set(1 + i, interpolateLinearTaps(d, size[i]!, options.alignCorners ?? false)));
+  return noGrad(() => resample(maps.detach(), axes));
 }
 
 /**

@@ -62,7 +62,24 @@ export interface OutputOptions {
   explainProbability?: boolean;
 }
 
-export interface MapOptions extends PostprocessOptions, OutputOptions {
+/** pytorch-grad-cam's smoothing options, on every map method. */
+export interface SmoothOptions {
+  /**
+   * Test-time augmentation: the method runs on 6 versions of the input
+   * (horizontal flip or not, times 0.9, 1.0, 1.1), each map is flipped back,
+   * and the maps are averaged (BaseCAM's aug_smooth). Costs 6 calls.
+   */
+  augSmooth?: boolean;
+  /**
+   * Replace the channel sum of each method's per-channel terms (w_c A_c, or
+   * dA_c A_c for HiResCAM...) by their projection on the first principal
+   * component (BaseCAM's eigen_smooth): less noise, sign fixed by tinycam's
+   * rule (see eigenCam).
+   */
+  eigenSmooth?: boolean;
+}
+
+export interface MapOptions extends PostprocessOptions, OutputOptions, SmoothOptions {
   /** Layer(s) to explain. By default the model's `camLayer`, else the last module whose output is [N, C, ...spatial] with more than one position (torch-cam's rule). */
   layer?: LayerSpec | readonly LayerSpec[];
   target?: Target;
@@ -96,6 +113,12 @@ export interface MapResult {
   logits: Tensor;
   /** The name of the explained output ('output' for a module with one). */
   output: string;
+  /**
+   * With `augSmooth`: [N, 6, ...spatial], each augmentation's final map in
+   * its augmented frame (before flipping back), in the order (no flip, x0.9),
+   * (no flip, x1), (no flip, x1.1), (flip, x0.9), (flip, x1), (flip, x1.1).
+   */
+  augmentedMaps?: Tensor;
 }
 
 /** What every input-gradient method returns. */

@@ -5,6 +5,7 @@ export const MAIN_HELP = `tinycam: where does a convolutional network look?
 Usage:
   tinycam explain --model <model.onnx | weights.safetensors> --image <file | folder> [options]
   tinycam layers <model.onnx | weights.safetensors> [--arch <name>]
+  tinycam compare --model <model> --image <file> [--methods a,b,...] --out report.html
   tinycam methods
   tinycam --help | tinycam <command> --help
 

@@ -5,6 +5,7 @@
  */
 import { TinycamError } from '../tensor/errors.js';
 import { UsageError, parseExplainArgs, parseLayersArgs } from './args.js';
+import { COMPARE_HELP, compareCommand, parseCompareArgs } from './compare.js';
 import { explainCommand } from './explain.js';
 import { EXPLAIN_HELP, LAYERS_HELP, MAIN_HELP, methodsHelp } from './help.js';
 import { layersCommand } from './layers-command.js';
@@ -27,6 +28,10 @@ export function main(argv: string[]): number {
       case 'layers':
         if (wantsHelp) return print(LAYERS_HELP);
         layersCommand(parseLayersArgs(rest));
+        return 0;
+      case 'compare':
+        if (wantsHelp) return print(COMPARE_HELP);
+        compareCommand(parseCompareArgs(rest));
         return 0;
       case 'methods':
         return print(methodsHelp());

@@ -25,12 +25,9 @@ import { Module } from './module.js';
  * modules only (ReLU6 and functional relus keep PyTorch's rule).
  */
 export class ReLU extends Module {
+  /** Guided backprop finds ReLU modules by this name. */
+  static override readonly typeName: string = 'ReLU';
   backwardRule: ReluBackwardRule = 'standard';
-
-  /** Spelled out: guided backprop finds ReLU modules by this name, and bundlers may rename classes. */
-  override get typeName(): string {
-    return 'ReLU';
-  }
 
   override forward(x: Tensor): Tensor {
     return relu(x, { backward: this.backwardRule });
@@ -39,12 +36,14 @@ export class ReLU extends Module {
 
 /** min(max(x, 0), 6) (MobileNetV2's activation). */
 export class ReLU6 extends Module {
+  static override readonly typeName: string = 'ReLU6';
   override forward(x: Tensor): Tensor {
     return relu6(x);
   }
 }
 
 export class LeakyReLU extends Module {
+  static override readonly typeName: string = 'LeakyReLU';
   constructor(readonly negativeSlope = 0.01) {
     super();
   }
@@ -58,6 +57,7 @@ export class LeakyReLU extends Module {
 
 /** torch.nn.PReLU(numParameters = 1, init = 0.25): a learnt slope per channel (axis 1) or one shared. */
 export class PReLU extends Module {
+  static override readonly typeName: string = 'PReLU';
   readonly numParameters: number;
   weight: Parameter;
 
@@ -80,6 +80,7 @@ export class PReLU extends Module {
 }
 
 export class ELU extends Module {
+  static override readonly typeName: string = 'ELU';
   constructor(readonly alpha = 1) {
     super();
   }
@@ -92,18 +93,21 @@ export class ELU extends Module {
 }
 
 export class SELU extends Module {
+  static override readonly typeName: string = 'SELU';
   override forward(x: Tensor): Tensor {
     return selu(x);
   }
 }
 
 export class Sigmoid extends Module {
+  static override readonly typeName: string = 'Sigmoid';
   override forward(x: Tensor): Tensor {
     return sigmoid(x);
   }
 }
 
 export class Tanh extends Module {
+  static override readonly typeName: string = 'Tanh';
   override forward(x: Tensor): Tensor {
     return tanh(x);
   }
@@ -111,6 +115,7 @@ export class Tanh extends Module {
 
 /** x * relu6(x + 3) / 6. */
 export class Hardswish extends Module {
+  static override readonly typeName: string = 'Hardswish';
   override forward(x: Tensor): Tensor {
     return hardSwish(x);
   }
@@ -118,6 +123,7 @@ export class Hardswish extends Module {
 
 /** relu6(x + 3) / 6, i.e. PyTorch's alpha 1/6 and beta 1/2 (not ONNX's 0.2). */
 export class Hardsigmoid extends Module {
+  static override readonly typeName: string = 'Hardsigmoid';
   override forward(x: Tensor): Tensor {
     return hardSigmoid(x, { alpha: 1 / 6, beta: 0.5 });
   }
@@ -125,6 +131,7 @@ export class Hardsigmoid extends Module {
 
 /** torch.nn.Softplus(beta = 1, threshold = 20): linear where beta x > threshold. */
 export class Softplus extends Module {
+  static override readonly typeName: string = 'Softplus';
   constructor(
     readonly beta = 1,
     readonly threshold = 20,
@@ -149,6 +156,7 @@ function implicitAxis(ndim: number): number {
 
 /** torch.nn.Softmax(dim). Pass `dim`: without it PyTorch's legacy implicit axis is used. */
 export class Softmax extends Module {
+  static override readonly typeName: string = 'Softmax';
   constructor(readonly dim?: number) {
     super();
   }
@@ -162,6 +170,7 @@ export class Softmax extends Module {
 
 /** torch.nn.LogSoftmax(dim); see Softmax for the default axis. */
 export class LogSoftmax extends Module {
+  static override readonly typeName: string = 'LogSoftmax';
   constructor(readonly dim?: number) {
     super();
   }

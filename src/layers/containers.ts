@@ -26,6 +26,7 @@ function indexIn(i: number, length: number, container: string): number {
  * keeps the given names.
  */
 export class Sequential extends Module {
+  static override readonly typeName: string = 'Sequential';
   constructor(...modules: Module[] | [NamedModules]) {
     super();
     if (modules.length === 1 && !(modules[0] instanceof Module)) {
@@ -70,6 +71,7 @@ export class Sequential extends Module {
 
 /** torch.nn.ModuleList: holds modules under '0', '1', … so their parameters are registered; has no forward. */
 export class ModuleList extends Module {
+  static override readonly typeName: string = 'ModuleList';
   constructor(modules: Iterable<Module> = []) {
     super();
     this.extend(modules);

@@ -24,6 +24,7 @@ export interface Conv2dLayerOptions extends InitOptions {
  * kaiming_uniform(a = sqrt(5)) and the bias from U(±1/sqrt(fan_in)), as PyTorch.
  */
 export class Conv2d extends Module {
+  static override readonly typeName: string = 'Conv2d';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
@@ -116,6 +117,7 @@ export interface ConvTranspose2dLayerOptions extends InitOptions {
  * PyTorch computes the init fan-in from weight.size(1), i.e. out/groups * kh * kw.
  */
 export class ConvTranspose2d extends Module {
+  static override readonly typeName: string = 'ConvTranspose2d';
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];

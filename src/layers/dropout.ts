@@ -11,6 +11,7 @@ import { Module } from './module.js';
  * successive calls differ but a run is reproducible), or from the global one.
  */
 export class Dropout extends Module {
+  static override readonly typeName: string = 'Dropout';
   readonly p: number;
   readonly #rng: Rng | undefined;
 

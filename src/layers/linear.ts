@@ -7,6 +7,7 @@ import { Module } from './module.js';
 
 /** torch.nn.Linear: y = x W^T + b, weight [out, in], bias [out]; PyTorch's init (U(±1/sqrt(in)) for both). */
 export class Linear extends Module {
+  static override readonly typeName: string = 'Linear';
   readonly inFeatures: number;
   readonly outFeatures: number;
   weight: Parameter;
@@ -36,6 +37,7 @@ export class Linear extends Module {
 
 /** Returns its input unchanged (a placeholder, e.g. for a removed classifier head). */
 export class Identity extends Module {
+  static override readonly typeName: string = 'Identity';
   override forward(x: Tensor): Tensor {
     return x;
   }
@@ -43,6 +45,7 @@ export class Identity extends Module {
 
 /** torch.nn.Flatten: merges axes startDim..endDim (defaults 1 and -1, keeping the batch axis). */
 export class Flatten extends Module {
+  static override readonly typeName: string = 'Flatten';
   constructor(
     readonly startDim = 1,
     readonly endDim = -1,

@@ -1,5 +1,5 @@
 import { record } from '../tensor/autograd.js';
-import { ArgumentError, StateDictError } from '../tensor/errors.js';
+import { ArgumentError, StateDictError, typeNameOf } from '../tensor/errors.js';
 import { Parameter, Tensor, sameShape, shapeString } from '../tensor/tensor.js';
 
 /** Sees a module's inputs and output; may return a tensor to use as the output instead. */
@@ -60,6 +60,8 @@ export interface ModelOutput {
  * function field, or it replaces the hooked wrapper.
  */
 export abstract class Module {
+  /** See `typeName`; every tinycam class sets its own. */
+  static readonly typeName: string = 'Module';
   /** Whether the module is in training mode (`train()`) or evaluation mode (`eval()`). */
   training = true;
 
@@ -90,9 +92,13 @@ export abstract class Module {
     });
   }
 
-  /** The module's type name, as PyTorch prints it (Conv2d, Sequential…). */
+  /**
+   * The module's type name, as PyTorch prints it (Conv2d, Sequential…): the
+   * class's own `static readonly typeName` (tinycam's classes declare one,
+   * because minifiers rename classes), else the constructor's name.
+   */
   get typeName(): string {
-    return this.constructor.name;
+    return typeNameOf(this.constructor);
   }
 
   private callWithHooks(implementation: (...inputs: Tensor[]) => Tensor, inputs: Tensor[]): Tensor {

@@ -21,6 +21,7 @@ export interface BatchNorm2dOptions {
  * Without running statistics it always uses the batch's, as PyTorch.
  */
 export class BatchNorm2d extends Module {
+  static override readonly typeName: string = 'BatchNorm2d';
   readonly numFeatures: number;
   readonly eps: number;
   readonly momentum: number | null;
@@ -78,6 +79,7 @@ export class BatchNorm2d extends Module {
 
 /** torch.nn.LocalResponseNorm(size, alpha=1e-4, beta=0.75, k=1) across channels. */
 export class LocalResponseNorm extends Module {
+  static override readonly typeName: string = 'LocalResponseNorm';
   readonly size: number;
   readonly alpha: number;
   readonly beta: number;

@@ -25,6 +25,7 @@ export interface MaxPool2dLayerOptions {
 
 /** torch.nn.MaxPool2d; the gradient goes to the first maximum of each window. */
 export class MaxPool2d extends Module {
+  static override readonly typeName: string = 'MaxPool2d';
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
@@ -69,6 +70,7 @@ export interface AvgPool2dLayerOptions {
 
 /** torch.nn.AvgPool2d. */
 export class AvgPool2d extends Module {
+  static override readonly typeName: string = 'AvgPool2d';
   readonly kernelSize: [number, number];
   readonly stride: [number, number];
   readonly padding: [number, number];
@@ -107,6 +109,7 @@ export class AvgPool2d extends Module {
  * [h, w] where null keeps that axis of the input (PyTorch's None).
  */
 export class AdaptiveAvgPool2d extends Module {
+  static override readonly typeName: string = 'AdaptiveAvgPool2d';
   readonly outputSize: number | readonly [number | null, number | null];
 
   constructor(outputSize: number | readonly [number | null, number | null]) {

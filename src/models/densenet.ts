@@ -15,6 +15,7 @@ import { classCount, type ArchitectureOptions } from './architecture.js';
 
 /** BN-ReLU-Conv1x1-BN-ReLU-Conv3x3 on the concatenation of all earlier feature maps of the block. */
 export class DenseLayer extends Module {
+  static override readonly typeName: string = 'DenseLayer';
   norm1: BatchNorm2d;
   relu1: ReLU;
   conv1: Conv2d;
@@ -41,6 +42,7 @@ export class DenseLayer extends Module {
 }
 
 export class DenseBlock extends Module {
+  static override readonly typeName: string = 'DenseBlock';
   constructor(layers: number, inFeatures: number, bnSize: number, growthRate: number) {
     super();
     for (let i = 0; i < layers; i++) {
@@ -57,6 +59,7 @@ export class DenseBlock extends Module {
 
 /** BN-ReLU-Conv1x1-AvgPool between blocks; a Sequential with torchvision's names. */
 export class Transition extends Sequential {
+  static override readonly typeName: string = 'Transition';
   constructor(inFeatures: number, outFeatures: number) {
     super({
       norm: new BatchNorm2d(inFeatures),
@@ -75,6 +78,7 @@ export interface DenseNetOptions extends ArchitectureOptions {
 }
 
 export class DenseNet extends Module {
+  static override readonly typeName: string = 'DenseNet';
   /**
    * The last batch norm of `features`, whose output (after a functional ReLU) is pooled.
    * Note: torchvision applies that ReLU in place, so pytorch-grad-cam's hook at

@@ -23,6 +23,7 @@ export function makeDivisible(v: number, divisor = 8): number {
 
 /** Conv2d + BatchNorm2d + ReLU6 as one Sequential ('0', '1', '2'), torchvision's Conv2dNormActivation. */
 export class Conv2dNormActivation extends Sequential {
+  static override readonly typeName: string = 'Conv2dNormActivation';
   constructor(inChannels: number, outChannels: number, kernelSize = 3, stride = 1, groups = 1) {
     const padding = Math.floor((kernelSize - 1) / 2);
     super(
@@ -35,6 +36,7 @@ export class Conv2dNormActivation extends Sequential {
 
 /** Expand (1x1), depthwise (3x3), project (1x1, linear); a residual when shapes allow. */
 export class InvertedResidual extends Module {
+  static override readonly typeName: string = 'InvertedResidual';
   conv: Sequential;
   readonly useResidual: boolean;
 
@@ -77,6 +79,7 @@ export interface MobileNetV2Options extends ArchitectureOptions {
 }
 
 export class MobileNetV2 extends Module {
+  static override readonly typeName: string = 'MobileNetV2';
   /** The last 1x1 Conv2dNormActivation: the last feature map before pooling. */
   override readonly camLayer = 'features.18';
   features: Sequential;

@@ -19,6 +19,7 @@ const conv1x1 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d =>
 
 /** Two 3x3 convolutions and a shortcut; the same `relu` module runs twice, as in torchvision. */
 export class BasicBlock extends Module {
+  static override readonly typeName: string = 'BasicBlock';
   static readonly expansion = 1;
   conv1: Conv2d;
   bn1: BatchNorm2d;
@@ -47,6 +48,7 @@ export class BasicBlock extends Module {
 
 /** 1x1 reduce, 3x3, 1x1 expand (x4), and a shortcut (torchvision's ResNet V1.5: stride on the 3x3). */
 export class Bottleneck extends Module {
+  static override readonly typeName: string = 'Bottleneck';
   static readonly expansion = 4;
   conv1: Conv2d;
   bn1: BatchNorm2d;
@@ -82,6 +84,7 @@ export class Bottleneck extends Module {
 type Block = typeof BasicBlock | typeof Bottleneck;
 
 export class ResNet extends Module {
+  static override readonly typeName: string = 'ResNet';
   override readonly camLayer = 'layer4';
   conv1: Conv2d;
   bn1: BatchNorm2d;

@@ -12,6 +12,7 @@ import { classCount, type ArchitectureOptions } from './architecture.js';
 
 /** Squeeze (1x1) then two parallel expands (1x1 and 3x3) concatenated on channels. */
 export class Fire extends Module {
+  static override readonly typeName: string = 'Fire';
   squeeze: Conv2d;
   squeeze_activation: ReLU;
   expand1x1: Conv2d;
@@ -39,6 +40,7 @@ export class Fire extends Module {
 }
 
 export class SqueezeNet extends Module {
+  static override readonly typeName: string = 'SqueezeNet';
   /** The last Fire module. */
   override readonly camLayer = 'features.12';
   features: Sequential;

@@ -21,6 +21,7 @@ const CONFIGS: Record<'A' | 'B' | 'D' | 'E', Config> = {
 };
 
 export class VGG extends Module {
+  static override readonly typeName: string = 'VGG';
   /** The last ReLU of `features`, before the final max-pool (e.g. 'features.29' for vgg16). */
   override readonly camLayer: string;
   features: Sequential;

@@ -36,3 +36,8 @@ export function loadOnnxFile(path: string): GraphModule {
     },
   });
 }
+
+export { createWorkerPool } from './workers.js';
+export { WorkerPool, WorkerError } from '../parallel/pool.js';
+export type { WorkerHandle, WorkerPoolOptions } from '../parallel/pool.js';
+export type { ModelSpec } from '../parallel/protocol.js';

@@ -2,6 +2,7 @@ import { TinycamError } from '../tensor/errors.js';
 
 /** A malformed, truncated or unsupported ONNX file (says where decoding failed). */
 export class OnnxError extends TinycamError {
+  static override readonly typeName: string = 'OnnxError';
   constructor(message: string, code = 'E_ONNX') {
     super(code, message);
   }
@@ -21,6 +22,7 @@ export interface UnsupportedOp {
  * listing every unsupported op type at once, before anything is built.
  */
 export class OnnxUnsupportedError extends OnnxError {
+  static override readonly typeName: string = 'OnnxUnsupportedError';
   readonly unsupported: UnsupportedOp[];
   constructor(unsupported: UnsupportedOp[], supported: readonly string[]) {
     const list = unsupported

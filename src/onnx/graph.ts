@@ -54,6 +54,7 @@ interface PlannedNode {
  * as a model exported for inference is meant to run; `train()` switches.
  */
 export class GraphModule extends Module {
+  static override readonly typeName: string = 'GraphModule';
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly opset: number;

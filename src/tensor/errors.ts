@@ -1,19 +1,31 @@
 /**
+ * A class's name that survives minification: its own `static readonly
+ * typeName` when it declares one (an inherited one does not count, so a
+ * user's subclass keeps its own name), else the constructor's name.
+ */
+export function typeNameOf(ctor: Function): string {
+  const own = Object.getOwnPropertyDescriptor(ctor, 'typeName')?.value;
+  return typeof own === 'string' ? own : ctor.name;
+}
+
+/**
  * Typed errors. Every error tinycam throws on bad input is a `TinycamError`
  * with a stable `code`, and its message says what was wrong and what would be
  * accepted. Callers can branch on `instanceof` or on `code`.
  */
 export class TinycamError extends Error {
+  static readonly typeName: string = 'TinycamError';
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);
-    this.name = new.target.name;
+    this.name = typeNameOf(new.target);
     this.code = code;
   }
 }
 
 /** Tensor shapes that an op cannot work with (names the op and the shapes). */
 export class ShapeError extends TinycamError {
+  static override readonly typeName: string = 'ShapeError';
   constructor(message: string) {
     super('E_SHAPE', message);
   }
@@ -21,6 +33,7 @@ export class ShapeError extends TinycamError {
 
 /** An argument outside what an op or function accepts (not a shape problem). */
 export class ArgumentError extends TinycamError {
+  static override readonly typeName: string = 'ArgumentError';
   constructor(message: string) {
     super('E_ARGUMENT', message);
   }
@@ -28,6 +41,7 @@ export class ArgumentError extends TinycamError {
 
 /** Autodiff misuse: asking for a gradient that cannot exist. */
 export class GradError extends TinycamError {
+  static override readonly typeName: string = 'GradError';
   constructor(message: string) {
     super('E_GRAD', message);
   }
@@ -35,6 +49,7 @@ export class GradError extends TinycamError {
 
 /** A safetensors file that is truncated, malformed or holds an unsupported dtype. */
 export class SafetensorsError extends TinycamError {
+  static override readonly typeName: string = 'SafetensorsError';
   constructor(message: string) {
     super('E_SAFETENSORS', message);
   }
@@ -42,6 +57,7 @@ export class SafetensorsError extends TinycamError {
 
 /** A state dict that does not fit a module (missing, unexpected or misshaped keys). */
 export class StateDictError extends TinycamError {
+  static override readonly typeName: string = 'StateDictError';
   readonly missing: string[];
   readonly unexpected: string[];
   readonly mismatched: { key: string; expected: number[]; got: number[] }[];
@@ -62,6 +78,7 @@ export class StateDictError extends TinycamError {
 
 /** A module path that does not exist; `candidates` lists the closest names first. */
 export class LayerNotFoundError extends TinycamError {
+  static override readonly typeName: string = 'LayerNotFoundError';
   readonly layer: string;
   readonly candidates: string[];
   constructor(layer: string, candidates: string[], message?: string) {

@@ -30,3 +30,5 @@ export * from './ops/resample.js';
 export * from './ops/conv1d.js';
 export * from './ops/conv3d.js';
 export * from './ops/pool3d.js';
+export { setBackend, getBackend } from './backend.js';
+export type { BackendName, SetBackendOptions } from './backend.js';

@@ -70,7 +70,8 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-let defaultRng = new Rng(0);
+// Pure: an app that draws no random numbers does not bundle the generator.
+let defaultRng = /* @__PURE__ */ new Rng(0);
 
 /** Reseed the generator used when no `seed` or `rng` is given (like `torch.manual_seed`). */
 export function manualSeed(seed: number): void {

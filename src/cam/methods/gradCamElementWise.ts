@@ -9,7 +9,8 @@ import type { MapOptions, MapResult } from '../types.js';
 
 /** pytorch-grad-cam's GradCAMElementWise: raw = sum_c relu(dA_c * A_c). */
 export function gradCamElementWiseLayer(layer: LayerCapture): LayerMapResult {
-  return { raw: sum(relu(mul(layer.gradient!, layer.activation)), 1), weights: null };
+  const terms = relu(mul(layer.gradient!, layer.activation));
+  return { raw: sum(terms, 1), weights: null, terms };
 }
 
 /** Grad-CAM element-wise: HiResCAM with each product clamped at 0 before the channel sum. */

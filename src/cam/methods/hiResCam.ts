@@ -8,7 +8,8 @@ import type { MapOptions, MapResult } from '../types.js';
 
 /** Draelos & Carin 2020: raw = sum_c dA_c * A_c, elementwise (no spatial averaging of the gradient). */
 export function hiResCamLayer(layer: LayerCapture): LayerMapResult {
-  return { raw: sum(mul(layer.gradient!, layer.activation), 1), weights: null };
+  const terms = mul(layer.gradient!, layer.activation);
+  return { raw: sum(terms, 1), weights: null, terms };
 }
 
 /** HiResCAM; equal to pytorch-grad-cam's HiResCAM. */

@@ -9,7 +9,8 @@ import type { MapOptions, MapResult } from '../types.js';
 
 /** Jiang et al. 2021: raw = sum_c relu(dA_c) * A_c, elementwise. */
 export function layerCamLayer(layer: LayerCapture): LayerMapResult {
-  return { raw: sum(mul(relu(layer.gradient!), layer.activation), 1), weights: null };
+  const terms = mul(relu(layer.gradient!), layer.activation);
+  return { raw: sum(terms, 1), weights: null, terms };
 }
 
 /** LayerCAM; equal to pytorch-grad-cam's LayerCAM. Works well on early layers and with several layers fused. */

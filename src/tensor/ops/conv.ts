@@ -1,14 +1,14 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { gemm } from '../kernels/gemm.js';
-import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } from '../kernels/depthwise.js';
-import { col2im, im2col, imagePanelPacker, type ConvGeometry } from '../kernels/im2col.js';
+import { kernels } from '../backend.js';
+import type { ConvLayout as Layout } from '../kernels/kernels.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { pair, pads, type Pair, type Padding2d } from './spatial.js';
 
 /**
  * 2-D convolution and transposed convolution as im2col + GEMM per image and
- * group (../kernels). With W_g the group's weight as a matrix
+ * group, through the kernels of the current backend (../backend.ts,
+ * ../kernels/kernels.ts). With W_g the group's weight as a matrix
  * [Cout/g, Cin/g*kh*kw] and col = im2col(x):
  *
  *   conv2d forward      y   = W_g col             (+ bias)
@@ -18,11 +18,9 @@ import { pair, pads, type Pair, type Padding2d } from './spatial.js';
  *   col2im(W_g^T x), its input gradient is W_g im2col(dy) (a conv2d), and
  *   its weight gradient is x im2col(dy)^T.
  *
- * In the forward product the GEMM packs its blocks of col straight from the
- * image (kernels/im2col.ts imagePanelPacker), measured ~15% faster than
- * building col first. Each backward product runs only when that gradient is
- * needed. Depthwise convolutions (one input channel per group) use direct
- * loops instead (../kernels/depthwise.ts).
+ * Each backward product runs only when that gradient is needed. Depthwise
+ * convolutions (one input channel per group) use direct loops instead
+ * (../kernels/depthwise.ts).
  */
 
 export type { Pair, Padding2d } from './spatial.js';
@@ -86,111 +84,6 @@ function biasGradient(g: Tensor, bias: Tensor): Tensor {
   return new Tensor(out, bias.shape);
 }
 
-/** A 1x1 kernel at stride 1 without padding reads the image as it is: no im2col needed. */
-function isPointwise(geo: ConvGeometry): boolean {
-  return (
-    geo.kH === 1 && geo.kW === 1 && geo.strideH === 1 && geo.strideW === 1 &&
-    geo.padTop === 0 && geo.padLeft === 0 && geo.outH === geo.inH && geo.outW === geo.inW
-  );
-}
-
-// Scratch column buffer, grown on demand and reused across calls.
-let colScratch = new Float32Array(0);
-function colBuffer(size: number): Float32Array {
-  if (colScratch.length < size) colScratch = new Float32Array(size);
-  return colScratch;
-}
-
-// ---------------------------------------------------------------------------
-// shared kernels: y = W col (conv2d forward, convTranspose2d input-gradient)
-
-interface Layout {
-  batch: number;
-  groups: number;
-  /** Channels of the image side (the one im2col reads) per group. */
-  imageChannels: number;
-  /** Channels of the matrix side (rows of W_g) per group. */
-  rowChannels: number;
-  geo: ConvGeometry;
-}
-
-/**
- * For each image and group: out[n, g] (rowChannels x outH*outW) (+)= W_g * im2col(image[n, g]),
- * with W_g = weight rows g*rowChannels.. as a [rowChannels, imageChannels*kH*kW] matrix.
- * `accumulate` adds into `out` (used to start from the bias).
- */
-function convolveForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: Layout, accumulate: boolean): void {
-  const { geo } = L;
-  const k = L.imageChannels * geo.kH * geo.kW;
-  const cols = geo.outH * geo.outW;
-  const imagePlane = geo.inH * geo.inW;
-  const pointwise = isPointwise(geo);
-  for (let n = 0; n < L.batch; n++) {
-    for (let g = 0; g < L.groups; g++) {
-      const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
-      gemm(L.rowChannels, cols, k, weight, image, out, {
-        aOffset: g * L.rowChannels * k,
-        cOffset: (n * L.groups + g) * L.rowChannels * cols,
-        accumulate,
-        // A 1x1 stride-1 kernel reads the image as its column matrix; otherwise
-        // the GEMM packs its column blocks straight from the image (no im2col).
-        ...(pointwise ? { bOffset: imageOffset } : { packB: imagePanelPacker(image, imageOffset, geo) }),
-      });
-    }
-  }
-}
-
-/**
- * The adjoint of convolveForward in its image: image[n, g] += col2im(W_g^T * rows[n, g]),
- * where rows[n, g] is rowChannels x outH*outW. `image` must start zeroed (or hold what to add to).
- */
-function convolveAdjoint(rows: Float32Array, weight: Float32Array, image: Float32Array, L: Layout): void {
-  const { geo } = L;
-  const k = L.imageChannels * geo.kH * geo.kW;
-  const cols = geo.outH * geo.outW;
-  const imagePlane = geo.inH * geo.inW;
-  const pointwise = isPointwise(geo);
-  const col = pointwise ? null : colBuffer(k * cols);
-  for (let n = 0; n < L.batch; n++) {
-    for (let g = 0; g < L.groups; g++) {
-      const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
-      const options = { transA: true, aOffset: g * L.rowChannels * k, bOffset: (n * L.groups + g) * L.rowChannels * cols };
-      if (col) {
-        gemm(k, cols, L.rowChannels, weight, rows, col, options);
-        col2im(col, geo, image, imageOffset);
-      } else {
-        gemm(k, cols, L.rowChannels, weight, rows, image, { ...options, cOffset: imageOffset, accumulate: true });
-      }
-    }
-  }
-}
-
-/**
- * The weight gradient: dW_g += rows[n, g] * im2col(image[n, g])^T summed over n,
- * a [rowChannels, imageChannels*kH*kW] matrix per group.
- */
-function convolveWeightGradient(rows: Float32Array, image: Float32Array, dW: Float32Array, L: Layout): void {
-  const { geo } = L;
-  const k = L.imageChannels * geo.kH * geo.kW;
-  const cols = geo.outH * geo.outW;
-  const imagePlane = geo.inH * geo.inW;
-  const pointwise = isPointwise(geo);
-  const col = pointwise ? image : colBuffer(k * cols);
-  for (let n = 0; n < L.batch; n++) {
-    for (let g = 0; g < L.groups; g++) {
-      const imageOffset = (n * L.groups + g) * L.imageChannels * imagePlane;
-      if (!pointwise) im2col(image, imageOffset, geo, col);
-      gemm(L.rowChannels, k, cols, rows, col, dW, {
-        transB: true,
-        accumulate: true,
-        aOffset: (n * L.groups + g) * L.rowChannels * cols,
-        bOffset: pointwise ? imageOffset : 0,
-        cOffset: g * L.rowChannels * k,
-      });
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------
 // conv2d
 
@@ -242,8 +135,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const depthwiseGeo = { ...layout.geo, channels: inChannels };
   const out = new Float32Array(batch * outChannels * outH * outW);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
-  if (depthwise) depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
-  else convolveForward(x.data, weight.data, out, layout, bias != null);
+  if (depthwise) kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
+  else kernels().convForward(x.data, weight.data, out, layout, bias != null);
   const y = new Tensor(out, [batch, outChannels, outH, outW]);
 
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -251,15 +144,15 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     let dx: Tensor | null = null;
     if (needs[0]) {
       const d = new Float32Array(x.size);
-      if (depthwise) depthwiseInputGradient(g.data, weight.data, d, batch, multiplier, depthwiseGeo);
-      else convolveAdjoint(g.data, weight.data, d, layout);
+      if (depthwise) kernels().depthwiseInputGradient(g.data, weight.data, d, batch, multiplier, depthwiseGeo);
+      else kernels().convAdjoint(g.data, weight.data, d, layout);
       dx = new Tensor(d, x.shape);
     }
     let dW: Tensor | null = null;
     if (needs[1]) {
       const d = new Float32Array(weight.size);
-      if (depthwise) depthwiseWeightGradient(g.data, x.data, d, batch, multiplier, depthwiseGeo);
-      else convolveWeightGradient(g.data, x.data, d, layout);
+      if (depthwise) kernels().depthwiseWeightGradient(g.data, x.data, d, batch, multiplier, depthwiseGeo);
+      else kernels().convWeightGradient(g.data, x.data, d, layout);
       dW = new Tensor(d, weight.shape);
     }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
@@ -320,7 +213,7 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   };
   const out = new Float32Array(batch * outChannels * outH * outW);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
-  convolveAdjoint(x.data, weight.data, out, layout);
+  kernels().convAdjoint(x.data, weight.data, out, layout);
   const y = new Tensor(out, [batch, outChannels, outH, outW]);
 
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -328,13 +221,13 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     let dx: Tensor | null = null;
     if (needs[0]) {
       const d = new Float32Array(x.size);
-      convolveForward(g.data, weight.data, d, layout, false);
+      kernels().convForward(g.data, weight.data, d, layout, false);
       dx = new Tensor(d, x.shape);
     }
     let dW: Tensor | null = null;
     if (needs[1]) {
       const d = new Float32Array(weight.size);
-      convolveWeightGradient(x.data, g.data, d, layout);
+      kernels().convWeightGradient(x.data, g.data, d, layout);
       dW = new Tensor(d, weight.shape);
     }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;

@@ -1,7 +1,7 @@
 import { record } from '../autograd.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import { ShapeError } from '../errors.js';
-import { gemm } from '../kernels/gemm.js';
+import { kernels } from '../backend.js';
 import { Tensor, shapeString, sizeOf, type Shape } from '../tensor.js';
 
 /**
@@ -36,10 +36,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const out = new Float32Array(plan.count * m * n);
   if (plan.foldA) {
     // b is one matrix shared by every batch: a single (count*m) x k by k x n product.
-    gemm(plan.count * m, n, k, a.data, b.data, out);
+    kernels().gemm(plan.count * m, n, k, a.data, b.data, out);
   } else {
     for (let t = 0; t < plan.count; t++) {
-      gemm(m, n, k, a.data, b.data, out, {
+      kernels().gemm(m, n, k, a.data, b.data, out, {
         aOffset: plan.aIndex(t) * m * k,
         bOffset: plan.bIndex(t) * k * n,
         cOffset: t * m * n,
@@ -59,10 +59,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       // dA = dC B^T, summed over batch entries that a was broadcast to.
       const d = new Float32Array(a.size);
       if (plan.foldA) {
-        gemm(plan.count * m, k, n, g.data, b.data, d, { transB: true });
+        kernels().gemm(plan.count * m, k, n, g.data, b.data, d, { transB: true });
       } else {
         for (let t = 0; t < plan.count; t++) {
-          gemm(m, k, n, g.data, b.data, d, {
+          kernels().gemm(m, k, n, g.data, b.data, d, {
             transB: true,
             accumulate: true,
             aOffset: t * m * n,
@@ -77,10 +77,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       // dB = A^T dC, summed over batch entries that b was broadcast to.
       const d = new Float32Array(b.size);
       if (plan.foldA) {
-        gemm(k, n, plan.count * m, a.data, g.data, d, { transA: true });
+        kernels().gemm(k, n, plan.count * m, a.data, g.data, d, { transA: true });
       } else {
         for (let t = 0; t < plan.count; t++) {
-          gemm(k, n, m, a.data, g.data, d, {
+          kernels().gemm(k, n, m, a.data, g.data, d, {
             transA: true,
             accumulate: true,
             aOffset: plan.aIndex(t) * m * k,
@@ -138,7 +138,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (bias) {
     for (let r = 0; r < rows; r++) out.set(bias.data, r * outFeatures);
   }
-  gemm(rows, outFeatures, inFeatures, x.data, weight.data, out, { transB: true, accumulate: bias != null });
+  kernels().gemm(rows, outFeatures, inFeatures, x.data, weight.data, out, { transB: true, accumulate: bias != null });
   const result = new Tensor(out, [...x.shape.slice(0, -1), outFeatures]);
 
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -147,13 +147,13 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     if (needs[0]) {
       // dx = dY W
       const d = new Float32Array(x.size);
-      gemm(rows, inFeatures, outFeatures, g.data, weight.data, d);
+      kernels().gemm(rows, inFeatures, outFeatures, g.data, weight.data, d);
       grads[0] = new Tensor(d, x.shape);
     }
     if (needs[1]) {
       // dW = dY^T x
       const d = new Float32Array(weight.size);
-      gemm(outFeatures, inFeatures, rows, g.data, x.data, d, { transA: true });
+      kernels().gemm(outFeatures, inFeatures, rows, g.data, x.data, d, { transA: true });
       grads[1] = new Tensor(d, weight.shape);
     }
     if (bias && needs[2]) {

@@ -217,11 +217,25 @@ export function interpolateNd(x: Tensor, options: InterpolateNdOptions): Tensor 
       axes.set(2 + i, nearestTaps(n, m, (o) => o, (o) => (m === n ? o : m === 2 * n ? o >> 1 : Math.floor(Math.fround(o * scale)))));
       return;
     }
-    const scale = alignCorners ? (m > 1 ? (n - 1) / (m - 1) : 0) : given !== undefined ? 1 / given : n / m;
-    const source = alignCorners ? (o: number) => scale * o : (o: number) => scale * (o + 0.5) - 0.5;
-    if (mode === 'bicubic') axes.set(2 + i, cubicTaps(n, m, source, -0.75));
-    // Linear modes clamp negative coordinates to 0 (PyTorch); with clamped indices that changes nothing.
-    else axes.set(2 + i, linearTaps(n, m, (o) => Math.max(source(o), 0)));
+    if (mode === 'bicubic') axes.set(2 + i, cubicTaps(n, m, interpolateSource(n, m, alignCorners, given), -0.75));
+    else axes.set(2 + i, interpolateLinearTaps(n, m, alignCorners, given));
   });
   return resample(x, axes);
+}
+
+/** F.interpolate's input coordinate of output position o (half-pixel centres, or corner to corner). */
+function interpolateSource(n: number, m: number, alignCorners: boolean, factor?: number): (o: number) => number {
+  const scale = alignCorners ? (m > 1 ? (n - 1) / (m - 1) : 0) : factor !== undefined ? 1 / factor : n / m;
+  return alignCorners ? (o) => scale * o : (o) => scale * (o + 0.5) - 0.5;
+}
+
+/**
+ * The taps of F.interpolate's linear modes along one axis of size n resized
+ * to m. Exported on its own so that a caller needing only linear resizes
+ * (the CAM maps) does not pull interpolateNd's other modes into a bundle.
+ */
+export function interpolateLinearTaps(n: number, m: number, alignCorners: boolean, factor?: number): AxisTaps {
+  const source = interpolateSource(n, m, alignCorners, factor);
+  // Linear modes clamp negative coordinates to 0 (PyTorch); with clamped indices that changes nothing.
+  return linearTaps(n, m, (o) => Math.max(source(o), 0));
 }

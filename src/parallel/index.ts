@@ -1,0 +1,14 @@
+/**
+ * `tinycam/worker`: the platform-neutral worker pool. WorkerPool runs
+ * explanation methods on parts of a batch in workers; serveWorker is what a
+ * worker script calls. Node users take createWorkerPool from 'tinycam/node'
+ * (worker_threads); in a browser, spawn module Web Workers whose script does
+ *   import { serveWorker } from 'tinycam/worker';
+ *   serveWorker({ postMessage: (m, t) => self.postMessage(m, t ?? []), onMessage: (l) => { self.onmessage = (e) => l(e.data); } });
+ * and pass a spawner that wraps them (WorkerHandle).
+ */
+export { WorkerPool, WorkerError } from './pool.js';
+export type { WorkerHandle, WorkerPoolOptions } from './pool.js';
+export { serveWorker } from './worker.js';
+export type { WorkerPort } from './worker.js';
+export type { ModelSpec, SerializedTensor } from './protocol.js';

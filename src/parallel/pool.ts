@@ -1,0 +1,234 @@
+import { ArgumentError, TinycamError } from '../tensor/errors.js';
+import { Tensor, shapeString } from '../tensor/tensor.js';
+import { revive, serialize, type FromWorker, type ModelSpec, type ToWorker } from './protocol.js';
+
+/**
+ * A pool of workers that each hold a copy of one model and run explanation
+ * methods on parts of a batch: `pool.explain('gradCam', input, options)`
+ * splits the images of `input` over the workers and joins their results in
+ * order, so a batch of 8 runs on 2 cores in about half the time.
+ *
+ * The pool is platform-neutral: it talks to workers through `WorkerHandle`s
+ * made by a spawner. `tinycam/node`'s createWorkerPool spawns Node
+ * worker_threads; in browsers, pass a spawner around `new Worker(url, { type:
+ * 'module' })` whose script calls serveWorker from 'tinycam/worker'.
+ *
+ * Faults: a worker that throws fails that call with a WorkerError carrying
+ * the worker's error name and message; a worker that dies (exit, crash)
+ * fails the call it was running with a WorkerError, and the pool starts a
+ * new worker in its place, so the next call is served.
+ */
+
+/** A task a worker could not complete, or a worker that died while running it. */
+export class WorkerError extends TinycamError {
+  static override readonly typeName: string = 'WorkerError';
+  /** The error's name inside the worker ('ShapeError', 'ArgumentError'…), or 'exit' when the worker died. */
+  readonly workerErrorName: string;
+  constructor(message: string, workerErrorName: string, code = 'E_WORKER') {
+    super(code, message);
+    this.workerErrorName = workerErrorName;
+  }
+}
+
+/** The pool's view of one worker. */
+export interface WorkerHandle {
+  postMessage(message: ToWorker, transfer?: ArrayBuffer[]): void;
+  /** Called with each message from the worker. */
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** Called once when the worker dies or fails outside a task (uncaught error, exit). */
+  onFailure(listener: (reason: string) => void): void;
+  terminate(): void;
+}
+
+export interface WorkerPoolOptions {
+  /** Number of workers (default 2). */
+  workers?: number;
+  /** How every worker builds its model. */
+  model: ModelSpec;
+  /** Kernels in the workers (default 'wasm', falling back to 'js'). */
+  backend?: 'js' | 'wasm';
+  /** Starts one worker. */
+  spawn: () => WorkerHandle;
+}
+
+interface Slot {
+  handle: WorkerHandle;
+  ready: Promise<void>;
+  busy: { id: number; reject: (e: Error) => void } | null;
+  dead: boolean;
+}
+
+interface Job {
+  method: string;
+  input: Tensor;
+  options: unknown;
+  resolve: (value: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+export class WorkerPool {
+  readonly size: number;
+  readonly #options: WorkerPoolOptions;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot }>();
+  #nextId = 0;
+  #closed = false;
+
+  constructor(options: WorkerPoolOptions) {
+    const size = options.workers ?? 2;
+    if (!Number.isInteger(size) || size < 1) throw new ArgumentError(`WorkerPool: workers must be a positive integer; got ${size}`);
+    this.size = size;
+    this.#options = options;
+    for (let i = 0; i < size; i++) this.#slots.push(this.#start());
+  }
+
+  /** Resolves once every worker has built its model. */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.ready));
+  }
+
+  #start(): Slot {
+    const handle = this.#options.spawn();
+    let resolveReady!: () => void;
+    let rejectReady!: (e: Error) => void;
+    const slot: Slot = {
+      handle,
+      ready: new Promise<void>((res, rej) => {
+        resolveReady = res;
+        rejectReady = rej;
+      }),
+      busy: null,
+      dead: false,
+    };
+    slot.ready.catch(() => {}); // observed through ready() and run()
+    handle.onMessage((message) => {
+      if (message.type === 'ready') resolveReady();
+      else if (message.type === 'init-failed') {
+        rejectReady(new WorkerError(`WorkerPool: a worker could not build its model: ${message.message}`, 'init'));
+      } else {
+        const entry = this.#pending.get(message.id);
+        if (!entry) return;
+        this.#pending.delete(message.id);
+        slot.busy = null;
+        if (message.type === 'result') entry.resolve(revive(message.result));
+        else entry.reject(new WorkerError(`${message.name}: ${message.message}`, message.name, message.code ?? 'E_WORKER'));
+        this.#pump();
+      }
+    });
+    handle.onFailure((reason) => {
+      if (slot.dead) return;
+      slot.dead = true;
+      rejectReady(new WorkerError(`WorkerPool: a worker died while starting (${reason})`, 'exit'));
+      if (slot.busy) {
+        this.#pending.delete(slot.busy.id);
+        slot.busy.reject(new WorkerError(`WorkerPool: the worker running this call died (${reason}); the pool has started a new one`, 'exit'));
+        slot.busy = null;
+      }
+      handle.terminate();
+      // Keep serving: a fresh worker takes the dead one's place.
+      if (!this.#closed) {
+        const index = this.#slots.indexOf(slot);
+        if (index >= 0) this.#slots[index] = this.#start();
+        this.#pump();
+      }
+    });
+    handle.postMessage({ type: 'init', model: this.#options.model, backend: this.#options.backend ?? 'wasm' });
+    return slot;
+  }
+
+  /** Run one method on one input in some worker. */
+  run(method: string, input: Tensor, options: unknown = {}): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new ArgumentError('WorkerPool: the pool is closed'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ method, input, options, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    for (const slot of this.#slots) {
+      if (slot.busy || slot.dead || this.#queue.length === 0) continue;
+      const job = this.#queue.shift()!;
+      const id = this.#nextId++;
+      slot.busy = { id, reject: job.reject };
+      this.#pending.set(id, { resolve: job.resolve, reject: job.reject, slot });
+      slot.ready.then(
+        () => {
+          const transfer: ArrayBuffer[] = [];
+          const input = serialize(job.input, transfer);
+          try {
+            slot.handle.postMessage({ type: 'task', id, method: job.method, input: input as never, options: job.options }, transfer);
+          } catch (e) {
+            // Options that cannot be cloned (a target function): refuse, the worker stays.
+            this.#pending.delete(id);
+            slot.busy = null;
+            job.reject(new ArgumentError(`WorkerPool: the options of ${job.method} cannot be sent to a worker (${(e as Error).message}); use plain data: layer names, class indices`));
+            this.#pump();
+          }
+        },
+        (e: Error) => {
+          this.#pending.delete(id);
+          slot.busy = null;
+          job.reject(e);
+        },
+      );
+    }
+  }
+
+  /**
+   * Explain a batch: its images are split into `size` contiguous parts, one
+   * per worker, and the results are joined in image order (tensors along
+   * axis 0, per-image lists concatenated).
+   */
+  async explain<R = unknown>(method: string, input: Tensor, options: Record<string, unknown> = {}): Promise<R> {
+    if (input.ndim < 1 || input.shape[0]! < 1) throw new ArgumentError(`WorkerPool.explain: input must hold at least one image, got shape ${shapeString(input.shape)}`);
+    const n = input.shape[0]!;
+    const parts = Math.min(this.size, n);
+    const per = input.size / n;
+    const jobs: Promise<unknown>[] = [];
+    let start = 0;
+    for (let p = 0; p < parts; p++) {
+      const count = Math.floor(n / parts) + (p < n % parts ? 1 : 0);
+      const target = options.target;
+      const partOptions = Array.isArray(target) ? { ...options, target: target.slice(start, start + count) } : options;
+      const part = new Tensor(input.data.slice(start * per, (start + count) * per), [count, ...input.shape.slice(1)]);
+      jobs.push(this.run(method, part, partOptions));
+      start += count;
+    }
+    const results = await Promise.all(jobs);
+    return results.reduce((a, b) => join(a, b)) as R;
+  }
+
+  /** Stop every worker; pending calls fail. */
+  close(): void {
+    this.#closed = true;
+    for (const slot of this.#slots) {
+      slot.dead = true;
+      slot.handle.terminate();
+    }
+    for (const [, entry] of this.#pending) entry.reject(new WorkerError('WorkerPool: closed while the call was running', 'closed'));
+    this.#pending.clear();
+    for (const job of this.#queue.splice(0)) job.reject(new WorkerError('WorkerPool: closed before the call ran', 'closed'));
+  }
+}
+
+/** Join two results of consecutive parts of a batch. */
+function join(a: unknown, b: unknown): unknown {
+  if (a instanceof Tensor && b instanceof Tensor) {
+    const data = new Float32Array(a.size + b.size);
+    data.set(a.data);
+    data.set(b.data, a.size);
+    return new Tensor(data, [a.shape[0]! + b.shape[0]!, ...a.shape.slice(1)]);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length > 0 && typeof a[0] === 'object' && a[0] !== null) return a.map((x, i) => join(x, b[i]));
+    return [...a, ...b];
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(a)) out[key] = join((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]);
+    return out;
+  }
+  return a;
+}

@@ -1,0 +1,64 @@
+import { Tensor } from '../tensor/tensor.js';
+
+/**
+ * What the pool and its workers say to each other. Everything crosses as
+ * structured-clone data: tensors as { data, shape } (the Float32Array's
+ * buffer is transferred, not copied), models as a description each worker
+ * builds its own copy from.
+ */
+
+/** How a worker builds its model. */
+export type ModelSpec =
+  /** A tinycam/models architecture by torchvision name, with weights (a state dict). */
+  | { arch: string; options?: Record<string, unknown>; stateDict?: Record<string, SerializedTensor> }
+  /** An ONNX model's bytes (external data already inlined). */
+  | { onnx: Uint8Array }
+  /** A module the worker imports, and the name of its export: a function returning the model (may be async). */
+  | { module: string; export: string; args?: unknown[] };
+
+export interface SerializedTensor {
+  __tensor: true;
+  data: Float32Array;
+  shape: number[];
+}
+
+export type ToWorker =
+  | { type: 'init'; model: ModelSpec; backend: 'js' | 'wasm' }
+  | { type: 'task'; id: number; method: string; input: SerializedTensor; options: unknown };
+
+export type FromWorker =
+  | { type: 'ready'; backend: string }
+  | { type: 'init-failed'; message: string }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'failed'; id: number; name: string; code: string | null; message: string };
+
+/** Replace every Tensor in a value by a SerializedTensor; collect the buffers to transfer. */
+export function serialize(value: unknown, transfer: ArrayBuffer[] = []): unknown {
+  if (value instanceof Tensor) {
+    const data = value.data.slice();
+    transfer.push(data.buffer as ArrayBuffer);
+    return { __tensor: true, data, shape: [...value.shape] } satisfies SerializedTensor;
+  }
+  if (Array.isArray(value)) return value.map((v) => serialize(v, transfer));
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = serialize(v, transfer);
+    return out;
+  }
+  return value;
+}
+
+/** The inverse of serialize. */
+export function revive(value: unknown): unknown {
+  if (value && typeof value === 'object' && (value as SerializedTensor).__tensor === true) {
+    const t = value as SerializedTensor;
+    return new Tensor(t.data, t.shape);
+  }
+  if (Array.isArray(value)) return value.map(revive);
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = revive(v);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,32 @@
+import type { Kernels } from './kernels.js';
+import { wasmKernels } from './wasm.js';
+import { KERNELS_WASM_BASE64 } from './wasm/kernels-bytes.js';
+
+/** The module's imports: AssemblyScript's abort (never reached with --noAssert, but declared). */
+const imports = {
+  env: {
+    abort(): never {
+      throw new Error('tinycam wasm kernels: abort');
+    },
+  },
+};
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Compile (or take) the kernels module, instantiate it and wrap it as Kernels. */
+export async function loadWasmKernels(source?: WebAssembly.Module | BufferSource): Promise<Kernels> {
+  let instance: WebAssembly.Instance;
+  if (source instanceof WebAssembly.Module) {
+    instance = await WebAssembly.instantiate(source, imports);
+  } else {
+    const bytes = (source ?? decodeBase64(KERNELS_WASM_BASE64)) as BufferSource;
+    const module = await WebAssembly.compile(bytes);
+    instance = await WebAssembly.instantiate(module, imports);
+  }
+  return wasmKernels(instance);
+}

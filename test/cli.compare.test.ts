@@ -1,0 +1,62 @@
+/**
+ * `tinycam compare` (src/cli/compare.ts): arguments, and the report it writes
+ * for the fixtures' shapes_cnn.onnx on a fixture image.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/cli/args.js';
+import { compareCommand, parseCompareArgs } from '../src/cli/compare.js';
+import { describeShared, SHARED } from './helpers/shared.js';
+
+describe('tinycam compare: arguments', () => {
+  it('reads method names as typed, with the explain command spellings', () => {
+    const args = parseCompareArgs(['--model', 'm.onnx', '--image', 'x.png', '--methods', 'gradcam,GradCAM++,layercam,rise', '--metrics', 'roadcombined,deletion']);
+    expect(args.methods).toEqual(['gradCam', 'gradCamPlusPlus', 'layerCam', 'rise']);
+    expect(args.metrics).toEqual(['roadCombined', 'deletion']);
+    expect(args.out).toBe('report.html');
+  });
+
+  it('refuses unknown methods and metrics, and missing --model or --image', () => {
+    expect(() => parseCompareArgs(['--model', 'm.onnx', '--image', 'x.png', '--methods', 'magic'])).toThrow(UsageError);
+    expect(() => parseCompareArgs(['--model', 'm.onnx', '--image', 'x.png', '--metrics', 'accuracy'])).toThrow(/unknown metric 'accuracy'/);
+    expect(() => parseCompareArgs(['--image', 'x.png'])).toThrow(/needs --model/);
+    expect(() => parseCompareArgs(['--model', 'm.onnx'])).toThrow(/needs --image/);
+  });
+});
+
+describeShared('fixtures', 'tinycam compare: the report for an ONNX model', () => {
+  it('writes one self-contained page with every method and its scores', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinycam-compare-'));
+    try {
+      const labels = join(dir, 'labels.txt');
+      writeFileSync(labels, 'circle\nsquare\ntriangle\ncross\nstar\n');
+      const out = join(dir, 'report.html');
+      const lines: string[] = [];
+      const comparison = compareCommand(
+        parseCompareArgs([
+          '--model', join(SHARED, 'fixtures/models/shapes_cnn.onnx'),
+          '--image', join(SHARED, 'fixtures/shapes/test/0000.png'),
+          '--methods', 'gradcam,eigencam',
+          '--metrics', 'confidenceChange,averageDrop',
+          '--layer', 'features.13',
+          '--labels', labels,
+          '--out', out,
+        ]),
+        (l) => lines.push(l),
+        () => {},
+      );
+      expect(comparison.targetLabel).toBe('cross');
+      const html = readFileSync(out, 'utf8');
+      expect(html.startsWith('<!doctype html>')).toBe(true);
+      expect(html).not.toMatch(/<(script|img|link)[^>]+(src|href)="(https?:|\/\/)/); // nothing fetched from elsewhere
+      expect(html.match(/<figure data-method="/g)).toHaveLength(3);
+      expect(html.match(/data:image\/png;base64,/g)).toHaveLength(3);
+      expect(html).toMatch(/<tr data-method="gradCam">/);
+      expect(lines[0]).toMatch(/2 methods on 0000\.png \(class cross\) -> .*report\.html/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { conv2d } from '../src/tensor/ops/conv.js';
+import { randn } from '../src/tensor/random.js';
+import { forceConvAlgorithm, preferWinograd } from '../src/tensor/kernels/winograd.js';
+import { gradcheck } from './helpers/gradcheck.js';
+import { naiveConv2d, type Pads } from './helpers/naive.js';
+
+/**
+ * Winograd F(2x2, 3x3) against the direct convolution from the definition,
+ * forward and input gradient, on the current backend (the wasm project runs
+ * this file again on WebAssembly). The algorithm is forced so that small,
+ * odd shapes (ragged tiles, every padding) exercise it.
+ */
+afterEach(() => forceConvAlgorithm('auto'));
+
+function worstRelative(ours: Float32Array, ref: Float64Array): number {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    worst = Math.max(worst, Math.abs(ours[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return worst / scale;
+}
+
+const CASES: { n: number; c: number; o: number; h: number; w: number; pads: Pads; bias: boolean }[] = [
+  { n: 1, c: 3, o: 5, h: 6, w: 6, pads: { top: 1, bottom: 1, left: 1, right: 1 }, bias: false },
+  { n: 2, c: 4, o: 3, h: 7, w: 5, pads: { top: 1, bottom: 1, left: 1, right: 1 }, bias: true },
+  { n: 1, c: 2, o: 2, h: 5, w: 8, pads: { top: 0, bottom: 0, left: 0, right: 0 }, bias: true },
+  { n: 1, c: 3, o: 4, h: 4, w: 9, pads: { top: 2, bottom: 2, left: 2, right: 2 }, bias: false },
+  { n: 2, c: 3, o: 2, h: 6, w: 7, pads: { top: 0, bottom: 1, left: 1, right: 0 }, bias: true },
+  { n: 1, c: 1, o: 1, h: 3, w: 3, pads: { top: 0, bottom: 0, left: 0, right: 0 }, bias: false },
+];
+
+describe('Winograd F(2x2, 3x3) convolution', () => {
+  it.each(CASES)('matches the direct convolution and its input gradient: %o', ({ n, c, o, h, w, pads, bias }) => {
+    forceConvAlgorithm('winograd');
+    const x = randn([n, c, h, w], { seed: h * 31 + w }).requireGrad();
+    const weight = randn([o, c, 3, 3], { seed: 2 });
+    const b = bias ? randn([o], { seed: 3 }) : null;
+    const padding = { top: pads.top, bottom: pads.bottom, left: pads.left, right: pads.right };
+    const y = conv2d(x, weight, b, { padding });
+    const ref = naiveConv2d(x, weight, b, { pads });
+    expect([...y.shape]).toEqual(ref.shape);
+    expect(worstRelative(y.data, ref.data)).toBeLessThan(2e-6);
+    // The input gradient (itself a Winograd convolution with the rotated weight) against finite differences.
+    gradcheck((p) => conv2d(p, weight, b, { padding }), [x], { seed: n + c });
+  });
+
+  it('gives what im2col gives at ResNet-like sizes, where it is chosen by default', () => {
+    const x = randn([2, 32, 14, 13], { seed: 5 });
+    const weight = randn([48, 32, 3, 3], { seed: 6 });
+    const layout = { batch: 2, groups: 1, imageChannels: 32, rowChannels: 48, geo: { channels: 32, inH: 14, inW: 13, outH: 14, outW: 13, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1 } };
+    expect(preferWinograd(layout)).toBe(true);
+    const viaWinograd = conv2d(x, weight, null, { padding: 1 });
+    forceConvAlgorithm('im2col');
+    const viaIm2col = conv2d(x, weight, null, { padding: 1 });
+    const ref = naiveConv2d(x, weight, null, { pads: { top: 1, bottom: 1, left: 1, right: 1 } });
+    expect(worstRelative(viaIm2col.data, ref.data)).toBeLessThan(1e-6);
+    expect(worstRelative(viaWinograd.data, ref.data)).toBeLessThan(2e-6);
+  });
+
+  it('is never chosen for strided, dilated, grouped or non-3x3 convolutions', () => {
+    const geo = { channels: 64, inH: 28, inW: 28, outH: 28, outW: 28, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1 };
+    const base = { batch: 1, groups: 1, imageChannels: 64, rowChannels: 64, geo };
+    forceConvAlgorithm('winograd');
+    expect(preferWinograd(base)).toBe(true);
+    expect(preferWinograd({ ...base, geo: { ...geo, strideH: 2 } })).toBe(false);
+    expect(preferWinograd({ ...base, geo: { ...geo, dilationW: 2 } })).toBe(false);
+    expect(preferWinograd({ ...base, groups: 2 })).toBe(false);
+    expect(preferWinograd({ ...base, geo: { ...geo, kH: 5, kW: 5 } })).toBe(false);
+  });
+});

@@ -1,0 +1,12 @@
+// tinycam's WebAssembly kernels (AssemblyScript, 128-bit SIMD). Built by
+// `npm run build:wasm` (wasm/build.mjs) into src/tensor/kernels/wasm/;
+// the JS side (src/tensor/kernels/wasm.ts) owns the memory layout: every
+// function takes byte addresses into this module's memory.
+export { gemm, GEMM_WORK_BYTES } from './gemm';
+export { im2col, col2im } from './im2col';
+
+/** First byte the JS side may use (after the module's own data). */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+export { winogradWeights, winogradInput, winogradOutput } from './winograd';
