@@ -115,7 +115,7 @@ describe.skipIf(process.env[INNER])('a fresh clone with nothing beside it (the R
       expect(tests.code, `the reference suites failed in the fresh clone:\n${tail(tests.output)}`).toBe(0);
       // One line for what ../shared would have added, with counts; and the compact copy was used.
       expect(tests.output).toMatch(
-        /\.\.\/shared not found beside the repository: \d+ tests in \d+ suites skipped \(fixtures2 \d+[^)]*\); \d+ tests ran over the compact copy in test\/fixtures instead/,
+        /\.\.\/shared not found beside the repository: \d+ tests in \d+ suites skipped \([^)]*\bfixtures2 \d+[^)]*\); \d+ tests ran over the compact copy in test\/fixtures instead/,
       );
       console.log(
         `fresh clone: git clone ${cloned.seconds.toFixed(1)} s, npm run demo ${demo.seconds.toFixed(1)} s, ` +
