@@ -71,7 +71,8 @@ function main(): void {
 /** One scene's block: a caption (truth and prediction) over a grid with a row per method. */
 function sceneBlock(scene: Scene, index: number, maps: { name: string; maps: Tensor }[], predictedName: string): RgbaImage {
   const image = resize(sceneToImage(scene), { width: scene.width * ZOOM, height: scene.height * ZOOM });
-  const body = grid(maps.map(({ name, maps: m }) => ({ name, image, map: sliceMap(m, index) })));
+  // The first block names the rows; the blocks beside it share those rows.
+  const body = grid(maps.map(({ name, maps: m }) => ({ name, image, map: sliceMap(m, index) })), { rowLabels: index === 0 });
   const caption = `${index + 1}. ${scene.className} - model: ${predictedName}`;
   const captionHeight = 2 * CAPTION_SCALE * 7 + 4;
   const block = createImage(body.width, body.height + captionHeight);

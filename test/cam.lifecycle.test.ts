@@ -6,7 +6,36 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { ablationCam, cam, eigenCam, gradCam, guidedBackprop, layerCam, saliency, scoreCam, TargetError } from '../src/cam/index.js';
+import {
+  ablationCam,
+  cam,
+  deepFeatureFactorization,
+  deepLift,
+  deepLiftShap,
+  eigenCam,
+  fem,
+  finerCam,
+  fullGrad,
+  gradCam,
+  gradientShap,
+  guidedBackprop,
+  isCam,
+  kpcaCam,
+  layerCam,
+  lrp,
+  randomCam,
+  refineCam,
+  saliency,
+  scoreCam,
+  segEigenCam,
+  shapleyCam,
+  smoothGradCamPlusPlus,
+  sobelCam,
+  ssCam,
+  TargetError,
+  type MapOptions,
+} from '../src/cam/index.js';
+import { hasBackwardOverride } from '../src/tensor/autograd.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/layers/index.js';
 import { Module } from '../src/layers/module.js';
 import { LayerNotFoundError, ShapeError } from '../src/tensor/errors.js';
@@ -25,6 +54,31 @@ class PointwiseMix extends Module {
   override forward(x: Tensor): Tensor {
     return permute(linear(permute(x, [0, 2, 3, 1]), this.weight), [0, 3, 1, 2]);
   }
+}
+
+/** Every method added with issue 13, each as a call on a model (small settings: these tests are about side effects). */
+function everyMethod(input: Tensor): ((model: Module) => () => unknown)[] {
+  const options: MapOptions = { layer: 'head.1' };
+  const baselines = randn([2, ...input.shape.slice(1)], { seed: 8 });
+  return [
+    (m) => () => fem(m, input, options),
+    (m) => () => randomCam(m, input, options),
+    (m) => () => segEigenCam(m, input, options),
+    (m) => () => kpcaCam(m, input, options),
+    (m) => () => finerCam(m, input, options),
+    (m) => () => refineCam(m, input, { layer: ['block.2', 'head.1'] }),
+    (m) => () => shapleyCam(m, input, options),
+    (m) => () => fullGrad(m, input),
+    (m) => () => sobelCam(m, input),
+    (m) => () => ssCam(m, input, { ...options, samples: 1 }),
+    (m) => () => isCam(m, input, { ...options, steps: 1 }),
+    (m) => () => smoothGradCamPlusPlus(m, input, { ...options, samples: 1 }),
+    (m) => () => deepFeatureFactorization(m, input, { layer: 'head.1', components: 2 }),
+    (m) => () => deepLift(m, input),
+    (m) => () => deepLiftShap(m, input, { baselines }),
+    (m) => () => gradientShap(m, input, { baselines, samples: 2 }),
+    (m) => () => lrp(m, input),
+  ];
 }
 
 function tinyNet(): Module {
@@ -53,6 +107,7 @@ function snapshot(model: Module) {
     hooks: model.modules().map((m) => m.hookCount()),
     flags: model.modules().map((m) => m.training),
     relu: model.modules().map((m) => (m as { backwardRule?: string }).backwardRule),
+    override: hasBackwardOverride(),
     state: Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, Array.from(t.data)])),
   };
 }
@@ -110,8 +165,32 @@ describe('1,000 calls leave the model as it was', () => {
     expect(() => gradCam(model, input, { layer: 'head.1' })).toThrow('boom');
     expect(() => guidedBackprop(model, input)).toThrow('boom');
     expect(() => scoreCam(model, input, { layer: 'head.1' })).toThrow('boom');
+    const others = everyMethod(input);
+    for (const run of others) expect(run(model)).toThrow('boom');
     handle.remove();
-    expect(calls).toBe(3);
+    expect(calls).toBe(3 + others.length);
+    expect(snapshot(model)).toEqual(before);
+  });
+
+  it('backward rules and hooks are restored when a backward pass throws (DeepLIFT, LRP, ShapleyCAM, FullGrad)', () => {
+    const model = tinyNet();
+    const before = snapshot(model);
+    const input = randn([2, 3, 8, 8], { seed: 4 });
+    const handle = model.getModule('head')!.registerBackwardHook(() => {
+      throw new Error('bang');
+    });
+    for (const run of [
+      () => deepLift(model, input),
+      () => deepLiftShap(model, input, { baselines: randn([2, 3, 8, 8], { seed: 5 }) }),
+      () => lrp(model, input),
+      () => shapleyCam(model, input, { layer: 'block.2' }),
+      () => fullGrad(model, input),
+      () => gradientShap(model, input, { baselines: randn([2, 3, 8, 8], { seed: 5 }) }),
+    ]) {
+      expect(run).toThrow('bang');
+      expect(hasBackwardOverride()).toBe(false);
+    }
+    handle.remove();
     expect(snapshot(model)).toEqual(before);
   });
 
@@ -123,6 +202,7 @@ describe('1,000 calls leave the model as it was', () => {
     for (const method of [gradCam, layerCam, cam, eigenCam, scoreCam, ablationCam]) method(model, input, { layer: 'head.1' });
     saliency(model, input);
     guidedBackprop(model, input);
+    for (const run of everyMethod(input)) run(model)();
     expect(snapshot(model)).toEqual(before);
   });
 });

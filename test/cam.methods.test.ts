@@ -10,25 +10,40 @@ import {
   cam,
   eigenCam,
   eigenGradCam,
+  fem,
+  finerCam,
+  fullGrad,
   gradCam,
   gradCamElementWise,
   gradCamPlusPlus,
   hiResCam,
+  isCam,
+  kpcaCam,
   layerCam,
+  randomCam,
+  refineCam,
   scoreCam,
   gradCamMaxNorm,
+  segEigenCam,
+  shapleyCam,
+  smoothGradCamPlusPlus,
+  sobelCam,
+  ssCam,
   xGradCam,
   type MapOptions,
   type MapResult,
+  type Target,
 } from '../src/cam/index.js';
+import { projectFirstComponent } from '../src/cam/methods/eigenCam.js';
 import { leadingEigenvector } from '../src/cam/eigen.js';
-import { AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, ReLU, Sequential } from '../src/layers/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Softplus } from '../src/layers/index.js';
 import { Module } from '../src/layers/module.js';
 import { grad } from '../src/tensor/autograd.js';
 import { linear } from '../src/tensor/ops/matmul.js';
 import { permute } from '../src/tensor/ops/shape.js';
 import { interpolate } from '../src/tensor/ops/interpolate.js';
-import { mul } from '../src/tensor/ops/elementwise.js';
+import { abs, mul } from '../src/tensor/ops/elementwise.js';
+import { softmax } from '../src/tensor/ops/softmax.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { randn } from '../src/tensor/random.js';
 import { Parameter, Tensor, tensor } from '../src/tensor/tensor.js';
@@ -326,6 +341,16 @@ const allMapMethods: [string, (m: Module, x: Tensor, o: MapOptions) => MapResult
   ['eigenCam', eigenCam],
   ['eigenGradCam', eigenGradCam],
   ['cam', cam],
+  ['fem', fem],
+  ['randomCam', randomCam],
+  ['segEigenCam', segEigenCam],
+  ['kpcaCam', kpcaCam],
+  ['finerCam', finerCam],
+  ['refineCam', refineCam],
+  ['shapleyCam', shapleyCam],
+  ['ssCam', (m, x, o) => ssCam(m, x, { ...o, samples: 3 })],
+  ['isCam', (m, x, o) => isCam(m, x, { ...o, steps: 3 })],
+  ['smoothGradCamPlusPlus', smoothGradCamPlusPlus],
 ];
 
 describe('a batch equals single-image calls', () => {
@@ -354,7 +379,9 @@ describe('never NaN', () => {
   const constant = new Tensor(new Float32Array(2 * 3 * 8 * 8).fill(0.5), [2, 3, 8, 8]);
   for (const [name, method] of allMapMethods) {
     it(`${name}: a constant map gives zeros`, () => {
-      const r = method(model, constant, { layer: 'head.1', target: [0, 1] });
+      // Smooth Grad-CAM++ maps the last noisy pass's activations, which noise makes vary: without noise here.
+      const options = name === 'smoothGradCamPlusPlus' ? { std: 0 } : {};
+      const r = method(model, constant, { layer: 'head.1', target: [0, 1], ...options });
       expect(r.maps.data.every((v) => v === 0)).toBe(true);
       for (const l of r.layers) expect(l.map.data.every((v) => v === 0)).toBe(true);
     });
@@ -367,6 +394,12 @@ describe('never NaN', () => {
       const r = method(hand, handInput, { layer: 'relu', target: 0 });
       expect(r.maps.data.every((v) => v === 0), method.name).toBe(true);
     }
+  });
+  it('FullGrad and SobelCAM on a constant input: finite maps in [0, 1] (SobelCAM all zeros)', () => {
+    for (const r of [fullGrad(model, constant, { target: [0, 1] }), sobelCam(model, constant)]) {
+      expect(r.maps.data.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
+    }
+    expect(sobelCam(model, constant).maps.data.every((v) => v === 0)).toBe(true);
   });
   it('a zero target score gives ablation weights 0, not NaN', () => {
     const hand = handModel();
@@ -473,3 +506,206 @@ describe('capture details', () => {
   });
 });
 
+
+/** pytorch-grad-cam's ClassifierOutputSoftmaxTarget(c) for every image. */
+function softmaxOf(c: number): Target {
+  return (logits) => {
+    const [n, k] = logits.shape as [number, number];
+    const mask = new Float32Array(n * k);
+    for (let i = 0; i < n; i++) mask[i * k + c] = 1;
+    return sum(mul(softmax(logits, -1), new Tensor(mask, [n, k])), 1);
+  };
+}
+
+describe('pytorch-grad-cam additions: identities and naive formulas', () => {
+  const model = tinyNet().eval();
+  const input = randn([2, 3, 8, 8], { seed: 31 });
+  const targets = [1, 3];
+  it('FEM: weights are the fraction of positions above mean + k std (population), naively', () => {
+    for (const k of [2, 0.5]) {
+      const r = fem(model, input, { layer: 'head.1', target: targets, k });
+      const { a } = naiveCapture(model, input, 'head.1', targets);
+      const expected: number[] = [];
+      for (let nc = 0; nc < 10; nc++) {
+        const values = Array.from(a.data.subarray(nc * 16, (nc + 1) * 16));
+        const mu = values.reduce((s, v) => s + v, 0) / 16;
+        const sigma = Math.sqrt(values.reduce((s, v) => s + (v - mu) ** 2, 0) / 16);
+        expected.push(values.filter((v) => v > mu + k * sigma).length / 16);
+      }
+      expectValues(r.layers[0]!.weights!, expected, 1e-7);
+    }
+  });
+  it('KPCA-CAM with a linear kernel is EigenCAM up to sign', () => {
+    const kpca = kpcaCam(model, input, { layer: 'head.1', kernel: 'linear' }).layers[0]!.raw;
+    const eigen = eigenCam(model, input, { layer: 'head.1' }).layers[0]!.raw;
+    for (let i = 0; i < 2; i++) {
+      const x = Array.from(kpca.data.subarray(i * 16, (i + 1) * 16));
+      const y = Array.from(eigen.data.subarray(i * 16, (i + 1) * 16));
+      const sign = x.reduce((s, v, p) => s + v * y[p]!, 0) < 0 ? -1 : 1;
+      const scale = Math.max(...y.map(Math.abs));
+      x.forEach((v, p) => expect(Math.abs(sign * v - y[p]!)).toBeLessThanOrEqual(1e-4 * scale));
+      // scikit-learn's svd_flip: the largest entry is positive
+      const largest = x.reduce((best, v, p) => (Math.abs(v) > Math.abs(x[best]!) ? p : best), 0);
+      expect(x[largest]!).toBeGreaterThan(0);
+    }
+  });
+  it('SegEigenCAM projects |dA| * A on its first component, flipped so that max >= |min|', () => {
+    const r = segEigenCam(model, input, { layer: 'head.1', target: targets }).layers[0]!.raw;
+    const { a, g } = naiveCapture(model, input, 'head.1', targets);
+    const reference = projectFirstComponent(mul(abs(g), a));
+    for (let i = 0; i < 2; i++) {
+      const x = Array.from(r.data.subarray(i * 16, (i + 1) * 16));
+      const y = Array.from(reference.data.subarray(i * 16, (i + 1) * 16));
+      const sign = x.reduce((s, v, p) => s + v * y[p]!, 0) < 0 ? -1 : 1;
+      x.forEach((v, p) => expect(Math.abs(sign * v - y[p]!)).toBeLessThanOrEqual(1e-5 * Math.max(...y.map(Math.abs))));
+      expect(Math.max(...x)).toBeGreaterThanOrEqual(Math.abs(Math.min(...x)));
+    }
+  });
+  it('RandomCAM: seeded, the same weights in [-1, 1) for every image, another seed gives others', () => {
+    const a = randomCam(model, input, { layer: 'head.1', seed: 3 }).layers[0]!.weights!;
+    expect(Array.from(randomCam(model, input, { layer: 'head.1', seed: 3 }).layers[0]!.weights!.data)).toEqual(Array.from(a.data));
+    expect(Array.from(a.data.subarray(0, 5))).toEqual(Array.from(a.data.subarray(5, 10)));
+    expect(a.data.every((w) => w >= -1 && w < 1)).toBe(true);
+    expect(Array.from(randomCam(model, input, { layer: 'head.1', seed: 4 }).layers[0]!.weights!.data)).not.toEqual(Array.from(a.data));
+  });
+  it('FinerCAM with alpha 0 is Grad-CAM of the target class; its comparisons are the closest logits', () => {
+    const finer = finerCam(model, input, { layer: 'head.1', target: targets, alpha: 0 });
+    expectValues(finer.layers[0]!.raw, Array.from(gradCam(model, input, { layer: 'head.1', target: targets }).layers[0]!.raw.data), 1e-6);
+    finer.comparisons.forEach((classes, i) => {
+      const z = Array.from(finer.logits.data.subarray(i * 4, (i + 1) * 4));
+      const order = [0, 1, 2, 3].filter((c) => c !== targets[i]).sort((p, q) => Math.abs(z[p]! - z[targets[i]!]!) - Math.abs(z[q]! - z[targets[i]!]!));
+      expect(classes).toEqual(order);
+    });
+    expect(() => finerCam(model, input, { comparisonCategories: [4] })).toThrow(/comparisonCategories must be/);
+  });
+  it('RefineCAM of one layer is the base method\'s map; of two, their product rescaled', () => {
+    const one = refineCam(model, input, { layer: 'head.1', target: targets });
+    expectValues(one.maps, Array.from(gradCamPlusPlus(model, input, { layer: 'head.1', target: targets }).maps.data), 1e-6);
+    const two = refineCam(model, input, { layer: ['block.2', 'head.1'], target: targets, method: layerCam });
+    const maps = ['block.2', 'head.1'].map((l) => layerCam(model, input, { layer: l, target: targets }).maps);
+    const product = maps[0]!.data.map((v, i) => v * maps[1]!.data[i]!);
+    for (let i = 0; i < 2; i++) {
+      const part = Array.from(product.subarray(i * 64, (i + 1) * 64));
+      const lo = Math.min(...part);
+      const hi = Math.max(...part);
+      expectValues(new Tensor(two.maps.data.slice(i * 64, (i + 1) * 64), [64]), part.map((v) => (v - lo) / (hi - lo + 1e-7)), 1e-5);
+    }
+  });
+  it('ShapleyCAM equals Grad-CAM for a logit target on a piecewise-linear head (H A = 0 exactly)', () => {
+    const s = shapleyCam(model, input, { layer: 'block.2', target: targets });
+    expect(s.layers[0]!.hvpMethod).toBe('exact');
+    expect(s.layers[0]!.hvp.data.every((v) => v === 0)).toBe(true);
+    expect(Array.from(s.layers[0]!.weights!.data)).toEqual(Array.from(gradCam(model, input, { layer: 'block.2', target: targets }).layers[0]!.weights!.data));
+  });
+  it('ShapleyCAM with a softmax target: H A against a central difference of dA along A', () => {
+    const target = softmaxOf(2);
+    const s = shapleyCam(model, input, { layer: 'head.1', target });
+    // dA at A (1 +- h) through a hook that scales the layer's output
+    const gradientAt = (factor: number): Tensor => {
+      const handle = model.getModule('head.1')!.registerForwardHook((_m, _i, out) => new Tensor(out.data.map((v) => v * factor), out.shape, true));
+      let scaled: Tensor | null = null;
+      const h2 = model.getModule('head.1')!.registerForwardHook((_m, _i, out) => void (scaled = out));
+      try {
+        const scores = (target as (l: Tensor) => Tensor)(model.forward(input));
+        return grad(scores, [scaled!], { gradOutput: new Tensor(new Float32Array(2).fill(1), [2]) })[0]!;
+      } finally {
+        handle.remove();
+        h2.remove();
+      }
+    };
+    const h = 1e-2;
+    const plus = gradientAt(1 + h);
+    const minus = gradientAt(1 - h);
+    const numeric = plus.data.map((v, i) => (v - minus.data[i]!) / (2 * h));
+    const scale = Math.max(...Array.from(numeric, Math.abs));
+    expect(scale).toBeGreaterThan(0);
+    s.layers[0]!.hvp.data.forEach((v, i) => expect(Math.abs(v - numeric[i]!)).toBeLessThanOrEqual(1e-3 * scale));
+  });
+  it('ShapleyCAM falls back on a central difference where an op has no second derivatives', () => {
+    const smooth = new Sequential({ mix: new PointwiseMix(3, 4, 41), soft: new Softplus(), gap: new AdaptiveAvgPool2d(1), flatten: new Flatten(), fc: new Linear(4, 3, { seed: 42 }) });
+    const s = shapleyCam(smooth, input, { layer: 'mix', target: 1 });
+    expect(s.layers[0]!.hvpMethod).toBe('central difference');
+    expect(s.layers[0]!.hvp.data.some((v) => v !== 0)).toBe(true);
+  });
+  it('Ablation-CAM ablates to min - 1e7 when the layer\'s minimum is not 0 (pytorch-grad-cam\'s ablation_layer.py)', () => {
+    // No ReLU: the layer is the input itself, minimum -2. GAP of an ablated channel is -2 - 1e7 (float32).
+    const fc = new Linear(2, 2);
+    fc.weight.data.set([1, 2, 3, -1]);
+    fc.bias!.data.set([0.5, 0]);
+    const identity = new Sequential({ pass: new Flatten(0, 0) /* flattening axis 0 alone: an identity layer */, gap: new AdaptiveAvgPool2d(1), flatten: new Flatten(), fc });
+    const r = ablationCam(identity, handInput, { layer: 'pass', target: 0 });
+    const ablated = Math.fround(-2 - 1e7);
+    // GAP = [0.5, 2]; y = 0.5 + 2 * 2 + 0.5 = 5; ablating channel 0: y0 = ablated + 4 + 0.5, channel 1: 0.5 + 2 ablated + 0.5
+    const y = 5;
+    const scores = [Math.fround(ablated + 4.5), Math.fround(2 * ablated + 1)];
+    expectValues((r.layers[0] as { scores: Tensor }).scores, scores, 2);
+    expectValues(r.layers[0]!.weights!, scores.map((s) => (y - s) / y), 1e-6 * 4e6);
+  });
+});
+
+describe('torch-cam additions: identities and naive formulas', () => {
+  const model = tinyNet().eval();
+  const input = randn([2, 3, 8, 8], { seed: 32 });
+  const targets = [0, 2];
+  it('SS-CAM without noise and IS-CAM with one step are torch-cam\'s Score-CAM: softmax of the masked scores minus the score', () => {
+    const ss = ssCam(model, input, { layer: 'head.1', target: targets, std: 0, samples: 1 });
+    const is = isCam(model, input, { layer: 'head.1', target: targets, steps: 1 });
+    expectValues(is.layers[0]!.weights!, Array.from(ss.layers[0]!.weights!.data), 1e-6);
+    // naive: masks scaled at the layer's resolution, then resized (bilinear, align_corners=False)
+    const { a } = naiveCapture(model, input, 'head.1', targets);
+    const logits = model.forward(input);
+    for (let i = 0; i < 2; i++) {
+      const scaled = Array.from(a.data.subarray(i * 80, (i + 1) * 80));
+      for (let k = 0; k < 5; k++) {
+        const part = scaled.slice(k * 16, (k + 1) * 16);
+        const lo = Math.min(...part);
+        const hi = Math.max(...part);
+        for (let p = 0; p < 16; p++) scaled[k * 16 + p] = (part[p]! - lo) / (hi - lo + 1e-8);
+      }
+      const masks = interpolate(new Tensor(Float32Array.from(scaled), [1, 5, 4, 4]), { size: [8, 8], mode: 'bilinear' });
+      const scores = [0, 1, 2, 3, 4].map((k) => {
+        const masked = new Float32Array(192);
+        for (let ch = 0; ch < 3; ch++) for (let p = 0; p < 64; p++) masked[ch * 64 + p] = input.data[i * 192 + ch * 64 + p]! * masks.data[k * 64 + p]!;
+        return model.forward(new Tensor(masked, [1, 3, 8, 8])).data[targets[i]!]! - logits.data[i * 4 + targets[i]!]!;
+      });
+      const top = Math.max(...scores);
+      const e = scores.map((v) => Math.exp(v - top));
+      const total = e.reduce((s, v) => s + v, 0);
+      expectValues(new Tensor(ss.layers[0]!.weights!.data.slice(i * 5, (i + 1) * 5), [5]), e.map((v) => v / total), 1e-5);
+    }
+  });
+  it('IS-CAM scales the masked input by torch-cam\'s running coefficient (1/N, 3/N, 6/N, ...)', () => {
+    const two = isCam(model, input, { layer: 'head.1', target: targets, steps: 2 });
+    // steps 2: coefficients 0.5 and 1.5; with one channel scaled the scores are those of 0.5 x M and 1.5 x M
+    const half = isCam(model, input, { layer: 'head.1', target: targets, steps: 1 });
+    expect(Array.from(two.layers[0]!.weights!.data)).not.toEqual(Array.from(half.layers[0]!.weights!.data));
+    expect(two.layers[0]!.weights!.data.every((w) => w > 0 && w < 1)).toBe(true);
+  });
+  it('SS-CAM: seeded noise; another seed gives other weights', () => {
+    const a = ssCam(model, input, { layer: 'head.1', target: targets, samples: 2 });
+    expect(Array.from(ssCam(model, input, { layer: 'head.1', target: targets, samples: 2 }).layers[0]!.weights!.data)).toEqual(Array.from(a.layers[0]!.weights!.data));
+    expect(Array.from(ssCam(model, input, { layer: 'head.1', target: targets, samples: 2, seed: 5 }).layers[0]!.weights!.data)).not.toEqual(Array.from(a.layers[0]!.weights!.data));
+  });
+  it('Smooth Grad-CAM++ without noise: alpha = dA^2 / (2 dA^2 + sum(dA^3 A) + 1e-8), w = sum alpha relu(dA)', () => {
+    const r = smoothGradCamPlusPlus(model, input, { layer: 'block.2', target: targets, std: 0, samples: 3 });
+    const { a, g } = naiveCapture(model, input, 'block.2', targets);
+    const expected: number[] = [];
+    for (let nc = 0; nc < 12; nc++) {
+      let cubic = 0;
+      for (let p = nc * 64; p < (nc + 1) * 64; p++) cubic += g.data[p]! ** 3 * a.data[p]!;
+      let w = 0;
+      for (let p = nc * 64; p < (nc + 1) * 64; p++) w += (g.data[p]! ** 2 / (2 * g.data[p]! ** 2 + cubic + 1e-8)) * Math.max(g.data[p]!, 0);
+      expected.push(w);
+    }
+    const scale = Math.max(...expected.map(Math.abs));
+    expectValues(r.layers[0]!.weights!, expected, 1e-5 * scale);
+  });
+  it('SobelCAM: |gx| / 2 + |gy| / 2 of the grey image, reflect-101 borders', () => {
+    // one channel: a vertical step 0 | 1 between columns 1 and 2 of a 4x4 image
+    const step = new Tensor(Float32Array.from({ length: 16 }, (_, i) => (i % 4 >= 2 ? 1 : 0)), [1, 1, 4, 4]);
+    const flat = new Sequential({ gap: new AdaptiveAvgPool2d(1), flatten: new Flatten(), fc: new Linear(1, 2, { seed: 1 }) });
+    const r = sobelCam(flat, step, { normalize: false });
+    // gx at columns 1 and 2 is 4 (1 + 2 + 1), elsewhere 0; gy is 0
+    expectValues(r.layers[0]!.raw, Array.from({ length: 16 }, (_, i) => (i % 4 === 1 || i % 4 === 2 ? 2 : 0)));
+  });
+});

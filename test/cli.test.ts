@@ -1,47 +1,33 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
 import { gradCam, loadSafetensors } from '../src/index.js';
 import { decodeImage, encodePng, overlay, preprocess } from '../src/image/index.js';
 import { loadOnnxFile } from '../src/node/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { buildCli, runCli } from './cli.harness.js';
 import { FIXTURES, casesOf, expectClose, loadCase } from './helpers/fixtures.js';
-import { itReference } from './helpers/shared.js';
+import { describeReference, itReference } from './helpers/shared.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const MODEL = join(FIXTURES, 'models/shapes_cnn.onnx');
-const IMAGE = join(FIXTURES, 'shapes/test/0000.png');
-let work: string;
-let cli: string;
+/*
+ * The built command on the reference fixtures (../shared/fixtures): its map
+ * equals the library call's and PyTorch's. The command's other behaviour is
+ * tested in cli.command.test.ts, on a model built in the test.
+ */
 
-/** Run the built command; returns exit code and output. */
-function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: work, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+describeReference('fixtures', 'tinycam explain on the reference fixtures (the built command, end to end)', () => {
+  const MODEL = join(FIXTURES, 'models/shapes_cnn.onnx');
+  const IMAGE = join(FIXTURES, 'shapes/test/0000.png');
+  let work: string;
+  let cli: string;
+  const run = (...args: string[]) => runCli(cli, work, args);
 
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'tinycam-cli-'));
-  // Inside the project so the bundle resolves its dependencies from node_modules.
-  cli = join(ROOT, 'node_modules', '.cache', `tinycam-cli-test-${process.pid}.mjs`);
-  // Bundled as the package build bundles it (one ESM file for Node).
-  await build({
-    entryPoints: [join(ROOT, 'src/cli/main.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node18',
-    outfile: cli,
-    packages: 'external',
-    logLevel: 'silent',
-  });
-}, 60_000);
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'tinycam-cli-'));
+    cli = await buildCli('fixtures');
+  }, 120_000);
 
-describe('tinycam explain (the built command, end to end)', () => {
   it("writes an overlay whose map equals the library call's and PyTorch's", () => {
     const labels = join(work, 'labels.txt');
     writeFileSync(labels, 'circle\nsquare\ntriangle\ncross\nstar\n');
@@ -96,10 +82,10 @@ describe('tinycam explain (the built command, end to end)', () => {
     const badMethod = run('explain', '--model', MODEL, '--image', IMAGE, '--method', 'magic');
     expect(badMethod.status).toBe(2);
     expect(badMethod.stderr).toMatch(/unknown --method 'magic'; accepted: gradcam/);
-    const badLayer = run('explain', '--model', MODEL, '--image', IMAGE, '--layer', 'features.99');
+    const badLayer = run('explain', '--model', MODEL, '--image', IMAGE, '--layer', 'features.99', '--out', join(work, 'bad.png'));
     expect(badLayer.status).toBe(1);
     expect(badLayer.stderr).toMatch(/no layer named 'features.99'/);
-    const missing = run('explain', '--model', join(work, 'nope.onnx'), '--image', IMAGE);
+    const missing = run('explain', '--model', join(work, 'nope.onnx'), '--image', IMAGE, '--out', join(work, 'missing.png'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/nope\.onnx/);
   });
@@ -111,9 +97,8 @@ describe('tinycam explain (the built command, end to end)', () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).layers).toEqual(['features.12']);
   });
-});
 
-// Keep the execFileSync import honest: the built file is directly executable by node.
-it('the built command is a plain Node script', () => {
-  expect(execFileSync(process.execPath, [cli, 'methods'], { encoding: 'utf8' })).toMatch(/scorecam/);
+  it('the built command is a plain Node script', () => {
+    expect(run('methods').stdout).toMatch(/scorecam/);
+  });
 });

@@ -166,7 +166,7 @@ describe('font and grid', () => {
     for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-+') expect(GLYPHS[ch], ch).toHaveLength(7);
   });
 
-  it('lays out image | heat-map | overlay per method with captions', () => {
+  it('lays out image | heat-map | overlay per method, the row names in a column of their own', () => {
     const image = decodeImage(new Uint8Array(readFileSync(join(FIXTURES, 'shapes/test/0001.png'))));
     const t = loadCase(manifest().cases.find((c) => c.id === 'shapes_cnn/img0001__features.13__c3')!);
     const rows = [
@@ -174,28 +174,38 @@ describe('font and grid', () => {
       { name: 'XGrad-CAM', image, map: t['gradcam/minmax']! },
     ];
     const out = grid(rows, { gap: 4, textScale: 1 });
-    const caption = 7 + 4;
-    expect(out.width).toBe(4 + 3 * 64 + 2 * 4 + 4);
-    expect(out.height).toBe(4 + caption + 2 * (caption + 64 + 4));
+    const header = 7 + 4;
+    const labels = textWidth('XGRAD-CAM') + 4;
+    const left = 4 + labels;
+    expect(out.width).toBe(left + 3 * 64 + 2 * 4 + 4);
+    expect(out.height).toBe(4 + header + 2 * (64 + 4));
     const cell = (x0: number, y0: number) => {
       const c = createImage(64, 64);
       for (let y = 0; y < 64; y++) c.data.set(out.data.subarray(((y0 + y) * out.width + x0) * 4, ((y0 + y) * out.width + x0 + 64) * 4), y * 64 * 4);
       return c;
     };
-    const top = 4 + caption + caption;
-    expect(Array.from(cell(4, top).data)).toEqual(Array.from(image.data));
-    expect(Array.from(cell(4 + 68, top).data)).toEqual(Array.from(applyColormap(rows[0]!.map).data));
-    expect(Array.from(cell(4 + 136, top).data)).toEqual(Array.from(overlay(image, rows[0]!.map).data));
-    const top2 = top + 64 + 4 + caption;
-    expect(Array.from(cell(4 + 136, top2).data)).toEqual(Array.from(overlay(image, rows[1]!.map).data));
-    // The captions are drawn: ink in the band above each row, from x = gap.
-    const inkIn = (y0: number) => {
+    const top = 4 + header;
+    expect(Array.from(cell(left, top).data)).toEqual(Array.from(image.data));
+    expect(Array.from(cell(left + 68, top).data)).toEqual(Array.from(applyColormap(rows[0]!.map).data));
+    expect(Array.from(cell(left + 136, top).data)).toEqual(Array.from(overlay(image, rows[0]!.map).data));
+    const top2 = top + 64 + 4;
+    expect(Array.from(cell(left + 136, top2).data)).toEqual(Array.from(overlay(image, rows[1]!.map).data));
+    // Ink (the text colour) in a box of the picture.
+    const inkIn = (x0: number, y0: number, w: number, h: number) => {
       let n = 0;
-      for (let y = y0; y < y0 + 7; y++) for (let x = 4; x < 4 + textWidth('GRAD-CAM'); x++) if (out.data[(y * out.width + x) * 4] === 240) n++;
+      for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) if (out.data[(y * out.width + x) * 4] === 240 && out.data[(y * out.width + x) * 4 + 2] === 240) n++;
       return n;
     };
-    expect(inkIn(4 + caption)).toBeGreaterThan(30);
-    expect(inkIn(top + 64 + 4)).toBeGreaterThan(30);
+    // Each row's name is drawn in the label column, beside its row (centred), and nowhere in the header band;
+    // the titles are drawn above the picture columns only: text never shares a place with other text.
+    expect(inkIn(4, top + 28, textWidth('GRAD-CAM'), 7)).toBeGreaterThan(30);
+    expect(inkIn(4, top2 + 28, textWidth('XGRAD-CAM'), 7)).toBeGreaterThan(30);
+    expect(inkIn(0, 0, left, top)).toBe(0);
+    expect(inkIn(left, 4, 3 * 64 + 8, 7)).toBeGreaterThan(60);
+    expect(inkIn(left, top - 4, out.width - left, 4)).toBe(0);
+    // Without the label column, the pictures start at the gap.
+    const bare = grid(rows, { gap: 4, textScale: 1, rowLabels: false });
+    expect(bare.width).toBe(4 + 3 * 64 + 2 * 4 + 4);
     expect(() => grid([])).toThrow(/non-empty array/);
   });
 });

@@ -44,7 +44,8 @@ export interface TensorSpec {
   ints?: (number | bigint)[];
   raw?: boolean;
   dataType?: number;
-  external?: { location: string; offset?: number; length?: number };
+  /** Offsets and lengths are written as given; a string writes a malformed one ('0x0'). */
+  external?: { location: string; offset?: number | string; length?: number | string };
 }
 
 export function tensorProto(t: TensorSpec): Bytes {

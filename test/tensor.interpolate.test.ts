@@ -271,3 +271,38 @@ describeReference('fixtures', 'interpolate vs the fixtures (pytorch-grad-cam pip
     console.log(`interpolate vs pytorch-grad-cam over ${cases.length} cases: max |diff| ${worst.toExponential(3)}`);
   });
 });
+
+describe('interpolate coordinates (TensorFlow and ONNX forms)', () => {
+  // One row of 4 values resized to 6 and 3, so each mapping is visible by hand.
+  const row = tensor([[[[0, 10, 20, 30]]]]);
+
+  it("bilinear 'asymmetric' samples o * in / out (TensorFlow's resize_bilinear without half-pixel centres)", () => {
+    // x = 0, 0.667, 1.333, 2, 2.667, 3.333 (clamped to the last pixel past it)
+    const up = interpolate(row, { size: [1, 6], coordinates: 'asymmetric' });
+    expect(Array.from(up.data)).toEqual([0, 20 / 3, 40 / 3, 20, 80 / 3, 30].map(Math.fround));
+    const down = interpolate(row, { size: [1, 3], coordinates: 'asymmetric' });
+    expect(Array.from(down.data)).toEqual([0, 40 / 3, 80 / 3].map(Math.fround));
+  });
+
+  it("nearest 'half_pixel' takes floor((o + 0.5) * in / out) (TensorFlow's half_pixel_centers, PyTorch's nearest-exact)", () => {
+    const up = interpolate(row, { size: [1, 6], mode: 'nearest', coordinates: 'half_pixel' });
+    // (o + 0.5) * 4/6 = 0.33, 1, 1.67, 2.33, 3, 3.67
+    expect(Array.from(up.data)).toEqual([0, 10, 10, 20, 30, 30]);
+    const down = interpolate(row, { size: [1, 3], mode: 'nearest', coordinates: 'half_pixel' });
+    // 0.67, 2, 3.33 -> 0, 2, 3; the default ('asymmetric') gives 0, 1, 2
+    expect(Array.from(down.data)).toEqual([0, 20, 30]);
+    expect(Array.from(interpolate(row, { size: [1, 3], mode: 'nearest' }).data)).toEqual([0, 10, 20]);
+  });
+
+  it('has gradients that match finite differences', () => {
+    const x = randn([2, 3, 5, 4], { seed: 3 });
+    gradcheck((t) => interpolate(t, { size: [7, 9], coordinates: 'asymmetric' }), [x]);
+    gradcheck((t) => interpolate(t, { size: [3, 6], mode: 'nearest', coordinates: 'half_pixel' }), [x]);
+  });
+
+  it('refuses coordinates with aligned corners or antialias, and unknown forms', () => {
+    expect(() => interpolate(row, { size: [1, 6], alignCorners: true, coordinates: 'asymmetric' })).toThrow(ArgumentError);
+    expect(() => interpolate(row, { size: [1, 2], antialias: true, coordinates: 'half_pixel' })).toThrow(ArgumentError);
+    expect(() => interpolate(row, { size: [1, 2], coordinates: 'tf_crop_and_resize' as never })).toThrow(/coordinates/);
+  });
+});

@@ -59,6 +59,15 @@ export function checkInput(input: unknown, fn: string): asserts input is Tensor 
 }
 
 /**
+ * The spatial size of the inputs, what maps are resized to: the axes after
+ * [N, C], or for a model that takes channels last (`inputLayout` 'NHWC',
+ * TensorFlow.js models) the axes between N and C.
+ */
+export function inputSpatialShape(model: Module, input: Tensor): number[] {
+  return model.inputLayout === 'NHWC' ? input.shape.slice(1, -1) : input.shape.slice(2);
+}
+
+/**
  * Run `fn` with every module of `model` in evaluation mode, then give each
  * module back its own training flag, even when `fn` throws. Explanations are
  * always computed in eval mode: BatchNorm uses its running statistics and

@@ -2,7 +2,7 @@ import { ArgumentError } from '../tensor/errors.js';
 import { mul } from '../tensor/ops/elementwise.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
-import { captureLayers, checkInput, inEvalMode, type Capture, type LayerCapture } from './capture.js';
+import { captureLayers, checkInput, inEvalMode, inputSpatialShape, type Capture, type LayerCapture } from './capture.js';
 import { locateDefaultLayer, resolveLayers } from './layers.js';
 import { checkPostprocessOptions, postprocess } from './postprocess.js';
 import { projectFirstComponent } from './eigen.js';
@@ -48,6 +48,18 @@ function flipLastAxis(t: Tensor): Tensor {
   return new Tensor(out, t.shape);
 }
 
+/** A horizontal flip of the model's input: its last axis, or the one before the channels of an NHWC input. */
+function flipInput(model: Module, input: Tensor): Tensor {
+  if (model.inputLayout !== 'NHWC') return flipLastAxis(input);
+  const c = input.shape[input.ndim - 1]!;
+  const w = input.shape[input.ndim - 2]!;
+  const out = new Float32Array(input.size);
+  for (let row = 0; row < input.size; row += w * c) {
+    for (let j = 0; j < w; j++) out.set(input.data.subarray(row + (w - 1 - j) * c, row + (w - j) * c), row + j * c);
+  }
+  return new Tensor(out, input.shape);
+}
+
 /** The raw map of a layer result, or with eigenSmooth the projection of its per-channel terms on their first component. */
 function smoothedRaw(result: LayerMapResult, layer: LayerCapture, eigenSmooth: boolean | undefined, fn: string): Tensor {
   if (!eigenSmooth) return result.raw;
@@ -69,7 +81,7 @@ function explainOnce(model: Module, input: Tensor, options: MapOptions, spec: Me
   });
   const { perLayer, maps } = postprocess(
     results.map((r) => r.raw),
-    input.shape.slice(2),
+    inputSpatialShape(model, input),
     options,
     spec.normalize,
   );
@@ -98,7 +110,7 @@ function explainAugmented(model: Module, input: Tensor, options: MapOptions, spe
   const target = plain.targets ?? options.target;
   const runs = AUGMENTATIONS.map(([flip, factor]) => {
     if (!flip && factor === 1) return plain.maps;
-    const augmented = mul(flip ? flipLastAxis(input) : input, factor);
+    const augmented = mul(flip ? flipInput(model, input) : input, factor);
     const layer = options.layer ?? plain.layers.map((l) => l.name);
     return explainOnce(model, augmented, { ...options, layer, target, output: plain.output }, spec).maps;
   });

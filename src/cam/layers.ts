@@ -3,28 +3,13 @@ import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.
 import { Tensor } from '../tensor/tensor.js';
 import { withForwardHooks } from '../layers/hooks.js';
 import { Module } from '../layers/module.js';
+import { editDistance } from '../layers/names.js';
 import type { LayerSpec, ReshapeTransform } from './types.js';
 
 /** A layer to hook, with the name it is reported under. */
 export interface NamedLayer {
   name: string;
   module: Module;
-}
-
-/** Edit distance (insert, delete, substitute), to list the closest layer names first. */
-function editDistance(a: string, b: string): number {
-  let previous = new Array<number>(b.length + 1);
-  let current = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    current[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(substitution, previous[j]! + 1, current[j - 1]! + 1);
-    }
-    [previous, current] = [current, previous];
-  }
-  return previous[b.length]!;
 }
 
 /** The model's module names, closest to `name` first (ties keep the model's order). */

@@ -3,13 +3,16 @@
  * faithfulness metrics, written as one self-contained HTML page
  * (compare-report.ts) from the data compareMethods (src/metrics) returns.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { centerCrop, decodeImage, preprocess, resize, shorterSideSize } from '../image/index.js';
+import { centerCrop, decodeImage, IMAGENET_MEAN, IMAGENET_STD, preprocess, resize, shorterSideSize } from '../image/index.js';
 import { ALL_METRICS, COMPARE_METHODS, DEFAULT_COMPARE_METHODS, compareMethods, type Comparison, type MetricName } from '../metrics/compare.js';
 import { UsageError } from './args.js';
 import { renderReport } from './compare-report.js';
+import { readRegularFile } from '../node/index.js';
+import { readLabels } from './classes.js';
+import { MAX_IMAGE_BYTES } from './explain.js';
 import { loadModel } from './load-model.js';
 
 export const COMPARE_HELP = `tinycam compare: run several methods on one image, score each map, write one HTML report.
@@ -56,8 +59,6 @@ export interface CompareArgs {
   json: boolean;
 }
 
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = [0.229, 0.224, 0.225];
 
 /** Method names as typed: any case, and the explain command's spellings (gradcam++, gradcampp). */
 function methodName(typed: string): string {
@@ -130,8 +131,8 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     labels: values.labels,
     size: positive(values.size, 'size', 1),
     resize: positive(values.resize, 'resize', 1),
-    mean: normalize ? (triple(values.mean, 'mean') ?? IMAGENET_MEAN) : [0, 0, 0],
-    std: normalize ? (triple(values.std, 'std') ?? IMAGENET_STD) : [1, 1, 1],
+    mean: normalize ? (triple(values.mean, 'mean') ?? [...IMAGENET_MEAN]) : [0, 0, 0],
+    std: normalize ? (triple(values.std, 'std') ?? [...IMAGENET_STD]) : [1, 1, 1],
     steps: positive(values.steps, 'steps', 1)!,
     top: positive(values.top, 'top', 1)!,
     out: values.out!,
@@ -142,9 +143,10 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
 /** Runs the comparison and writes the report; returns its data. */
 export function compareCommand(args: CompareArgs, log: (line: string) => void = console.log, progress: (line: string) => void = (l) => process.stderr.isTTY && process.stderr.write(`\r${l.padEnd(60)}`)): Comparison {
   const loaded = loadModel(args.model, args.arch, args.numClasses);
-  const labels = args.labels ? readFileSync(args.labels, 'utf8').split(/\r?\n/).map((l) => l.trim()) : undefined;
+  const labels = args.labels ? readLabels(args.labels) : undefined;
   const [height, width] = args.size ? [args.size, args.size] : (loaded.inputSize ?? [224, 224]);
-  const image = decodeImage(new Uint8Array(readFileSync(args.image)));
+  // Regular files only (no hang on /dev/zero), of a sane size.
+  const image = decodeImage(readRegularFile(args.image, '--image', MAX_IMAGE_BYTES));
   // The picture the model sees: shorter side resized, centre cropped (as tinycam explain).
   const seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, args.resize ?? Math.max(height, width)), antialias: true }), { width, height });
   const input = preprocess(seen, { mean: args.mean, std: args.std });

@@ -1,122 +1,288 @@
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { COLORMAP_NAMES, centerCrop, decodeImage, encodeJpeg, encodePng, overlay, preprocess, resize, shorterSideSize, type ColormapName } from '../image/index.js';
-import { softmax } from '../tensor/ops/softmax.js';
+import { locateDefaultLayer } from '../cam/layers.js';
+import type { GradientResult, MapResult } from '../cam/types.js';
+import { centerCrop, decodeImage, encodeJpeg, encodePng, IMAGENET_MEAN, IMAGENET_STD, overlay, preprocess, resize, shorterSideSize, type ColormapName, type RgbaImage } from '../image/index.js';
+import type { Module } from '../layers/module.js';
+import { readRegularFile } from '../node/index.js';
+import { GraphModule } from '../onnx/graph.js';
+import { TinycamError } from '../tensor/errors.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { toChannelsLast } from '../tfjs/preprocess.js';
 import { UsageError, type ExplainArgs } from './args.js';
+import { attributionMap, gradientPicture } from './gradient-pictures.js';
 import { loadModel } from './load-model.js';
-import { MAP_METHODS } from './methods.js';
-import { ProgressBar } from './progress.js';
+import type { MethodSpec } from './methods.js';
+import { planOutputs } from './outputs.js';
+import { closestLabels, readLabels, topClasses, type TopClass } from './classes.js';
+import { Terminal } from './terminal.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = [0.229, 0.224, 0.225];
-
-function imageFiles(path: string): string[] {
-  if (statSync(path).isDirectory()) {
-    const files = readdirSync(path)
-      .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
-      .sort()
-      .map((f) => join(path, f));
-    if (!files.length) throw new UsageError(`--image folder '${path}' holds no .png or .jpg files`);
-    return files;
-  }
-  return [path];
-}
-
-function readLabels(path: string | undefined): string[] | undefined {
-  if (!path) return undefined;
-  return readFileSync(path, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l, i, all) => l || i < all.length - 1);
-}
-
-/** Where the overlay of one image goes: --out as given for one image, a folder for several. */
-function outputPath(args: ExplainArgs, image: string, many: boolean): string {
-  const name = `${basename(image, extname(image))}.${args.method.replace(/\W/g, '')}.png`;
-  if (!args.out) return name;
-  if (many) {
-    mkdirSync(args.out, { recursive: true });
-    return join(args.out, name);
-  }
-  mkdirSync(dirname(args.out) || '.', { recursive: true });
-  return args.out;
-}
+/** Largest image file the command reads (decodeImage checks the pixel count from the header). */
+export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
 
 export interface ExplainSummary {
   image: string;
   out: string;
   method: string;
+  /** The layers a map method explained (none for input-gradient methods). */
   layers: string[];
   target: number | null;
-  top: { index: number; label: string; probability: number; logit: number }[];
+  /** What the score is: the logit (the default), or the probability of a model that ends in a softmax. */
+  explains: 'logit' | 'probability';
+  /** The model output explained. */
+  output: string;
+  /** The Softmax or LogSoftmax that makes that output, when the model ends in one. */
+  finalActivation?: 'softmax' | 'logSoftmax';
+  top: TopClass[];
+  /** Why the map is all zeros, when it is. */
+  note?: string;
 }
 
-/** `tinycam explain`: top-k classes and an overlay per image. */
-export function explainCommand(args: ExplainArgs, log: (line: string) => void = console.log): ExplainSummary[] {
-  const method = MAP_METHODS[args.method];
-  if (!method) {
-    throw new UsageError(`unknown --method '${args.method}'; accepted: ${Object.keys(MAP_METHODS).join(', ')}`);
-  }
-  const loaded = loadModel(args.model, args.arch, args.numClasses);
-  const labels = readLabels(args.labels);
-  const files = imageFiles(args.image);
-  const many = files.length > 1;
-  if (!(COLORMAP_NAMES as readonly string[]).includes(args.colormap)) {
-    throw new UsageError(`unknown --colormap '${args.colormap}'; accepted: ${COLORMAP_NAMES.join(', ')}`);
-  }
-  const [height, width] = args.size ? [args.size, args.size] : (loaded.inputSize ?? [224, 224]);
-  const resizeTo = args.resize ?? Math.max(height, width);
-  const mean = args.normalize ? (args.mean ?? IMAGENET_MEAN) : [0, 0, 0];
-  const std = args.normalize ? (args.std ?? IMAGENET_STD) : [1, 1, 1];
-  const folderBar = many ? new ProgressBar('images') : undefined;
-  const summaries: ExplainSummary[] = [];
+export interface SkippedImage {
+  image: string;
+  error: string;
+}
 
-  files.forEach((file, index) => {
-    const image = decodeImage(new Uint8Array(readFileSync(file)));
-    // The picture the model sees: shorter side resized, centre cropped (torchvision's eval transform).
-    const seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, resizeTo), antialias: true }), { width, height });
-    const input = preprocess(seen, { mean, std });
-    const bar = new ProgressBar(`${args.method} ${basename(file)}`);
-    const layer = args.layer ?? loaded.camLayer;
-    const result = method.run(loaded.model, input, {
-      ...(layer !== undefined ? { layer: Array.isArray(layer) && layer.length === 1 ? layer[0]! : layer } : {}),
-      ...(args.target !== undefined ? { target: args.target } : {}),
-      onProgress: (p: { done: number; total: number }) => bar.update(p.done, p.total),
-    });
-    const map = new Tensor(result.maps.data, result.maps.shape.slice(1));
-    const picture = overlay(seen, map, { colormap: args.colormap as ColormapName, alpha: args.alpha, blend: args.blend });
-    const out = outputPath(args, file, many);
-    writeFileSync(out, /\.jpe?g$/i.test(out) ? encodeJpeg(picture, { quality: 92 }) : encodePng(picture));
-    if (args.mapOut) writeFileSync(many ? `${out}.map.safetensors` : args.mapOut, saveSafetensors({ map }));
+export interface ExplainReport {
+  explained: ExplainSummary[];
+  skipped: SkippedImage[];
+}
 
-    const top = topK(result.logits, args.top, labels);
-    const summary: ExplainSummary = {
-      image: file,
-      out,
-      method: args.method,
-      layers: result.layers.map((l) => l.name),
+/** The images to explain: the file, or the folder's .png / .jpg / .jpeg files by name. */
+function imageFiles(path: string): { files: string[]; folder: boolean } {
+  if (statSync(path).isDirectory()) {
+    const files = readdirSync(path)
+      .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
+      .sort()
+      .map((f) => join(path, f));
+    if (!files.length) throw new UsageError(`--image folder '${path}' holds no .png, .jpg or .jpeg files`);
+    return { files, folder: true };
+  }
+  return { files: [path], folder: false };
+}
+
+/** What explaining one image needs besides the model and the image. */
+export interface ImageSettings {
+  method: string;
+  methodSpec: MethodSpec;
+  layer?: string | string[];
+  target?: number;
+  output?: string;
+  explainProbability: boolean;
+  colormap: ColormapName;
+  alpha: number;
+  blend: 'seed' | 'pytorch-grad-cam';
+  top: number;
+  labels?: readonly string[];
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+/** One image explained: the picture to write, the tensors of --map-out, and what is printed. */
+export interface ImageExplanation {
+  picture: RgbaImage;
+  tensors: Record<string, Tensor>;
+  summary: Omit<ExplainSummary, 'image' | 'out'>;
+  /** The logits the top classes come from ([1, K] or [1, K, 1, 1]). */
+  logits: Tensor;
+}
+
+/**
+ * Explain one preprocessed image (`input` [1, C, H, W], `seen` the picture
+ * it was made from): run the method, draw its picture, and rank the classes
+ * by the logits it explained, with their probabilities.
+ */
+export function explainImage(model: Module, input: Tensor, seen: RgbaImage, settings: ImageSettings): ImageExplanation {
+  const spec = settings.methodSpec;
+  const common = {
+    ...(settings.target !== undefined ? { target: settings.target } : {}),
+    ...(settings.output !== undefined ? { output: settings.output } : {}),
+    explainProbability: settings.explainProbability,
+  };
+  const look = { colormap: settings.colormap, alpha: settings.alpha, blend: settings.blend };
+  let picture: RgbaImage;
+  let tensors: Record<string, Tensor>;
+  let layers: string[] = [];
+  let note: string | undefined;
+  let result: MapResult | GradientResult;
+  if (spec.kind === 'map') {
+    const r = spec.run(model, input, { ...common, ...(settings.layer !== undefined ? { layer: settings.layer } : {}), ...(settings.onProgress ? { onProgress: settings.onProgress } : {}) });
+    const map = new Tensor(r.maps.data, r.maps.shape.slice(1));
+    picture = overlay(seen, map, look);
+    tensors = { map };
+    layers = r.layers.map((l) => l.name);
+    note = zeroMapNote(r);
+    result = r;
+  } else {
+    const r = spec.run(model, input, common);
+    const gradients = new Tensor(r.gradients.data, r.gradients.shape.slice(1));
+    const map = attributionMap(gradients);
+    picture = spec.picture === 'rgb' ? gradientPicture(gradients) : overlay(seen, map, look);
+    tensors = { map, gradients };
+    if (!r.gradients.data.some((v) => v !== 0)) note = 'the gradients are all zero: the score does not depend on the input here';
+    result = r;
+  }
+  const activation = model instanceof GraphModule ? model.finalActivation(result.output) : undefined;
+  return {
+    picture,
+    tensors,
+    logits: result.logits,
+    summary: {
+      method: settings.method,
+      layers,
       target: result.targets?.[0] ?? null,
-      top,
-    };
-    summaries.push(summary);
-    if (!args.json) {
-      log(`${file}`);
-      for (const [rank, t] of top.entries()) {
-        log(`  ${rank + 1}. ${t.label.padEnd(24)} ${(t.probability * 100).toFixed(2).padStart(6)} %   logit ${t.logit.toFixed(4)}`);
-      }
-      log(`  ${args.method} at ${summary.layers.join(', ')} for class ${summary.target ?? '(custom)'} -> ${out}`);
-    }
-    folderBar?.update(index + 1, files.length);
-  });
-  if (args.json) log(JSON.stringify(many ? summaries : summaries[0], null, 2));
-  return summaries;
+      explains: activation && settings.explainProbability ? 'probability' : 'logit',
+      output: result.output,
+      ...(activation ? { finalActivation: activation } : {}),
+      top: topClasses(result.logits, settings.top, settings.labels),
+      ...(note ? { note } : {}),
+    },
+  };
 }
 
-function topK(logits: Tensor, k: number, labels: string[] | undefined) {
-  const probabilities = softmax(logits, -1).data;
-  const count = logits.shape[logits.shape.length - 1]!;
-  return [...Array(count).keys()]
-    .sort((a, b) => logits.data[b]! - logits.data[a]!)
-    .slice(0, Math.min(k, count))
-    .map((index) => ({ index, label: labels?.[index] ?? `class ${index}`, probability: probabilities[index]!, logit: logits.data[index]! }));
+/**
+ * `tinycam explain`: the top classes and a picture per image. In a folder,
+ * an image that cannot be read, decoded or written is reported by name and
+ * skipped, and the others are explained; the report lists both.
+ */
+export function explainCommand(args: ExplainArgs, terminal: Terminal = new Terminal()): ExplainReport {
+  const { files, folder } = imageFiles(args.image);
+  const plan = planOutputs(args, files, folder);
+  const loaded = loadModel(args.model, args.arch, args.numClasses);
+  // --labels, else the class names a model brings (a Teachable Machine metadata.json).
+  const labels = args.labels !== undefined ? readLabels(args.labels) : loaded.labels;
+  const target = resolveTarget(args.target, labels);
+  const [height, width] = args.size ?? loaded.inputSize ?? [224, 224];
+  const resizeTo = args.resize ?? Math.max(height, width);
+  const mean = args.normalize ? (args.mean ?? loaded.scaling?.mean ?? IMAGENET_MEAN) : [0, 0, 0];
+  const std = args.normalize ? (args.std ?? loaded.scaling?.std ?? IMAGENET_STD) : [1, 1, 1];
+  const report: ExplainReport = { explained: [], skipped: [] };
+  // Found once, on the first image, and used for every image (all have the model's input size).
+  let layer: string | string[] | undefined = args.layer?.length === 1 ? args.layer[0] : args.layer ?? loaded.camLayer;
+
+  plan.forEach((planned, index) => {
+    const name = basename(planned.image);
+    const skip = (error: unknown) => {
+      if (!isFileProblem(error) || !folder) throw error;
+      report.skipped.push({ image: planned.image, error: (error as Error).message });
+      terminal.error(`tinycam: skipped ${planned.image}: ${(error as Error).message}`);
+    };
+    let seen: RgbaImage;
+    let input: Tensor;
+    try {
+      const image = decodeImage(readRegularFile(planned.image, '--image', MAX_IMAGE_BYTES));
+      // The picture the model sees: shorter side resized, centre cropped (torchvision's eval transform).
+      seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, resizeTo), antialias: true }), { width, height });
+      const pixels = preprocess(seen, { mean, std });
+      // TensorFlow.js models take NHWC.
+      input = loaded.model.inputLayout === 'NHWC' ? toChannelsLast(pixels) : pixels;
+    } catch (e) {
+      skip(e);
+      return;
+    }
+    if (args.methodSpec.kind === 'map' && layer === undefined) layer = locateDefaultLayer(loaded.model, input, 'explain').name;
+    const explained = explainImage(loaded.model, input, seen, {
+      method: args.method,
+      methodSpec: args.methodSpec,
+      ...(layer !== undefined ? { layer } : {}),
+      ...(target !== undefined ? { target } : {}),
+      ...(args.output !== undefined ? { output: args.output } : {}),
+      explainProbability: args.explainProbability,
+      colormap: args.colormap,
+      alpha: args.alpha,
+      blend: args.blend,
+      top: args.top,
+      ...(labels ? { labels } : {}),
+      onProgress: (p) => terminal.progress(`${folder ? `${index + 1}/${plan.length} ` : ''}${args.method} ${name}`, p.done, p.total),
+    });
+    if (folder) terminal.progress('images', index + 1, plan.length);
+    try {
+      write(planned.picture, planned.format === 'jpeg' ? encodeJpeg(explained.picture, { quality: 92 }) : encodePng(explained.picture));
+      if (planned.map) write(planned.map, saveSafetensors(explained.tensors));
+    } catch (e) {
+      skip(e);
+      return;
+    }
+    const summary: ExplainSummary = { image: planned.image, out: planned.picture, ...explained.summary };
+    report.explained.push(summary);
+    if (!args.json) printSummary(terminal, summary, labels);
+  });
+  terminal.clear();
+  if (args.json) {
+    terminal.log(jsonText(folder ? report : (report.explained[0] ?? report)));
+  } else if (folder) {
+    const done = `explained ${report.explained.length} of ${plan.length} images`;
+    if (report.skipped.length) {
+      terminal.error(`tinycam: ${done}; skipped ${report.skipped.length}: ${report.skipped.map((s) => basename(s.image)).join(', ')}`);
+    } else {
+      terminal.log(done);
+    }
+  }
+  return report;
+}
+
+function printSummary(terminal: Terminal, s: ExplainSummary, labels: readonly string[] | undefined): void {
+  terminal.log(s.image);
+  for (const [rank, t] of s.top.entries()) {
+    terminal.log(`  ${rank + 1}. ${t.label.padEnd(24)} ${(t.probability * 100).toFixed(2).padStart(6)} %   logit ${t.logit.toFixed(4)}`);
+  }
+  const what = s.target === null ? '(custom target)' : `class ${s.target}${labels?.[s.target] !== undefined ? ` (${labels[s.target]})` : ''}`;
+  const where = s.layers.length ? ` at ${s.layers.join(', ')}` : '';
+  const op = s.finalActivation === 'logSoftmax' ? 'LogSoftmax' : 'Softmax';
+  const whose = s.finalActivation
+    ? s.explains === 'logit'
+      ? ` (the input of the model's final ${op}, which makes '${s.output}')`
+      : ` ('${s.output}', the output of the model's final ${op})`
+    : '';
+  terminal.log(`  ${s.method}${where} for ${what}, explaining its ${s.explains}${whose} -> ${s.out}`);
+  if (s.note) terminal.log(`  note: the map is all zeros: ${s.note}`);
+}
+
+/**
+ * Why a map is all zeros, read from the raw per-layer maps: every raw value
+ * zero means the score does not depend on the layer (its gradient, or its
+ * weights, are zero); raw values that are all negative are cleared by the
+ * ReLU before normalisation.
+ */
+function zeroMapNote(result: MapResult): string | undefined {
+  if (result.maps.data.some((v) => v !== 0)) return undefined;
+  const flat = result.layers.filter((l) => !l.raw.data.some((v) => v !== 0)).map((l) => `'${l.name}'`);
+  if (flat.length === result.layers.length) {
+    return `the score does not depend on ${flat.length === 1 ? `the layer ${flat[0]}` : `the layers ${flat.join(', ')}`} (every raw value is 0); try another --layer or --target`;
+  }
+  if (result.layers.every((l) => !l.raw.data.some((v) => v > 0))) {
+    return 'every raw value is negative or 0, and the ReLU of the method clears them; try another --layer or --target';
+  }
+  return 'the raw map is constant, which normalisation maps to 0';
+}
+
+/** --target as a class index: a number, or a label's position in --labels. */
+function resolveTarget(target: number | string | undefined, labels: string[] | undefined): number | undefined {
+  if (typeof target !== 'string') return target;
+  if (!labels) throw new UsageError(`--target '${target}' is a class name; give the names with --labels <file>, or give a class index`);
+  const exact = labels.indexOf(target);
+  if (exact >= 0) return exact;
+  const lower = target.toLowerCase();
+  const folded = labels.flatMap((l, i) => (l.toLowerCase() === lower ? [i] : []));
+  if (folded.length === 1) return folded[0]!;
+  const closest = closestLabels(target, labels).slice(0, 5).map((l) => `'${l}'`).join(', ');
+  throw new UsageError(`--target '${target}' is not a name in the labels file${folded.length > 1 ? ' (several match when case is ignored)' : ''}; closest: ${closest}`);
+}
+
+/** Errors that belong to one image file (unreadable, undecodable, unwritable), which folder mode skips. */
+function isFileProblem(error: unknown): boolean {
+  if (error instanceof TinycamError) return true;
+  const e = error as { code?: unknown; syscall?: unknown };
+  return typeof e?.code === 'string' && typeof e.syscall === 'string';
+}
+
+function write(path: string, bytes: Uint8Array): void {
+  mkdirSync(dirname(path) || '.', { recursive: true });
+  writeFileSync(path, bytes);
+}
+
+/** JSON with the C1 controls and DEL escaped too (JSON.stringify escapes only C0). */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

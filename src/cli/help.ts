@@ -1,13 +1,15 @@
-import { MAP_METHODS } from './methods.js';
+import { MAX_INPUT_SIDE, MAX_RESIZE } from './args.js';
+import { architectureList } from './load-model.js';
+import { METHODS } from './methods.js';
 
 export const MAIN_HELP = `tinycam: where does a convolutional network look?
 
 Usage:
-  tinycam explain --model <model.onnx | weights.safetensors> --image <file | folder> [options]
-  tinycam layers <model.onnx | weights.safetensors> [--arch <name>]
+  tinycam explain --model <model.onnx | model.json | weights.safetensors> --image <file | folder> [options]
+  tinycam layers <model.onnx | model.json | weights.safetensors> [--arch <name>]
   tinycam compare --model <model> --image <file> [--methods a,b,...] --out report.html
   tinycam methods
-  tinycam --help | tinycam <command> --help
+  tinycam --help | tinycam <command> --help | tinycam --version
 
 Examples:
   tinycam explain --model resnet50.onnx --image cat.jpg --labels imagenet.txt --out cat-gradcam.png
@@ -16,37 +18,50 @@ Examples:
 
 Everything runs in plain JavaScript on the CPU: no Python, no native code.`;
 
-export const EXPLAIN_HELP = `tinycam explain: print the top classes of an image and write a heat-map overlay.
+export const EXPLAIN_HELP = () => `tinycam explain: print the top classes of an image and write a heat-map overlay.
 
 Required:
-  -m, --model <path>       an ONNX model (.onnx; external data is read from beside it), or
-                           torchvision weights saved as .safetensors together with --arch
-  -i, --image <path>       a PNG or JPEG file, or a folder of them (one overlay each)
+  -m, --model <path>       an ONNX model (.onnx; external data is read from beside it), a
+                           TensorFlow.js model.json (shards and a Teachable Machine metadata.json
+                           with class names are read from beside it), or torchvision weights
+                           saved as .safetensors together with --arch
+  -i, --image <path>       a PNG or JPEG file, or a folder of them (one picture each; a file that
+                           cannot be read is reported and skipped, and the exit code is 1)
 
 Model and input:
-  -a, --arch <name>        torchvision architecture for .safetensors weights: resnet18/34/50/101/152,
-                           vgg11/13/16/19 (and _bn), mobilenet_v2, squeezenet1_0/1_1, densenet121
+  -a, --arch <name>        torchvision architecture for .safetensors weights:
+${wrap(architectureList(), 27, 98)}
       --num-classes <n>    classes of the weights (read from the file when omitted)
-      --size <pixels>      model input size (default: the ONNX input's declared size, else 224)
-      --resize <pixels>    resize the image's shorter side to this before the centre crop
-                           (default: the input size; torchvision's ImageNet recipe is 256 for 224)
+      --size <W>[x<H>]     model input size in pixels, square (224) or width x height (320x240),
+                           up to ${MAX_INPUT_SIDE} (default: the ONNX input's declared size, else 224)
+      --resize <pixels>    resize the image's shorter side to this before the centre crop, up to
+                           ${MAX_RESIZE} (default: the larger input side; torchvision's ImageNet recipe
+                           is 256 for 224)
       --mean a,b,c         normalisation mean (default ImageNet's 0.485,0.456,0.406)
       --std a,b,c          normalisation std (default ImageNet's 0.229,0.224,0.225)
       --no-normalize       feed pixels in [0, 1] as they are
 
 What to explain:
-      --method <name>      map method (default gradcam); see 'tinycam methods'
+      --method <name>      map method (default gradcam) or input-gradient method (saliency,
+                           guidedbackprop, ...); see 'tinycam methods'
   -l, --layer <name>       layer to explain: a module path (layer4, features.28) or an ONNX tensor
                            name; repeat for several (their maps are averaged). Default: the
-                           architecture's recommended layer, else the last 4-D layer larger than 1x1.
-                           'tinycam layers <model>' lists them.
-  -t, --target <class>     class index to explain (default: the top class)
-      --labels <file>      class names, one per line, for the printed top classes
+                           architecture's recommended layer, else the last 4-D layer larger than 1x1
+                           (found on the first image). 'tinycam layers <model>' lists them.
+  -t, --target <class>     class to explain: an index, or a name from --labels (default: the top class)
+      --labels <file>      class names, one per line, for the printed top classes and --target
+      --output <name>      the model output to explain (an ONNX graph's output name; default the first)
+      --explain-probability  explain the probability a final Softmax makes, not the logit before it
+
+  The score explained is the class's logit. When an ONNX model ends in a Softmax, that is the
+  Softmax's input, and the printed probabilities are the model's own (no second softmax).
 
 Output:
-  -o, --out <path>         overlay file (.png or .jpg), or a folder when --image is a folder
-                           (default: <image>.<method>.png in the current folder)
-      --map-out <path>     also save the map itself as a float32 safetensors file ({ map: [H, W] })
+  -o, --out <path>         picture file, .png or .jpg (the extension chooses), or a folder when
+                           --image is a folder (default: <image file name>.<method>.png here)
+      --map-out <path>     also save the map itself as float32 safetensors ({ map: [H, W] }, and
+                           { gradients: [C, H, W] } for input-gradient methods); a folder for a folder
+  -f, --force              replace output files that exist (never the inputs)
       --colormap <name>    jet (default, OpenCV's), turbo, viridis, inferno, magma, gray
       --alpha <0..1>       weight of the heat map in the blend (default 0.4)
       --blend <name>       seed (default: heat + image, renormalised) or pytorch-grad-cam
@@ -58,9 +73,33 @@ export const LAYERS_HELP = `tinycam layers: list the layers a CAM method can exp
 Usage:
   tinycam layers <model.onnx>
   tinycam layers <weights.safetensors> --arch <name> [--num-classes <n>]
-  Options: --size <pixels> input size for the shape probe (default: the model's, else 224)`;
+  Options: --size <W>[x<H>] input size for the shape probe (default: the model's, else 224)`;
 
 export function methodsHelp(): string {
-  const width = Math.max(...Object.keys(MAP_METHODS).map((k) => k.length));
-  return ['Map methods for --method:', ...Object.entries(MAP_METHODS).map(([k, m]) => `  ${k.padEnd(width)}  ${m.about}`)].join('\n');
+  const entries = [...METHODS];
+  const width = entries.reduce((w, [k]) => Math.max(w, k.length), 0);
+  const list = (kind: 'map' | 'gradient') => entries.filter(([, m]) => m.kind === kind).map(([k, m]) => `  ${k.padEnd(width)}  ${m.about}`);
+  return [
+    'Map methods for --method (a heat map over a layer, overlaid on the image):',
+    ...list('map'),
+    '',
+    'Input-gradient methods (a map per pixel; guidedbackprop and deconvnet are drawn as colours):',
+    ...list('gradient'),
+  ].join('\n');
+}
+
+/** `text` broken at spaces into lines of at most `width` characters, each indented by `indent`. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => `${' '.repeat(indent)}${l}`).join('\n');
 }

@@ -4,15 +4,24 @@ import { zeros } from '../tensor/tensor.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { LayersArgs } from './args.js';
 import { loadModel } from './load-model.js';
+import { Terminal, printable } from './terminal.js';
+
+export interface LayerRow {
+  name: string;
+  type: string;
+  shape: number[] | null;
+}
 
 /**
  * `tinycam layers`: every hookable layer with its output shape, from one
  * forward pass on a zero image (shapes are what CAM methods will see).
+ * Linear in the number of layers: one map of the graph's op types, one
+ * hook per layer.
  */
-export function layersCommand(args: LayersArgs, log: (line: string) => void = console.log): { name: string; type: string; shape: number[] | null }[] {
+export function layersCommand(args: LayersArgs, terminal: Terminal = new Terminal()): LayerRow[] {
   const loaded = loadModel(args.model, args.arch, args.numClasses);
   const { model } = loaded;
-  const [h, w] = args.size ? [args.size, args.size] : (loaded.inputSize ?? [224, 224]);
+  const [h, w] = args.size ?? loaded.inputSize ?? [224, 224];
   const shapes = new Map<string, number[]>();
   const modules = model.namedModules().filter(([name]) => name !== '');
   const handles = modules.map(([name, m]) =>
@@ -21,18 +30,16 @@ export function layersCommand(args: LayersArgs, log: (line: string) => void = co
     }),
   );
   try {
-    noGrad(() => model.forward(zeros([1, 3, h, w])));
+    noGrad(() => model.forward(zeros(model.inputLayout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w])));
   } finally {
     for (const handle of handles) handle.remove();
   }
-  const rows = modules.map(([name, m]) => ({
-    name,
-    type: model instanceof GraphModule ? (model.layers().find((l) => l.name === name)?.opType ?? m.typeName) : m.typeName,
-    shape: shapes.get(name) ?? null,
-  }));
-  const width = Math.min(70, Math.max(...rows.map((r) => r.name.length), 4));
-  log(`${'layer'.padEnd(width)}  ${'type'.padEnd(22)} output shape`);
-  for (const r of rows) log(`${r.name.padEnd(width)}  ${r.type.padEnd(22)} ${r.shape ? `[${r.shape.join(', ')}]` : '(not run)'}`);
-  if (loaded.camLayer) log(`\nrecommended CAM layer: ${loaded.camLayer}`);
+  const opTypes = model instanceof GraphModule ? new Map(model.layers().map((l) => [l.name, l.opType])) : undefined;
+  const rows = modules.map(([name, m]): LayerRow => ({ name, type: opTypes?.get(name) ?? m.typeName, shape: shapes.get(name) ?? null }));
+  const shown = rows.map((r) => ({ name: printable(r.name), type: printable(r.type), shape: r.shape }));
+  const width = Math.min(70, shown.reduce((most, r) => Math.max(most, r.name.length), 5));
+  terminal.log(`${'layer'.padEnd(width)}  ${'type'.padEnd(22)} output shape`);
+  for (const r of shown) terminal.log(`${r.name.padEnd(width)}  ${r.type.padEnd(22)} ${r.shape ? `[${r.shape.join(', ')}]` : '(not run)'}`);
+  if (loaded.camLayer) terminal.log(`\nrecommended CAM layer: ${loaded.camLayer}`);
   return rows;
 }

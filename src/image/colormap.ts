@@ -90,7 +90,8 @@ export function colormap(name: ColormapName): Uint8Array {
 
 /** The cached table (not to be modified); for the functions of this module. */
 export function sharedTable(fn: string, name: ColormapName): Uint8Array {
-  const build = BUILDERS[name];
+  // Own names only: 'constructor' or 'toString' must not find Object's functions.
+  const build = typeof name === 'string' && Object.hasOwn(BUILDERS, name) ? BUILDERS[name] : undefined;
   if (!build) {
     throw new ArgumentError(`${fn}: unknown colormap '${String(name)}'; accepted: ${COLORMAP_NAMES.map((n) => `'${n}'`).join(', ')}`);
   }

@@ -56,6 +56,7 @@ export function planesToRgba(planes: Tensor): RgbaImage {
  * 255, rounded and clamped; alpha is 255 unless given.
  */
 export function tensorToImage(t: Tensor): RgbaImage {
+  if (!(t instanceof Tensor)) throw new ArgumentError('tensorToImage: expected a Tensor [H, W], [3|4, H, W] or [1, 3|4, H, W]');
   const s = t.shape;
   let C: number;
   let H: number;

@@ -5,11 +5,13 @@ import { resolveLimits } from './limits.js';
 import { applyExifOrientation } from './orientation.js';
 import { decodePngRgba, PNG_SIGNATURE } from './png-decode.js';
 import type { DecodeOptions, RgbaImage } from './types.js';
+import { checkBoolean, optionsOf } from './validate.js';
 
 export type ImageFormat = 'png' | 'jpeg';
 
 /** The format named by the file's magic bytes, or null. */
 export function detectImageFormat(bytes: Uint8Array): ImageFormat | null {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`detectImageFormat: expected the file's first bytes as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   if (bytes.length >= 8 && PNG_SIGNATURE.every((b, i) => bytes[i] === b)) return 'png';
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
   return null;
@@ -33,20 +35,27 @@ function asBytes(input: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array 
  * corrupt, truncated or unsupported file throws ImageDecodeError, every file
  * over the limits ImageLimitError.
  */
-export function decodeImage(input: Uint8Array | ArrayBuffer | ArrayBufferView, options: DecodeOptions = {}): RgbaImage {
+export function decodeImage(input: Uint8Array | ArrayBuffer | ArrayBufferView, options?: DecodeOptions): RgbaImage {
   const bytes = asBytes(input);
-  const limits = resolveLimits('decodeImage', options);
+  const o = optionsOf('decodeImage', options);
+  const limits = resolveLimits('decodeImage', o);
+  const applyOrientation = checkBoolean('decodeImage', 'applyOrientation', o.applyOrientation) ?? true;
   const format = detectImageFormat(bytes);
   try {
     if (format === 'png') return decodePngRgba(bytes, limits);
     if (format === 'jpeg') {
       const { image, header } = decodeJpegRgba(bytes, limits);
-      return options.applyOrientation === false ? image : applyExifOrientation(image, header.orientation);
+      return applyOrientation ? applyExifOrientation(image, header.orientation) : image;
     }
   } catch (e) {
     if (e instanceof ImageDecodeError || e instanceof ArgumentError || e instanceof ImageLimitError) throw e;
-    // A bug of ours or a decoder's (RangeError and the like) must still reach the caller typed.
-    throw new ImageDecodeError(`decodeImage: could not decode this ${format === 'png' ? 'PNG' : 'JPEG'} (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`);
+    // A bug of ours (RangeError and the like) must still reach the caller typed and in our words;
+    // the original stays available as `cause` for a bug report.
+    const error = new ImageDecodeError(
+      `decodeImage: could not decode this ${format === 'png' ? 'PNG' : 'JPEG'}: it is damaged in a way the decoder did not anticipate`,
+    );
+    error.cause = e;
+    throw error;
   }
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw new ImageDecodeError(

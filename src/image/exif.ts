@@ -4,12 +4,15 @@
  * broken Exif block should not stop the picture from decoding.
  */
 
+/** Whether an APP1 segment's data is an Exif block ("Exif\0\0"; APP1 also carries XMP). */
+export function isExifBlock(app1: Uint8Array): boolean {
+  return app1.length >= 6 && app1[0] === 0x45 && app1[1] === 0x78 && app1[2] === 0x69 && app1[3] === 0x66 && app1[4] === 0 && app1[5] === 0;
+}
+
 /** `app1` is the segment's data after its length field (starting with "Exif\0\0"). */
 export function exifOrientation(app1: Uint8Array): number {
   // "Exif\0\0" then a TIFF header.
-  if (app1.length < 14 || app1[0] !== 0x45 || app1[1] !== 0x78 || app1[2] !== 0x69 || app1[3] !== 0x66 || app1[4] !== 0 || app1[5] !== 0) {
-    return 1;
-  }
+  if (app1.length < 14 || !isExifBlock(app1)) return 1;
   const tiff = app1.subarray(6);
   const little = tiff[0] === 0x49 && tiff[1] === 0x49; // "II"
   const big = tiff[0] === 0x4d && tiff[1] === 0x4d; // "MM"

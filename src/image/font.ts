@@ -3,6 +3,9 @@
  * 0-9 and a few symbols. Each glyph is seven rows of five bits, the left
  * pixel in the high bit. Characters it lacks are drawn as '?'.
  */
+import { ArgumentError } from '../tensor/errors.js';
+import { checkInteger } from './validate.js';
+
 export const GLYPH_WIDTH = 5;
 export const GLYPH_HEIGHT = 7;
 /** Pixels from one glyph's left edge to the next one's. */
@@ -77,6 +80,8 @@ export function glyphOf(ch: string): number[] {
 
 /** Width in pixels of `text` drawn at `scale` (no trailing gap). */
 export function textWidth(text: string, scale = 1): number {
+  if (typeof text !== 'string') throw new ArgumentError(`textWidth: text must be a string, got ${typeof text}`);
+  checkInteger('textWidth', 'scale', scale, 1);
   const n = [...text].length;
   return n === 0 ? 0 : (n * GLYPH_ADVANCE - 1) * scale;
 }

@@ -1,15 +1,48 @@
 /**
- * JPEG decoding: our own walk over the markers up to the frame header (SOF)
- * checks the size limits and reads the EXIF orientation before any pixel is
- * decoded; jpeg-js (typed-array mode, no Buffer) then decodes baseline and
- * progressive Huffman JPEGs, and any exception it throws becomes an
- * ImageDecodeError.
+ * JPEG decoding to the pixels libjpeg-turbo gives by default, and so Pillow,
+ * OpenCV and browsers: baseline, extended sequential and progressive
+ * Huffman-coded files, any whole-ratio chroma sampling (4:4:4, 4:2:2,
+ * 4:2:0, 4:4:0, 4:1:1), restart markers, grey, YCbCr, RGB, CMYK and YCCK.
+ * The steps are libjpeg-turbo's integer ones (jpeg/): Huffman decoding,
+ * the islow IDCT, fancy upsampling, its YCbCr -> RGB tables.
+ *
+ * Our own decoder rather than jpeg-js: jpeg-js replicates chroma and rounds
+ * its IDCT differently, so colour edges came out up to 86 levels away from
+ * what PyTorch's loaders read; and its errors were its own text.
+ *
+ * A first walk over the markers up to the frame header checks the size
+ * limits before anything is allocated.
  */
-import decodeJpegJs from 'jpeg-js/lib/decoder.js';
-import { ImageDecodeError, ImageLimitError } from './errors.js';
-import { exifOrientation } from './exif.js';
+import { ArgumentError } from '../tensor/errors.js';
+import { exifOrientation, isExifBlock } from './exif.js';
+import { convertRow, type JpegColourSpace, type RowRef } from './jpeg/colour.js';
+import { buildHuffmanTable, type HuffmanTable } from './jpeg/huffman.js';
+import { idctIslow } from './jpeg/idct.js';
+import {
+  checkFrameType,
+  DHT,
+  DQT,
+  DRI,
+  EOI,
+  fail,
+  findMarker,
+  isStandalone,
+  parseFrame,
+  parseHuffmanTables,
+  parseQuantTables,
+  parseRestartInterval,
+  parseScanHeader,
+  segmentAt,
+  SOI,
+  SOS,
+  type Frame,
+} from './jpeg/markers.js';
+import { decodeScan } from './jpeg/scan.js';
+import { newProgression, recordScan, smoothComponent, smoothingLatch, type Progression } from './jpeg/smoothing.js';
+import { rowUpsampler } from './jpeg/upsample.js';
+import { AC_CHROMA, AC_LUMA, DC_CHROMA, DC_LUMA } from './jpeg-tables.js';
 import { checkLimits, type ResolvedLimits } from './limits.js';
-import type { RgbaImage } from './types.js';
+import { createImage, type RgbaImage } from './types.js';
 
 const FN = 'decodeImage';
 
@@ -20,128 +53,232 @@ export interface JpegHeader {
   progressive: boolean;
   /** EXIF orientation 1-8 (1 when absent). */
   orientation: number;
-  /** Bytes of the largest component planes jpeg-js keeps, padded to whole MCUs. */
+  /** Bytes the decoder will hold at its peak: coefficients, sample planes and the RGBA output (and its rotated copy). */
   workingBytes: number;
 }
 
-function fail(what: string): never {
-  throw new ImageDecodeError(`${FN}: corrupt JPEG: ${what}`);
-}
+const isFrameMarker = (m: number) => m === 0xc0 || m === 0xc1 || m === 0xc2;
 
-function unsupported(what: string): never {
-  throw new ImageDecodeError(`${FN}: unsupported JPEG: ${what}; baseline and progressive Huffman JPEGs with 8-bit samples are supported`);
-}
-
-const SOF_NAMES: Record<number, string> = {
-  0xc3: 'lossless (SOF3)',
-  0xc5: 'hierarchical (SOF5)',
-  0xc6: 'hierarchical progressive (SOF6)',
-  0xc7: 'hierarchical lossless (SOF7)',
-  0xc9: 'arithmetic-coded (SOF9)',
-  0xca: 'arithmetic-coded progressive (SOF10)',
-  0xcb: 'arithmetic-coded lossless (SOF11)',
-  0xcd: 'hierarchical arithmetic (SOF13)',
-  0xce: 'hierarchical arithmetic progressive (SOF14)',
-  0xcf: 'hierarchical arithmetic lossless (SOF15)',
-};
-
-/** Walks the marker segments from SOI to the frame header and reads it. */
+/**
+ * Walks the marker segments from SOI to the first scan: reads the frame
+ * header and the orientation of the first Exif block (as Pillow takes it),
+ * and fails unless a scan follows (a file cut before it has no pixels).
+ */
 export function readJpegHeader(bytes: Uint8Array): JpegHeader {
-  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) fail('no SOI marker');
-  let orientation = 1;
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`readJpegHeader: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== SOI) fail('no SOI marker');
+  let orientation: number | null = null;
+  let frame: Frame | null = null;
   let p = 2;
   for (;;) {
-    // Markers may be preceded by any number of 0xFF fill bytes.
-    if (p >= bytes.length) fail('the file ends before the frame header (SOF)');
-    if (bytes[p] !== 0xff) fail(`expected a marker at byte ${p}, found 0x${bytes[p]!.toString(16)}`);
-    while (p < bytes.length && bytes[p] === 0xff) p++;
-    if (p >= bytes.length) fail('the file ends inside a marker');
-    const marker = bytes[p++]!;
-    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // no length
-    if (marker === 0xd9 || marker === 0xda) fail(`found ${marker === 0xd9 ? 'EOI' : 'SOS'} before the frame header`);
-    if (p + 2 > bytes.length) fail('the file ends inside a segment length');
-    const length = (bytes[p]! << 8) | bytes[p + 1]!;
-    if (length < 2) fail(`segment 0xFF${marker.toString(16)} declares length ${length}`);
-    if (p + length > bytes.length) fail(`segment 0xFF${marker.toString(16)} at byte ${p} declares ${length} bytes; only ${bytes.length - p} remain`);
-    const data = bytes.subarray(p + 2, p + length);
-    if (marker === 0xe1 && orientation === 1) orientation = exifOrientation(data);
-    if (SOF_NAMES[marker]) unsupported(SOF_NAMES[marker]!);
-    if (marker === 0xc0 || marker === 0xc1 || marker === 0xc2) {
-      const header = readFrame(data, marker === 0xc2, orientation);
-      requireScan(bytes, p + length);
-      return header;
+    const found = findMarker(bytes, p);
+    if (!found) fail(frame ? 'the file ends before the first scan (SOS): it holds no image data' : 'the file ends before the frame header (SOF)');
+    const { marker, pos } = found;
+    if (marker === SOS) {
+      if (!frame) fail('found SOS before the frame header');
+      break;
     }
-    p += length;
+    if (isStandalone(marker)) {
+      if (marker === EOI) fail(frame ? 'EOI comes before the first scan (SOS): the file holds no image data' : 'found EOI before the frame header');
+      p = pos;
+      continue;
+    }
+    checkFrameType(marker);
+    const { data, end } = segmentAt(bytes, marker, pos);
+    if (marker === 0xe1 && orientation === null && isExifBlock(data)) orientation = exifOrientation(data);
+    if (isFrameMarker(marker)) {
+      if (frame) fail('the file has two frame headers (SOF)');
+      frame = parseFrame(data, marker === 0xc2);
+    }
+    p = end;
   }
+  let workingBytes = frame.width * frame.height * 4 * 2;
+  // Int16 coefficients and one byte per sample, for every stored block.
+  for (const c of frame.components) workingBytes += c.blocksPerLine * c.blocksPerColumn * 64 * 3;
+  return {
+    width: frame.width,
+    height: frame.height,
+    components: frame.components.length,
+    progressive: frame.progressive,
+    orientation: orientation ?? 1,
+    workingBytes,
+  };
 }
 
-/** Fails unless a start-of-scan follows the frame header: a file cut before it has no pixels at all. */
-function requireScan(bytes: Uint8Array, from: number): void {
-  let p = from;
-  for (;;) {
-    while (p < bytes.length && bytes[p] === 0xff) p++;
-    if (p >= bytes.length) fail('the file ends before the first scan (SOS): it holds no image data');
-    const marker = bytes[p++]!;
-    if (marker === 0xda) return;
-    if (marker === 0xd9) fail('EOI comes before the first scan (SOS): the file holds no image data');
-    if (p + 2 > bytes.length) fail('the file ends before the first scan (SOS): it holds no image data');
-    p += (bytes[p]! << 8) | bytes[p + 1]!;
-  }
+/** The Huffman tables 0 and 1 that libjpeg-turbo assumes when a file (Motion JPEG) defines none. */
+function standardTables(): { dc: (HuffmanTable | null)[]; ac: (HuffmanTable | null)[] } {
+  const t = (spec: { counts: number[]; symbols: number[] }, dc: boolean) => buildHuffmanTable(spec.counts, Uint8Array.from(spec.symbols), dc);
+  return { dc: [t(DC_LUMA, true), t(DC_CHROMA, true), null, null], ac: [t(AC_LUMA, false), t(AC_CHROMA, false), null, null] };
 }
 
-function readFrame(sof: Uint8Array, progressive: boolean, orientation: number): JpegHeader {
-  if (sof.length < 6) fail(`the frame header has ${sof.length} bytes; it needs at least 6`);
-  const precision = sof[0]!;
-  const height = (sof[1]! << 8) | sof[2]!;
-  const width = (sof[3]! << 8) | sof[4]!;
-  const components = sof[5]!;
-  if (precision !== 8) unsupported(`${precision}-bit samples`);
-  if (height === 0) unsupported('the height is defined later by a DNL marker (height 0 in SOF)');
-  if (width === 0) fail('the frame header declares width 0');
-  if (components !== 1 && components !== 3 && components !== 4) unsupported(`${components} colour components (1, 3 or 4 are read)`);
-  if (sof.length < 6 + components * 3) fail(`the frame header is too short for ${components} components`);
-  let hMax = 1;
-  let vMax = 1;
-  const factors: [number, number][] = [];
-  for (let i = 0; i < components; i++) {
-    const hv = sof[6 + i * 3 + 1]!;
-    const h = hv >> 4;
-    const v = hv & 15;
-    if (h < 1 || h > 4 || v < 1 || v > 4) fail(`component ${i} has sampling factors ${h}x${v}; each must be 1-4`);
-    factors.push([h, v]);
-    hMax = Math.max(hMax, h);
-    vMax = Math.max(vMax, v);
-  }
-  // jpeg-js keeps 32-bit coefficients for every block of every component
-  // (padded to whole MCUs) plus one byte per sample of each output plane.
-  const mcusX = Math.ceil(width / (8 * hMax));
-  const mcusY = Math.ceil(height / (8 * vMax));
-  let workingBytes = width * height * 4 * 2; // RGBA output, and a copy if rotated
-  for (const [h, v] of factors) workingBytes += mcusX * h * 8 * mcusY * v * 8 * 5;
-  return { width, height, components, progressive, orientation, workingBytes };
+interface Markers {
+  jfif: boolean;
+  /** The Adobe APP14 transform flag, or -1 without that segment. */
+  adobeTransform: number;
+}
+
+/** libjpeg's default_decompress_parms: how to read the components. */
+function colourSpaceOf(frame: Frame, m: Markers): JpegColourSpace {
+  const n = frame.components.length;
+  if (n === 1) return 'grey';
+  if (n === 4) return m.adobeTransform === 0 || m.adobeTransform === -1 ? 'cmyk' : 'ycck';
+  if (m.jfif) return 'ycbcr';
+  if (m.adobeTransform >= 0) return m.adobeTransform === 0 ? 'rgb' : 'ycbcr';
+  const [a, b, c] = frame.components.map((x) => x.id);
+  return a === 0x52 && b === 0x47 && c === 0x42 ? 'rgb' : 'ycbcr'; // 'R', 'G', 'B'
 }
 
 /** Decodes a JPEG to RGBA8 (without applying the orientation; see decodeImage). */
 export function decodeJpegRgba(bytes: Uint8Array, limits: ResolvedLimits): { image: RgbaImage; header: JpegHeader } {
   const header = readJpegHeader(bytes);
   checkLimits(FN, 'JPEG', header.width, header.height, header.workingBytes, limits);
-  let decoded: { width: number; height: number; data: Uint8Array };
-  try {
-    decoded = decodeJpegJs(bytes, {
-      useTArray: true,
-      formatAsRGBA: true,
-      tolerantDecoding: true,
-      maxResolutionInMP: limits.maxPixels / 1e6,
-      maxMemoryUsageInMB: limits.maxMemoryBytes / (1024 * 1024),
-    });
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (/limit exceeded/.test(message)) throw new ImageLimitError(`${FN}: JPEG decoding stopped: ${message}`);
-    fail(message);
+  const decoded = decodeCoefficients(bytes);
+  return { image: toRgba(decoded.frame, blockSource(decoded), decoded.latched, decoded.space), header };
+}
+
+/** What the entropy-coded data holds, ready for the inverse DCT. */
+interface Coefficients {
+  frame: Frame;
+  /** Each component's quantised coefficients, 64 per stored block, natural order. */
+  coefs: Int16Array[];
+  /** Each component's quantisation table, as latched at its first scan (null: no scan reached it). */
+  latched: (Uint16Array | null)[];
+  space: JpegColourSpace;
+  /** Coefficient states of a progressive file (for block smoothing), else null. */
+  progression: Progression | null;
+}
+
+/** Reads the segments and scans from SOI to EOI (or the end of a one-scan sequential file). */
+function decodeCoefficients(bytes: Uint8Array): Coefficients {
+  const quant: (Uint16Array | null)[] = [null, null, null, null];
+  const tables = standardTables();
+  const markers: Markers = { jfif: false, adobeTransform: -1 };
+  let restartInterval = 0;
+  let d: Omit<Coefficients, 'space'> | null = null;
+  let space: JpegColourSpace | null = null;
+  let scans = 0;
+
+  let next = findMarker(bytes, 2);
+  while (next) {
+    const { marker, pos } = next;
+    if (marker === EOI) break;
+    if (isStandalone(marker)) {
+      if (marker === SOI) fail('a second SOI marker');
+      next = findMarker(bytes, pos); // RSTn and TEM outside a scan carry nothing
+      continue;
+    }
+    checkFrameType(marker);
+    const { data, end } = segmentAt(bytes, marker, pos);
+    next = findMarker(bytes, end);
+    if (isFrameMarker(marker)) {
+      if (d) fail('the file has two frame headers (SOF)');
+      const frame = parseFrame(data, marker === 0xc2);
+      d = {
+        frame,
+        coefs: frame.components.map((c) => new Int16Array(c.blocksPerLine * c.blocksPerColumn * 64)),
+        latched: frame.components.map(() => null),
+        progression: frame.progressive ? newProgression(frame.components.length) : null,
+      };
+    } else if (marker === DQT) {
+      parseQuantTables(data, quant);
+    } else if (marker === DHT) {
+      parseHuffmanTables(data, tables.dc, tables.ac);
+    } else if (marker === DRI) {
+      restartInterval = parseRestartInterval(data);
+    } else if (marker === 0xe0 || marker === 0xee) {
+      readColourMarker(marker, data, markers);
+    } else if (marker === SOS) {
+      if (!d) fail('found SOS before the frame header');
+      const { frame } = d;
+      const scan = parseScanHeader(data, frame);
+      space ??= colourSpaceOf(frame, markers);
+      latchQuantTables(scan.components, quant, d.latched);
+      if (d.progression) recordScan(d.progression, scan.components.map((c) => c.index), scan.ss, scan.se, scan.al);
+      const result = decodeScan(bytes, end, frame, scan, tables, d.coefs, restartInterval);
+      if (d.progression) d.progression.lastGoodRow = result.lastGoodRow;
+      // A sequential file whose first scan holds every component is complete after it: libjpeg
+      // hands out its rows during that scan and Pillow stops there, whatever follows.
+      if (!frame.progressive && scans === 0 && scan.components.length === frame.components.length) break;
+      scans++;
+      next = result.next;
+    } else if (!(marker >= 0xe0 && marker <= 0xef) && marker !== 0xfe && marker !== 0xdc && marker !== 0xcc) {
+      // Not APPn, COM, DNL or DAC: reserved markers (JPGn, DHP, EXP, RES) mean extensions we cannot read.
+      fail(`unknown marker 0xFF${marker.toString(16).toUpperCase()} at byte ${pos - 2}`);
+    }
   }
-  if (decoded.width !== header.width || decoded.height !== header.height || decoded.data.length !== header.width * header.height * 4) {
-    fail(`the decoder produced ${decoded.width}x${decoded.height}, not the ${header.width}x${header.height} of the frame header`);
+  if (!d || !space) fail('the file holds no image data');
+  return { ...d, space };
+}
+
+/** JFIF (APP0) and Adobe (APP14) segments, which decide how three or four components are read. */
+function readColourMarker(marker: number, data: Uint8Array, markers: Markers): void {
+  // JFIF: "JFIF\0" and at least 14 bytes, as libjpeg's examine_app0 requires.
+  if (marker === 0xe0 && data.length >= 14 && data[0] === 0x4a && data[1] === 0x46 && data[2] === 0x49 && data[3] === 0x46 && data[4] === 0) {
+    markers.jfif = true;
   }
-  const data = new Uint8ClampedArray(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length);
-  return { image: { width: decoded.width, height: decoded.height, data }, header };
+  // Adobe: "Adobe" and at least 12 bytes; byte 11 is the colour transform.
+  if (marker === 0xee && data.length >= 12 && data[0] === 0x41 && data[1] === 0x64 && data[2] === 0x6f && data[3] === 0x62 && data[4] === 0x65) {
+    markers.adobeTransform = data[11]!;
+  }
+}
+
+/** libjpeg latches a component's quantisation table at the first scan that holds it; later DQTs do not change it. */
+function latchQuantTables(components: Frame['components'], quant: (Uint16Array | null)[], latched: (Uint16Array | null)[]): void {
+  for (const c of components) {
+    if (latched[c.index]) continue;
+    const table = quant[c.quantTable];
+    if (!table) fail(`component ${c.index} uses quantisation table ${c.quantTable}, which is not defined`);
+    latched[c.index] = table.slice();
+  }
+}
+
+/** The blocks to inverse-transform: as decoded, or smoothed as libjpeg does when a progressive file ends early. */
+function blockSource(d: Coefficients): BlockSource {
+  const smoothing = d.progression ? smoothingLatch(d.progression, d.latched) : null;
+  if (smoothing) {
+    return (ci, visit) => {
+      const latch = { current: smoothing.current[ci]!, previous: smoothing.previous[ci]! };
+      smoothComponent(d.frame.components[ci]!, d.coefs[ci]!, d.latched[ci]!, latch, d.frame.mcusY, d.progression!.lastGoodRow, (by, bx, block) =>
+        visit(by, bx, block, 0),
+      );
+    };
+  }
+  return (ci, visit) => {
+    const c = d.frame.components[ci]!;
+    const coefs = d.coefs[ci]!;
+    for (let by = 0; by < c.heightInBlocks; by++) {
+      for (let bx = 0; bx < c.widthInBlocks; bx++) visit(by, bx, coefs, (by * c.blocksPerLine + bx) * 64);
+    }
+  };
+}
+
+/** Hands every real block of component `ci` (its coefficients at `at`) to `visit`. */
+type BlockSource = (ci: number, visit: (by: number, bx: number, coefs: Int16Array, at: number) => void) => void;
+
+/** Inverse DCT of every component, then upsampling and colour conversion row by row. */
+function toRgba(frame: Frame, blocks: BlockSource, latched: (Uint16Array | null)[], space: JpegColourSpace): RgbaImage {
+  const { width, height } = frame;
+  const zeros = new Int16Array(64); // a component no scan reached decodes as mid-grey, as in libjpeg
+  const rows = frame.components.map((c, i) => {
+    const stride = c.widthInBlocks * 8;
+    const samples = new Uint8Array(stride * c.heightInBlocks * 8);
+    const table = latched[i];
+    const q = table ? new Int16Array(table) : zeros;
+    blocks(i, (by, bx, coef, at) => idctIslow(coef, at, q, samples, by * 8 * stride + bx * 8, stride));
+    return rowUpsampler(
+      { samples, stride, width: c.width, height: c.height, ratioH: frame.hMax / c.h, ratioV: frame.vMax / c.v },
+      width,
+    );
+  });
+  const image = createImage(width, height);
+  const refs: RowRef[] = rows.map(() => ({ samples: new Uint8Array(0), at: 0 }));
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!(y);
+      refs[i]!.samples = r.samples;
+      refs[i]!.at = r.at;
+    }
+    convertRow(space, refs, width, image.data, y * width * 4);
+  }
+  return image;
 }

@@ -7,7 +7,7 @@
 import { ArgumentError } from '../tensor/errors.js';
 import { AC_CHROMA, AC_LUMA, CHROMA_QUANT, DC_CHROMA, DC_LUMA, LUMA_QUANT, ZIGZAG } from './jpeg-tables.js';
 import type { RgbaImage } from './types.js';
-import { checkImage } from './validate.js';
+import { checkImage, optionsOf } from './validate.js';
 
 export interface EncodeJpegOptions {
   /** 1 (smallest) to 100 (best), default 90. */
@@ -156,11 +156,12 @@ function category(v: number): number {
 }
 
 /** Encodes an RGBA image as a baseline JPEG (alpha is dropped). */
-export function encodeJpeg(image: RgbaImage, options: EncodeJpegOptions = {}): Uint8Array {
+export function encodeJpeg(image: RgbaImage, options?: EncodeJpegOptions): Uint8Array {
   checkImage('encodeJpeg', image);
-  const quality = options.quality ?? 90;
-  if (!(quality >= 1 && quality <= 100)) {
-    throw new ArgumentError(`encodeJpeg: quality must be a number from 1 to 100, got ${String(options.quality)}`);
+  const o = optionsOf('encodeJpeg', options);
+  const quality = o.quality ?? 90;
+  if (typeof quality !== 'number' || !(quality >= 1 && quality <= 100)) {
+    throw new ArgumentError(`encodeJpeg: quality must be a number from 1 to 100, got ${typeof quality === 'string' ? JSON.stringify(quality) : String(quality)}`);
   }
   const { width, height, data } = image;
   if (width > 65535 || height > 65535) {

@@ -13,10 +13,10 @@ export interface ResolvedLimits {
 export function resolveLimits(fn: string, limits: DecodeLimits = {}): ResolvedLimits {
   const maxPixels = limits.maxPixels ?? DEFAULT_MAX_PIXELS;
   const maxMemoryBytes = limits.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
-  if (!(maxPixels > 0)) {
+  if (typeof maxPixels !== 'number' || !(maxPixels > 0)) {
     throw new ArgumentError(`${fn}: maxPixels must be a positive number, got ${String(limits.maxPixels)}`);
   }
-  if (!(maxMemoryBytes > 0)) {
+  if (typeof maxMemoryBytes !== 'number' || !(maxMemoryBytes > 0)) {
     throw new ArgumentError(`${fn}: maxMemoryBytes must be a positive number, got ${String(limits.maxMemoryBytes)}`);
   }
   return { maxPixels, maxMemoryBytes };

@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
+import { optionsOf } from './validate.js';
 import { div, sub } from '../tensor/ops/elementwise.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 
@@ -15,9 +16,16 @@ export interface NormalizeOptions {
  * [N, C, H, W] or [C, H, W] tensor, ImageNet's mean and std by default.
  * Built from the engine's sub and div, so gradients flow through it.
  */
-export function normalize(x: Tensor, options: NormalizeOptions = {}): Tensor {
-  const mean = options.mean ?? IMAGENET_MEAN;
-  const std = options.std ?? IMAGENET_STD;
+export function normalize(x: Tensor, options?: NormalizeOptions): Tensor {
+  if (!(x instanceof Tensor)) throw new ArgumentError('normalize: expected a Tensor [N, C, H, W] or [C, H, W]');
+  const o = optionsOf('normalize', options);
+  const mean = o.mean ?? IMAGENET_MEAN;
+  const std = o.std ?? IMAGENET_STD;
+  for (const [name, values] of [['mean', mean], ['std', std]] as const) {
+    if (!Array.isArray(values) || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw new ArgumentError(`normalize: ${name} must be an array of finite numbers, one per channel, got ${JSON.stringify(values)}`);
+    }
+  }
   if (x.ndim !== 3 && x.ndim !== 4) {
     throw new ShapeError(`normalize: expected [N, C, H, W] or [C, H, W], got ${shapeString(x.shape)}`);
   }

@@ -1,4 +1,6 @@
+import { ArgumentError } from '../tensor/errors.js';
 import { createImage, type RgbaImage } from './types.js';
+import { checkImage } from './validate.js';
 
 /**
  * Turns a stored picture upright according to an EXIF orientation 1-8
@@ -6,7 +8,11 @@ import { createImage, type RgbaImage } from './types.js';
  * 7 transverse, 8 rotate 90 counter-clockwise). 5-8 swap width and height.
  */
 export function applyExifOrientation(image: RgbaImage, orientation: number): RgbaImage {
-  if (orientation < 2 || orientation > 8) return image;
+  checkImage('applyExifOrientation', image);
+  if (!Number.isInteger(orientation) || orientation < 1 || orientation > 8) {
+    throw new ArgumentError(`applyExifOrientation: orientation must be an EXIF orientation, an integer from 1 to 8, got ${String(orientation)}`);
+  }
+  if (orientation === 1) return image;
   const { width: W, height: H, data: src } = image;
   const swap = orientation >= 5;
   const out = createImage(swap ? H : W, swap ? W : H);

@@ -3,7 +3,7 @@ import { Tensor, shapeString } from '../tensor/tensor.js';
 import { sharedTable, type ColormapName } from './colormap.js';
 import { resize } from './resize.js';
 import { createImage, type RgbaImage } from './types.js';
-import { checkImage } from './validate.js';
+import { checkImage, optionsOf } from './validate.js';
 
 const f = Math.fround;
 
@@ -69,20 +69,23 @@ export interface OverlayOptions {
  * np.uint8(255 * cam) (truncated). The image's alpha is ignored; the result
  * is opaque.
  */
-export function overlay(image: RgbaImage, map: Tensor, options: OverlayOptions = {}): RgbaImage {
+export function overlay(image: RgbaImage, map: Tensor, options?: OverlayOptions): RgbaImage {
   checkImage('overlay', image);
-  const blend = options.blend ?? 'seed';
+  const o = optionsOf('overlay', options);
+  const blend = o.blend ?? 'seed';
   if (blend !== 'seed' && blend !== 'pytorch-grad-cam') {
     throw new ArgumentError(`overlay: unknown blend '${String(blend)}'; accepted: 'seed', 'pytorch-grad-cam'`);
   }
-  const alpha = options.alpha ?? (blend === 'seed' ? 0.4 : 0.5);
-  if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentError(`overlay: alpha must be in [0, 1], got ${String(options.alpha)}`);
+  const alpha = o.alpha ?? (blend === 'seed' ? 0.4 : 0.5);
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) {
+    throw new ArgumentError(`overlay: alpha must be in [0, 1], got ${typeof alpha === 'string' ? JSON.stringify(alpha) : String(alpha)}`);
+  }
   let plane = mapPlane('overlay', map);
   if (plane.width !== image.width || plane.height !== image.height) {
     const m2 = new Tensor(plane.data, [plane.height, plane.width]);
     plane = mapPlane('overlay', resize(m2, { width: image.width, height: image.height }));
   }
-  const table = sharedTable('overlay', options.colormap ?? 'jet');
+  const table = sharedTable('overlay', o.colormap ?? 'jet');
   const n = image.width * image.height;
   // Both terms take 256 values each, so they are tabulated once, in the
   // float32 arithmetic numpy uses: weight * (colour / 255).

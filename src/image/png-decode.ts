@@ -6,8 +6,10 @@
  * a small file that inflates to gigabytes cannot fill memory.
  */
 import { Unzlib } from 'fflate';
+import { adler32 } from './adler32.js';
 import { crc32 } from './crc32.js';
 import { unfilter } from './png-filters.js';
+import { ArgumentError } from '../tensor/errors.js';
 import { ImageDecodeError } from './errors.js';
 import { checkLimits, type ResolvedLimits } from './limits.js';
 import { createImage, type RgbaImage } from './types.js';
@@ -66,6 +68,7 @@ const KNOWN_CRITICAL = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
 /** Walks the chunk list up to IEND, checking every length and the CRC of critical chunks. */
 function readChunks(bytes: Uint8Array): Chunk[] {
   const chunks: Chunk[] = [];
+  const seen = new Set<string>();
   let p = 8;
   for (;;) {
     if (p + 12 > bytes.length) fail(`the file ends inside a chunk header at byte ${p} (no IEND chunk)`);
@@ -83,7 +86,13 @@ function readChunks(bytes: Uint8Array): Chunk[] {
       if (!KNOWN_CRITICAL.has(type)) fail(`chunk '${type}' at byte ${p} is critical but unknown (PNG 1.2 has IHDR, PLTE, IDAT, IEND)`);
     }
     // As libpng: an ancillary chunk with a wrong CRC is dropped, not fatal.
-    if (critical || crcOk) chunks.push({ type, start: p + 8, length });
+    if (critical || crcOk) {
+      // As libpng: a second IHDR or PLTE, or a PLTE after the image data, is an error.
+      if ((type === 'IHDR' || type === 'PLTE') && seen.has(type)) fail(`the file has two ${type} chunks`);
+      if (type === 'PLTE' && seen.has('IDAT')) fail('PLTE comes after the image data (IDAT)');
+      seen.add(type);
+      chunks.push({ type, start: p + 8, length });
+    }
     p += 12 + length;
     if (type === 'IEND') return chunks;
   }
@@ -91,6 +100,7 @@ function readChunks(bytes: Uint8Array): Chunk[] {
 
 /** Reads and validates IHDR (the first chunk) without touching the rest of the file. */
 export function readPngHeader(bytes: Uint8Array): PngHeader {
+  if (!(bytes instanceof Uint8Array)) throw new ArgumentError(`readPngHeader: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   for (let i = 0; i < 8; i++) if (bytes[i] !== PNG_SIGNATURE[i]) fail('bad signature');
   if (bytes.length < 33) fail(`the file has ${bytes.length} bytes, too short for a PNG header`);
   if (u32(bytes, 8) !== 13 || chunkType(bytes, 12) !== 'IHDR') fail('the first chunk is not a 13-byte IHDR');
@@ -148,10 +158,34 @@ function pngWorkingBytes(h: PngHeader): number {
   return h.height * (1 + rowBytesOf(h.width, bpp)) + 7 * h.height + h.width * h.height * 4;
 }
 
-const FULL = Symbol('full');
+const EXTRA = Symbol('extra');
 const INFLATE_SLICE = 4096;
 
-/** Inflates the IDAT stream into exactly `size` bytes; stops early at `size` (extra data is ignored). */
+/** fflate's error codes in our words. */
+const INFLATE_ERRORS: Record<number, string> = {
+  0: 'it ends early',
+  1: 'it uses an invalid block type',
+  2: 'it holds an invalid length or literal code',
+  3: 'it holds an invalid distance',
+  6: 'its zlib header is invalid',
+};
+
+/** The last 4 bytes of the IDAT data, where a zlib stream keeps its Adler-32. */
+function storedAdler(bytes: Uint8Array, idat: Chunk[]): number | null {
+  const tail: number[] = [];
+  for (let i = idat.length - 1; i >= 0 && tail.length < 4; i--) {
+    const c = idat[i]!;
+    for (let p = c.start + c.length - 1; p >= c.start && tail.length < 4; p--) tail.unshift(bytes[p]!);
+  }
+  return tail.length === 4 ? ((tail[0]! << 24) | (tail[1]! << 16) | (tail[2]! << 8) | tail[3]!) >>> 0 : null;
+}
+
+/**
+ * Inflates the IDAT stream into exactly `size` bytes. Data past `size` is
+ * ignored without being inflated (as Pillow and libpng stop at the end of
+ * the image), so a small file cannot expand to gigabytes. A stream that
+ * ends exactly at `size` must carry the right Adler-32, as zlib checks.
+ */
 function inflateIdat(bytes: Uint8Array, idat: Chunk[], size: number): Uint8Array {
   const out = new Uint8Array(size);
   let filled = 0;
@@ -159,7 +193,7 @@ function inflateIdat(bytes: Uint8Array, idat: Chunk[], size: number): Uint8Array
     const take = Math.min(chunk.length, size - filled);
     out.set(take === chunk.length ? chunk : chunk.subarray(0, take), filled);
     filled += take;
-    if (filled === size) throw FULL;
+    if (take < chunk.length) throw EXTRA;
   });
   try {
     // fflate inflates a whole pushed slice before handing it over, so the
@@ -176,9 +210,15 @@ function inflateIdat(bytes: Uint8Array, idat: Chunk[], size: number): Uint8Array
       } while (p < end);
     }
   } catch (e) {
-    if (e !== FULL) fail(`the compressed image data is invalid (${e instanceof Error ? e.message : String(e)})`);
+    if (e === EXTRA) return out;
+    if (filled < size) {
+      const code = (e as { code?: unknown })?.code;
+      fail(`the compressed image data is invalid (${(typeof code === 'number' && INFLATE_ERRORS[code]) || 'it is damaged'})`);
+    }
+    return out; // the image is whole; only the stream's end is damaged (Pillow reads such files too)
   }
   if (filled < size) fail(`the compressed image data holds ${filled} bytes; the header implies ${size}`);
+  if (storedAdler(bytes, idat) !== adler32(out)) fail('the compressed image data has a wrong Adler-32 checksum');
   return out;
 }
 

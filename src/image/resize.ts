@@ -4,7 +4,7 @@ import { reshape } from '../tensor/ops/shape.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { isImage, planesToRgba, rgbaToPlanes } from './convert.js';
 import type { RgbaImage } from './types.js';
-import { checkImage } from './validate.js';
+import { checkBoolean, checkImage } from './validate.js';
 
 export interface ResizeOptions {
   width: number;
@@ -18,7 +18,7 @@ export interface ResizeOptions {
 }
 
 function checkSize(fn: string, o: ResizeOptions): void {
-  if (!o || !Number.isInteger(o.width) || !Number.isInteger(o.height) || o.width < 1 || o.height < 1) {
+  if (!o || typeof o !== 'object' || !Number.isInteger(o.width) || !Number.isInteger(o.height) || o.width < 1 || o.height < 1) {
     throw new ArgumentError(`${fn}: width and height must be positive integers, got ${o?.width}x${o?.height}`);
   }
 }
@@ -34,8 +34,9 @@ export function resize(image: RgbaImage, options: ResizeOptions): RgbaImage;
 export function resize(map: Tensor, options: ResizeOptions): Tensor;
 export function resize(input: RgbaImage | Tensor, options: ResizeOptions): RgbaImage | Tensor {
   checkSize('resize', options);
+  const antialias = checkBoolean('resize', 'antialias', options.antialias) ?? false;
   const size = [options.height, options.width] as const;
-  const interp = { size, mode: 'bilinear', alignCorners: false, antialias: options.antialias ?? false } as const;
+  const interp = { size, mode: 'bilinear', alignCorners: false, antialias } as const;
   if (input instanceof Tensor) {
     const s = input.shape;
     if (s.length < 2 || s.length > 4) {

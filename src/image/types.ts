@@ -1,3 +1,6 @@
+import { ArgumentError } from '../tensor/errors.js';
+import { ImageLimitError } from './errors.js';
+
 /**
  * An 8-bit RGBA picture laid out like the DOM's ImageData, so a decoded image
  * can go straight to `ctx.putImageData` and a canvas's ImageData can come back.
@@ -22,7 +25,16 @@ export interface DecodeOptions extends DecodeLimits {
   applyOrientation?: boolean;
 }
 
-/** A blank (transparent black) image. */
+/** A blank (transparent black) image of width x height (positive integers). */
 export function createImage(width: number, height: number): RgbaImage {
-  return { width, height, data: new Uint8ClampedArray(width * height * 4) };
+  if (!Number.isSafeInteger(width) || !Number.isSafeInteger(height) || width < 1 || height < 1) {
+    throw new ArgumentError(`createImage: width and height must be positive integers, got ${String(width)}x${String(height)}`);
+  }
+  let data: Uint8ClampedArray;
+  try {
+    data = new Uint8ClampedArray(width * height * 4);
+  } catch {
+    throw new ImageLimitError(`createImage: a ${width}x${height} RGBA image (${width * height * 4} bytes) cannot be allocated`);
+  }
+  return { width, height, data };
 }

@@ -1,6 +1,6 @@
 import { conv2d, convTranspose2d } from '../tensor/ops/conv.js';
 import { pad } from '../tensor/ops/shape.js';
-import { pair, type Pads, type Pair } from '../tensor/ops/spatial.js';
+import { pair, splitPadding, type Pads, type Pair } from '../tensor/ops/spatial.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Parameter, Tensor, shapeString } from '../tensor/tensor.js';
 import { fanInBound, initGenerator, positiveInteger, tupleRepr, uniformParameter, type InitOptions } from './init.js';
@@ -68,9 +68,9 @@ export class Conv2d extends Module {
   private sides(): Pads {
     if (this.padding === 'valid') return { top: 0, bottom: 0, left: 0, right: 0 };
     if (this.padding === 'same') {
-      const th = this.dilation[0] * (this.kernelSize[0] - 1);
-      const tw = this.dilation[1] * (this.kernelSize[1] - 1);
-      return { top: th >> 1, bottom: th - (th >> 1), left: tw >> 1, right: tw - (tw >> 1) };
+      const [top, bottom] = splitPadding(this.dilation[0] * (this.kernelSize[0] - 1), 'end');
+      const [left, right] = splitPadding(this.dilation[1] * (this.kernelSize[1] - 1), 'end');
+      return { top, bottom, left, right };
     }
     const [ph, pw] = this.padding;
     return { top: ph, bottom: ph, left: pw, right: pw };

@@ -139,7 +139,7 @@ export abstract class Module {
         }
       }
       return [gradient];
-    });
+    }, { tangent: ([d]) => d! });
   }
 
   /** Run `hook(module, inputs)` before every forward call until removed. */
@@ -169,6 +169,14 @@ export abstract class Module {
    * picks one by torch-cam's rule.
    */
   declare readonly camLayer?: string;
+
+  /**
+   * Where the channels of the model's image input are: 'NCHW' (PyTorch,
+   * ONNX; what an unset value means) or 'NHWC' (TensorFlow.js models take
+   * NHWC tensors). The CAM methods read the input's height and width by it;
+   * activations at hooked layers are [N, C, h, w] either way.
+   */
+  declare readonly inputLayout?: 'NCHW' | 'NHWC';
 
   /**
    * Every output of one forward pass, for the CAM methods. A module with one
@@ -254,15 +262,24 @@ export abstract class Module {
     return this.namedModules().map(([, m]) => m);
   }
 
-  /** The module at a dotted path, or undefined. */
+  /**
+   * The module at a dotted path, or undefined. A child's own name may hold
+   * dots (an ONNX graph's layers are 'layer4.1' or 'input.4'): the child
+   * whose name is the path, else the children whose name and a dot start
+   * it, longest first, each resolving the rest itself, so a path that
+   * namedModules lists always resolves, also inside a wrapper module.
+   */
   getModule(path: string): Module | undefined {
     if (path === '') return this;
-    let current: Module | undefined = this;
-    for (const part of path.split('.')) {
-      current = current?.namedChildren().find(([n]) => n === part)?.[1];
-      if (!current) return undefined;
+    const children = this.namedChildren();
+    const exact = children.find(([n]) => n === path);
+    if (exact) return exact[1];
+    const prefixed = children.filter(([n]) => path.startsWith(`${n}.`)).sort((a, b) => b[0].length - a[0].length);
+    for (const [name, child] of prefixed) {
+      const found = child.getModule(path.slice(name.length + 1));
+      if (found) return found;
     }
-    return current;
+    return undefined;
   }
 
   /** Parameters owned by this module itself (not children), in assignment order. */
@@ -330,23 +347,28 @@ export abstract class Module {
    * Returns the missing and unexpected keys (non-strict mode may have some).
    */
   loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
-    const strict = options.strict ?? true;
+    checkStateDictArgument(dict);
+    const strict = options?.strict ?? true;
     const own = this.stateDict();
     // Own keys only: a key such as 'constructor' must not be found on a prototype.
     const missing = Object.keys(own).filter((k) => !Object.hasOwn(dict, k));
     const unexpected = Object.keys(dict).filter((k) => !Object.hasOwn(own, k));
     const mismatched: { key: string; expected: number[]; got: number[] }[] = [];
     const notTensors: string[] = [];
+    // Every value is read once and checked before anything is written, so a
+    // getter or a tensor whose data does not fit cannot fail half-way.
+    const sources = new Map<Tensor, Tensor>();
     for (const [key, target] of Object.entries(own)) {
       if (!Object.hasOwn(dict, key)) continue;
-      const source = dict[key];
-      if (!(source instanceof Tensor)) {
+      const source = readStateDictValue(dict, key);
+      if (!(source instanceof Tensor) || !(source.data instanceof Float32Array)) {
         notTensors.push(key);
         continue;
       }
       // A scalar buffer such as num_batches_tracked may come as [] or [1].
       const compatible = sameShape(source.shape, target.shape) || (source.size === 1 && target.size === 1);
-      if (!compatible) mismatched.push({ key, expected: [...target.shape], got: [...source.shape] });
+      if (!compatible || source.data.length !== target.data.length) mismatched.push({ key, expected: [...target.shape], got: [...source.shape] });
+      else sources.set(target, source);
     }
     const problems: string[] = [];
     if (notTensors.length) problems.push(`not tensors: ${notTensors.join(', ')}`);
@@ -364,9 +386,7 @@ export abstract class Module {
         mismatched,
       });
     }
-    for (const [key, target] of Object.entries(own)) {
-      if (Object.hasOwn(dict, key)) target.data.set(dict[key]!.data);
-    }
+    for (const [target, source] of sources) target.data.set(source.data);
     return { missing, unexpected };
   }
 
@@ -411,5 +431,23 @@ export abstract class Module {
     for (const [name, child] of children) lines.push(`(${name}): ${child.toString()}`);
     const body = lines.map((l) => l.split('\n').map((x) => `  ${x}`).join('\n')).join('\n');
     return `${this.typeName}(\n${body}\n)`;
+  }
+}
+
+/** loadStateDict's argument must be a record of tensors by name; anything else is a typed error, not a TypeError. */
+function checkStateDictArgument(dict: unknown): asserts dict is StateDict {
+  if (typeof dict === 'object' && dict !== null && !Array.isArray(dict) && !(dict instanceof Map) && !(dict instanceof Tensor)) return;
+  const got = dict === null ? 'null' : Array.isArray(dict) ? 'an array' : dict instanceof Map ? 'a Map (pass Object.fromEntries(map))' : dict instanceof Tensor ? 'a Tensor' : typeof dict;
+  throw new StateDictError(`loadStateDict: expected a record of tensors by name (as stateDict() or loadSafetensors() give), got ${got}. Nothing was loaded.`);
+}
+
+/** dict[key], with a throwing getter turned into a typed error (before anything was written). */
+function readStateDictValue(dict: StateDict, key: string): unknown {
+  try {
+    return dict[key];
+  } catch (e) {
+    const error = new StateDictError(`loadStateDict: reading '${key}' from the dict threw ${e instanceof Error ? e.name : typeof e}. Nothing was loaded.`);
+    error.cause = e;
+    throw error;
   }
 }

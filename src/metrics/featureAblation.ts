@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { baselineData, type Baseline } from './baseline.js';
 import { checkImages, imageData, type Layout } from './checks.js';
-import { channelMean, type AttributionResult } from './occlusion.js';
+import { channelMean, type OcclusionResult } from './occlusion.js';
 import { scoreVariants } from './perturb.js';
 import { withScorer } from './scorer.js';
 import { gridSegments, slicSegments, type SlicOptions } from './segments.js';
@@ -26,7 +26,7 @@ export interface FeatureAblationOptions extends ScoringOptions {
   onProgress?: (progress: { done: number; total: number }) => void;
 }
 
-export interface FeatureAblationResult extends AttributionResult {
+export interface FeatureAblationResult extends OcclusionResult {
   /** [N, H, W]: the segment id of each pixel. */
   segments: Tensor;
 }

@@ -49,7 +49,7 @@ export {
   type RandomisationStep,
 } from './randomisation.js';
 export { rise, riseMasks, riseMaskFromGrid, type BlackBoxResult, type RiseOptions, type RiseResult } from './rise.js';
-export { occlusion, type AttributionResult, type OcclusionOptions } from './occlusion.js';
+export { occlusion, type OcclusionResult, type OcclusionOptions } from './occlusion.js';
 export { featureAblation, type FeatureAblationOptions, type FeatureAblationResult } from './featureAblation.js';
 export { gridSegments, slicSegments, type SlicOptions } from './segments.js';
 export type { Baseline } from './baseline.js';

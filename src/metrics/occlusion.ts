@@ -27,7 +27,7 @@ export interface OcclusionOptions extends ScoringOptions {
   onProgress?: (progress: { done: number; total: number }) => void;
 }
 
-export interface AttributionResult extends BlackBoxResult {
+export interface OcclusionResult extends BlackBoxResult {
   /** [N, C, H, W]: the attribution of each input element (captum's output). */
   attributions: Tensor;
 }
@@ -41,7 +41,7 @@ function dims3(value: number | readonly number[], name: string, fn: string, chan
 }
 
 /** occlusion(model, input, { window, stride, baseline }): attributions [N, C, H, W] and maps [N, H, W] (their mean over channels). */
-export function occlusion(model: Scorable, input: Tensor, options: OcclusionOptions): AttributionResult {
+export function occlusion(model: Scorable, input: Tensor, options: OcclusionOptions): OcclusionResult {
   const fn = 'occlusion';
   const layout = checkImages(input, fn);
   const { n, channels, height, width, positions } = layout;

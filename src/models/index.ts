@@ -28,7 +28,8 @@ export const architectures: Readonly<Record<string, (options?: ArchitectureOptio
 
 /** Build an architecture by torchvision name, e.g. `createModel('resnet50', { numClasses: 10 })`. */
 export function createModel(name: string, options: ArchitectureOptions & MobileNetV2Options = {}): Architecture {
-  const build = architectures[name];
+  // An own property: '__proto__', 'constructor' and 'toString' are not architectures.
+  const build = Object.hasOwn(architectures, name) ? architectures[name] : undefined;
   if (!build) {
     throw new ArgumentError(`createModel: unknown architecture '${name}'; accepted: ${Object.keys(architectures).join(', ')}`);
   }

@@ -1,10 +1,14 @@
+import { GraphRunner, splitConstantNodes, type GraphStep, type GraphValue } from '../layers/graph.js';
 import { Module, type ModelOutput, type StateDict } from '../layers/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import { withWorkBudget } from '../tensor/limits.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import { NodeModule, OnnxLinear, ReLU, TapModule } from './layers.js';
-import { closestNames, scopesOfNodes } from './names.js';
+import { closestNames } from '../layers/names.js';
+import { attributesOf } from './attributes.js';
+import { nodeLabel, scopesOfNodes } from './names.js';
 import { NON_CONSTANT_OPS, ONNX_OPS } from './ops/index.js';
 import type { Dim, GraphProto, NodeProto, ValueInfo } from './proto.js';
 import { DataType, dataTypeName, type DecodedTensor } from './tensorData.js';
@@ -12,8 +16,8 @@ import { DataType, dataTypeName, type DecodedTensor } from './tensorData.js';
 /** A Gemm that is a Linear layer: constant B, no transA, alpha = beta = 1. */
 function isLinearGemm(node: NodeProto, constant: ReadonlySet<string>): boolean {
   if (node.opType !== 'Gemm' || !constant.has(node.inputs[1]!) || (node.inputs[2] && !constant.has(node.inputs[2]))) return false;
-  const attr = (name: string) => node.attributes.find((a) => a.name === name);
-  return (attr('transA')?.i ?? 0) === 0 && (attr('alpha')?.f ?? 1) === 1 && (attr('beta')?.f ?? 1) === 1;
+  const attrs = attributesOf(node);
+  return attrs.int('transA', 0) === 0 && attrs.float('alpha', 1) === 1 && attrs.float('beta', 1) === 1;
 }
 
 /** A hookable layer of the graph, as `layers()` lists it. */
@@ -27,15 +31,6 @@ export interface LayerInfo {
   tensor: string;
   /** Shape at the last run, else the one the file declares (symbolic sizes as strings), else null. */
   shape: Dim[] | null;
-}
-
-interface PlannedNode {
-  node: NodeProto;
-  module: NodeModule;
-  /** Taps of the second and later outputs, by position (undefined for the first and for unnamed outputs). */
-  outputTaps: (TapModule | undefined)[];
-  /** Module paths whose output is this node's first output. */
-  scopeTaps: TapModule[];
 }
 
 /**
@@ -63,22 +58,19 @@ export class GraphModule extends Module {
   /** Weights by initializer name (float32; integer initializers carried as float32). */
   readonly initializers: ReadonlyMap<string, Tensor>;
 
-  readonly #initializerTypes: Map<string, number>;
   readonly #inputInfo: Map<string, ValueInfo>;
   readonly #declared: Map<string, Dim[]>;
-  readonly #constantNodes: NodeProto[];
-  readonly #plan: PlannedNode[];
+  readonly #runner: GraphRunner<number>;
   /** Graph outputs that a final Softmax / LogSoftmax produces, with the tensor it reads (the logits). */
   readonly #finalActivations: Map<string, { logits: string; activation: 'softmax' | 'logSoftmax' }>;
   readonly #layers: Map<string, { module: NodeModule | TapModule; info: Omit<LayerInfo, 'shape'> }>;
-  #constants: Map<string, { tensor: Tensor; type: number }> | null = null;
 
   /** Built by loadOnnx, which has validated the graph and converted the initializers. */
   constructor(graph: GraphProto, opset: number, initializers: Map<string, DecodedTensor>) {
     super();
     this.opset = opset;
     this.initializers = new Map([...initializers].map(([k, v]) => [k, v.tensor]));
-    this.#initializerTypes = new Map([...initializers].map(([k, v]) => [k, v.dataType]));
+    const weights = new Map<string, GraphValue<number>>([...initializers].map(([k, v]) => [k, { tensor: v.tensor, type: v.dataType }]));
     // Old IR lists initializers among the inputs too: those are weights, not inputs.
     const inputs = graph.inputs.filter((v) => !initializers.has(v.name));
     this.inputNames = Object.freeze(inputs.map((v) => v.name));
@@ -89,18 +81,14 @@ export class GraphModule extends Module {
     for (const v of [...graph.valueInfo, ...graph.outputs, ...inputs]) if (v.shape) this.#declared.set(v.name, v.shape);
 
     // Constant nodes: every input is an initializer or another constant.
-    const constant = new Set(initializers.keys());
-    this.#constantNodes = [];
-    const live: NodeProto[] = [];
-    for (const node of graph.nodes) {
-      const isConstant = !NON_CONSTANT_OPS.has(node.opType) && node.inputs.every((n) => n === '' || constant.has(n));
-      if (isConstant) {
-        this.#constantNodes.push(node);
-        for (const o of node.outputs) if (o) constant.add(o);
-      } else {
-        live.push(node);
-      }
-    }
+    const split = splitConstantNodes(graph.nodes, initializers.keys(), (node) => !NON_CONSTANT_OPS.has(node.opType));
+    const { live, constantNames: constant } = split;
+    const constantModules = split.constant.map((node) => {
+      const label = nodeLabel(node);
+      const runner = new NodeModule(node, label, ONNX_OPS[node.opType]!, opset);
+      runner.training = false;
+      return runner;
+    });
 
     this.#layers = new Map();
     const scopes = scopesOfNodes(live);
@@ -125,13 +113,13 @@ export class GraphModule extends Module {
       scopeTapsAt.get(at)!.push(tap);
       this.#layers.set(path, { module: tap, info: { name: path, kind: 'module', opType: node.opType, tensor: node.outputs[0]! } });
     }
-    this.#plan = live.map((node, i) => {
-      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
+    const steps: GraphStep<number>[] = live.map((node, i) => {
+      const label = nodeLabel(node);
       const op = ONNX_OPS[node.opType]!;
       const module = node.opType === 'Relu'
         ? new ReLU(node, label, op, opset)
         : isLinearGemm(node, constant)
-          ? new OnnxLinear(node, label, op, opset, (name) => this.#constantTensor(name))
+          ? new OnnxLinear(node, label, op, opset)
           : new NodeModule(node, label, op, opset);
       const outputTaps = node.outputs.map((name, k) => (k > 0 && name ? new TapModule('output', name) : undefined));
       node.outputs.forEach((name, k) => {
@@ -141,7 +129,14 @@ export class GraphModule extends Module {
       });
       // Scope taps run innermost (longest path) first: 'layer4.1' before 'layer4', as module hooks fire in PyTorch.
       const scopeTaps = (scopeTapsAt.get(i) ?? []).slice().sort((a, b) => b.path.length - a.path.length);
-      return { node, module, outputTaps, scopeTaps };
+      return { node: module, taps: outputTaps.map((tap, k) => (k === 0 ? scopeTaps : tap ? [tap] : undefined)) };
+    });
+    this.#runner = new GraphRunner({
+      weights,
+      constants: constantModules,
+      steps,
+      defaultType: DataType.FLOAT,
+      missingOutput: (message) => new OnnxError(message, 'E_ONNX_NODE'),
     });
     this.#finalActivations = new Map();
     for (const node of live) {
@@ -170,16 +165,16 @@ export class GraphModule extends Module {
     }));
   }
 
+  /** The final Softmax / LogSoftmax that makes a graph output, if one does (the CAM methods explain the tensor before it). */
+  finalActivation(output: string): 'softmax' | 'logSoftmax' | undefined {
+    return this.#finalActivations.get(output)?.activation;
+  }
+
   /** The batch size the file declares for its first input, when it is a number. */
   override maxBatchSize(): number | undefined {
     // A graph exported with a fixed batch often hard-codes it further in (Reshape to [1, -1]).
     const first = this.inputShapes[this.inputNames[0] ?? '']?.[0];
     return typeof first === 'number' && first > 0 ? first : undefined;
-  }
-
-  /** Whether `name` is a module path or tensor name of this graph. */
-  hasLayer(name: string): boolean {
-    return name === '' || this.#layers.has(name);
   }
 
   /**
@@ -226,7 +221,7 @@ export class GraphModule extends Module {
   /** Module's loadStateDict over the initializers; values computed from them are recomputed at the next run. */
   override loadStateDict(dict: StateDict, options: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const result = super.loadStateDict(dict, options);
-    this.#constants = null;
+    this.#runner.invalidate();
     return result;
   }
 
@@ -271,45 +266,28 @@ export class GraphModule extends Module {
    * (or the tensors named in `outputs`, which may be any node outputs).
    */
   run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
-    const env = new Map<string, Tensor>();
-    const types = new Map<string, number>();
-    this.#feed(feeds, env, types);
-    for (const [name, t] of this.initializers) {
-      env.set(name, t);
-      types.set(name, this.#initializerTypes.get(name)!);
-    }
-    for (const [name, c] of this.#constantValues()) {
-      env.set(name, c.tensor);
-      types.set(name, c.type);
-    }
-    for (const step of this.#plan) {
-      const { node } = step;
-      const inputs = node.inputs.map((n) => (n ? env.get(n) : undefined));
-      const inputTypes = node.inputs.map((n) => types.get(n) ?? DataType.FLOAT);
-      const result = step.module.execute(inputs, inputTypes);
-      node.outputs.forEach((name, k) => {
-        if (!name) return;
-        let t = result.outputs[k];
-        if (!t) throw new OnnxError(`${node.opType} node ${step.module.label}: output ${k} ('${name}') was not produced`, 'E_ONNX_NODE');
-        const tap = step.outputTaps[k];
-        if (tap) t = tap.forward(t);
-        if (k === 0) for (const scope of step.scopeTaps) t = scope.forward(t);
-        env.set(name, t);
-        types.set(name, result.types[k] ?? DataType.FLOAT);
-      });
-    }
+    // One work budget per run and batch item (tensor/limits.ts): a graph cannot ask for minutes of work.
+    const first = feeds[this.inputNames[0] ?? ''];
+    const batch = first instanceof Tensor ? (first.shape[0] ?? 1) : 1;
+    return withWorkBudget(batch, 'GraphModule.run', () => this.#run(feeds, outputs));
+  }
+
+  #run(feeds: Record<string, Tensor>, outputs: readonly string[]): Record<string, Tensor> {
+    const env = this.#runner.run(this.#feed(feeds));
     const out: Record<string, Tensor> = {};
     for (const name of outputs) {
-      const t = env.get(name);
-      if (!t) {
+      const value = env.get(name);
+      if (!value) {
         throw new ArgumentError(`GraphModule.run: no tensor named '${name}'. Closest: ${closestNames(name, [...env.keys()]).slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
       }
-      out[name] = t;
+      out[name] = value.tensor;
     }
     return out;
   }
 
-  #feed(feeds: Record<string, Tensor>, env: Map<string, Tensor>, types: Map<string, number>): void {
+  /** The feeds, checked against the graph's inputs, as typed values. */
+  #feed(feeds: Record<string, Tensor>): Map<string, GraphValue<number>> {
+    const env = new Map<string, GraphValue<number>>();
     for (const name of Object.keys(feeds)) {
       if (!this.#inputInfo.has(name)) {
         throw new ArgumentError(
@@ -331,9 +309,9 @@ export class GraphModule extends Module {
           );
         }
       }
-      env.set(name, t);
-      types.set(name, info.elemType || DataType.FLOAT);
+      env.set(name, { tensor: t, type: info.elemType || DataType.FLOAT });
     }
+    return env;
   }
 
   #describe(name: string): string {
@@ -341,33 +319,5 @@ export class GraphModule extends Module {
     if (!info) return '';
     const shape = info.shape ? ` of shape [${info.shape.map((d) => d ?? '?').join(', ')}]` : '';
     return `${shape}, ${dataTypeName(info.elemType || DataType.FLOAT).toLowerCase()}`;
-  }
-
-  /** An initializer or constant node output by name. */
-  #constantTensor(name: string): Tensor | undefined {
-    return this.initializers.get(name) ?? this.#constantValues().get(name)?.tensor;
-  }
-
-  /** Outputs of the constant nodes, computed at the first run and kept. */
-  #constantValues(): Map<string, { tensor: Tensor; type: number }> {
-    if (this.#constants) return this.#constants;
-    const values = new Map<string, { tensor: Tensor; type: number }>();
-    noGrad(() => {
-      for (const node of this.#constantNodes) {
-        const lookup = (n: string): { tensor: Tensor; type: number } | undefined =>
-          values.get(n) ?? (this.initializers.has(n) ? { tensor: this.initializers.get(n)!, type: this.#initializerTypes.get(n)! } : undefined);
-        const inputs = node.inputs.map((n) => (n ? lookup(n)?.tensor : undefined));
-        const inputTypes = node.inputs.map((n) => lookup(n)?.type ?? DataType.FLOAT);
-        const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
-        const runner = new NodeModule(node, label, ONNX_OPS[node.opType]!, this.opset);
-        runner.training = false;
-        const result = runner.execute(inputs, inputTypes);
-        node.outputs.forEach((name, k) => {
-          if (name && result.outputs[k]) values.set(name, { tensor: result.outputs[k]!, type: result.types[k] ?? DataType.FLOAT });
-        });
-      }
-    });
-    this.#constants = values;
-    return values;
   }
 }

@@ -9,12 +9,13 @@ import { GraphModule } from './graph.js';
 import { allNodes, withBranchInputs } from './ops/control.js';
 import { ONNX_OPS, supportedOps, unsupportedForm } from './ops/index.js';
 import { decodeModel, type GraphProto } from './proto.js';
-import { tensorFromProto, type DecodedTensor, type ExternalDataResolver } from './tensorData.js';
+import { tensorFromProto, type DecodedTensor, type ExternalDataFile, type ExternalDataResolver } from './tensorData.js';
+import { validateGraph } from './validate.js';
 
 export { GraphModule, type LayerInfo } from './graph.js';
 export { NodeModule, OnnxLinear, ReLU as OnnxReLU, TapModule } from './layers.js';
 export { OnnxError, OnnxUnsupportedError, type UnsupportedOp } from './errors.js';
-export type { ExternalDataResolver } from './tensorData.js';
+export type { ExternalDataFile, ExternalDataResolver } from './tensorData.js';
 export type { Dim } from './proto.js';
 export { supportedOps } from './ops/index.js';
 
@@ -24,6 +25,12 @@ export interface LoadOnnxOptions {
    * model file). Needed when initializers keep their data outside the model.
    */
   externalData?: ExternalDataResolver;
+  /**
+   * Opens an external data file by its `location`: its size and a reader of
+   * byte ranges, so only the bytes the tensors name are read. Used in
+   * preference to `externalData` when both are given.
+   */
+  externalFile?: (location: string) => ExternalDataFile;
 }
 
 /**
@@ -37,9 +44,10 @@ export const MAX_OPSET = 21;
 
 /**
  * Decode an ONNX model and build a GraphModule. Everything is checked before
- * anything is built: malformed bytes (OnnxError), unsupported ops (one
- * OnnxUnsupportedError listing every op type with its nodes), missing
- * external data, nodes that use tensors nothing produces.
+ * anything is built: malformed bytes (OnnxError), graphs that break the
+ * format's rules (no outputs, a name written twice, nodes out of order; see
+ * validate.ts), unsupported ops (one OnnxUnsupportedError listing every op
+ * type with its nodes), missing external data.
  */
 export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): GraphModule {
   if (!(bytes instanceof Uint8Array)) {
@@ -57,12 +65,12 @@ export function loadOnnx(bytes: Uint8Array, options: LoadOnnxOptions = {}): Grap
       'E_ONNX_UNSUPPORTED',
     );
   }
+  validateGraph(model.graph);
   checkOps(model.graph);
   // If nodes take the outer tensors their branches read as explicit inputs.
   const graph = withBranchInputs(model.graph);
-  checkOrder(graph);
   const initializers = new Map<string, DecodedTensor>();
-  for (const t of graph.initializers) initializers.set(t.name, tensorFromProto(t, options.externalData));
+  for (const t of graph.initializers) initializers.set(t.name, tensorFromProto(t, options));
   return new GraphModule(graph, opset, initializers);
 }
 
@@ -81,22 +89,4 @@ function checkOps(graph: GraphProto): void {
     unsupported.get(key)!.nodes.push(node.name || `(unnamed, output '${node.outputs[0] ?? ''}')`);
   }
   if (unsupported.size) throw new OnnxUnsupportedError([...unsupported.values()], supportedOps());
-}
-
-/** ONNX requires nodes in topological order: each input made before it is used. */
-function checkOrder(graph: GraphProto): void {
-  const available = new Set<string>([...graph.inputs.map((v) => v.name), ...graph.initializers.map((t) => t.name)]);
-  for (const node of graph.nodes) {
-    for (const name of node.inputs) {
-      if (name && !available.has(name)) {
-        throw new OnnxError(
-          `loadOnnx: node '${node.name || node.outputs[0]}' (${node.opType}) uses tensor '${name}', which no graph input, initializer or earlier node provides`,
-        );
-      }
-    }
-    for (const name of node.outputs) if (name) available.add(name);
-  }
-  for (const out of graph.outputs) {
-    if (!available.has(out.name)) throw new OnnxError(`loadOnnx: graph output '${out.name}' is produced by no node`);
-  }
 }

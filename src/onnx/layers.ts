@@ -1,8 +1,10 @@
+import type { GraphNode } from '../layers/graph.js';
 import { Module } from '../layers/module.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { NodeProto } from './proto.js';
-import { Attributes, type OpCall, type OpImpl } from './ops/types.js';
+import { Attributes } from './attributes.js';
+import type { OpCall, OpImpl } from './ops/types.js';
 import { DataType } from './tensorData.js';
 
 /**
@@ -13,7 +15,7 @@ import { DataType } from './tensorData.js';
  * Module paths (scopes) and a node's second and later outputs are identity
  * taps the executor passes tensors through.
  */
-export class NodeModule extends Module {
+export class NodeModule extends Module implements GraphNode<number> {
   readonly node: NodeProto;
   readonly label: string;
   readonly attrs: Attributes;
@@ -37,6 +39,18 @@ export class NodeModule extends Module {
 
   override get typeName(): string {
     return this.node.opType;
+  }
+
+  get inputs(): readonly string[] {
+    return this.node.inputs;
+  }
+
+  get outputs(): readonly string[] {
+    return this.node.outputs;
+  }
+
+  get description(): string {
+    return `${this.node.opType} node ${this.label}`;
   }
 
   /** The rule Relu nodes use; only ReLU overrides it. */
@@ -99,40 +113,12 @@ export class ReLU extends NodeModule {
 
 /**
  * A Gemm node with constant weights (transA = 0, alpha = beta = 1): a
- * Linear layer as far as CAM is concerned. `weight` is [out, in] (PyTorch's
- * layout, transposed if the file stores B as [in, out]) and `bias` is C.
+ * Linear layer as far as CAM is concerned, and listed as one.
  */
 export class OnnxLinear extends NodeModule {
-  readonly #constant: (name: string) => Tensor | undefined;
-  #transposed: Tensor | null = null;
-
-  constructor(node: NodeProto, label: string, op: OpImpl, opset: number, constant: (name: string) => Tensor | undefined) {
-    super(node, label, op, opset);
-    this.#constant = constant;
-  }
-
   override get typeName(): string {
     return 'Linear';
   }
-
-  get weight(): Tensor | undefined {
-    const b = this.#constant(this.node.inputs[1]!);
-    if (!b || b.ndim !== 2 || this.attrs.int('transB', 0) !== 0) return b;
-    if (!this.#transposed || this.#transposed.size !== b.size) this.#transposed = transposeCopy(b);
-    return this.#transposed;
-  }
-
-  get bias(): Tensor | null {
-    const name = this.node.inputs[2];
-    return name ? (this.#constant(name) ?? null) : null;
-  }
-}
-
-function transposeCopy(b: Tensor): Tensor {
-  const [rows, cols] = b.shape as [number, number];
-  const out = new Float32Array(b.size);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = b.data[i * cols + j]!;
-  return new Tensor(out, [cols, rows]);
 }
 
 /**

@@ -13,19 +13,28 @@ import type { NodeProto } from './proto.js';
  * that do not start with '/' carry no scopes.
  */
 export function scopesOfNodes(nodes: readonly NodeProto[]): string[][] {
-  const segmentsOf = nodes.map((n) => (n.name.startsWith('/') ? n.name.split('/').filter(Boolean).slice(0, -1) : []));
-  // Which segments occur under which raw prefix, to recognise call counters.
-  const seen = new Set<string>();
-  for (const segments of segmentsOf) {
-    segments.forEach((s, i) => seen.add(`${segments.slice(0, i).join('/')}|${s}`));
-  }
-  return segmentsOf.map((segments) => {
+  const segmentsOf = nodes.map((n) => (n.name.startsWith('/') ? n.name.split('/').filter(Boolean).slice(0, -1).slice(0, MAX_SCOPE_DEPTH) : []));
+  // Raw prefixes ('layer4/layer4.1') as small ids, so that each lookup below is one short key, not a join of the path.
+  const prefixIds = new Map<string, number>();
+  const prefixesOf = segmentsOf.map((segments) => {
+    const ids: number[] = [0];
+    for (const s of segments) {
+      const key = `${ids[ids.length - 1]}/${s}`;
+      let id = prefixIds.get(key);
+      if (id === undefined) prefixIds.set(key, (id = prefixIds.size + 1));
+      ids.push(id);
+    }
+    return ids;
+  });
+  // Which segments occur under which raw prefix, to recognise call counters: the id of prefix + segment exists.
+  return segmentsOf.map((segments, n) => {
+    const prefixes = prefixesOf[n]!;
     const paths: string[] = [];
     let current = '';
     segments.forEach((segment, i) => {
       let name = segment;
       const counted = /^(.+)_(\d+)$/.exec(segment);
-      if (counted && seen.has(`${segments.slice(0, i).join('/')}|${counted[1]}`)) name = counted[1]!;
+      if (counted && prefixIds.has(`${prefixes[i]}/${counted[1]}`)) name = counted[1]!;
       const path = current ? resolveInside(current, name) : name;
       paths.push(path);
       current = path;
@@ -34,37 +43,33 @@ export function scopesOfNodes(nodes: readonly NodeProto[]): string[][] {
   });
 }
 
-/** The shortest `ancestor.name` (ancestor of `scope`, from the root down) that lies inside `scope`. */
+/**
+ * Scopes deeper than this are not module paths (their nodes stay layers by
+ * tensor name): PyTorch models nest a dozen modules deep, and a hostile name
+ * of thousands of '/' segments would otherwise list thousands of paths each
+ * thousands of characters long.
+ */
+export const MAX_SCOPE_DEPTH = 64;
+
+/**
+ * The shortest `ancestor.name` (ancestor of `scope`, from the root down)
+ * that lies inside `scope`: it does when `name` starts with what `scope`
+ * adds to the ancestor, followed by a dot. Linear in the lengths.
+ */
 function resolveInside(scope: string, name: string): string {
-  const parts = scope.split('.');
-  for (let k = 0; k <= parts.length; k++) {
-    const ancestor = parts.slice(0, k).join('.');
-    const candidate = ancestor ? `${ancestor}.${name}` : name;
-    if (candidate.startsWith(`${scope}.`)) return candidate;
-  }
-  return `${scope}.${name}`;
-}
-
-/** Levenshtein distance (small strings: layer names). */
-export function editDistance(a: string, b: string): number {
-  let previous = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = new Array<number>(b.length + 1);
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
+  for (let start = 0; ; ) {
+    // The rest of the scope after the ancestor (its first parts) is scope.slice(start).
+    const rest = scope.length - start;
+    if (rest < name.length && name.charCodeAt(rest) === 46 && name.startsWith(scope.slice(start))) {
+      return start === 0 ? name : `${scope.slice(0, start - 1)}.${name}`;
     }
-    previous = row;
+    const dot = scope.indexOf('.', start);
+    if (dot < 0) return `${scope}.${name}`;
+    start = dot + 1;
   }
-  return previous[b.length]!;
 }
 
-/** `names` ordered by edit distance to `wanted`, closest first (ties keep their order). */
-export function closestNames(wanted: string, names: readonly string[]): string[] {
-  return names
-    .map((name, index) => ({ name, index, d: editDistance(wanted, name) }))
-    .sort((p, q) => p.d - q.d || p.index - q.index)
-    .map((x) => x.name);
+/** A node's name for messages: its name quoted, or the output it makes when unnamed. */
+export function nodeLabel(node: NodeProto): string {
+  return node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
 }

@@ -219,8 +219,9 @@ export function decodeTensor(r: ProtoReader): TensorProto {
         external ??= { location: '', offset: 0, length: -1 };
         if (entry.key === 'location') external.location = entry.value;
         else if (entry.key === 'offset' || entry.key === 'length') {
-          const v = Number(entry.value);
-          if (!Number.isSafeInteger(v) || v < 0) r.fail(`external_data ${entry.key} '${entry.value}' is not a non-negative integer`);
+          // Decimal digits only, as onnx's loader parses them: Number() would take '', '0x10' and '1e3'.
+          const v = /^[0-9]{1,16}$/.test(entry.value) ? Number(entry.value) : NaN;
+          if (!Number.isSafeInteger(v)) r.fail(`external_data ${entry.key} '${entry.value}' is not a non-negative decimal integer`);
           external[entry.key] = v;
         }
         break;

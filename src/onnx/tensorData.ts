@@ -1,4 +1,5 @@
 import { bfloat16ToFloat, halfToFloat } from '../tensor/float16.js';
+import { checkElements } from '../tensor/limits.js';
 import { Tensor, sizeOf } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import type { TensorProto } from './proto.js';
@@ -34,22 +35,39 @@ export function isIntegerType(t: number): boolean {
 /** Reads the bytes of an external tensor file by its location (relative path). */
 export type ExternalDataResolver = (location: string) => Uint8Array;
 
+/**
+ * An external data file opened by its location: its size, and a reader of
+ * one byte range, so that a 12-byte tensor costs 12 bytes of reading, not
+ * the whole file (`loadOnnxFile` opens files this way).
+ */
+export interface ExternalDataFile {
+  size: number;
+  read(offset: number, length: number): Uint8Array;
+}
+
+/** Where a tensor's external data comes from: whole files by location, or files opened by location. */
+export interface ExternalDataSource {
+  externalData?: ExternalDataResolver | undefined;
+  externalFile?: ((location: string) => ExternalDataFile) | undefined;
+}
+
 export interface DecodedTensor {
   tensor: Tensor;
   dataType: number;
 }
 
 /** Convert a TensorProto (inline or external data) to a float32 Tensor. */
-export function tensorFromProto(t: TensorProto, externalData?: ExternalDataResolver): DecodedTensor {
+export function tensorFromProto(t: TensorProto, source?: ExternalDataResolver | ExternalDataSource): DecodedTensor {
   const where = `tensor '${t.name}'`;
   const n = sizeOf(t.dims);
+  checkElements(n, 'loadOnnx', where);
   // Sizes are checked against the bytes present before anything is allocated.
   let out: Float32Array;
   let raw = t.rawData;
-  if (t.external) {
-    raw = resolveExternal(t, externalData);
-  }
   const type = t.dataType;
+  if (t.external) {
+    raw = readExternal(t, typeof source === 'function' ? { externalData: source } : (source ?? {}), n * bytesPerElement(type, where));
+  }
   if (raw) {
     const width = bytesPerElement(type, where);
     if (raw.length !== n * width) {
@@ -75,26 +93,41 @@ export function tensorFromProto(t: TensorProto, externalData?: ExternalDataResol
   return { tensor: new Tensor(out, t.dims), dataType: type };
 }
 
-function resolveExternal(t: TensorProto, externalData?: ExternalDataResolver): Uint8Array {
+/** The bytes of an external tensor: the range its offset and length name, checked against the file and the tensor's size first. */
+function readExternal(t: TensorProto, source: ExternalDataSource, needed: number): Uint8Array {
   const ref = t.external!;
-  if (!externalData) {
+  if (!source.externalFile && !source.externalData) {
     throw new OnnxError(
       `loadOnnx: tensor '${t.name}' keeps its data in the external file '${ref.location}'; pass loadOnnx(bytes, { externalData: (location) => bytes }) or use loadOnnxFile(path) from 'tinycam/node'`,
       'E_ONNX_EXTERNAL',
     );
   }
-  const file = externalData(ref.location);
-  if (!(file instanceof Uint8Array)) {
-    throw new OnnxError(`loadOnnx: externalData('${ref.location}') returned no Uint8Array`, 'E_ONNX_EXTERNAL');
+  let whole: Uint8Array | undefined;
+  let size: number;
+  let file: ExternalDataFile | undefined;
+  if (source.externalFile) {
+    file = source.externalFile(ref.location);
+    size = file.size;
+  } else {
+    whole = source.externalData!(ref.location);
+    if (!(whole instanceof Uint8Array)) {
+      throw new OnnxError(`loadOnnx: externalData('${ref.location}') returned no Uint8Array`, 'E_ONNX_EXTERNAL');
+    }
+    size = whole.length;
   }
-  const length = ref.length >= 0 ? ref.length : file.length - ref.offset;
-  if (ref.offset + length > file.length || length < 0) {
+  const length = ref.length >= 0 ? ref.length : size - ref.offset;
+  if (ref.offset + length > size || length < 0) {
     throw new OnnxError(
-      `loadOnnx: tensor '${t.name}' asks for bytes ${ref.offset}..${ref.offset + length} of '${ref.location}', which has ${file.length} bytes (truncated or the wrong file)`,
+      `loadOnnx: tensor '${t.name}' asks for bytes ${ref.offset}..${ref.offset + length} of '${ref.location}', which has ${size} bytes (truncated or the wrong file)`,
       'E_ONNX_EXTERNAL',
     );
   }
-  return file.subarray(ref.offset, ref.offset + length);
+  if (length !== needed) {
+    throw new OnnxError(
+      `loadOnnx: tensor '${t.name}' has ${length} bytes of data in '${ref.location}'; shape [${t.dims.join(', ')}] of ${dataTypeName(t.dataType)} needs ${needed}`,
+    );
+  }
+  return whole ? whole.subarray(ref.offset, ref.offset + length) : file!.read(ref.offset, length);
 }
 
 function typedField(t: TensorProto): number[] {

@@ -26,19 +26,30 @@ export type WireType = (typeof WireType)[keyof typeof WireType];
 
 const TWO_32 = 4294967296;
 
+/**
+ * Deepest nesting of embedded messages accepted: protobuf's own parsers stop
+ * at 100 too. An ONNX graph inside an If branch is three levels below its
+ * node's graph, so this allows about 30 nested subgraphs, and keeps every
+ * recursive walk over them far from the stack's limit.
+ */
+export const MAX_MESSAGE_DEPTH = 100;
+
 export class ProtoReader {
   readonly bytes: Uint8Array;
   pos: number;
   readonly end: number;
   /** Which message is being read, for error messages ('ModelProto.graph.node[3]'). */
   readonly where: string;
+  /** Nesting depth of this message (0 for the outermost). */
+  readonly depth: number;
   readonly #view: DataView;
 
-  constructor(bytes: Uint8Array, where: string, start = 0, end = bytes.length) {
+  constructor(bytes: Uint8Array, where: string, start = 0, end = bytes.length, depth = 0) {
     this.bytes = bytes;
     this.pos = start;
     this.end = end;
     this.where = where;
+    this.depth = depth;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -150,7 +161,12 @@ export class ProtoReader {
     const at = this.pos;
     const length = this.uint64();
     if (length > this.end - this.pos) this.fail(`length ${length} exceeds the ${this.end - this.pos} bytes left`, at);
-    const sub = new ProtoReader(this.bytes, `${this.where}.${where}`, this.pos, this.pos + length);
+    if (this.depth >= MAX_MESSAGE_DEPTH) {
+      throw new OnnxError(
+        `loadOnnx: messages nest more than ${MAX_MESSAGE_DEPTH} deep at byte ${at} (subgraphs inside subgraphs); protobuf's parsers stop there too`,
+      );
+    }
+    const sub = new ProtoReader(this.bytes, `${this.where}.${where}`, this.pos, this.pos + length, this.depth + 1);
     this.pos += length;
     return sub;
   }

@@ -23,6 +23,39 @@ export interface GradNode {
   readonly op: string;
   readonly inputs: readonly Tensor[];
   readonly backward: BackwardRule;
+  /**
+   * The same op (same attributes) on other inputs of the same shapes. Set by
+   * the ops whose attribution rules rerun them with modified weights (LRP's
+   * gamma and alpha-beta rules): conv2d, convTranspose2d, linear, matmul.
+   */
+  readonly replay?: (inputs: readonly Tensor[]) => Tensor;
+  /**
+   * Forward mode: the output's derivative along the inputs' tangents (null:
+   * a zero tangent). With `curvature`, what second derivatives need
+   * (hessianVectorProduct); an op without a tangent rule has no second
+   * derivatives in tinycam.
+   */
+  readonly tangent?: TangentRule;
+  /**
+   * The derivative of this op's backward rule along the inputs' tangents,
+   * for a fixed gradOutput: d/dt backward_{x + t dx}(gradOutput). Absent
+   * means zero: ops that are linear or piecewise linear in their inputs
+   * (conv in x, ReLU, max-pool, pooling, shape ops, BatchNorm in eval mode).
+   */
+  readonly curvature?: CurvatureRule;
+}
+
+/** d output = tangent(d inputs): one tangent (or null for zero) per input. */
+export type TangentRule = (tangents: readonly (Tensor | null)[]) => Tensor;
+
+/** d/dt backward(gradOutput) along the inputs' tangents: one tensor (or null for zero) per input that `needs` asks for. */
+export type CurvatureRule = (tangents: readonly (Tensor | null)[], gradOutput: Tensor, needs: readonly boolean[]) => (Tensor | null)[];
+
+/** What an op may attach besides its backward rule (see GradNode). */
+export interface RecordExtras {
+  replay?: (inputs: readonly Tensor[]) => Tensor;
+  tangent?: TangentRule;
+  curvature?: CurvatureRule;
 }
 
 let gradEnabled = true;
@@ -59,18 +92,74 @@ export function enableGrad<T>(fn: () => T): T {
  * grad mode is on. Returns `output` for chaining. Ops call this once, right
  * after computing their output.
  */
-export function record(op: string, output: Tensor, inputs: readonly Tensor[], backward: BackwardRule): Tensor {
+export function record(
+  op: string,
+  output: Tensor,
+  inputs: readonly Tensor[],
+  backward: BackwardRule,
+  extras?: RecordExtras,
+): Tensor {
   if (!gradEnabled) return output;
   let any = false;
   for (const t of inputs) if (t.requiresGrad) any = true;
   if (!any) return output;
   output.requiresGrad = true;
-  output.gradFn = { op, inputs, backward };
+  output.gradFn = extras ? { op, inputs, backward, ...extras } : { op, inputs, backward };
   return output;
 }
 
-/** Tensors reachable from `root` through gradFn, in an order where a tensor precedes its inputs. */
-function topologicalOrder(root: Tensor): Tensor[] {
+/**
+ * Give the node that just recorded `output` a tangent rule, for ops recorded
+ * by helpers that do not see the op's options (interpolate's kernels).
+ */
+export function attachTangent(output: Tensor, tangent: TangentRule): Tensor {
+  if (output.gradFn && !output.gradFn.tangent) output.gradFn = { ...output.gradFn, tangent };
+  return output;
+}
+
+/**
+ * An attribution rule in place of ops' own backward rules (DeepLIFT's
+ * rescale rule, LRP's epsilon / gamma / alpha-beta rules): called for every
+ * node a backward pass visits, with the node, its output and the gradient
+ * arriving there; it returns the input gradients, or undefined to let the
+ * op's own rule run.
+ */
+export type BackwardOverride = (
+  node: GradNode,
+  output: Tensor,
+  gradOutput: Tensor,
+  needs: readonly boolean[],
+) => (Tensor | null)[] | undefined;
+
+let backwardOverride: BackwardOverride | null = null;
+
+/**
+ * Run `fn` with `override` consulted before every backward rule (in `grad`
+ * and `backward`), and put the previous override back afterwards, even when
+ * `fn` throws: a rule is a local change, like the guided-backprop ReLU rule.
+ */
+export function withBackwardOverride<T>(override: BackwardOverride, fn: () => T): T {
+  const previous = backwardOverride;
+  backwardOverride = override;
+  try {
+    return fn();
+  } finally {
+    backwardOverride = previous;
+  }
+}
+
+/** Whether a backward override is active (tests check that calls leave none behind). */
+export function hasBackwardOverride(): boolean {
+  return backwardOverride !== null;
+}
+
+/**
+ * Tensors reachable from `root` through gradFn (only those that require
+ * grad), in an order where a tensor precedes its inputs. Deterministic: two
+ * graphs built by the same code on inputs of the same shapes list their
+ * tensors in corresponding order (DeepLIFT pairs input and baseline this way).
+ */
+export function topologicalOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
   const visited = new Set<Tensor>();
   // Iterative post-order DFS: deep networks must not overflow the JS stack.
@@ -157,7 +246,7 @@ function propagate(
       if (!node) continue;
       const needs = node.inputs.map((input) => input.requiresGrad && relevant(input));
       if (!needs.some(Boolean)) continue;
-      const inputGrads = node.backward(g, needs);
+      const inputGrads = backwardOverride?.(node, t, g, needs) ?? node.backward(g, needs);
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];
         if (needs[i] && ig) accumulate(grads, input, ig, node.op);
@@ -216,4 +305,95 @@ export function backward(output: Tensor, options: GradOptions = {}): void {
       for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + g.data[i]!;
     }
   });
+}
+
+/**
+ * Forward-mode derivative of `output` along `seeds` (tangents of tensors in
+ * its graph, usually leaves): each op's tangent rule applied from the seeds
+ * up. Throws a GradError naming the first op on the way that has no tangent
+ * rule (a smooth non-linearity such as sigmoid or softmax, or an op not yet
+ * covered); callers that can do without fall back on finite differences.
+ */
+export function tangentOf(output: Tensor, seeds: ReadonlyMap<Tensor, Tensor>): Tensor {
+  const order = topologicalOrder(output);
+  const tangents = new Map<Tensor, Tensor>(seeds);
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      if (tangents.has(t)) continue;
+      const node = t.gradFn;
+      if (!node) continue;
+      const inputs = node.inputs.map((x) => tangents.get(x) ?? null);
+      if (inputs.every((x) => x === null)) continue;
+      if (!node.tangent) {
+        throw new GradError(`tangentOf: op '${node.op}' has no tangent rule (only linear and piecewise-linear ops have one)`);
+      }
+      tangents.set(t, node.tangent(inputs));
+    }
+  });
+  return tangents.get(output) ?? new Tensor(new Float32Array(output.size), output.shape);
+}
+
+/**
+ * Second derivatives, forward over reverse: d/dt of (d <gradOutput, output>
+ * / d wrt) at wrt + t direction, i.e. the Hessian of <gradOutput, output>
+ * with respect to `wrt` times `direction`. Tangents run forward from `wrt`
+ * (tangent rules), then one backward sweep carries each tensor's gradient g
+ * and its derivative g': g'_in = backward(g'_out) + curvature(tangents, g_out).
+ * Exact for every graph whose ops have tangent rules; throws a GradError
+ * naming the first op on the path that has none.
+ */
+export function hessianVectorProduct(output: Tensor, wrt: Tensor, direction: Tensor, options: GradOptions = {}): Tensor {
+  const seed = seedGradient(output, options.gradOutput, 'hessianVectorProduct');
+  if (!sameShape(direction.shape, wrt.shape)) {
+    throw new ShapeError(`hessianVectorProduct: direction has shape ${shapeString(direction.shape)} but the tensor it is taken along has shape ${shapeString(wrt.shape)}`);
+  }
+  const order = topologicalOrder(output);
+  const relevant = new Set<Tensor>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const t = order[i]!;
+    if (t === wrt || t.gradFn?.inputs.some((x) => relevant.has(x))) relevant.add(t);
+  }
+  const tangents = new Map<Tensor, Tensor>([[wrt, direction]]);
+  const grads = new Map<Tensor, Tensor>([[output, seed]]);
+  const dots = new Map<Tensor, Tensor>();
+  let result: Tensor | undefined;
+  const add = (map: Map<Tensor, Tensor>, t: Tensor, g: Tensor, op: string): void => accumulate(map, t, g, op);
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      const node = t.gradFn;
+      if (tangents.has(t) || !node) continue;
+      const inputs = node.inputs.map((x) => tangents.get(x) ?? null);
+      if (inputs.every((x) => x === null)) continue;
+      if (!node.tangent) throw new GradError(`hessianVectorProduct: op '${node.op}' has no second derivatives in tinycam (no tangent rule)`);
+      tangents.set(t, node.tangent(inputs));
+    }
+    for (const t of order) {
+      const g = grads.get(t);
+      if (!g) continue;
+      const dot = dots.get(t);
+      grads.delete(t);
+      dots.delete(t);
+      if (t === wrt) result = dot;
+      const node = t.gradFn;
+      if (!node) continue;
+      const needs = node.inputs.map((x) => x.requiresGrad && relevant.has(x));
+      if (!needs.some(Boolean)) continue;
+      const inputGrads = node.backward(g, needs);
+      const inputDots = dot ? node.backward(dot, needs) : [];
+      const inputTangents = node.inputs.map((x) => tangents.get(x) ?? null);
+      const curvature = node.curvature && inputTangents.some((x) => x !== null) ? node.curvature(inputTangents, g, needs) : [];
+      node.inputs.forEach((x, k) => {
+        if (!needs[k]) return;
+        const ig = inputGrads[k];
+        if (ig) add(grads, x, ig, node.op);
+        const id = inputDots[k];
+        if (id) add(dots, x, id, node.op);
+        const ic = curvature[k];
+        if (ic) add(dots, x, ic, node.op);
+      });
+    }
+  });
+  return result ?? new Tensor(new Float32Array(wrt.size), wrt.shape);
 }

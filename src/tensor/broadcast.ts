@@ -1,5 +1,6 @@
 import { ShapeError } from './errors.js';
 import { Tensor, shapeString, sizeOf, stridesOf, type Shape } from './tensor.js';
+import { allocate } from './limits.js';
 
 /** NumPy/PyTorch broadcasting of two shapes; throws a ShapeError naming the op. */
 export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
@@ -56,7 +57,7 @@ export function broadcastIndex(shape: Shape, outShape: Shape): Int32Array | null
 export function binaryMap(a: Tensor, b: Tensor, op: string, fn: (x: number, y: number) => number): Tensor {
   const outShape = broadcastShapes(a.shape, b.shape, op);
   const n = sizeOf(outShape);
-  const out = new Float32Array(n);
+  const out = allocate(n, op);
   const ad = a.data;
   const bd = b.data;
   if (a.size === n && b.size === n) {

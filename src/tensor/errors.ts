@@ -47,6 +47,16 @@ export class GradError extends TinycamError {
   }
 }
 
+/**
+ * A tensor or a run larger than the limits allow (`setTensorLimits`): too
+ * many elements for one tensor, or more work than the budget of one run.
+ */
+export class LimitError extends TinycamError {
+  constructor(message: string) {
+    super('E_LIMIT', message);
+  }
+}
+
 /** A safetensors file that is truncated, malformed or holds an unsupported dtype. */
 export class SafetensorsError extends TinycamError {
   static override readonly typeName: string = 'SafetensorsError';

@@ -1,4 +1,5 @@
 import { Tensor, sizeOf, type Shape } from './tensor.js';
+import { allocate } from './limits.js';
 
 /**
  * A small seeded random generator (xoshiro128**, seeded through splitmix32),
@@ -96,7 +97,7 @@ export function randn(shape: Shape, options: RandomOptions & { mean?: number; st
   const rng = pick(options);
   const mean = options.mean ?? 0;
   const std = options.std ?? 1;
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate(sizeOf(shape), 'randn');
   for (let i = 0; i < data.length; i++) data[i] = mean + std * rng.normal();
   return new Tensor(data, shape);
 }
@@ -106,7 +107,7 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
   const rng = pick(options);
   const low = options.low ?? 0;
   const high = options.high ?? 1;
-  const data = new Float32Array(sizeOf(shape));
+  const data = allocate(sizeOf(shape), 'rand');
   for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
   return new Tensor(data, shape);
 }

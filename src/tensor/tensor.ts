@@ -1,5 +1,6 @@
 import { ArgumentError, ShapeError } from './errors.js';
 import type { GradNode } from './autograd.js';
+import { allocate, chargeElements } from './limits.js';
 
 /** A shape: sizes of each axis, outermost first (PyTorch order, e.g. NCHW). */
 export type Shape = readonly number[];
@@ -33,6 +34,7 @@ export class Tensor {
         `Tensor: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}`,
       );
     }
+    chargeElements(size);
     this.data = data;
     this.shape = Object.freeze([...shape]);
     this.requiresGrad = requiresGrad;
@@ -233,11 +235,11 @@ export function tensor(
 }
 
 export function full(shape: Shape, value: number): Tensor {
-  return new Tensor(new Float32Array(sizeOf(shape)).fill(value), shape);
+  return new Tensor(allocate(sizeOf(shape), 'full').fill(value), shape);
 }
 
 export function zeros(shape: Shape): Tensor {
-  return new Tensor(new Float32Array(sizeOf(shape)), shape);
+  return new Tensor(allocate(sizeOf(shape), 'zeros'), shape);
 }
 
 export function ones(shape: Shape): Tensor {

@@ -16,6 +16,8 @@ import { Linear } from '../../src/layers/linear.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../../src/layers/pooling.js';
 import { BatchNorm2d } from '../../src/layers/normalization.js';
 import { ReLU } from '../../src/layers/activation.js';
+import { Dropout } from '../../src/layers/dropout.js';
+import { interpolate } from '../../src/tensor/ops/interpolate.js';
 import { add } from '../../src/tensor/ops/elementwise.js';
 import { flatten } from '../../src/tensor/ops/shape.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -25,9 +27,9 @@ export type FixtureModelName = 'vgg_small' | 'tiny_resnet' | 'shapes_cnn';
 export const FIXTURE_MODEL_NAMES: readonly FixtureModelName[] = ['vgg_small', 'tiny_resnet', 'shapes_cnn'];
 
 type ArchModule = Record<string, unknown> & { type: string; children?: string[] };
-type ArchModules = Record<string, ArchModule>;
+export type ArchModules = Record<string, ArchModule>;
 
-/** VggSmall and ShapesNet: x = features(x); x = avgpool(x); x = flatten(x, 1); logits = fc(x). */
+/** VggSmall, ShapesNet and RegressCnn (fixtures2): x = features(x); x = avgpool(x); x = flatten(x, 1); logits = fc(x). */
 class FeaturesAvgpoolFc extends Module {
   constructor(
     private readonly name: string,
@@ -88,7 +90,23 @@ class TinyResNet extends Module {
 
 const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number]);
 
-function buildModule(modules: ArchModules, path: string): Module {
+/** fixtures2's FcnMini: out = interpolate(classifier(backbone(x)), size=(H, W), bilinear, align_corners=False). */
+class FcnMini extends Module {
+  constructor(
+    readonly backbone: Module,
+    readonly classifier: Module,
+  ) {
+    super();
+  }
+  override get typeName(): string {
+    return 'FcnMini';
+  }
+  override forward(x: Tensor): Tensor {
+    return interpolate(this.classifier.forward(this.backbone.forward(x)), { size: [x.shape[2]!, x.shape[3]!], mode: 'bilinear', alignCorners: false });
+  }
+}
+
+export function buildModule(modules: ArchModules, path: string): Module {
   const spec = modules[path];
   if (!spec) throw new Error(`arch.json has no module '${path}'`);
   const child = (name: string): Module => buildModule(modules, path === '<root>' ? name : `${path}.${name}`);
@@ -124,11 +142,16 @@ function buildModule(modules: ArchModules, path: string): Module {
       return new Linear(spec.in_features as number, spec.out_features as number, { bias: spec.bias as boolean });
     case 'Sequential':
       return new Sequential(...(spec.children ?? []).map(child));
+    case 'Dropout':
+      return new Dropout(spec.p as number);
     case 'VggSmall':
     case 'ShapesNet':
+    case 'RegressCnn':
       return new FeaturesAvgpoolFc(spec.type, child('features'), child('avgpool'), child('fc'));
     case 'BasicBlock':
       return new BasicBlock(child('conv1'), child('bn1'), child('relu'), child('conv2'), child('bn2'), has('downsample') ? child('downsample') : null);
+    case 'FcnMini':
+      return new FcnMini(child('backbone'), child('classifier'));
     case 'TinyResNet':
       return new TinyResNet(
         child('conv1'), child('bn1'), child('relu'), child('layer1'), child('layer2'), child('layer3'), child('avgpool'), child('fc'),
@@ -139,7 +162,7 @@ function buildModule(modules: ArchModules, path: string): Module {
 }
 
 /** Throws unless the built tree has exactly the arch's dotted names, types and child order. */
-function checkTree(model: Module, modules: ArchModules): void {
+export function checkTree(model: Module, modules: ArchModules): void {
   const built = model.namedModules().map(([name, m]) => `${name || '<root>'}:${m.typeName}`);
   const expected = Object.entries(modules).map(([name, spec]) => `${name}:${spec.type}`);
   if (built.join('\n') !== expected.join('\n')) {

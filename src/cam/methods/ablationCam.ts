@@ -5,7 +5,12 @@ import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
 import { weightedSum } from '../spatial.js';
-import type { MapOptions, MapResult } from '../types.js';
+import type { LayerResult, MapOptions, MapResult } from '../types.js';
+
+/** Ablation-CAM's results also carry each layer's scores [N,C]: the target score with each channel ablated. */
+export interface AblationCamLayerResult extends LayerResult {
+  scores: Tensor;
+}
 
 export interface AblationCamOptions extends MapOptions {
   /** Ablated copies per forward pass (default 32). */
@@ -14,16 +19,35 @@ export interface AblationCamOptions extends MapOptions {
 }
 
 /**
+ * The value an ablated channel takes, pytorch-grad-cam's rule
+ * (pytorch_grad_cam/ablation_layer.py, AblationLayer, at 084273b): 0 when the
+ * minimum of the image's layer output (over every channel and position) is
+ * 0, as after a ReLU; otherwise that minimum minus 1e7, so that a layer whose
+ * values can be negative really loses the channel (0 would be an ordinary
+ * value there). Computed in float32, as torch does.
+ */
+export function ablationValue(activation: Float32Array): number {
+  let lo = Infinity;
+  for (const v of activation) if (v < lo) lo = v;
+  return lo === 0 ? 0 : Math.fround(lo - 1e7);
+}
+
+/**
  * Desai & Ramaswamy 2020: w_c = (y - y_c) / y, where y is the target score
- * and y_c the score with channel c of the layer's output set to zero;
- * raw = sum_c w_c A_c. When y is 0 the weights are all 0 (not NaN).
+ * and y_c the score with channel c of the layer's output set to the ablation
+ * value (see ablationValue); raw = sum_c w_c A_c. When y is 0 the weights are
+ * all 0 (not NaN).
  *
  * Each ablated copy reruns the whole model with a forward hook replacing the
- * layer's output; a layer that runs more than once is ablated at every call.
- * Zeroing equals pytorch-grad-cam's AblationLayer when the layer's output has
- * minimum 0 (post-ReLU layers); otherwise pytorch-grad-cam writes min - 1e7.
+ * layer's output; a layer that runs more than once is ablated at every call,
+ * each call with its own output's minimum.
+ *
+ * One departure from pytorch-grad-cam's code: its AblationLayer re-reads the
+ * minimum of the batch it is writing after each ablated copy, so when the
+ * minimum is not 0 the k-th copy of a forward batch gets min - k * 1e7 and
+ * the weights depend on the batch size. Here every copy gets min - 1e7.
  */
-function ablationCamLayer(options: AblationCamOptions, progress: { done: number; total: number }) {
+function ablationCamLayer(options: AblationCamOptions, progress: { done: number; total: number }, scoresOut: Map<string, Tensor>) {
   const requestedBatch = options.batchSize ?? 32;
   if (!Number.isInteger(requestedBatch) || requestedBatch < 1) {
     throw new ArgumentError(`ablationCam: batchSize must be a positive integer; got ${requestedBatch}`);
@@ -36,6 +60,7 @@ function ablationCamLayer(options: AblationCamOptions, progress: { done: number;
     const imageSize = capture.input.size / n;
     const originals = capture.score(capture.input, Array.from({ length: n }, (_, i) => i));
     const weights = new Float32Array(n * c);
+    const scores = new Float32Array(n * c);
     for (let i = 0; i < n; i++) {
       const original = originals[i]!;
       const image = capture.input.data.subarray(i * imageSize, (i + 1) * imageSize);
@@ -43,18 +68,22 @@ function ablationCamLayer(options: AblationCamOptions, progress: { done: number;
         const count = Math.min(batchSize, c - start);
         const batch = new Float32Array(count * imageSize);
         for (let b = 0; b < count; b++) batch.set(image, b * imageSize);
-        // Copy b of the batch has channel start + b of the layer's output zeroed.
+        // Copy b of the batch has channel start + b of the layer's output ablated.
         const ablate = (_m: Module, _inputs: readonly Tensor[], output: Tensor): Tensor => {
           const data = output.data.slice();
           const per = output.size / (output.shape[0]! * output.shape[1]!);
           const oc = output.shape[1]!;
-          for (let b = 0; b < count; b++) data.fill(0, (b * oc + start + b) * per, (b * oc + start + b + 1) * per);
+          for (let b = 0; b < count; b++) {
+            const value = ablationValue(output.data.subarray(b * oc * per, (b + 1) * oc * per));
+            data.fill(value, (b * oc + start + b) * per, (b * oc + start + b + 1) * per);
+          }
           return new Tensor(data, output.shape);
         };
         const ablated = withForwardHooks([[layer.name, layer.module]], (_name, m, inputs, output) => ablate(m, inputs, output), () =>
           capture.score(new Tensor(batch, [count, ...imageShape]), new Array<number>(count).fill(i)),
         );
         for (let b = 0; b < count; b++) {
+          scores[i * c + start + b] = ablated[b]!;
           weights[i * c + start + b] = original === 0 ? 0 : (original - ablated[b]!) / original;
         }
         progress.done += count;
@@ -62,15 +91,20 @@ function ablationCamLayer(options: AblationCamOptions, progress: { done: number;
       }
     }
     const w = new Tensor(weights, [n, c]);
+    scoresOut.set(layer.name, new Tensor(scores, [n, c]));
     return { raw: weightedSum(a, w), weights: w };
   };
 }
 
-/** Ablation-CAM. Uses no gradients; one forward pass per `batchSize` channels per image and layer. */
-export function ablationCam(model: Module, input: Tensor, options: AblationCamOptions = {}): MapResult {
+/**
+ * Ablation-CAM. Uses no gradients; one forward pass per `batchSize` channels
+ * per image and layer. Each layer result also has `scores` [N,C].
+ */
+export function ablationCam(model: Module, input: Tensor, options: AblationCamOptions = {}): MapResult & { layers: AblationCamLayerResult[] } {
   const progress = { done: 0, total: 0 };
-  const layerMethod = ablationCamLayer(options, progress);
-  return explainWith(model, input, options, {
+  const scores = new Map<string, Tensor>();
+  const layerMethod = ablationCamLayer(options, progress, scores);
+  const result = explainWith(model, input, options, {
     name: 'ablationCam',
     gradients: false,
     layerMethod: (layer, capture) => {
@@ -78,4 +112,5 @@ export function ablationCam(model: Module, input: Tensor, options: AblationCamOp
       return layerMethod(layer, capture);
     },
   });
+  return { ...result, layers: result.layers.map((l) => ({ ...l, scores: scores.get(l.name)! })) };
 }

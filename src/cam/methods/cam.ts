@@ -36,7 +36,7 @@ function isGlobalAverageOf(x: Tensor, a: Tensor): boolean {
   return worst <= 1e-4 * scale + 1e-6;
 }
 
-interface ClassifierCall {
+export interface ClassifierCall {
   name: string;
   module: Module;
   inputs: readonly Tensor[];
@@ -60,7 +60,7 @@ function recordCalls(capture: Capture, among: readonly [string, Module][]): Clas
  * logits' shape (a Linear, an ONNX Gemm, or a container of Flatten + Linear).
  * The first such call is taken, or the named module's call.
  */
-function findClassifier(capture: Capture, layer: LayerCapture, fc: LayerSpec | undefined): ClassifierCall {
+export function findClassifier(capture: Capture, layer: LayerCapture, fc: LayerSpec | undefined): ClassifierCall {
   const candidates =
     fc === undefined
       ? capture.model.namedModules().filter(([name]) => name !== '')

@@ -18,6 +18,7 @@ export function guidedGradCam(model: Module, input: Tensor, options: MapOptions 
     output: map.output,
     explainProbability: options.explainProbability,
   });
-  const gradients = mul(guided.gradients, unsqueeze(map.maps, 1));
+  // The map broadcasts over the input's channel axis: 1, or the last for an NHWC model.
+  const gradients = mul(guided.gradients, unsqueeze(map.maps, model.inputLayout === 'NHWC' ? map.maps.ndim : 1));
   return { ...map, gradients };
 }

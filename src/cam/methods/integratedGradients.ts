@@ -1,7 +1,8 @@
 import { enableGrad, grad } from '../../tensor/autograd.js';
-import { ArgumentError, ShapeError } from '../../tensor/errors.js';
-import { Tensor, shapeString } from '../../tensor/tensor.js';
+import { ArgumentError } from '../../tensor/errors.js';
+import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
+import { baselineOf } from '../attribution.js';
 import { checkInput, inEvalMode } from '../capture.js';
 import { runForExplanation } from '../output.js';
 import { targetScorer } from '../scorer.js';
@@ -15,24 +16,6 @@ export interface IntegratedGradientsOptions extends GradientOptions {
   steps?: number;
   /** Path points per forward pass, over all images (default 32). */
   batchSize?: number;
-}
-
-/** The baseline as one value per input element. */
-function baselineOf(baseline: number | Tensor | undefined, input: Tensor): Float32Array {
-  if (typeof baseline === 'number' && !Number.isFinite(baseline)) {
-    throw new ArgumentError(`integratedGradients: baseline must be a finite number or a Tensor; got ${baseline}`);
-  }
-  if (baseline === undefined || typeof baseline === 'number') return new Float32Array(input.size).fill(baseline ?? 0);
-  const imageSize = input.size / input.shape[0]!;
-  if (baseline.ndim === input.ndim && baseline.size === input.size) return baseline.data.slice();
-  if (baseline.ndim === input.ndim && baseline.shape[0] === 1 && baseline.size === imageSize) {
-    const out = new Float32Array(input.size);
-    for (let offset = 0; offset < input.size; offset += imageSize) out.set(baseline.data, offset);
-    return out;
-  }
-  throw new ShapeError(
-    `integratedGradients: baseline has shape ${shapeString(baseline.shape)}; accepted: a number, ${shapeString(input.shape)} or [1, ${input.shape.slice(1).join(', ')}]`,
-  );
 }
 
 /**
@@ -49,7 +32,7 @@ export function integratedGradients(model: Module, input: Tensor, options: Integ
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(steps) || steps < 1) throw new ArgumentError(`${fn}: steps must be a positive integer; got ${steps}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError(`${fn}: batchSize must be a positive integer; got ${batchSize}`);
-  const start = baselineOf(options.baseline, input);
+  const start = baselineOf(options.baseline, input, fn);
   const n = input.shape[0]!;
   const imageSize = input.size / n;
   const delta = new Float32Array(input.size);

@@ -66,8 +66,10 @@ function scoreCamLayer(options: ScoreCamOptions, progress: { done: number; total
     const a = layer.activation;
     const [n, c] = a.shape as [number, number];
     const imageShape = capture.input.shape.slice(1);
-    const channels = imageShape[0]!;
-    const size = imageShape.slice(1);
+    // Channels come first, or last for a model that takes NHWC (TensorFlow.js).
+    const channelsLast = capture.model.inputLayout === 'NHWC';
+    const channels = channelsLast ? imageShape[imageShape.length - 1]! : imageShape[0]!;
+    const size = channelsLast ? imageShape.slice(0, -1) : imageShape.slice(1);
     const count = size.reduce((p, d) => p * d, 1);
     const scores = new Float32Array(n * c);
     for (let i = 0; i < n; i++) {
@@ -78,6 +80,13 @@ function scoreCamLayer(options: ScoreCamOptions, progress: { done: number; total
         const batch = new Float32Array(rows * channels * count);
         for (let b = 0; b < rows; b++) {
           const mask = (start + b) * count;
+          if (channelsLast) {
+            const dst = b * channels * count;
+            for (let p = 0; p < count; p++) {
+              for (let ch = 0; ch < channels; ch++) batch[dst + p * channels + ch] = image[p * channels + ch]! * masks[mask + p]!;
+            }
+            continue;
+          }
           for (let ch = 0; ch < channels; ch++) {
             const dst = (b * channels + ch) * count;
             const src = ch * count;

@@ -1,8 +1,10 @@
-import { Tensor } from '../../tensor/tensor.js';
+import { GraphRunner, splitConstantNodes, type GraphValue } from '../../layers/graph.js';
 import { NodeModule } from '../layers.js';
 import type { GraphProto, NodeProto } from '../proto.js';
+import { OnnxError } from '../errors.js';
 import { DataType, tensorFromProto } from '../tensorData.js';
-import { input, nodeError, type OpCall, type OpImpl } from './types.js';
+import { nodeLabel } from '../names.js';
+import { attributesOf, input, nodeError, type OpCall, type OpImpl } from './types.js';
 
 /*
  * If. torch.onnx writes it (with Equal, see logic.ts) around decompositions
@@ -41,8 +43,8 @@ export function outerReferences(graph: GraphProto): string[] {
 }
 
 function branches(node: NodeProto): { then: GraphProto | null; else: GraphProto | null } {
-  const g = (name: string) => node.attributes.find((a) => a.name === name)?.g ?? null;
-  return { then: g('then_branch'), else: g('else_branch') };
+  const attrs = attributesOf(node);
+  return { then: attrs.graph('then_branch') ?? null, else: attrs.graph('else_branch') ?? null };
 }
 
 /** The outer tensors both branches read (then-branch's first), as the rewritten If takes them. */
@@ -71,30 +73,58 @@ export function withBranchInputs(graph: GraphProto): GraphProto {
 /** Every node of the graph and of its subgraphs, for the supported-op check. */
 export function allNodes(graph: GraphProto): NodeProto[] {
   const out: NodeProto[] = [];
-  for (const node of graph.nodes) {
+  // Depth first, in file order, with an explicit stack: no recursion, no spread of a branch's nodes as arguments.
+  const stack: { graph: GraphProto; next: number }[] = [{ graph, next: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    const node = top.graph.nodes[top.next++];
+    if (!node) {
+      stack.pop();
+      continue;
+    }
     out.push(node);
-    for (const a of node.attributes) if (a.g) out.push(...allNodes(a.g));
+    const branches = node.attributes.filter((a) => a.g).map((a) => ({ graph: a.g!, next: 0 }));
+    stack.push(...branches.reverse());
   }
   return out;
 }
 
-// One NodeModule per branch node, made at the first run of that branch.
-const branchModules = new WeakMap<GraphProto, NodeModule[]>();
+// One runner per branch, made at the first run of that branch: its nodes,
+// its initializers decoded once, its constant nodes folded once.
+const branchRunners = new WeakMap<GraphProto, { runner: GraphRunner<number>; modules: NodeModule[] }>();
 
-function modulesOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>): NodeModule[] {
-  let modules = branchModules.get(graph);
-  if (!modules) {
-    modules = graph.nodes.map((node) => {
-      const label = node.name ? `'${node.name}'` : `producing '${node.outputs[0] ?? ''}'`;
-      return new NodeModule(node, label, ops[node.opType]!, opset);
+function runnerOf(graph: GraphProto, opset: number, ops: Readonly<Record<string, OpImpl>>, foldable: (opType: string) => boolean): { runner: GraphRunner<number>; modules: NodeModule[] } {
+  let made = branchRunners.get(graph);
+  if (!made) {
+    const weights = new Map<string, GraphValue<number>>();
+    for (const init of graph.initializers) {
+      const decoded = tensorFromProto(init);
+      weights.set(init.name, { tensor: decoded.tensor, type: decoded.dataType });
+    }
+    const moduleOf = (node: NodeProto): NodeModule => new NodeModule(node, nodeLabel(node), ops[node.opType]!, opset);
+    const split = splitConstantNodes(graph.nodes, weights.keys(), (node) => foldable(node.opType));
+    const constants = split.constant.map(moduleOf);
+    for (const m of constants) m.training = false;
+    const modules = split.live.map(moduleOf);
+    const runner = new GraphRunner<number>({
+      weights,
+      constants,
+      steps: modules.map((node) => ({ node })),
+      defaultType: DataType.FLOAT,
+      missingOutput: (message) => new OnnxError(message, 'E_ONNX_NODE'),
     });
-    branchModules.set(graph, modules);
+    made = { runner, modules };
+    branchRunners.set(graph, made);
   }
-  return modules;
+  return made;
 }
 
-/** If: runs the branch the (single-element) condition selects; its outputs are the node's. */
-export function makeIf(ops: () => Readonly<Record<string, OpImpl>>): OpImpl {
+/**
+ * If: runs the branch the (single-element) condition selects; its outputs are
+ * the node's. `ops` is the op table (the branch's nodes run from it) and
+ * `foldable` says which op types may be folded when their inputs are constant.
+ */
+export function makeIf(ops: () => Readonly<Record<string, OpImpl>>, foldable: (opType: string) => boolean): OpImpl {
   return (call: OpCall) => {
     const cond = input(call, 0);
     if (cond.size !== 1) throw nodeError(call, `the condition has ${cond.size} elements; If takes a single boolean`);
@@ -102,35 +132,17 @@ export function makeIf(ops: () => Readonly<Record<string, OpImpl>>): OpImpl {
     const branch = cond.data[0]! !== 0 ? then : otherwise;
     if (!branch) throw nodeError(call, 'then_branch and else_branch must both be graph attributes');
 
-    const env = new Map<string, Tensor>();
-    const types = new Map<string, number>();
+    const feeds = new Map<string, GraphValue<number>>();
     call.node.inputs.forEach((name, i) => {
       const t = call.inputs[i];
-      if (i > 0 && name && t) {
-        env.set(name, t);
-        types.set(name, call.inputTypes[i] ?? DataType.FLOAT);
-      }
+      if (i > 0 && name && t) feeds.set(name, { tensor: t, type: call.inputTypes[i] ?? DataType.FLOAT });
     });
-    for (const init of branch.initializers) {
-      const decoded = tensorFromProto(init);
-      env.set(init.name, decoded.tensor);
-      types.set(init.name, decoded.dataType);
-    }
-    const modules = modulesOf(branch, call.opset, ops());
-    for (const module of modules) {
-      module.training = call.training;
-      const { node } = module;
-      const result = module.execute(node.inputs.map((n) => (n ? env.get(n) : undefined)), node.inputs.map((n) => types.get(n) ?? DataType.FLOAT));
-      node.outputs.forEach((name, k) => {
-        const t = result.outputs[k];
-        if (!name || !t) return;
-        env.set(name, t);
-        types.set(name, result.types[k] ?? DataType.FLOAT);
-      });
-    }
-    call.outputTypes = branch.outputs.map((v) => types.get(v.name) ?? DataType.FLOAT);
+    const { runner, modules } = runnerOf(branch, call.opset, ops(), foldable);
+    for (const module of modules) module.training = call.training;
+    const env = runner.run(feeds);
+    call.outputTypes = branch.outputs.map((v) => env.get(v.name)?.type ?? DataType.FLOAT);
     return branch.outputs.map((v) => {
-      const t = env.get(v.name);
+      const t = env.get(v.name)?.tensor;
       if (!t) throw nodeError(call, `the branch output '${v.name}' was not produced`);
       return t;
     });

@@ -133,7 +133,7 @@ const castOp: OpImpl = (call) => {
  * another layer's tensor.
  */
 export function identity(x: Tensor): Tensor {
-  return record('identity', new Tensor(x.data, x.shape), [x], (g) => [g]);
+  return record('identity', new Tensor(x.data, x.shape), [x], (g) => [g], { tangent: ([dx]) => dx! });
 }
 
 export const elementwiseOps: Record<string, OpImpl> = {

@@ -9,6 +9,7 @@ import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { DataType } from '../tensorData.js';
 import { identity } from './elementwise.js';
 import { input, intValues, nodeError, normalizeAxisFor, type OpImpl } from './types.js';
+import { allocate, checkElements } from '../../tensor/limits.js';
 
 /*
  * Broadcasting, splitting, index-tensor ops, sorting and Einsum: what
@@ -17,8 +18,6 @@ import { input, intValues, nodeError, normalizeAxisFor, type OpImpl } from './ty
  * (ArgMax, TopK's second) are int64 without gradient.
  */
 
-/** Largest tensor Range or Expand makes (as ConstantOfShape's limit). */
-const MAX_ELEMENTS = 2 ** 30;
 
 /** Expand: NumPy broadcasting of the input and the shape (both ways: a 1 in the shape keeps the input's size). */
 const expandOp: OpImpl = (call) => {
@@ -30,7 +29,7 @@ const expandOp: OpImpl = (call) => {
   } catch {
     throw nodeError(call, `cannot expand [${x.shape.join(', ')}] to [${shape.join(', ')}] (sizes must match or be 1)`);
   }
-  if (sizeOf(out) > MAX_ELEMENTS) throw nodeError(call, `shape [${out.join(', ')}] has more than ${MAX_ELEMENTS} elements`);
+  checkElements(sizeOf(out), `Expand node ${call.label}`, `shape [${out.join(', ')}]`);
   if (out.length === x.ndim && out.every((d, i) => d === x.shape[i])) return identity(x);
   return expand(x, out);
 };
@@ -39,7 +38,8 @@ const tileOp: OpImpl = (call) => {
   const x = input(call, 0);
   const repeats = intValues(input(call, 1));
   if (repeats.length !== x.ndim) throw nodeError(call, `repeats has ${repeats.length} entries; the input [${x.shape.join(', ')}] needs ${x.ndim}`);
-  if (sizeOf(x.shape.map((d, i) => d * repeats[i]!)) > MAX_ELEMENTS) throw nodeError(call, `repeats [${repeats.join(', ')}] make more than ${MAX_ELEMENTS} elements`);
+  if (repeats.some((r) => r < 0)) throw nodeError(call, `repeats [${repeats.join(', ')}] must not be negative`);
+  checkElements(sizeOf(x.shape.map((d, i) => d * repeats[i]!)), `Tile node ${call.label}`, `repeats [${repeats.join(', ')}]`);
   return tile(x, repeats);
 };
 
@@ -94,8 +94,8 @@ const rangeOp: OpImpl = (call) => {
   const [start, limit, delta] = [0, 1, 2].map((i) => input(call, i).data[0]!) as [number, number, number];
   if (delta === 0) throw nodeError(call, 'delta must not be 0');
   const n = Math.max(0, Math.ceil((limit - start) / delta));
-  if (n > MAX_ELEMENTS) throw nodeError(call, `the range has ${n} elements, more than ${MAX_ELEMENTS}`);
-  const out = new Float32Array(n);
+  if (!Number.isFinite(n)) throw nodeError(call, `start ${start}, limit ${limit} and delta ${delta} make no finite range`);
+  const out = allocate(n, `Range node ${call.label}`, 'the range');
   for (let i = 0; i < n; i++) out[i] = start + i * delta;
   return new Tensor(out, [n]);
 };

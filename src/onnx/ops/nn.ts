@@ -1,4 +1,5 @@
 import { conv2d, convTranspose2d, type Padding2d } from '../../tensor/ops/conv.js';
+import { samePaddingTotal, splitPadding } from '../../tensor/ops/spatial.js';
 import { add, div, mul, sqrt, sub } from '../../tensor/ops/elementwise.js';
 import { linear, matmul } from '../../tensor/ops/matmul.js';
 import { batchNorm, localResponseNorm } from '../../tensor/ops/norm.js';
@@ -58,15 +59,10 @@ function spatialPadding(call: OpCall, x: Tensor, kernel: [number, number], strid
   if (autoPad !== 'SAME_UPPER' && autoPad !== 'SAME_LOWER') {
     throw nodeError(call, `auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);
   }
-  const sides: number[][] = [];
-  for (let axis = 0; axis < 2; axis++) {
-    const size = x.shape[2 + axis]!;
-    const out = Math.ceil(size / strides[axis]!);
-    const total = Math.max(0, (out - 1) * strides[axis]! + (kernel[axis]! - 1) * dilations[axis]! + 1 - size);
-    const small = Math.floor(total / 2);
-    sides.push(autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small]);
-  }
-  return { top: sides[0]![0]!, bottom: sides[0]![1]!, left: sides[1]![0]!, right: sides[1]![1]! };
+  const oddCell = autoPad === 'SAME_UPPER' ? 'end' : 'start';
+  const [top, bottom] = splitPadding(samePaddingTotal(x.shape[2]!, kernel[0], strides[0], dilations[0]), oddCell);
+  const [left, right] = splitPadding(samePaddingTotal(x.shape[3]!, kernel[1], strides[1], dilations[1]), oddCell);
+  return { top, bottom, left, right };
 }
 
 const conv: OpImpl = (call) => {
@@ -110,8 +106,7 @@ const convTranspose: OpImpl = (call) => {
         : size * strides[axis]!;
       const total = full - wanted;
       if (total < 0) throw nodeError(call, `output_shape ${wanted} on axis ${2 + axis} is larger than the ${full} the kernel produces`);
-      const small = Math.floor(total / 2);
-      sides.push(autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small]);
+      sides.push(splitPadding(total, autoPad === 'SAME_UPPER' ? 'end' : 'start'));
     }
     padding = { top: sides[0]![0]!, bottom: sides[0]![1]!, left: sides[1]![0]!, right: sides[1]![1]! };
   } else if (autoPad === 'VALID') {

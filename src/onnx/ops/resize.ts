@@ -1,7 +1,8 @@
 import { cubicTaps, linearTaps, nearestTaps, resample, type AxisTaps } from '../../tensor/ops/resample.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { NodeProto } from '../proto.js';
-import { input, intValues, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
+import { attributesOf, input, intValues, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
+import { checkElements } from '../../tensor/limits.js';
 
 /*
  * Resize (opset 10+) and Upsample (7-9) on tensors of any rank, as the
@@ -19,27 +20,21 @@ import { input, intValues, nodeError, normalizeAxisFor, type OpCall, type OpImpl
  * exact multiples.
  */
 
-const text = new TextDecoder();
-
-function attrString(node: NodeProto, name: string): string | undefined {
-  const a = node.attributes.find((x) => x.name === name);
-  return a?.s ? text.decode(a.s) : undefined;
-}
-
 const COORDINATE_MODES = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn'];
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
 
 /** Load-time check from the node alone: a short description of the unsupported form, or null. */
 export function unsupportedResizeForm(node: NodeProto): string | null {
-  const mode = attrString(node, 'mode') ?? 'nearest';
+  const attrs = attributesOf(node);
+  const mode = attrs.string('mode', 'nearest');
   const accepted = node.opType === 'Upsample' ? ['nearest', 'linear', 'bilinear'] : ['nearest', 'linear', 'cubic'];
   if (!accepted.includes(mode)) return `mode '${mode}'`;
-  const ctm = attrString(node, 'coordinate_transformation_mode');
+  const ctm = attrs.string('coordinate_transformation_mode');
   if (ctm && !COORDINATE_MODES.includes(ctm)) return `coordinate_transformation_mode '${ctm}'`;
-  const nearestMode = attrString(node, 'nearest_mode');
+  const nearestMode = attrs.string('nearest_mode');
   if (nearestMode && !NEAREST_MODES.includes(nearestMode)) return `nearest_mode '${nearestMode}'`;
-  if ((node.attributes.find((a) => a.name === 'antialias')?.i ?? 0) !== 0) return 'antialias';
-  const policy = attrString(node, 'keep_aspect_ratio_policy');
+  if (attrs.int('antialias', 0) !== 0) return 'antialias';
+  const policy = attrs.string('keep_aspect_ratio_policy');
   if (policy && policy !== 'stretch') return `keep_aspect_ratio_policy '${policy}'`;
   return null;
 }
@@ -118,6 +113,13 @@ function torchNearest(p: AxisPlan): AxisTaps {
 
 function run(call: OpCall, x: Tensor, plans: AxisPlan[], ctm: string, nearestMode: string): Tensor {
   const mode = call.attrs.string('mode', 'nearest');
+  // The result's size, and each axis's (the tap tables have one row per output position), before anything is made.
+  let total = x.size;
+  for (const p of plans) {
+    checkElements(p.outSize, 'interpolate', `axis ${p.axis} of its result`);
+    total = (total / p.inSize) * p.outSize;
+  }
+  checkElements(total, 'interpolate');
   const taps = new Map<number, AxisTaps>();
   for (const p of plans) {
     // Same size at scale 1 (or corners aligned): every coordinate is its own index.

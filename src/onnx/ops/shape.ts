@@ -1,6 +1,7 @@
 import {
   concat, indexSelect, pad, permute, reshape, slice, squeeze, unsqueeze, type PadMode,
 } from '../../tensor/ops/shape.js';
+import { allocate } from '../../tensor/limits.js';
 import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { DataType } from '../tensorData.js';
 import { identity } from './elementwise.js';
@@ -8,11 +9,9 @@ import { axesFrom, input, intValues, nodeError, normalizeAxisFor, type OpImpl } 
 
 /** Shape manipulation, constants and indexing (reductions: reduce.ts). */
 
-/** Largest tensor ConstantOfShape makes (2^30 float32 values, 4 GiB, beyond any JS engine's typed arrays). */
-const MAX_ELEMENTS = 2 ** 30;
-
 const concatOp: OpImpl = (call) => {
   const parts = call.inputs.filter((t): t is Tensor => t !== undefined);
+  if (parts.length === 0) throw nodeError(call, 'has no inputs; Concat takes one or more');
   const rank = parts[0]!.ndim;
   // Concat-1 defaulted to axis 1; from opset 4 the axis is required.
   return concat(parts, normalizeAxisFor(call, call.attrs.int('axis', call.opset < 4 ? 1 : 0), rank));
@@ -146,9 +145,9 @@ const constantOfShapeOp: OpImpl = (call) => {
   const value = call.attrs.tensor('value');
   call.outputTypes = [value?.dataType ?? DataType.FLOAT];
   if (shape.some((d) => d < 0)) throw nodeError(call, `shape [${shape.join(', ')}] has a negative size`);
-  // A hostile shape must not become a multi-gigabyte allocation.
-  if (sizeOf(shape) > MAX_ELEMENTS) throw nodeError(call, `shape [${shape.join(', ')}] has more than ${MAX_ELEMENTS} elements`);
-  return new Tensor(new Float32Array(sizeOf(shape)).fill(value ? value.tensor.data[0] ?? 0 : 0), shape);
+  // A hostile shape must not become a multi-gigabyte allocation: the element limit is checked first.
+  const data = allocate(sizeOf(shape), `ConstantOfShape node ${call.label}`, `shape [${shape.join(', ')}]`);
+  return new Tensor(data.fill(value ? value.tensor.data[0] ?? 0 : 0), shape);
 };
 
 /** Shape (int64, carried as float32), with opset 15's start and end. */

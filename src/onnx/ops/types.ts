@@ -1,8 +1,9 @@
 import type { ReluBackwardRule } from '../../tensor/ops/activations.js';
 import { Tensor } from '../../tensor/tensor.js';
+import type { Attributes } from '../attributes.js';
 import { OnnxError } from '../errors.js';
-import { AttributeType, type AttributeProto, type NodeProto } from '../proto.js';
-import { DataType, tensorFromProto, type DecodedTensor } from '../tensorData.js';
+import type { NodeProto } from '../proto.js';
+import { DataType } from '../tensorData.js';
 
 /** One call of an op: its inputs (undefined where an optional input is absent) and everything it may read. */
 export interface OpCall {
@@ -24,61 +25,6 @@ export interface OpCall {
 
 /** An op: computes the node's outputs (one tensor, or several). */
 export type OpImpl = (call: OpCall) => Tensor | Tensor[];
-
-/** The node's attributes, read with ONNX's defaults. */
-export class Attributes {
-  readonly #byName = new Map<string, AttributeProto>();
-  readonly #label: string;
-
-  constructor(node: NodeProto, label: string) {
-    for (const a of node.attributes) this.#byName.set(a.name, a);
-    this.#label = label;
-  }
-
-  has(name: string): boolean {
-    return this.#byName.has(name);
-  }
-
-  #get(name: string, types: readonly number[]): AttributeProto | undefined {
-    const a = this.#byName.get(name);
-    if (a && a.type !== 0 && !types.includes(a.type)) {
-      throw new OnnxError(`loadOnnx: node ${this.#label}: attribute '${name}' has type ${a.type}, expected ${types.join(' or ')}`);
-    }
-    return a;
-  }
-
-  int(name: string, fallback: number): number {
-    const a = this.#get(name, [AttributeType.INT]);
-    return a ? a.i : fallback;
-  }
-
-  float(name: string, fallback: number): number {
-    const a = this.#get(name, [AttributeType.FLOAT]);
-    return a ? a.f : fallback;
-  }
-
-  string(name: string, fallback: string): string {
-    const a = this.#get(name, [AttributeType.STRING]);
-    return a && a.s ? utf8.decode(a.s) : fallback;
-  }
-
-  ints(name: string): number[] | undefined {
-    const a = this.#get(name, [AttributeType.INTS]);
-    return a ? a.ints : undefined;
-  }
-
-  floats(name: string): number[] | undefined {
-    const a = this.#get(name, [AttributeType.FLOATS]);
-    return a ? a.floats : undefined;
-  }
-
-  tensor(name: string): DecodedTensor | undefined {
-    const a = this.#get(name, [AttributeType.TENSOR]);
-    return a && a.t ? tensorFromProto(a.t) : undefined;
-  }
-}
-
-const utf8 = new TextDecoder();
 
 /** An error raised while running a node, naming it. */
 export function nodeError(call: OpCall, what: string): OnnxError {
@@ -116,3 +62,4 @@ export function normalizeAxisFor(call: OpCall, axis: number, rank: number): numb
 }
 
 export { DataType };
+export { Attributes, attributesOf } from '../attributes.js';

@@ -3,6 +3,7 @@ import { avgPool3d, maxPool3d } from '../../tensor/ops/pool3d.js';
 import { pad } from '../../tensor/ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { input, nodeError, type OpCall } from './types.js';
+import { samePaddingTotal, splitPadding } from '../../tensor/ops/spatial.js';
 
 /**
  * Conv, MaxPool and AveragePool on 5-D [N, C, D, H, W] input (3-D
@@ -39,10 +40,8 @@ function geometry3d(call: OpCall, x: Tensor, kernel: readonly number[]): Geometr
     }
   } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
     for (let a = 0; a < 3; a++) {
-      const size = x.shape[2 + a]!;
-      const total = Math.max(0, (Math.ceil(size / strides[a]!) - 1) * strides[a]! + (kernel[a]! - 1) * dilations[a]! + 1 - size);
-      const small = Math.floor(total / 2);
-      [begin[a], end[a]] = autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+      const total = samePaddingTotal(x.shape[2 + a]!, kernel[a]!, strides[a]!, dilations[a]!);
+      [begin[a], end[a]] = splitPadding(total, autoPad === 'SAME_UPPER' ? 'end' : 'start');
     }
   } else if (autoPad !== 'VALID') {
     throw nodeError(call, `auto_pad '${autoPad}' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID`);

@@ -1,4 +1,5 @@
 import { record } from '../autograd.js';
+import { slopeTangent, tangentSum } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 
@@ -47,7 +48,7 @@ export function relu(x: Tensor, options: { backward?: ReluBackwardRule } = {}): 
       }
     }
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => slopeTangent(dx!, x, (v) => (v > 0 ? 1 : 0)) });
 }
 
 // relu works on float32 bit patterns, without branches: the sign of
@@ -91,7 +92,7 @@ export function relu6(x: Tensor): Tensor {
       gi[i] = v > 0 && v < 6 ? gd[i]! : 0;
     }
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => slopeTangent(dx!, x, (v) => (v > 0 && v < 6 ? 1 : 0)) });
 }
 
 /**
@@ -122,7 +123,7 @@ export function clip(x: Tensor, min?: number, max?: number): Tensor {
       gi[i] = v >= lo && v <= hi ? gd[i]! : 0;
     }
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => slopeTangent(dx!, x, (v) => (v >= lo && v <= hi ? 1 : 0)) });
 }
 
 /** x for x > 0, negativeSlope * x otherwise (the gradient at 0 is negativeSlope, as torch). */
@@ -140,7 +141,7 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
     const gi = new Float32Array(n);
     for (let i = 0; i < n; i++) gi[i] = xd[i]! > 0 ? gd[i]! : gd[i]! * negativeSlope;
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => slopeTangent(dx!, x, (v) => (v > 0 ? 1 : negativeSlope)) });
 }
 
 /**
@@ -201,6 +202,21 @@ export function prelu(x: Tensor, weight: Tensor): Tensor {
       weightGrad = new Tensor(data, weight.shape);
     }
     return [gx ? new Tensor(gx, x.shape) : null, weightGrad];
+  }, {
+    tangent: ([dx, dw]) => {
+      const out = tangentSum(x.shape, dx ? slopeTangent(dx, x, () => 1) : null);
+      for (let o = 0, i = 0; o < outer; o++) {
+        for (let c = 0; c < channels; c++) {
+          const w = wd[shared ? 0 : c]!;
+          const dwc = dw ? dw.data[shared ? 0 : c]! : 0;
+          for (let j = 0; j < inner; j++, i++) {
+            const v = xd[i]!;
+            if (v <= 0) out.data[i] = (dx ? w * dx.data[i]! : 0) + dwc * v;
+          }
+        }
+      }
+      return out;
+    },
   });
 }
 
@@ -260,6 +276,10 @@ export function sigmoid(x: Tensor): Tensor {
       gi[i] = gd[i]! * s * (1 - s);
     }
     return [new Tensor(gi, x.shape)];
+  }, {
+    tangent: ([dx]) => slopeTangent(dx!, new Tensor(out, x.shape), (s) => s * (1 - s)),
+    // d/dt g s (1 - s) = g (1 - 2 s) s (1 - s) dx
+    curvature: ([dx], g) => [new Tensor(Float32Array.from(out, (s, i) => g.data[i]! * (1 - 2 * s) * s * (1 - s) * dx!.data[i]!), x.shape)],
   });
 }
 
@@ -276,6 +296,10 @@ export function tanh(x: Tensor): Tensor {
       gi[i] = gd[i]! * (1 - t * t);
     }
     return [new Tensor(gi, x.shape)];
+  }, {
+    tangent: ([dx]) => slopeTangent(dx!, new Tensor(out, x.shape), (t) => 1 - t * t),
+    // d/dt g (1 - t^2) = -2 g t (1 - t^2) dx
+    curvature: ([dx], g) => [new Tensor(Float32Array.from(out, (t, i) => -2 * g.data[i]! * t * (1 - t * t) * dx!.data[i]!), x.shape)],
   });
 }
 
@@ -332,7 +356,7 @@ export function hardSigmoid(x: Tensor, options: { alpha?: number; beta?: number 
       gi[i] = t > 0 && t < 1 ? gd[i]! * alpha : 0;
     }
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => slopeTangent(dx!, x, (v) => (alpha * v + beta > 0 && alpha * v + beta < 1 ? alpha : 0)) });
 }
 
 /**

@@ -1,9 +1,11 @@
 import { record } from '../autograd.js';
+import { tangentSum, weightCurvature } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
 import type { ConvLayout as Layout } from '../kernels/kernels.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { pair, pads, type Pair, type Padding2d } from './spatial.js';
+import { allocate, chargeWork, checkElements } from '../limits.js';
 
 /**
  * 2-D convolution and transposed convolution as im2col + GEMM per image and
@@ -133,7 +135,10 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const depthwise = groupChannels === 1 && groups > 1;
   const multiplier = outChannels / groups;
   const depthwiseGeo = { ...layout.geo, channels: inChannels };
-  const out = new Float32Array(batch * outChannels * outH * outW);
+  const out = allocate(batch * outChannels * outH * outW, op);
+  // The column matrix of one image and group, which the kernels may build.
+  checkElements(groupChannels * kH * kW * outH * outW, op, 'its im2col buffer');
+  chargeWork(batch * outChannels * outH * outW * groupChannels * kH * kW, op, batch);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   if (depthwise) kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
   else kernels().convForward(x.data, weight.data, out, layout, bias != null);
@@ -157,6 +162,12 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
     return bias ? [dx, dW, db] : [dx, dW];
+  }, {
+    replay: (ins) => conv2d(ins[0]!, ins[1]!, ins[2] ?? null, options),
+    curvature: weightCurvature('conv2d'),
+    tangent: ([dx, dw, db]) => {
+      return tangentSum(y.shape, dx && conv2d(dx, weight, null, options), dw && conv2d(x, dw, null, options), db && new Tensor(db.data, [1, outChannels, 1, 1]));
+    },
   });
 }
 
@@ -211,7 +222,9 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       padTop: p.top, padLeft: p.left, dilationH, dilationW,
     },
   };
-  const out = new Float32Array(batch * outChannels * outH * outW);
+  const out = allocate(batch * outChannels * outH * outW, op);
+  checkElements(groupOut * kH * kW * inH * inW, op, 'its im2col buffer');
+  chargeWork(batch * inChannels * inH * inW * groupOut * kH * kW, op, batch);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   kernels().convAdjoint(x.data, weight.data, out, layout);
   const y = new Tensor(out, [batch, outChannels, outH, outW]);
@@ -232,5 +245,11 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
     }
     const db = bias && needs[2] ? biasGradient(g, bias) : null;
     return bias ? [dx, dW, db] : [dx, dW];
+  }, {
+    replay: (ins) => convTranspose2d(ins[0]!, ins[1]!, ins[2] ?? null, options),
+    curvature: weightCurvature('convTranspose2d'),
+    tangent: ([dx, dw, db]) => {
+      return tangentSum(y.shape, dx && convTranspose2d(dx, weight, null, options), dw && convTranspose2d(x, dw, null, options), db && new Tensor(db.data, [1, db.size, 1, 1]));
+    },
   });
 }

@@ -30,5 +30,5 @@ export function dropout(x: Tensor, p = 0.5, training = true, random: RandomOptio
     const gi = new Float32Array(n);
     for (let i = 0; i < n; i++) gi[i] = gd[i]! * keep[i]!;
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => new Tensor(Float32Array.from(dx!.data, (v, i) => v * keep[i]!), x.shape) });
 }

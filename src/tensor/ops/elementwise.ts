@@ -1,5 +1,6 @@
 import { record } from '../autograd.js';
 import { binaryMap, sumToShape, unaryMap } from '../broadcast.js';
+import { backwardOf, leafOf, tangentSum } from '../tangent.js';
 import { Tensor } from '../tensor.js';
 
 /**
@@ -20,7 +21,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   return record('add', out, [x, y], (g, needs) => [
     needs[0] ? sumToShape(g, x.shape) : null,
     needs[1] ? sumToShape(g, y.shape) : null,
-  ]);
+  ], { tangent: ([dx, dy]) => tangentSum(out.shape, dx, dy) });
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
@@ -30,7 +31,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   return record('sub', out, [x, y], (g, needs) => [
     needs[0] ? sumToShape(g, x.shape) : null,
     needs[1] ? sumToShape(unaryMap(g, (v) => -v), y.shape) : null,
-  ]);
+  ], { tangent: ([dx, dy]) => tangentSum(out.shape, dx, dy && unaryMap(dy, (v) => -v)) });
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
@@ -40,7 +41,14 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   return record('mul', out, [x, y], (g, needs) => [
     needs[0] ? sumToShape(binaryMap(g, y, 'mul', (p, q) => p * q), x.shape) : null,
     needs[1] ? sumToShape(binaryMap(g, x, 'mul', (p, q) => p * q), y.shape) : null,
-  ]);
+  ], {
+    tangent: ([dx, dy]) => tangentSum(out.shape, dx && binaryMap(dx, y, 'mul', (p, q) => p * q), dy && binaryMap(x, dy, 'mul', (p, q) => p * q)),
+    // Bilinear: d/dt (g y) = g dy, d/dt (g x) = g dx.
+    curvature: ([dx, dy], g, needs) => [
+      needs[0] && dy ? backwardOf(() => mul(leafOf(x), dy), g, 0) : null,
+      needs[1] && dx ? backwardOf(() => mul(dx, leafOf(y)), g, 1) : null,
+    ],
+  });
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
@@ -56,33 +64,63 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
           y.shape,
         )
       : null,
-  ]);
+  ], {
+    // d(x / y) = dx / y - out dy / y
+    tangent: ([dx, dy]) =>
+      tangentSum(out.shape, dx && binaryMap(dx, y, 'div', (p, q) => p / q), dy && binaryMap(binaryMap(out, dy, 'div', (p, q) => -p * q), y, 'div', (p, q) => p / q)),
+    // backward: (g / y, -g out / y); along (dx, dy): (-g dy / y^2, -g d(out) / y + g out dy / y^2)
+    curvature: ([dx, dy], g, needs) => {
+      const gy = binaryMap(g, y, 'div', (p, q) => p / q);
+      const dOut = tangentSum(out.shape, dx && binaryMap(dx, y, 'div', (p, q) => p / q), dy && binaryMap(binaryMap(out, dy, 'div', (p, q) => -p * q), y, 'div', (p, q) => p / q));
+      return [
+        needs[0] && dy ? sumToShape(binaryMap(binaryMap(gy, dy, 'div', (p, q) => -p * q), y, 'div', (p, q) => p / q), x.shape) : null,
+        needs[1]
+          ? sumToShape(
+              tangentSum(out.shape, binaryMap(gy, dOut, 'div', (p, q) => -p * q), dy && binaryMap(binaryMap(gy, out, 'div', (p, q) => p * q), binaryMap(dy, y, 'div', (p, q) => p / q), 'div', (p, q) => p * q)),
+              y.shape,
+            )
+          : null,
+      ];
+    },
+  });
 }
 
 export function neg(a: Tensor): Tensor {
   const out = unaryMap(a, (v) => -v);
-  return record('neg', out, [a], (g) => [unaryMap(g, (v) => -v)]);
+  return record('neg', out, [a], (g) => [unaryMap(g, (v) => -v)], { tangent: ([dx]) => unaryMap(dx!, (v) => -v) });
 }
 
 export function exp(a: Tensor): Tensor {
   const out = unaryMap(a, Math.exp);
-  return record('exp', out, [a], (g) => [binaryMap(g, out, 'exp', (p, q) => p * q)]);
+  return record('exp', out, [a], (g) => [binaryMap(g, out, 'exp', (p, q) => p * q)], {
+    tangent: ([dx]) => binaryMap(dx!, out, 'exp', (p, q) => p * q),
+    curvature: ([dx], g) => [binaryMap(binaryMap(g, out, 'exp', (p, q) => p * q), dx!, 'exp', (p, q) => p * q)],
+  });
 }
 
 export function log(a: Tensor): Tensor {
   const out = unaryMap(a, Math.log);
-  return record('log', out, [a], (g) => [binaryMap(g, a, 'log', (p, q) => p / q)]);
+  return record('log', out, [a], (g) => [binaryMap(g, a, 'log', (p, q) => p / q)], {
+    tangent: ([dx]) => binaryMap(dx!, a, 'log', (p, q) => p / q),
+    curvature: ([dx], g) => [binaryMap(binaryMap(g, dx!, 'log', (p, q) => -p * q), a, 'log', (p, q) => p / (q * q))],
+  });
 }
 
 export function sqrt(a: Tensor): Tensor {
   const out = unaryMap(a, Math.sqrt);
-  return record('sqrt', out, [a], (g) => [binaryMap(g, out, 'sqrt', (p, q) => p / (2 * q))]);
+  return record('sqrt', out, [a], (g) => [binaryMap(g, out, 'sqrt', (p, q) => p / (2 * q))], {
+    tangent: ([dx]) => binaryMap(dx!, out, 'sqrt', (p, q) => p / (2 * q)),
+    // d/dt g / (2 out) = -g d(out) / (2 out^2), d(out) = dx / (2 out)
+    curvature: ([dx], g) => [binaryMap(binaryMap(g, dx!, 'sqrt', (p, q) => -p * q), out, 'sqrt', (p, q) => p / (4 * q * q * q))],
+  });
 }
 
 export function abs(a: Tensor): Tensor {
   const out = unaryMap(a, Math.abs);
   // sign(0) = 0, as PyTorch
-  return record('abs', out, [a], (g) => [binaryMap(g, a, 'abs', (p, q) => (q > 0 ? p : q < 0 ? -p : 0))]);
+  return record('abs', out, [a], (g) => [binaryMap(g, a, 'abs', (p, q) => (q > 0 ? p : q < 0 ? -p : 0))], {
+    tangent: ([dx]) => binaryMap(dx!, a, 'abs', (p, q) => (q > 0 ? p : q < 0 ? -p : 0)),
+  });
 }
 
 /** a ** b, elementwise with broadcasting (either may be a number). */
@@ -132,5 +170,11 @@ function extremum(a: TensorLike, b: TensorLike, op: string, firstWins: (p: numbe
       needs[0] ? sumToShape(share(x, y), x.shape) : null,
       needs[1] ? sumToShape(share(y, x), y.shape) : null,
     ];
+  }, {
+    // Piecewise linear: the winner's tangent (half each on ties, as the backward).
+    tangent: ([dx, dy]) => {
+      const weight = (mine: Tensor, other: Tensor): Tensor => binaryMap(mine, other, op, (p, q) => (p === q ? 0.5 : firstWins(p, q) ? 1 : 0));
+      return tangentSum(out.shape, dx && binaryMap(weight(x, y), dx, op, (w, v) => w * v), dy && binaryMap(weight(y, x), dy, op, (w, v) => w * v));
+    },
   });
 }

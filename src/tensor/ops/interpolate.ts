@@ -1,7 +1,8 @@
-import { record } from '../autograd.js';
+import { attachTangent, record } from '../autograd.js';
 import { ArgumentError, GradError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { imageShape } from './spatial.js';
+import { checkElements } from '../limits.js';
 
 /**
  * Spatial resizing of NCHW tensors, as torch.nn.functional.interpolate.
@@ -24,6 +25,15 @@ export interface InterpolateOptions {
   /** false: half-pixel centres (PyTorch default, OpenCV INTER_LINEAR); true: corners aligned. */
   alignCorners?: boolean;
   /**
+   * Where output pixel o samples the input when corners are not aligned,
+   * with scale = input / output size: 'half_pixel' at (o + 0.5) * scale - 0.5
+   * (the default for bilinear; for nearest, floor((o + 0.5) * scale), PyTorch's
+   * 'nearest-exact' and TensorFlow's half_pixel_centers), 'asymmetric' at
+   * o * scale (the default for nearest, PyTorch's 'nearest'; for bilinear,
+   * TensorFlow's resize_bilinear without half_pixel_centers, ONNX's 'asymmetric').
+   */
+  coordinates?: 'half_pixel' | 'asymmetric';
+  /**
    * Bilinear only: when downscaling, widen the triangle filter by the
    * downscale factor (PIL / torchvision / F.interpolate(antialias=True)).
    * Forward only: asking for a gradient through it throws a GradError.
@@ -33,6 +43,11 @@ export interface InterpolateOptions {
 
 /** Resize [N,C,H,W] spatially, as F.interpolate; differentiable (except antialias). */
 export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
+  // Linear in x: its tangent is the same resize of the tangent.
+  return attachTangent(resize(x, options), ([dx]) => interpolate(dx!, options));
+}
+
+function resize(x: Tensor, options: InterpolateOptions): Tensor {
   const [N, C, H, W] = imageShape(x, 'interpolate');
   const mode = options.mode ?? 'bilinear';
   if (mode !== 'bilinear' && mode !== 'nearest') {
@@ -45,11 +60,20 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
   if (mode === 'nearest' && options.antialias) {
     throw new ArgumentError(`interpolate: antialias only applies to mode 'bilinear'`);
   }
+  const coordinates = options.coordinates ?? (mode === 'nearest' ? 'asymmetric' : 'half_pixel');
+  if (coordinates !== 'half_pixel' && coordinates !== 'asymmetric') {
+    throw new ArgumentError(`interpolate: coordinates '${String(coordinates)}' is not supported; accepted: 'half_pixel' or 'asymmetric'`);
+  }
+  if (options.coordinates !== undefined && (alignCorners || options.antialias)) {
+    throw new ArgumentError(`interpolate: coordinates applies when corners are not aligned and without antialias; leave it unset with alignCorners or antialias`);
+  }
   const { outH, outW, scaleH, scaleW } = resolveSize(H, W, options);
+  checkElements(N * C * outH * outW, 'interpolate');
 
   if (mode === 'nearest') {
-    const rows = nearestIndex(H, outH, scaleH);
-    const cols = nearestIndex(W, outW, scaleW);
+    const halfPixel = coordinates === 'half_pixel';
+    const rows = nearestIndex(H, outH, scaleH, halfPixel);
+    const cols = nearestIndex(W, outW, scaleW, halfPixel);
     return nearest(x, N * C, H, W, rows, cols);
   }
   if (options.antialias) {
@@ -57,8 +81,9 @@ export function interpolate(x: Tensor, options: InterpolateOptions): Tensor {
     const cols = antialiasWeights(W, outW, sourceScale(W, outW, alignCorners, scaleW));
     return antialiased(x, N * C, H, W, rows, cols);
   }
-  const rows = linearWeights(H, outH, sourceScale(H, outH, alignCorners, scaleH), alignCorners);
-  const cols = linearWeights(W, outW, sourceScale(W, outW, alignCorners, scaleW), alignCorners);
+  const origin = alignCorners || coordinates === 'asymmetric' ? 'corner' : 'centre';
+  const rows = linearWeights(H, outH, sourceScale(H, outH, alignCorners, scaleH), origin);
+  const cols = linearWeights(W, outW, sourceScale(W, outW, alignCorners, scaleW), origin);
   return bilinear(x, N * C, H, W, rows, cols);
 }
 
@@ -107,7 +132,8 @@ interface LinearTaps {
   w1: Float64Array;
 }
 
-function linearWeights(inSize: number, outSize: number, scale: number, alignCorners: boolean): LinearTaps {
+/** Taps of each output index; 'corner' maps o to o * scale (aligned corners, asymmetric), 'centre' maps pixel centres. */
+function linearWeights(inSize: number, outSize: number, scale: number, origin: 'corner' | 'centre'): LinearTaps {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   const w0 = new Float64Array(outSize);
@@ -119,8 +145,8 @@ function linearWeights(inSize: number, outSize: number, scale: number, alignCorn
       w0[o] = 1;
       continue;
     }
-    // Half-pixel centres, clamped at 0 (PyTorch, OpenCV INTER_LINEAR), or corners aligned.
-    let src = alignCorners ? scale * o : scale * (o + 0.5) - 0.5;
+    // Half-pixel centres, clamped at 0 (PyTorch, OpenCV INTER_LINEAR), or from the corner.
+    let src = origin === 'corner' ? scale * o : scale * (o + 0.5) - 0.5;
     if (src < 0) src = 0;
     const a = Math.floor(src);
     const b = a < inSize - 1 ? a + 1 : a;
@@ -137,13 +163,16 @@ function linearWeights(inSize: number, outSize: number, scale: number, alignCorn
  * PyTorch's nearest (nearest_idx): a copy when the size is unchanged, o >> 1
  * when it doubles (whatever scaleFactor said), else floor(dst * scale) in
  * float32 (where rounding can move an index, float32 is what PyTorch
- * computes in), capped at the last index.
+ * computes in), capped at the last index. With half-pixel centres:
+ * floor((o + 0.5) * scale), capped (PyTorch's nearest-exact, TensorFlow's
+ * half_pixel_centers).
  */
-function nearestIndex(inSize: number, outSize: number, given: number | undefined): Int32Array {
+function nearestIndex(inSize: number, outSize: number, given: number | undefined, halfPixel: boolean): Int32Array {
   const scale = Math.fround(given ?? inSize / outSize);
   const index = new Int32Array(outSize);
   for (let o = 0; o < outSize; o++) {
     if (outSize === inSize) index[o] = o;
+    else if (halfPixel) index[o] = Math.min(Math.floor(Math.fround((o + 0.5) * scale)), inSize - 1);
     else if (outSize === 2 * inSize) index[o] = o >> 1;
     else index[o] = Math.min(Math.floor(Math.fround(o * scale)), inSize - 1);
   }

@@ -1,8 +1,10 @@
 import { record } from '../autograd.js';
+import { backwardOf, leafOf, tangentSum, weightCurvature } from '../tangent.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import { ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
 import { Tensor, shapeString, sizeOf, type Shape } from '../tensor.js';
+import { allocate, chargeWork } from '../limits.js';
 
 /**
  * Matrix products on the blocked GEMM in ../kernels/gemm.ts. Backward rules
@@ -33,7 +35,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const batch = broadcastShapes(aBatch, bBatch, 'matmul');
   const plan = batchPlan(aBatch, bBatch, batch);
 
-  const out = new Float32Array(plan.count * m * n);
+  const out = allocate(plan.count * m * n, 'matmul');
+  chargeWork(plan.count * m * n * k, 'matmul', plan.count * m);
   if (plan.foldA) {
     // b is one matrix shared by every batch: a single (count*m) x k by k x n product.
     kernels().gemm(plan.count * m, n, k, a.data, b.data, out);
@@ -92,6 +95,14 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       db = new Tensor(d, b.shape);
     }
     return [da, db];
+  }, {
+    replay: (ins) => matmul(ins[0]!, ins[1]!),
+    tangent: ([da, db]) => tangentSum(result.shape, da && matmul(da, b), db && matmul(a, db)),
+    // Bilinear: d/dt of dA = g B^T is g dB^T, of dB = A^T g is dA^T g (matmul's own backward with the tangent in place).
+    curvature: ([da, db], g, needs) => [
+      needs[0] && db ? backwardOf(() => matmul(leafOf(a), db), g, 0) : null,
+      needs[1] && da ? backwardOf(() => matmul(da, leafOf(b)), g, 1) : null,
+    ],
   });
 }
 
@@ -134,7 +145,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     );
   }
   const rows = x.size / inFeatures;
-  const out = new Float32Array(rows * outFeatures);
+  const out = allocate(rows * outFeatures, 'linear');
+  chargeWork(rows * outFeatures * inFeatures, 'linear', rows);
   if (bias) {
     for (let r = 0; r < rows; r++) out.set(bias.data, r * outFeatures);
   }
@@ -166,5 +178,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       grads[2] = new Tensor(Float32Array.from(d), bias.shape);
     }
     return grads.slice(0, inputs.length);
+  }, {
+    replay: (ins) => linear(ins[0]!, ins[1]!, ins[2] ?? null),
+    curvature: weightCurvature('linear'),
+    tangent: ([dx, dw, db]) => {
+      return tangentSum(result.shape, dx && linear(dx, weight), dw && linear(x, dw), db);
+    },
   });
 }

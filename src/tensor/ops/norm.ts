@@ -155,6 +155,25 @@ export function batchNorm(
     if (weight) grads.push(needs[1] ? new Tensor(Float32Array.from(sumGXhat), weight.shape) : null);
     if (bias) grads.push(needs[grads.length] ? new Tensor(Float32Array.from(sumG), bias.shape) : null);
     return grads;
+  }, training ? {} : {
+    // Evaluation mode is affine per channel: d out = scale dx + xhat dweight + dbias.
+    tangent: (tangents) => {
+      const [dx, dWeight, dBias] = [tangents[0], weight ? tangents[1] : null, bias ? tangents[weight ? 2 : 1] : null];
+      const d = new Float32Array(x.size);
+      for (let n = 0; n < N; n++) {
+        for (let c = 0; c < C; c++) {
+          const base = (n * C + c) * inner;
+          const scale = invStd[c]! * (weight ? weight.data[c]! : 1);
+          const dw = dWeight ? dWeight.data[c]! : 0;
+          const db = dBias ? dBias.data[c]! : 0;
+          for (let i = 0; i < inner; i++) {
+            const xhat = (src[base + i]! - mean[c]!) * invStd[c]!;
+            d[base + i] = (dx ? dx.data[base + i]! * scale : 0) + xhat * dw + db;
+          }
+        }
+      }
+      return new Tensor(d, x.shape);
+    },
   });
 }
 

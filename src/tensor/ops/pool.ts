@@ -2,6 +2,7 @@ import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { imageShape, pair, pads, type Pair, type Padding2d } from './spatial.js';
+import { allocate, chargeWork, checkElements } from '../limits.js';
 
 /**
  * Pooling over the two spatial axes of NCHW tensors. Each op computes its
@@ -88,6 +89,8 @@ function geometry(
       `${op}: input ${shapeString(x.shape)} with padding {top: ${pad.top}, bottom: ${pad.bottom}, left: ${pad.left}, right: ${pad.right}} is smaller than the dilated kernel [${dh * (kh - 1) + 1}, ${dw * (kw - 1) + 1}]`,
     );
   }
+  // Checked here, before the window tables of the output's size are made.
+  checkElements(x.shape[0]! * x.shape[1]! * outH * outW, op);
   return { kh, kw, sh, sw, dh, dw, ...pad, outH, outW };
 }
 
@@ -101,7 +104,8 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const { kh, kw, sh, sw, dh, dw, top, left, outH, outW } = g;
   const planes = N * C;
   const outPlane = outH * outW;
-  const out = new Float32Array(planes * outPlane);
+  const out = allocate(planes * outPlane, 'maxPool2d');
+  chargeWork(planes * outPlane * Math.min(kh, H) * Math.min(kw, W), 'maxPool2d', N);
   // Offset of each output's winning cell within its input plane (-1: none).
   const argmax = new Int32Array(planes * outPlane);
   const src = x.data;
@@ -138,7 +142,20 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
     }
   }
   const result = new Tensor(out, [N, C, outH, outW]);
-  return record('maxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, outPlane)]);
+  return record('maxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, outPlane)], {
+    tangent: ([dx]) => gatherFromArgmax(dx!, argmax, result.shape, outPlane),
+  });
+}
+
+/** Tangent of a max: each output takes its winning input cell's tangent. */
+function gatherFromArgmax(dx: Tensor, argmax: Int32Array, outShape: readonly number[], outPlane: number): Tensor {
+  const plane = dx.shape[2]! * dx.shape[3]!;
+  const out = new Float32Array(argmax.length);
+  for (let o = 0; o < out.length; o++) {
+    const at = argmax[o]!;
+    if (at >= 0) out[o] = dx.data[((o / outPlane) | 0) * plane + at]!;
+  }
+  return new Tensor(out, outShape);
 }
 
 /** Backward of a max: each output's gradient is added to its winning input cell. */
@@ -169,6 +186,7 @@ export function avgPool2d(x: Tensor, options: AvgPool2dOptions): Tensor {
   const H = x.shape[2]!;
   const W = x.shape[3]!;
   const { kh, kw, sh, sw, top, bottom, left, right, outH, outW } = g;
+  chargeWork(x.shape[0]! * x.shape[1]! * outH * outW * Math.min(kh, H) * Math.min(kw, W), 'avgPool2d', x.shape[0]!);
   const includePad = options.countIncludePad ?? true;
   // The window bounds and 1/divisor depend only on (oh, ow): compute once.
   const { start: rowStart, end: rowEnd, span: rowCount } = paddedWindows(outH, H, kh, sh, top, bottom);
@@ -258,7 +276,7 @@ function windowMean(
   const outW = colStart.length;
   const planes = N * C;
   const outPlane = outH * outW;
-  const out = new Float32Array(planes * outPlane);
+  const out = allocate(planes * outPlane, op);
   const src = x.data;
   for (let p = 0; p < planes; p++) {
     const base = p * H * W;
@@ -296,7 +314,7 @@ function windowMean(
       }
     }
     return [new Tensor(dx, x.shape)];
-  });
+  }, { tangent: ([dx]) => windowMean(op, dx!, rowStart, rowEnd, colStart, colEnd, scale) });
 }
 
 // ---------------------------------------------------------------------------
@@ -320,7 +338,7 @@ export function globalAvgPool2d(x: Tensor): Tensor {
     const go = gradOutput.data;
     for (let p = 0; p < out.length; p++) dx.fill(go[p]! / plane, p * plane, (p + 1) * plane);
     return [new Tensor(dx, x.shape)];
-  });
+  }, { tangent: ([dx]) => globalAvgPool2d(dx!) });
 }
 
 /**
@@ -348,5 +366,7 @@ export function globalMaxPool2d(x: Tensor): Tensor {
     argmax[p] = at;
   }
   const result = new Tensor(out, [N, C, 1, 1]);
-  return record('globalMaxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, 1)]);
+  return record('globalMaxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, 1)], {
+    tangent: ([dx]) => gatherFromArgmax(dx!, argmax, result.shape, 1),
+  });
 }

@@ -215,7 +215,9 @@ function extremumKernel(x: Float32Array, plan: Plan, sign: number): { values: Fl
 export function sum(x: Tensor, axis?: Axes, keepdim = false): Tensor {
   const plan = planReduction('sum', x.shape, axis);
   const out = new Tensor(sumKernel(x.data, plan), keepdim ? plan.keptShape : plan.outShape);
-  return record('sum', out, [x], (g) => [new Tensor(spreadKernel(g.data, plan, x.size, 1), x.shape)]);
+  return record('sum', out, [x], (g) => [new Tensor(spreadKernel(g.data, plan, x.size, 1), x.shape)], {
+    tangent: ([dx]) => new Tensor(sumKernel(dx!.data, plan), out.shape),
+  });
 }
 
 /** Mean over `axis` (all axes when omitted), as torch.mean; NaN over an empty axis. */
@@ -225,7 +227,9 @@ export function mean(x: Tensor, axis?: Axes, keepdim = false): Tensor {
   const scale = 1 / plan.count;
   for (let i = 0; i < sums.length; i++) sums[i] = sums[i]! * scale;
   const out = new Tensor(sums, keepdim ? plan.keptShape : plan.outShape);
-  return record('mean', out, [x], (g) => [new Tensor(spreadKernel(g.data, plan, x.size, scale), x.shape)]);
+  return record('mean', out, [x], (g) => [new Tensor(spreadKernel(g.data, plan, x.size, scale), x.shape)], {
+    tangent: ([dx]) => new Tensor(sumKernel(dx!.data, plan).map((v) => v * scale), out.shape),
+  });
 }
 
 /**
@@ -252,7 +256,7 @@ function extremum(op: string, x: Tensor, axis: Axes | undefined, keepdim: boolea
     const gd = g.data;
     for (let o = 0; o < at.length; o++) gi[at[o]!]! += gd[o]!;
     return [new Tensor(gi, x.shape)];
-  });
+  }, { tangent: ([dx]) => new Tensor(Float32Array.from(at, (i) => dx!.data[i]!), out.shape) });
 }
 
 function requireNonEmptyGroups(op: string, shape: Shape, plan: Plan): void {

@@ -1,5 +1,6 @@
 import { record } from '../autograd.js';
 import { ArgumentError, ShapeError } from '../errors.js';
+import { allocate } from '../limits.js';
 import { Tensor, normalizeAxis, shapeString } from '../tensor.js';
 
 /**
@@ -35,7 +36,7 @@ function resampleAxis(x: Tensor, a: number, taps: AxisTaps): Tensor {
   const { index, weight } = taps;
   const outShape = [...x.shape];
   outShape[a] = m;
-  const out = new Float32Array(outer * m * inner);
+  const out = allocate(outer * m * inner, 'resample');
   const src = x.data;
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {

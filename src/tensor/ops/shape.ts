@@ -2,6 +2,7 @@ import { record } from '../autograd.js';
 import { broadcastIndex, sumToShape } from '../broadcast.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, normalizeAxis, shapeString, sizeOf, stridesOf, type Shape } from '../tensor.js';
+import { allocate, checkElements } from '../limits.js';
 
 /**
  * Ops that move elements without changing them. Their backward rules move
@@ -36,7 +37,7 @@ export function reshape(x: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape a tensor of shape ${shapeString(x.shape)} (${x.size} elements) to ${shapeString(shape)} (${known} elements)`);
   }
   const out = new Tensor(x.data, target);
-  return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape)]);
+  return record('reshape', out, [x], (g) => [new Tensor(g.data, x.shape)], { tangent: ([dx]) => new Tensor(dx!.data, target) });
 }
 
 /** Merge axes startDim..endDim into one (torch.flatten). */
@@ -125,7 +126,9 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   order.forEach((d, i) => (inverse[d] = i));
   const outShape = order.map((d) => x.shape[d]!);
   const out = new Tensor(permuteData(x.data, x.shape, order), outShape);
-  return record('permute', out, [x], (g) => [new Tensor(permuteData(g.data, outShape, inverse), x.shape)]);
+  return record('permute', out, [x], (g) => [new Tensor(permuteData(g.data, outShape, inverse), x.shape)], {
+    tangent: ([dx]) => new Tensor(permuteData(dx!.data, x.shape, order), outShape),
+  });
 }
 
 /** Swap two axes. */
@@ -157,7 +160,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   for (let i = a + 1; i < first.ndim; i++) inner *= first.shape[i]!;
   const chunks = tensors.map((t) => t.shape[a]! * inner);
   const row = chunks.reduce((s, c) => s + c, 0);
-  const out = new Float32Array(outer * row);
+  const out = allocate(outer * row, 'concat');
   let at = 0;
   tensors.forEach((t, k) => {
     const c = chunks[k]!;
@@ -178,6 +181,17 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
       for (let o = 0; o < outer; o++) gi.set(g.data.subarray(o * row + start, o * row + start + c), o * c);
       return new Tensor(gi, t.shape);
     });
+  }, {
+    tangent: (tangents) => {
+      const d = new Float32Array(out.length);
+      let offset = 0;
+      tangents.forEach((t, k) => {
+        const c = chunks[k]!;
+        if (t) for (let o = 0; o < outer; o++) d.set(t.data.subarray(o * c, (o + 1) * c), o * row + offset);
+        offset += c;
+      });
+      return new Tensor(d, outShape);
+    },
   });
 }
 
@@ -189,7 +203,7 @@ function gatherAxis(data: Float32Array, shape: Shape, a: number, indices: Int32A
   for (let i = a + 1; i < shape.length; i++) inner *= shape[i]!;
   const n = shape[a]!;
   const m = indices.length;
-  const out = new Float32Array(outer * m * inner);
+  const out = allocate(outer * m * inner, 'indexSelect');
   for (let o = 0; o < outer; o++) {
     for (let k = 0; k < m; k++) {
       const src = (o * n + indices[k]!) * inner;
@@ -222,7 +236,9 @@ function selectAlong(op: string, x: Tensor, a: number, indices: Int32Array): Ten
   const outShape = [...x.shape];
   outShape[a] = indices.length;
   const out = new Tensor(gatherAxis(x.data, x.shape, a, indices), outShape);
-  return record(op, out, [x], (g) => [new Tensor(scatterAddAxis(g.data, x.shape, a, indices), x.shape)]);
+  return record(op, out, [x], (g) => [new Tensor(scatterAddAxis(g.data, x.shape, a, indices), x.shape)], {
+    tangent: ([dx]) => new Tensor(gatherAxis(dx!.data, x.shape, a, indices), outShape),
+  });
 }
 
 /** The indices Python's `range(n)[start:end:step]` picks. */
@@ -294,7 +310,9 @@ export function expand(x: Tensor, shape: Shape): Tensor {
   const out = new Float32Array(n);
   if (index) for (let i = 0; i < n; i++) out[i] = x.data[index[i]!]!;
   else out.set(x.data);
-  return record('expand', new Tensor(out, target), [x], (g) => [sumToShape(g, x.shape)]);
+  return record('expand', new Tensor(out, target), [x], (g) => [sumToShape(g, x.shape)], {
+    tangent: ([dx]) => new Tensor(index ? Float32Array.from(index, (i) => dx!.data[i]!) : dx!.data.slice(), target),
+  });
 }
 
 export type PadMode = 'constant' | 'reflect' | 'replicate';
@@ -313,17 +331,18 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     throw new ArgumentError(`pad: pads [${pads.join(', ')}] must have an even length of at most 2 * ${x.ndim} (two per padded axis, last axis first) for shape ${shapeString(x.shape)}`);
   }
   const nd = x.ndim;
-  // per axis: for each output position, the input position it reads (-1: the constant)
-  const maps: Int32Array[] = [];
-  const outShape = [...x.shape];
-  for (let a = 0; a < nd; a++) {
+  const sideOf = (a: number, side: 0 | 1): number => {
     const k = nd - 1 - a; // pads[2k], pads[2k+1] pad axis a
+    return k < pads.length / 2 ? pads[2 * k + side]! : 0;
+  };
+  if (!pads.every((v) => Number.isInteger(v))) throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
+  // Every axis is checked, and the result's size, before the per-axis tables of those sizes are made.
+  const outShape = [...x.shape];
+  let outSize = 1;
+  for (let a = 0; a < nd; a++) {
     const n = x.shape[a]!;
-    const before = k < pads.length / 2 ? pads[2 * k]! : 0;
-    const after = k < pads.length / 2 ? pads[2 * k + 1]! : 0;
-    if (!Number.isInteger(before) || !Number.isInteger(after)) {
-      throw new ArgumentError(`pad: pads [${pads.join(', ')}] must be integers`);
-    }
+    const before = sideOf(a, 0);
+    const after = sideOf(a, 1);
     const size = n + before + after;
     if (size < 0 || (size === 0 && mode !== 'constant')) {
       throw new ShapeError(`pad: pads (${before}, ${after}) on axis ${a} of size ${n} leave ${size} elements (shape ${shapeString(x.shape)}); the result needs a non-negative size`);
@@ -334,7 +353,17 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     if (mode === 'replicate' && n === 0 && (before > 0 || after > 0)) {
       throw new ShapeError(`pad: replicate cannot pad the empty axis ${a} (shape ${shapeString(x.shape)})`);
     }
+    checkElements(size, 'pad', `axis ${a} of its result`);
     outShape[a] = size;
+    outSize *= size;
+  }
+  checkElements(outSize, 'pad');
+  // per axis: for each output position, the input position it reads (-1: the constant)
+  const maps: Int32Array[] = [];
+  for (let a = 0; a < nd; a++) {
+    const n = x.shape[a]!;
+    const before = sideOf(a, 0);
+    const size = outShape[a]!;
     const map = new Int32Array(size);
     for (let o = 0; o < size; o++) {
       let i = o - before;
@@ -348,7 +377,6 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
     maps.push(map);
   }
   const inStrides = stridesOf(x.shape);
-  const outSize = sizeOf(outShape);
   const out = new Float32Array(outSize);
   // Input offset where each output run (one line of the last axis) reads,
   // or -1 when the whole line is padding; forward and backward share it.
@@ -396,5 +424,18 @@ export function pad(x: Tensor, pads: readonly number[], options: { mode?: PadMod
       }
     }
     return [new Tensor(gi, x.shape)];
+  }, {
+    // The padding value is a constant: the tangent is padded with zeros.
+    tangent: ([dx]) => {
+      const d = new Float32Array(out.length);
+      for (let r = 0, dst = 0; r < runs; r++) {
+        const base = runBase[r]!;
+        for (let j = 0; j < inner; j++, dst++) {
+          const i = lastMap[j]!;
+          d[dst] = base < 0 || i < 0 ? 0 : dx!.data[base + i]!;
+        }
+      }
+      return new Tensor(d, outShape);
+    },
   });
 }

@@ -72,7 +72,46 @@ export function softmax(x: Tensor, axis = -1): Tensor {
       }
     }
     return [new Tensor(gi, x.shape)];
+  }, {
+    tangent: ([dx]) => new Tensor(softmaxTangent(y, dx!.data, lines), x.shape),
+    // d/dt [y (g - <g, y>)] = dy (g - <g, y>) - y <g, dy>
+    curvature: ([dx], g) => {
+      const dy = softmaxTangent(y, dx!.data, lines);
+      const out = new Float32Array(x.size);
+      eachLine(lines, (line) => {
+        let gy = 0;
+        let gdy = 0;
+        for (const i of line) {
+          gy += g.data[i]! * y[i]!;
+          gdy += g.data[i]! * dy[i]!;
+        }
+        for (const i of line) out[i] = dy[i]! * (g.data[i]! - gy) - y[i]! * gdy;
+      });
+      return [new Tensor(out, x.shape)];
+    },
   });
+}
+
+/** Calls `fn` with the flat indices of every line of `lines`. */
+function eachLine({ outer, k, inner }: Lines, fn: (line: number[]) => void): void {
+  const line = new Array<number>(k);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      for (let c = 0; c < k; c++) line[c] = o * k * inner + j + c * inner;
+      fn(line);
+    }
+  }
+}
+
+/** The tangent of softmax: dy = y (dx - <dx, y>) along each line. */
+function softmaxTangent(y: Float32Array, dx: Float32Array, lines: Lines): Float32Array {
+  const out = new Float32Array(y.length);
+  eachLine(lines, (line) => {
+    let dot = 0;
+    for (const i of line) dot += dx[i]! * y[i]!;
+    for (const i of line) out[i] = y[i]! * (dx[i]! - dot);
+  });
+  return out;
 }
 
 /** x - log(sum(exp(x))) along `axis`, computed stably (never log of a softmax). */
@@ -94,6 +133,29 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
       }
     }
     return [new Tensor(gi, x.shape)];
+  }, {
+    // dy = dx - <p, dx>, p = exp(y)
+    tangent: ([dx]) => {
+      const out = new Float32Array(x.size);
+      eachLine(lines, (line) => {
+        let dot = 0;
+        for (const i of line) dot += Math.exp(y[i]!) * dx!.data[i]!;
+        for (const i of line) out[i] = dx!.data[i]! - dot;
+      });
+      return new Tensor(out, x.shape);
+    },
+    // d/dt [g - p sum(g)] = -dp sum(g), dp = p (dx - <p, dx>)
+    curvature: ([dx], g) => {
+      const p = Float32Array.from(y, Math.exp);
+      const dp = softmaxTangent(p, dx!.data, lines);
+      const out = new Float32Array(x.size);
+      eachLine(lines, (line) => {
+        let total = 0;
+        for (const i of line) total += g.data[i]!;
+        for (const i of line) out[i] = -dp[i]! * total;
+      });
+      return [new Tensor(out, x.shape)];
+    },
   });
 }
 
@@ -219,7 +281,51 @@ export function crossEntropy(
       }
     }
     return [new Tensor(gi, logits.shape)];
+  }, {
+    // d loss_r = sum_c (p_c sumQ_r - q_c) dx_c; the backward's derivative is dp sumQ_r times the row's scale.
+    tangent: ([dx]) => {
+      const perRow = new Float64Array(rows);
+      eachLine(lines, (line) => {
+        const s = Math.floor(line[0]! / (k * inner));
+        const r = s * inner + (line[0]! % inner);
+        if (!counted[r]) return;
+        const sumQ = rowSumQ(line);
+        let total = 0;
+        line.forEach((i, c) => {
+          const q = indices ? (c === indices[r] ? 1 - eps : 0) + eps / k : (1 - eps) * probs![i]! + eps / k;
+          total += (Math.exp(logp[i]!) * sumQ - q) * dx!.data[i]!;
+        });
+        perRow[r] = total;
+      });
+      if (reduction === 'none') return new Tensor(Float32Array.from(perRow), out.shape);
+      const all = perRow.reduce((a, b) => a + b, 0);
+      return new Tensor(Float32Array.of(reduction === 'sum' ? all : all / count), []);
+    },
+    curvature: ([dx], g) => {
+      const p = Float32Array.from(logp, Math.exp);
+      const dp = softmaxTangent(p, dx!.data, lines);
+      const gd = g.data;
+      const perRowScale = reduction === 'mean' ? gd[0]! / count : reduction === 'sum' ? gd[0]! : 0;
+      const gi = new Float32Array(logits.size);
+      eachLine(lines, (line) => {
+        const s = Math.floor(line[0]! / (k * inner));
+        const r = s * inner + (line[0]! % inner);
+        if (!counted[r]) return;
+        const scale = reduction === 'none' ? gd[r]! : perRowScale;
+        const sumQ = rowSumQ(line);
+        for (const i of line) gi[i] = dp[i]! * sumQ * scale;
+      });
+      return [new Tensor(gi, logits.shape)];
+    },
   });
+
+  /** sum(q) over a row: 1, except for unnormalised target probabilities. */
+  function rowSumQ(line: number[]): number {
+    if (!probs) return 1;
+    let sumQ = 0;
+    for (const i of line) sumQ += (1 - eps) * probs[i]! + eps / k;
+    return sumQ;
+  }
 }
 
 function sameDims(a: readonly number[], b: readonly number[]): boolean {

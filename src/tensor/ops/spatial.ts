@@ -57,3 +57,19 @@ export function imageShape(x: Tensor, fn: string): [number, number, number, numb
   if (H < 1 || W < 1) throw new ShapeError(`${fn}: input ${shapeString(x.shape)} has an empty spatial axis`);
   return [N, C, H, W];
 }
+
+/**
+ * Split a total padding between the two sides of an axis: the odd cell goes
+ * at the end ('end': ONNX's SAME_UPPER, TensorFlow's SAME, PyTorch's
+ * padding='same') or at the start ('start': ONNX's SAME_LOWER).
+ */
+export function splitPadding(total: number, oddCell: 'end' | 'start'): [number, number] {
+  const small = Math.floor(total / 2);
+  return oddCell === 'end' ? [small, total - small] : [total - small, small];
+}
+
+/** The total padding of one axis that keeps ceil(size / stride) outputs ('SAME'). */
+export function samePaddingTotal(size: number, kernel: number, stride: number, dilation: number): number {
+  const out = Math.ceil(size / stride);
+  return Math.max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - size);
+}
