@@ -89,7 +89,8 @@ export function locateDefaultLayer(model: Module, input: Tensor, fn: string, res
   }
   const candidates: NamedLayer[] = [];
   const watch = (name: string, module: Module, _inputs: readonly Tensor[], output: Tensor): void => {
-    if (isMapLayer(output, input, reshape)) candidates.push({ name, module });
+    // The model itself ('') is not a layer: its output is what is explained (a segmentation map would qualify).
+    if (name !== '' && isMapLayer(output, input, reshape)) candidates.push({ name, module });
   };
   withForwardHooks(model.namedModules(), watch, () => noGrad(() => model.forward(input)));
   const last = candidates[candidates.length - 1];

@@ -1,9 +1,12 @@
 import { parseArgs } from 'node:util';
 import { COLORMAP_NAMES, type ColormapName } from '../image/index.js';
+import type { BoxFormat } from '../cam/boxTarget.js';
+import { UsageError } from './args-error.js';
 import { METHODS, methodByName, type MethodSpec } from './methods.js';
+import { parseReshapeOption, type ReshapeOption } from './reshape-option.js';
+import { parseBoxFormat, parseTargetOption, type TargetOption } from './target-option.js';
 
-/** A command-line mistake: printed with a pointer to --help, exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Largest model input side --size accepts, and largest --resize (pixels). */
 export const MAX_INPUT_SIDE = 4096;
@@ -18,8 +21,12 @@ export interface ExplainArgs {
   method: string;
   methodSpec: MethodSpec;
   layer?: string[];
-  /** A class index, or a label name to look up in --labels. */
-  target?: number | string;
+  /** What to explain: a class, a segmentation class or a detector's box (classes as indices or --labels names). */
+  target?: TargetOption;
+  /** How a detector's output is laid out, for a box target (default: detected from the outputs). */
+  boxFormat?: BoxFormat;
+  /** How a token or channels-last layer becomes [N, C, h, w] (map methods). */
+  reshape?: ReshapeOption;
   /** The model output to explain (an ONNX graph output's name); default the first. */
   output?: string;
   /** Explain the probability a final softmax makes instead of the logit before it. */
@@ -72,14 +79,6 @@ function sizeOption(value: string | undefined): [number, number] | undefined {
   return [height, width];
 }
 
-/** --target: a class index, or a class name when --labels gives names (resolved once the labels are read). */
-function targetOption(value: string | undefined): number | string | undefined {
-  if (value === undefined) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return integer(value, 'target', 0);
-  if (value.trim() === '') throw new UsageError("--target takes a class index or, with --labels, a class name (got '')");
-  return value;
-}
-
 export function parseExplainArgs(argv: string[]): ExplainArgs {
   const { values } = parseArgs({
     args: argv,
@@ -92,6 +91,8 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
       layer: { type: 'string', short: 'l', multiple: true },
       target: { type: 'string', short: 't' },
       output: { type: 'string' },
+      'box-format': { type: 'string' },
+      reshape: { type: 'string' },
       'explain-probability': { type: 'boolean', default: false },
       labels: { type: 'string' },
       out: { type: 'string', short: 'o' },
@@ -125,6 +126,13 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     throw new UsageError(`unknown --colormap '${colormap}'; accepted: ${COLORMAP_NAMES.join(', ')}`);
   }
   if (values.layer?.some((l) => l === '')) throw new UsageError("--layer takes a layer name (got '')");
+  const reshape = parseReshapeOption(values.reshape);
+  if (reshape && method.spec.kind !== 'map') {
+    throw new UsageError(`--reshape applies to a layer's output, which map methods explain; '${method.key}' explains the input pixels (leave --reshape out, or use a map method such as gradcam)`);
+  }
+  const target = parseTargetOption(values.target);
+  const boxFormat = parseBoxFormat(values['box-format']);
+  if (boxFormat && target?.kind !== 'box') throw new UsageError('--box-format goes with a box target: --target box:<class>@x1,y1,x2,y2');
   return {
     model: values.model,
     ...(values.arch !== undefined ? { arch: values.arch } : {}),
@@ -133,7 +141,9 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     method: method.key,
     methodSpec: method.spec,
     ...(values.layer ? { layer: values.layer } : {}),
-    ...optional('target', targetOption(values.target)),
+    ...optional('target', target),
+    ...optional('boxFormat', boxFormat),
+    ...optional('reshape', reshape),
     ...(values.output !== undefined ? { output: values.output } : {}),
     explainProbability: values['explain-probability']!,
     ...(values.labels !== undefined ? { labels: values.labels } : {}),

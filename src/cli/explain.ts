@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import type { BoxFormat } from '../cam/boxTarget.js';
 import { locateDefaultLayer } from '../cam/layers.js';
-import type { GradientResult, MapResult } from '../cam/types.js';
+import type { GradientResult, MapResult, ReshapeTransform } from '../cam/types.js';
 import { centerCrop, decodeImage, encodeJpeg, encodePng, IMAGENET_MEAN, IMAGENET_STD, overlay, preprocess, resize, shorterSideSize, type ColormapName, type RgbaImage } from '../image/index.js';
 import type { Module } from '../layers/module.js';
 import { readRegularFile } from '../node/index.js';
@@ -16,25 +17,32 @@ import { loadModel } from './load-model.js';
 import type { MethodSpec } from './methods.js';
 import { planOutputs } from './outputs.js';
 import { closestLabels, readLabels, topClasses, type TopClass } from './classes.js';
+import { planTarget, type CommandTarget, type TargetFacts } from './explain-target.js';
+import { reshapeFlag, reshapeTransform } from './reshape-option.js';
+import type { TargetOption } from './target-option.js';
 import { Terminal } from './terminal.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 /** Largest image file the command reads (decodeImage checks the pixel count from the header). */
 export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
 
-export interface ExplainSummary {
+export interface ExplainSummary extends TargetFacts {
   image: string;
   out: string;
   method: string;
   /** The layers a map method explained (none for input-gradient methods). */
   layers: string[];
+  /** The class explained (of a class, segmentation or box target); null for the raw output. */
   target: number | null;
+  /** The --reshape applied to the layer's output, as given. */
+  reshape?: string;
   /** What the score is: the logit (the default), or the probability of a model that ends in a softmax. */
   explains: 'logit' | 'probability';
   /** The model output explained. */
   output: string;
   /** The Softmax or LogSoftmax that makes that output, when the model ends in one. */
   finalActivation?: 'softmax' | 'logSoftmax';
+  /** The top classes, for class scores [N, K]; empty for other outputs (see targetKind and score). */
   top: TopClass[];
   /** Why the map is all zeros, when it is. */
   note?: string;
@@ -68,8 +76,12 @@ export interface ImageSettings {
   method: string;
   methodSpec: MethodSpec;
   layer?: string | string[];
-  target?: number;
+  /** A class index, or a segmentation class or a box (default: the top class of [N, K] scores, or a single value per image as it is). */
+  target?: CommandTarget;
   output?: string;
+  /** For map methods: how the layer's output becomes [N, C, h, w] (--reshape), and the flag as given. */
+  reshape?: ReshapeTransform;
+  reshapeText?: string;
   explainProbability: boolean;
   colormap: ColormapName;
   alpha: number;
@@ -95,8 +107,15 @@ export interface ImageExplanation {
  */
 export function explainImage(model: Module, input: Tensor, seen: RgbaImage, settings: ImageSettings): ImageExplanation {
   const spec = settings.methodSpec;
-  const common = {
+  const planned = planTarget(model, input, {
     ...(settings.target !== undefined ? { target: settings.target } : {}),
+    ...(settings.output !== undefined ? { output: settings.output } : {}),
+    explainProbability: settings.explainProbability,
+    ...(spec.kind === 'map' && settings.layer !== undefined ? { layer: settings.layer } : {}),
+    checkTokens: spec.kind === 'map' && !settings.reshape,
+  });
+  const common = {
+    ...(planned.target !== undefined ? { target: planned.target } : {}),
     ...(settings.output !== undefined ? { output: settings.output } : {}),
     explainProbability: settings.explainProbability,
   };
@@ -107,7 +126,7 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
   let note: string | undefined;
   let result: MapResult | GradientResult;
   if (spec.kind === 'map') {
-    const r = spec.run(model, input, { ...common, ...(settings.layer !== undefined ? { layer: settings.layer } : {}), ...(settings.onProgress ? { onProgress: settings.onProgress } : {}) });
+    const r = spec.run(model, input, { ...common, ...(settings.layer !== undefined ? { layer: settings.layer } : {}), ...(settings.reshape ? { reshape: settings.reshape } : {}), ...(settings.onProgress ? { onProgress: settings.onProgress } : {}) });
     const map = new Tensor(r.maps.data, r.maps.shape.slice(1));
     picture = overlay(seen, map, look);
     tensors = { map };
@@ -124,6 +143,8 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
     result = r;
   }
   const activation = model instanceof GraphModule ? model.finalActivation(result.output) : undefined;
+  const targetClass = result.targets?.[0] ?? (typeof settings.target === 'object' ? settings.target.class : null);
+  const facts = planned.facts(targetClass);
   return {
     picture,
     tensors,
@@ -131,11 +152,13 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
     summary: {
       method: settings.method,
       layers,
-      target: result.targets?.[0] ?? null,
+      target: targetClass,
+      ...(settings.reshapeText !== undefined ? { reshape: settings.reshapeText } : {}),
+      ...facts,
       explains: activation && settings.explainProbability ? 'probability' : 'logit',
       output: result.output,
       ...(activation ? { finalActivation: activation } : {}),
-      top: topClasses(result.logits, settings.top, settings.labels),
+      top: facts.targetKind === 'class' ? topClasses(result.logits, settings.top, settings.labels) : [],
       ...(note ? { note } : {}),
     },
   };
@@ -152,7 +175,8 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
   const loaded = loadModel(args.model, args.arch, args.numClasses);
   // --labels, else the class names a model brings (a Teachable Machine metadata.json).
   const labels = args.labels !== undefined ? readLabels(args.labels) : loaded.labels;
-  const target = resolveTarget(args.target, labels);
+  const target = resolveTarget(args.target, labels, args.boxFormat);
+  const reshape = args.reshape ? reshapeTransform(args.reshape) : undefined;
   const [height, width] = args.size ?? loaded.inputSize ?? [224, 224];
   const resizeTo = args.resize ?? Math.max(height, width);
   const mean = args.normalize ? (args.mean ?? loaded.scaling?.mean ?? IMAGENET_MEAN) : [0, 0, 0];
@@ -181,13 +205,14 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
       skip(e);
       return;
     }
-    if (args.methodSpec.kind === 'map' && layer === undefined) layer = locateDefaultLayer(loaded.model, input, 'explain').name;
+    if (args.methodSpec.kind === 'map' && layer === undefined) layer = locateDefaultLayer(loaded.model, input, 'explain', reshape).name;
     const explained = explainImage(loaded.model, input, seen, {
       method: args.method,
       methodSpec: args.methodSpec,
       ...(layer !== undefined ? { layer } : {}),
       ...(target !== undefined ? { target } : {}),
       ...(args.output !== undefined ? { output: args.output } : {}),
+      ...(reshape ? { reshape, reshapeText: reshapeFlag(args.reshape!) } : {}),
       explainProbability: args.explainProbability,
       colormap: args.colormap,
       alpha: args.alpha,
@@ -227,16 +252,32 @@ function printSummary(terminal: Terminal, s: ExplainSummary, labels: readonly st
   for (const [rank, t] of s.top.entries()) {
     terminal.log(`  ${rank + 1}. ${t.label.padEnd(24)} ${(t.probability * 100).toFixed(2).padStart(6)} %   logit ${t.logit.toFixed(4)}`);
   }
-  const what = s.target === null ? '(custom target)' : `class ${s.target}${labels?.[s.target] !== undefined ? ` (${labels[s.target]})` : ''}`;
-  const where = s.layers.length ? ` at ${s.layers.join(', ')}` : '';
+  const named = s.target === null ? '' : `class ${s.target}${labels?.[s.target] !== undefined ? ` (${labels[s.target]})` : ''}`;
+  const what =
+    s.targetKind === 'raw' ? 'the raw output' : s.targetKind === 'segmentation' ? `segmentation ${named}` : s.targetKind === 'box' ? `box [${s.box!.join(', ')}] of ${named}` : named;
+  if (!s.top.length) terminal.log(`  output '${s.output}' [${s.outputShape.join(', ')}]: ${targetDetail(s, what)}, score ${s.score.toFixed(4)}`);
+  const where = s.layers.length ? ` at ${s.layers.join(', ')}${s.reshape ? ` (--reshape ${s.reshape})` : ''}` : '';
   const op = s.finalActivation === 'logSoftmax' ? 'LogSoftmax' : 'Softmax';
   const whose = s.finalActivation
     ? s.explains === 'logit'
       ? ` (the input of the model's final ${op}, which makes '${s.output}')`
       : ` ('${s.output}', the output of the model's final ${op})`
     : '';
-  terminal.log(`  ${s.method}${where} for ${what}, explaining its ${s.explains}${whose} -> ${s.out}`);
+  const explaining = s.targetKind === 'class' || s.finalActivation ? `, explaining its ${s.explains}${whose}` : '';
+  terminal.log(`  ${s.method}${where} for ${what}${explaining} -> ${s.out}`);
   if (s.note) terminal.log(`  note: the map is all zeros: ${s.note}`);
+}
+
+/** What the target scores, in words, for the line that replaces the top classes. */
+function targetDetail(s: ExplainSummary, what: string): string {
+  if (s.targetKind === 'raw') return 'the raw output (one value per image)';
+  if (s.targetKind === 'segmentation' && s.mask) {
+    return s.mask.rule === 'argmax'
+      ? `${what}, summed over the ${s.mask.pixels} of ${s.mask.of} pixels where it is the top class`
+      : `${what}, summed over all ${s.mask.of} pixels (it is the top class nowhere)`;
+  }
+  if (s.targetKind === 'box') return `${what} (${s.boxFormat}: IoU + score of the matching predictions)`;
+  return what;
 }
 
 /**
@@ -257,8 +298,16 @@ function zeroMapNote(result: MapResult): string | undefined {
   return 'the raw map is constant, which normalisation maps to 0';
 }
 
-/** --target as a class index: a number, or a label's position in --labels. */
-function resolveTarget(target: number | string | undefined, labels: string[] | undefined): number | undefined {
+/** --target with its class as an index: a number, or a label's position in --labels. */
+function resolveTarget(target: TargetOption | undefined, labels: string[] | undefined, boxFormat: BoxFormat | undefined): CommandTarget | undefined {
+  if (target === undefined) return undefined;
+  const c = classIndex(target.class, labels);
+  if (target.kind === 'class') return c;
+  if (target.kind === 'seg') return { kind: 'seg', class: c };
+  return { kind: 'box', class: c, box: target.box, ...(boxFormat ? { format: boxFormat } : {}) };
+}
+
+function classIndex(target: number | string, labels: string[] | undefined): number {
   if (typeof target !== 'string') return target;
   if (!labels) throw new UsageError(`--target '${target}' is a class name; give the names with --labels <file>, or give a class index`);
   const exact = labels.indexOf(target);

@@ -48,13 +48,37 @@ What to explain:
                            name; repeat for several (their maps are averaged). Default: the
                            architecture's recommended layer, else the last 4-D layer larger than 1x1
                            (found on the first image). 'tinycam layers <model>' lists them.
-  -t, --target <class>     class to explain: an index, or a name from --labels (default: the top class)
+  -t, --target <form>      what to explain; <class> is an index or a name from --labels:
+                           <class>: a class of scores [N, K] (default: the top class; for an
+                             output of one value per image, that value)
+                           seg:<class>: a segmentation output [N, K, H, W]: the class's scores
+                             summed over the pixels where it is the top class (every pixel when
+                             it is top nowhere), as pytorch-grad-cam's segmentation tutorial
+                           box:<class>@x1,y1,x2,y2: a detector's predictions of the class whose
+                             box overlaps x1,y1,x2,y2 (input pixels) with IoU > 0.5, each scored
+                             IoU + confidence (pytorch-grad-cam's FasterRCNNBoxScoreTarget)
+      --box-format <name>  a detector's output layout, for box: targets: yolov8 ([N, 4 + K, A]),
+                           yolov5 ([N, A, 5 + K]) or torchvision (outputs boxes, labels, scores).
+                           Default: torchvision when those outputs exist, else yolov8 when the
+                           anchors A outnumber the rows, else yolov5
+      --reshape <form>     for a vision transformer's token layer [N, tokens, C] (map methods):
+                           vit:<rows>x<columns>[:<prefix>] drops <prefix> class tokens (default 1)
+                           and lays the rest out on the grid ('vit': a square grid); 'swin' turns
+                           a channels-last layer [N, h, w, C] into [N, C, h, w]. 'tinycam layers'
+                           marks token layers with the --reshape each needs
       --labels <file>      class names, one per line, for the printed top classes and --target
       --output <name>      the model output to explain (an ONNX graph's output name; default the first)
       --explain-probability  explain the probability a final Softmax makes, not the logit before it
 
   The score explained is the class's logit. When an ONNX model ends in a Softmax, that is the
   Softmax's input, and the printed probabilities are the model's own (no second softmax).
+  For an output that is not [N, K] (segmentation, detection, regression) the target and its score
+  are printed instead of the top classes.
+
+Examples:
+  tinycam explain -m vit_b_16.onnx -i cat.jpg -l encoder.layers.encoder_layer_11.ln_1 --reshape vit:14x14:1
+  tinycam explain -m deeplab.onnx -i street.jpg --labels voc.txt --target seg:car
+  tinycam explain -m yolov8n.onnx -i dog.jpg --size 640 --no-normalize --target box:16@120,80,360,400
 
 Output:
   -o, --out <path>         picture file, .png or .jpg (the extension chooses), or a folder when
@@ -73,7 +97,9 @@ export const LAYERS_HELP = `tinycam layers: list the layers a CAM method can exp
 Usage:
   tinycam layers <model.onnx>
   tinycam layers <weights.safetensors> --arch <name> [--num-classes <n>]
-  Options: --size <W>[x<H>] input size for the shape probe (default: the model's, else 224)`;
+  Options: --size <W>[x<H>] input size for the shape probe (default: the model's, else 224)
+  Token layers [N, tokens, C] are marked with the --reshape that explain needs for them
+  ('tokens: use --reshape vit:14x14:1'; the grid assumes a square one after the class tokens).`;
 
 export function methodsHelp(): string {
   const entries = [...METHODS];
