@@ -5,7 +5,7 @@
  * setThreadsCount(1)). Systems alternate within each round; the medians of
  * the rounds and their ratios go to stdout as markdown for bench/RESULTS.md.
  *
- *   npx tsx bench/tfjs-compare.ts [rounds=5] [--score-cam]
+ *   npx tsx bench/tfjs-compare.ts [rounds=5] [--score-cam] [--wasm-only]
  *
  * Times are wall and CPU time of this process (the machine is shared: when
  * the load is above the 2 cores, CPU time is the better estimate of one free
@@ -157,7 +157,10 @@ async function main(): Promise<void> {
   setThreadsCount(1);
   await tf.setBackend('wasm');
   await tf.ready();
-  const systems = [tinycamSystem('wasm'), tfSystem('wasm'), tinycamSystem('js'), tfSystem('cpu')];
+  // --wasm-only: tinycam-wasm and tfjs-wasm only (the pure-JS systems take most of a round on a loaded machine).
+  const systems = args.includes('--wasm-only')
+    ? [tinycamSystem('wasm'), tfSystem('wasm')]
+    : [tinycamSystem('wasm'), tfSystem('wasm'), tinycamSystem('js'), tfSystem('cpu')];
   const tasks = ['forward', 'gradcam', 'inputgrad'] as const;
   const results = new Map<string, Timing[]>();
   const load: number[][] = [loadavg()];

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { grad } from '../src/tensor/autograd.js';
 import { conv2d } from '../src/tensor/ops/conv.js';
+import { Tensor } from '../src/tensor/tensor.js';
 import { randn } from '../src/tensor/random.js';
 import { forceConvAlgorithm, preferWinograd } from '../src/tensor/kernels/winograd.js';
 import { gradcheck } from './helpers/gradcheck.js';
@@ -58,6 +60,24 @@ describe('Winograd F(2x2, 3x3) convolution', () => {
     const ref = naiveConv2d(x, weight, null, { pads: { top: 1, bottom: 1, left: 1, right: 1 } });
     expect(worstRelative(viaIm2col.data, ref.data)).toBeLessThan(1e-6);
     expect(worstRelative(viaWinograd.data, ref.data)).toBeLessThan(2e-6);
+  });
+
+  it('takes a batch in several groups of images (the WebAssembly kernels group about 256 tiles), with bias, and its input gradient', () => {
+    // 256 tiles per image: one image per group on WebAssembly, so three groups.
+    forceConvAlgorithm('winograd');
+    const x = randn([3, 16, 32, 31], { seed: 12 }).requireGrad();
+    const weight = randn([20, 16, 3, 3], { seed: 13 });
+    const b = randn([20], { seed: 14 });
+    const pads = { top: 1, bottom: 1, left: 1, right: 1 };
+    const y = conv2d(x, weight, b, { padding: 1 });
+    expect(worstRelative(y.data, naiveConv2d(x, weight, b, { pads }).data)).toBeLessThan(2e-6);
+    // The input gradient is the convolution of dy with the rotated weight (pad 2 - 1): check it against the definition.
+    const dy = randn([...y.shape], { seed: 15 });
+    const [dx] = grad(y, [x], { gradOutput: dy });
+    const rotated = new Float32Array(weight.size);
+    for (let o = 0; o < 20; o++) for (let c = 0; c < 16; c++) for (let t = 0; t < 9; t++) rotated[(c * 20 + o) * 9 + t] = weight.data[(o * 16 + c) * 9 + 8 - t]!;
+    const ref = naiveConv2d(dy, new Tensor(rotated, [16, 20, 3, 3]), null, { pads });
+    expect(worstRelative(dx!.data, ref.data)).toBeLessThan(2e-6);
   });
 
   it('is never chosen for strided, dilated, grouped or non-3x3 convolutions', () => {

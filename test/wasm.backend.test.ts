@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getBackend, kernels, setBackend } from '../src/tensor/backend.js';
 import { ArgumentError } from '../src/tensor/errors.js';
 import { conv2d } from '../src/tensor/ops/conv.js';
+import { grad } from '../src/tensor/autograd.js';
+import type { Tensor } from '../src/tensor/tensor.js';
 import { randn } from '../src/tensor/random.js';
 import { Sequential } from '../src/layers/containers.js';
 import { Conv2d } from '../src/layers/conv.js';
@@ -41,6 +43,18 @@ describe('setBackend / getBackend', () => {
     expect(getBackend()).toBe('wasm');
     expect(await setBackend('js')).toBe(true);
     expect(getBackend()).toBe('js');
+  });
+
+  it('reuses the loaded built-in kernels (and their weight cache) when switched back to, and loads afresh for a module or another cache size', async () => {
+    expect(await setBackend('wasm')).toBe(true);
+    const first = kernels();
+    await setBackend('js');
+    expect(await setBackend('wasm')).toBe(true);
+    expect(kernels()).toBe(first);
+    expect(await setBackend('wasm', { module: readFileSync(WASM_FILE) })).toBe(true);
+    expect(kernels()).not.toBe(first);
+    expect(await setBackend('wasm', { weightCacheBytes: 1024 })).toBe(true);
+    expect(kernels()).not.toBe(first);
   });
 
   it('takes a precompiled WebAssembly.Module (the workerd / edge path) and bytes', async () => {
@@ -89,5 +103,68 @@ describe('setBackend / getBackend', () => {
     }
     expect(heapBytes()).toBe(after10[0]);
     expect(heapBytes()).toBeLessThan(4 * 1024 * 1024);
+  });
+});
+
+describe("the WebAssembly kernels' cache of Winograd weights", () => {
+  // [1,32,14,14] x [32,32,3,3], padding 1: Winograd on WebAssembly (49 tiles, 32 channels each way).
+  const convAndInputGradient = (x: Tensor, weight: Tensor): { y: Float32Array; dx: Float32Array } => {
+    const input = x.detach().requireGrad();
+    const y = conv2d(input, weight, null, { padding: 1 });
+    const [dx] = grad(y, [input], { gradOutput: randn([...y.shape], { seed: 9 }) });
+    return { y: y.data.slice(), dx: dx!.data.slice() };
+  };
+  const onJs = async (x: Tensor, weight: Tensor): Promise<{ y: Float32Array; dx: Float32Array }> => {
+    const before = getBackend();
+    await setBackend('js');
+    const r = convAndInputGradient(x, weight);
+    await setBackend(before);
+    return r;
+  };
+  const expectNear = (a: Float32Array, b: Float32Array): void => {
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < a.length; i++) {
+      worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+      scale = Math.max(scale, Math.abs(b[i]!));
+    }
+    expect(worst / scale).toBeLessThan(2e-6);
+  };
+
+  it('sees weights changed in place (forward and input gradient) and never returns a stale result', async () => {
+    const x = randn([1, 32, 14, 14], { seed: 4 });
+    const weight = randn([32, 32, 3, 3], { seed: 5 });
+    expect(await setBackend('wasm')).toBe(true);
+    const wasm = kernels() as unknown as { cacheBytes(): number };
+    const first = convAndInputGradient(x, weight);
+    expect(wasm.cacheBytes()).toBeGreaterThan(0); // the transforms were kept
+    expectNear(first.y, (await onJs(x, weight)).y);
+    expectNear(convAndInputGradient(x, weight).y, first.y); // from the cache
+    weight.data[7] = weight.data[7]! + 1; // an in-place change, as an optimiser step makes
+    const changed = convAndInputGradient(x, weight);
+    const reference = await onJs(x, weight);
+    expectNear(changed.y, reference.y);
+    expectNear(changed.dx, reference.dx);
+    expect(Math.abs(changed.y[0]! - first.y[0]!) + Math.abs(changed.dx[0]! - first.dx[0]!)).toBeGreaterThan(1e-3);
+  });
+
+  it('stays within weightCacheBytes (0: off), emptying itself when a new entry does not fit', async () => {
+    const x = randn([1, 32, 14, 14], { seed: 6 });
+    const weights = [randn([32, 32, 3, 3], { seed: 7 }), randn([32, 32, 3, 3], { seed: 8 })];
+    const references = [await onJs(x, weights[0]!), await onJs(x, weights[1]!)];
+    // One convolution's entry: its weights (36 KiB) and 16 packed 32x32 transforms (64 KiB): the limit holds one, not two.
+    for (const limit of [0, 150_000]) {
+      expect(await setBackend('wasm', { weightCacheBytes: limit })).toBe(true);
+      const wasm = kernels() as unknown as { cacheBytes(): number };
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 2; i++) {
+          const r = convAndInputGradient(x, weights[i]!);
+          expectNear(r.y, references[i]!.y);
+          expectNear(r.dx, references[i]!.dx);
+          expect(wasm.cacheBytes()).toBeLessThanOrEqual(limit);
+        }
+      }
+      if (limit > 0) expect(wasm.cacheBytes()).toBeGreaterThan(0);
+    }
   });
 });

@@ -35,7 +35,16 @@ export interface TargetFacts {
 /** The target to pass to the method, and how to read its score and facts once the class is known. */
 export interface PlannedTarget {
   target?: Target;
-  facts: (explainedClass: number | null) => TargetFacts;
+  /** The facts, once the method has run: the class it explained and the logits it returns (the explained output). */
+  facts: (explainedClass: number | null, logits: Tensor) => TargetFacts;
+}
+
+/** A class score of [N, K] logits (the top class when none is given), read from the method's own result. */
+function classPlan(target: number | undefined): PlannedTarget {
+  return {
+    ...(target !== undefined ? { target } : {}),
+    facts: (c, logits) => ({ targetKind: 'class', outputShape: [...logits.shape], score: logits.data[c ?? argmaxPerRow(logits)[0]!] ?? Number.NaN }),
+  };
 }
 
 const FORMS = "--target seg:<class> for a per-pixel output [N, K, H, W], --target box:<class>@x1,y1,x2,y2 for a detector's output";
@@ -66,8 +75,11 @@ function argmaxMask(output: Tensor, c: number): Tensor {
 export function planTarget(
   model: Module,
   input: Tensor,
-  settings: { target?: CommandTarget; output?: string; explainProbability: boolean; layer?: string | string[]; checkTokens: boolean },
+  settings: { target?: CommandTarget; output?: string; explainProbability: boolean; layer?: string | string[]; checkTokens: boolean; knownClassifier?: boolean },
 ): PlannedTarget {
+  // Once an earlier image of the run was found to be a classifier (same model, layer and input size),
+  // a class target needs no probe: the method's own pass checks the rest.
+  if (settings.knownClassifier && (settings.target === undefined || typeof settings.target === 'number')) return classPlan(settings.target);
   const layers = settings.layer !== undefined ? resolveLayers(model, settings.layer, 'explain') : [];
   const shapes = new Map<string, number[]>();
   const probe = inEvalMode(model, () =>
@@ -94,12 +106,7 @@ export function planTarget(
       const raw = rawTarget();
       return { target: raw, facts: () => ({ targetKind: 'raw', outputShape, score: scoreOf(raw) }) };
     }
-    if (classCount(explained) !== null) {
-      return {
-        ...(target !== undefined ? { target } : {}),
-        facts: (c) => ({ targetKind: 'class', outputShape, score: explained.data[c ?? argmaxPerRow(explained)[0]!] ?? Number.NaN }),
-      };
-    }
+    if (classCount(explained) !== null) return classPlan(target);
     throw new UsageError(
       `${where} is not class scores [N, K], so ${target === undefined ? 'there is no top class to explain' : `--target ${target} does not pick a class of it`}; pass ${FORMS}, or explain another output with --output (outputs: ${Object.keys(probe.outputs).join(', ')})`,
     );

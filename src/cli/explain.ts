@@ -89,6 +89,8 @@ export interface ImageSettings {
   top: number;
   labels?: readonly string[];
   onProgress?: (progress: { done: number; total: number }) => void;
+  /** An earlier image of this run showed the output to be class scores [N, K]: skip the probing forward pass. */
+  knownClassifier?: boolean;
 }
 
 /** One image explained: the picture to write, the tensors of --map-out, and what is printed. */
@@ -113,6 +115,7 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
     explainProbability: settings.explainProbability,
     ...(spec.kind === 'map' && settings.layer !== undefined ? { layer: settings.layer } : {}),
     checkTokens: spec.kind === 'map' && !settings.reshape,
+    ...(settings.knownClassifier ? { knownClassifier: true } : {}),
   });
   const common = {
     ...(planned.target !== undefined ? { target: planned.target } : {}),
@@ -144,7 +147,7 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
   }
   const activation = model instanceof GraphModule ? model.finalActivation(result.output) : undefined;
   const targetClass = result.targets?.[0] ?? (typeof settings.target === 'object' ? settings.target.class : null);
-  const facts = planned.facts(targetClass);
+  const facts = planned.facts(targetClass, result.logits);
   return {
     picture,
     tensors,
@@ -184,6 +187,8 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
   const report: ExplainReport = { explained: [], skipped: [] };
   // Found once, on the first image, and used for every image (all have the model's input size).
   let layer: string | string[] | undefined = args.layer?.length === 1 ? args.layer[0] : args.layer ?? loaded.camLayer;
+  // Set by the first image explained as a class of [N, K] scores: the others skip planTarget's probe.
+  let knownClassifier = false;
 
   plan.forEach((planned, index) => {
     const name = basename(planned.image);
@@ -220,7 +225,9 @@ export function explainCommand(args: ExplainArgs, terminal: Terminal = new Termi
       top: args.top,
       ...(labels ? { labels } : {}),
       onProgress: (p) => terminal.progress(`${folder ? `${index + 1}/${plan.length} ` : ''}${args.method} ${name}`, p.done, p.total),
+      knownClassifier,
     });
+    if (explained.summary.targetKind === 'class') knownClassifier = true;
     if (folder) terminal.progress('images', index + 1, plan.length);
     try {
       write(planned.picture, planned.format === 'jpeg' ? encodeJpeg(explained.picture, { quality: 92 }) : encodePng(explained.picture));

@@ -1,7 +1,7 @@
 import { GraphModule } from '../onnx/graph.js';
+import { withForwardHooks } from '../layers/hooks.js';
 import { noGrad } from '../tensor/autograd.js';
 import { zeros } from '../tensor/tensor.js';
-import type { Tensor } from '../tensor/tensor.js';
 import type { LayersArgs } from './args.js';
 import { loadModel } from './load-model.js';
 import { suggestReshape } from './reshape-option.js';
@@ -27,16 +27,9 @@ export function layersCommand(args: LayersArgs, terminal: Terminal = new Termina
   const [h, w] = args.size ?? loaded.inputSize ?? [224, 224];
   const shapes = new Map<string, number[]>();
   const modules = model.namedModules().filter(([name]) => name !== '');
-  const handles = modules.map(([name, m]) =>
-    m.registerForwardHook((_m, _inputs, output: Tensor) => {
-      shapes.set(name, [...output.shape]);
-    }),
+  withForwardHooks(modules, (name, _m, _inputs, output) => void shapes.set(name, [...output.shape]), () =>
+    noGrad(() => model.forward(zeros(model.inputLayout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w]))),
   );
-  try {
-    noGrad(() => model.forward(zeros(model.inputLayout === 'NHWC' ? [1, h, w, 3] : [1, 3, h, w])));
-  } finally {
-    for (const handle of handles) handle.remove();
-  }
   const opTypes = model instanceof GraphModule ? new Map(model.layers().map((l) => [l.name, l.opType])) : undefined;
   const rows = modules.map(([name, m]): LayerRow => {
     const shape = shapes.get(name) ?? null;

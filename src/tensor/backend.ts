@@ -26,9 +26,24 @@ export interface SetBackendOptions {
   module?: WebAssembly.Module | BufferSource;
   /** Where the fallback notice goes (default console.warn). */
   warn?: (message: string) => void;
+  /**
+   * Largest memory (bytes) the WebAssembly kernels may keep for transformed
+   * convolution weights, so that a model's Winograd weights are made once
+   * and not at every call (default 256 MiB; 0: never kept). The cache
+   * compares the weights at every call, so changed weights are always seen.
+   */
+  weightCacheBytes?: number;
 }
 
 let current: Kernels = jsKernels;
+
+/**
+ * The kernels of the module built into the package, once loaded: switching
+ * back to 'wasm' reuses them (and their weight cache) instead of compiling
+ * and instantiating again. A module passed in, or another weightCacheBytes,
+ * loads afresh.
+ */
+let builtIn: { weightCacheBytes: number | undefined; kernels: Kernels } | null = null;
 
 /** The kernels ops call now. */
 export function kernels(): Kernels {
@@ -49,10 +64,15 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
   if (name !== 'wasm') {
     throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js'`);
   }
+  if (options.module === undefined && builtIn && builtIn.weightCacheBytes === options.weightCacheBytes) {
+    current = builtIn.kernels;
+    return true;
+  }
   try {
     // Loaded on first use only: the core entry stays small and starts fast.
     const { loadWasmKernels } = await import('./kernels/wasm-load.js');
-    current = await loadWasmKernels(options.module);
+    current = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
+    if (options.module === undefined) builtIn = { weightCacheBytes: options.weightCacheBytes, kernels: current };
     return true;
   } catch (e) {
     current = jsKernels;

@@ -165,3 +165,51 @@ export function gemm(
     }
   }
 }
+
+/**
+ * Pack all of op(A) (m x k) once, as gemmPackedA reads it: panels of MR rows,
+ * each depth-major over the whole K (panel q at dst + q*MR*k floats, zero rows
+ * past m). For weights that many products share (Winograd's transformed weights).
+ */
+export function packAll(a: usize, aRow: i32, aCol: i32, m: i32, k: i32, dst: usize): void {
+  packA(a, aRow, aCol, m, k, dst);
+}
+
+/** Floats packAll writes for an m x k matrix. */
+export function packedSize(m: i32, k: i32): i32 {
+  return ((m + MR - 1) / MR) * MR * k;
+}
+
+/** gemm with op(A) already packed by packAll: C[m x n] (+)= A op(B). */
+export function gemmPackedA(
+  m: i32, n: i32, k: i32,
+  packed: usize,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, ldc: i32, accumulate: i32,
+  work: usize,
+): void {
+  const ldcBytes = <usize>ldc << 2;
+  if (!accumulate) {
+    for (let i = 0; i < m; i++) memory.fill(c + <usize>i * ldcBytes, 0, <usize>n << 2);
+  }
+  if (m == 0 || n == 0 || k == 0) return;
+  const packedB = work + PACK_A_BYTES;
+  const tile = packedB + PACK_B_BYTES;
+  const kcBlock = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+  const ncBlock = (n + (n + NC - 1) / NC - 1) / ((n + NC - 1) / NC);
+  for (let jc = 0; jc < n; jc += ncBlock) {
+    const nc = min(ncBlock, n - jc);
+    for (let pc = 0; pc < k; pc += kcBlock) {
+      const kc = min(kcBlock, k - pc);
+      packB(b + (<usize>(pc * bRow + jc * bCol) << 2), bRow, bCol, nc, kc, packedB);
+      for (let ir = 0; ir < m; ir += MR) {
+        const mr = min(MR, m - ir);
+        const pa = packed + (<usize>(ir * k + pc * MR) << 2);
+        for (let jr = 0; jr < nc; jr += NR) {
+          const nr = min(NR, nc - jr);
+          microKernel(kc, pa, packedB + (<usize>(jr * kc) << 2), c + <usize>ir * ldcBytes + (<usize>(jc + jr) << 2), ldcBytes, mr, nr, tile);
+        }
+      }
+    }
+  }
+}

@@ -2,11 +2,14 @@
 // `npm run build:wasm` (wasm/build.mjs) into src/tensor/kernels/wasm/;
 // the JS side (src/tensor/kernels/wasm.ts) owns the memory layout: every
 // function takes byte addresses into this module's memory.
-export { gemm, GEMM_WORK_BYTES } from './gemm';
+export { gemm, gemmPackedA, packAll, packedSize, GEMM_WORK_BYTES } from './gemm';
 export { im2col, col2im } from './im2col';
+export { winogradWeights, winogradInput, winogradOutput, flip3x3 } from './winograd';
+export { scaleShift, relu, addArrays, sameBytes } from './elementwise';
+export { maxPool2d } from './pool';
+export { depthwiseForward, depthwiseInputGradient } from './depthwise';
 
 /** First byte the JS side may use (after the module's own data). */
 export function heapBase(): usize {
   return (__heap_base + 15) & ~15;
 }
-export { winogradWeights, winogradInput, winogradOutput } from './winograd';

@@ -1,8 +1,10 @@
+import { add, relu, scaleShift } from './elementwise.js';
 import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } from './depthwise.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col, imagePanelPacker } from './im2col.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
-import { adjointAsForward, preferWinograd, winogradForward } from './winograd.js';
+import { maxPool2d } from './pool.js';
+import { adjointLayout, flippedWeights, preferWinograd, winogradForward } from './winograd.js';
 
 /**
  * The pure-TS kernels: the reference every other backend is tested against,
@@ -40,8 +42,8 @@ function convForward(image: Float32Array, weight: Float32Array, out: Float32Arra
 }
 
 function convAdjoint(rows: Float32Array, weight: Float32Array, image: Float32Array, L: ConvLayout): void {
-  const asForward = adjointAsForward(weight, L);
-  if (asForward && preferWinograd(asForward.layout)) return convForward(rows, asForward.weight, image, asForward.layout, true);
+  const asForward = adjointLayout(L);
+  if (asForward && preferWinograd(asForward)) return convForward(rows, flippedWeights(weight, L.rowChannels, L.imageChannels), image, asForward, true);
   const { geo } = L;
   const k = L.imageChannels * geo.kH * geo.kW;
   const cols = geo.outH * geo.outW;
@@ -93,4 +95,8 @@ export const jsKernels: Kernels = {
   depthwiseForward,
   depthwiseInputGradient,
   depthwiseWeightGradient,
+  scaleShift,
+  relu,
+  add,
+  maxPool2d,
 };

@@ -1,5 +1,6 @@
 import type { GemmOptions } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
+import type { PoolWindow } from './pool.js';
 
 /**
  * The seam between ops and kernels: what an op's forward and backward rule
@@ -22,6 +23,14 @@ export interface Kernels {
   depthwiseForward(image: Float32Array, weight: Float32Array, out: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void;
   depthwiseInputGradient(dOut: Float32Array, weight: Float32Array, dImage: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void;
   depthwiseWeightGradient(dOut: Float32Array, image: Float32Array, dWeight: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void;
+  /** out[n, c, i] = x[n, c, i] * scale[c] + shift[c] (then ReLU): batch norm in evaluation mode, see ./elementwise.ts. */
+  scaleShift(x: Float32Array, out: Float32Array, channels: number, inner: number, scale: Float64Array, shift: Float64Array, relu: boolean): void;
+  /** out = max(x, 0), NaN stays NaN. */
+  relu(x: Float32Array, out: Float32Array): void;
+  /** out = a + b, all of one length. */
+  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** Max pooling of `planes` planes of H x W (argmax: the winning offsets, when wanted), see ./pool.ts. */
+  maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, planes: number, H: number, W: number, window: PoolWindow): void;
 }
 
 /**

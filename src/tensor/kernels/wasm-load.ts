@@ -1,5 +1,5 @@
 import type { Kernels } from './kernels.js';
-import { wasmKernels } from './wasm.js';
+import { wasmKernels, type WasmKernelOptions } from './wasm.js';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels-bytes.js';
 
 /** The module's imports: AssemblyScript's abort (never reached with --noAssert, but declared). */
@@ -19,7 +19,7 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** Compile (or take) the kernels module, instantiate it and wrap it as Kernels. */
-export async function loadWasmKernels(source?: WebAssembly.Module | BufferSource): Promise<Kernels> {
+export async function loadWasmKernels(source?: WebAssembly.Module | BufferSource, options: WasmKernelOptions = {}): Promise<Kernels> {
   let instance: WebAssembly.Instance;
   if (source instanceof WebAssembly.Module) {
     instance = await WebAssembly.instantiate(source, imports);
@@ -28,5 +28,5 @@ export async function loadWasmKernels(source?: WebAssembly.Module | BufferSource
     const module = await WebAssembly.compile(bytes);
     instance = await WebAssembly.instantiate(module, imports);
   }
-  return wasmKernels(instance);
+  return wasmKernels(instance, options);
 }

@@ -2,19 +2,31 @@ import type { GemmOptions } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
 import { jsKernels } from './js.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
-import { adjointAsForward, preferWinograd, winogradTiles } from './winograd.js';
+import type { PoolWindow } from './pool.js';
+import { adjointLayout, preferWinograd, winogradTiles } from './winograd.js';
 
 /**
  * The WebAssembly SIMD kernels (wasm/assembly, built into ./wasm/kernels.wasm)
  * behind the `Kernels` interface. Tensors live in JS Float32Arrays, so each
  * call copies its inputs into the module's memory, runs there and copies its
  * output back; the copies are O(data) against O(data x kernel) arithmetic.
+ * Batches go through image by image (element-wise ops in chunks), so the
+ * memory a call needs does not grow with the batch.
  *
- * Memory: one region after the module's own data, laid out afresh by every
- * call (gemm scratch first, then the call's arrays). It grows to the largest
- * call seen and is reused, never freed, so a loop of explanations keeps a
+ * Memory, after the module's own data: first the weight cache (below), then
+ * a scratch region laid out afresh by every call. Both grow to the largest
+ * size seen and are reused, never freed, so a loop of explanations keeps a
  * bounded heap. A call that would need more than WebAssembly's 4 GiB, or a
  * memory that cannot grow, runs on the JS kernels instead.
+ *
+ * The weight cache: Winograd's transformed weights (16 matrices per
+ * convolution, packed for the GEMM) depend only on the weights, so they are
+ * kept per weight array, with a copy of the weights they were made from.
+ * Each call copies the weights in and compares them with that copy (SIMD, at
+ * memory speed); any difference (an optimiser step, loadStateDict, a write
+ * by hand) recomputes them, so a cached result is never stale. The cache
+ * holds at most `cacheBytes` (setBackend's `weightCacheBytes`); when a new
+ * entry does not fit, it is emptied and refilled.
  */
 
 /** The functions the module exports (byte addresses, element counts and strides). */
@@ -28,40 +40,61 @@ interface KernelExports {
     b: number, bRow: number, bCol: number,
     c: number, ldc: number, accumulate: number, work: number,
   ): void;
+  gemmPackedA(m: number, n: number, k: number, packed: number, b: number, bRow: number, bCol: number, c: number, ldc: number, accumulate: number, work: number): void;
+  packAll(a: number, aRow: number, aCol: number, m: number, k: number, dst: number): void;
+  packedSize(m: number, k: number): number;
   im2col(src: number, ...geometryAndDst: number[]): void;
+  col2im(col: number, ...geometryAndDst: number[]): void;
   winogradWeights(weight: number, O: number, C: number, U: number): void;
   winogradInput(image: number, C: number, H: number, W: number, padTop: number, padLeft: number, tilesH: number, tilesW: number, V: number, tStride: number, tOffset: number): void;
   winogradOutput(M: number, O: number, tStride: number, tOffset: number, tilesH: number, tilesW: number, outH: number, outW: number, out: number, accumulate: number): void;
-  col2im(col: number, ...geometryAndDst: number[]): void;
+  flip3x3(src: number, O: number, C: number, dst: number): void;
+  scaleShift(src: number, dst: number, planes: number, inner: number, C: number, scale: number, shift: number, relu: number, first: number): void;
+  relu(src: number, dst: number, n: number): void;
+  addArrays(a: number, b: number, dst: number, n: number): void;
+  sameBytes(a: number, b: number, bytes: number): number;
+  depthwiseForward(image: number, weight: number, out: number, channels: number, multiplier: number, ...geometry: number[]): void;
+  depthwiseInputGradient(dOut: number, weight: number, dImage: number, channels: number, multiplier: number, ...geometry: number[]): void;
+  maxPool2d(
+    src: number, dst: number, argmax: number, planes: number, H: number, W: number, outH: number, outW: number,
+    kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number,
+  ): void;
 }
 
 const PAGE = 65536;
 const MAX_BYTES = 65536 * PAGE;
+/** Element-wise calls go in chunks of at most this many floats (4 MiB). */
+const CHUNK_FLOATS = 1 << 20;
+/** Below this many floats an element-wise op stays in JS (the copies would cost more than they save). */
+const SMALL = 4096;
+/** Winograd takes this many tiles or more per batch of products (images are grouped up to it). */
+const TILES_PER_PASS = 256;
+/** Default size of the weight cache. */
+export const DEFAULT_WEIGHT_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** Thrown inside a call when the memory cannot hold it; the call then runs on JS. */
 class OutOfWasmMemory extends Error {}
+
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 class Heap {
   readonly #memory: WebAssembly.Memory;
   readonly #base: number;
   #f32: Float32Array;
+  #i32: Int32Array;
+  /** End of the weight cache; the scratch region starts here. */
+  #cacheTop: number;
   #top = 0;
 
   constructor(memory: WebAssembly.Memory, base: number) {
     this.#memory = memory;
     this.#base = base;
+    this.#cacheTop = base;
     this.#f32 = new Float32Array(memory.buffer);
+    this.#i32 = new Int32Array(memory.buffer);
   }
 
-  /** Start laying out a call: everything from the base is free again. */
-  reset(): void {
-    this.#top = this.#base;
-  }
-
-  /** Reserve `floats` float32s (16-byte aligned); returns the byte address. */
-  take(floats: number): number {
-    const at = this.#top;
-    const end = at + Math.ceil((floats * 4) / 16) * 16;
+  #ensure(end: number): void {
     if (end > MAX_BYTES) throw new OutOfWasmMemory();
     if (end > this.#memory.buffer.byteLength) {
       try {
@@ -70,8 +103,39 @@ class Heap {
         throw new OutOfWasmMemory();
       }
     }
+  }
+
+  /** Start laying out a call: everything after the cache is free again. */
+  reset(): void {
+    this.#top = this.#cacheTop;
+  }
+
+  /** Reserve `floats` float32s (16-byte aligned) of scratch; returns the byte address. */
+  take(floats: number): number {
+    const at = this.#top;
+    const end = at + align16(floats * 4);
+    this.#ensure(end);
     this.#top = end;
     return at;
+  }
+
+  /** Bytes used by the cache region. */
+  get cacheBytes(): number {
+    return this.#cacheTop - this.#base;
+  }
+
+  /** Reserve `bytes` at the end of the cache region (call before reset()); returns the byte address. */
+  cacheTake(bytes: number): number {
+    const at = this.#cacheTop;
+    const end = at + align16(bytes);
+    this.#ensure(end);
+    this.#cacheTop = end;
+    return at;
+  }
+
+  /** Forget every cache entry's memory. */
+  cacheClear(): void {
+    this.#cacheTop = this.#base;
   }
 
   /** Reserve room for `src` and copy it in. */
@@ -86,9 +150,18 @@ class Heap {
     dst.set(this.view.subarray(at >> 2, (at >> 2) + count), dstOffset);
   }
 
+  /** Copy `count` int32s at byte address `at` into dst[dstOffset...]. */
+  getInt32(at: number, count: number, dst: Int32Array, dstOffset = 0): void {
+    this.view; // refresh the views after growth
+    dst.set(this.#i32.subarray(at >> 2, (at >> 2) + count), dstOffset);
+  }
+
   /** The memory as float32 (a new view after the memory grew). */
   get view(): Float32Array {
-    if (this.#f32.buffer !== this.#memory.buffer) this.#f32 = new Float32Array(this.#memory.buffer);
+    if (this.#f32.buffer !== this.#memory.buffer) {
+      this.#f32 = new Float32Array(this.#memory.buffer);
+      this.#i32 = new Int32Array(this.#memory.buffer);
+    }
     return this.#f32;
   }
 
@@ -98,28 +171,84 @@ class Heap {
   }
 }
 
+/** Winograd weights kept in the cache region: a copy of the weights and the 16 packed transforms. */
+interface CacheEntry {
+  /** Byte addresses of the copy of the weights and of the packed transforms. */
+  snapshot: number;
+  packed: number;
+  /** Whether the region holds transforms of the snapshot (false until first filled). */
+  filled: boolean;
+  /** The cache generation it belongs to (entries of an emptied cache are dropped). */
+  generation: number;
+}
+
 function geometryArgs(g: ConvGeometry): number[] {
   return [g.channels, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW];
 }
 
+export interface WasmKernelOptions {
+  /** Largest size of the weight cache in bytes (default 256 MiB; 0 turns it off). */
+  weightCacheBytes?: number;
+}
+
+/** What the WebAssembly kernels add to `Kernels`: their memory and cache, for tests and benchmarks. */
+export interface WasmKernels extends Kernels {
+  /** Bytes of memory the module holds. */
+  heapBytes(): number;
+  /** Bytes the weight cache uses. */
+  cacheBytes(): number;
+}
+
 /** The kernels of an instantiated module; anything it lacks runs on the JS kernels. */
-export function wasmKernels(instance: WebAssembly.Instance): Kernels & { readonly heapBytes: () => number } {
+export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelOptions = {}): WasmKernels {
   const x = instance.exports as unknown as KernelExports;
   const heap = new Heap(x.memory, x.heapBase());
   const workFloats = (x.GEMM_WORK_BYTES.value as number) / 4;
+  const cacheLimit = Math.max(0, options.weightCacheBytes ?? DEFAULT_WEIGHT_CACHE_BYTES);
 
   /** Run `body` on a fresh layout; on OutOfWasmMemory run `fallback` (the JS kernel). */
-  const withHeap = (body: (work: number) => void, fallback: () => void): void => {
+  const withHeap = (body: () => void, fallback: () => void): void => {
     heap.reset();
-    let work: number;
     try {
-      work = heap.take(workFloats);
-      body(work);
+      body();
     } catch (e) {
       if (e instanceof OutOfWasmMemory) fallback();
       else throw e;
     }
   };
+
+  // ---------------------------------------------------------------------------
+  // the weight cache
+
+  let cache = new WeakMap<Float32Array, Map<string, CacheEntry>>();
+  let generation = 0;
+
+  /** The cache entry for (weights, what), made if it fits; null when caching is off or it cannot fit. Call before heap.reset(). */
+  const cacheEntry = (weights: Float32Array, what: string, packedFloats: number): CacheEntry | null => {
+    const bytes = align16(weights.length * 4) + align16(packedFloats * 4);
+    if (bytes > cacheLimit) return null;
+    let entries = cache.get(weights);
+    const found = entries?.get(what);
+    if (found && found.generation === generation) return found;
+    if (heap.cacheBytes + bytes > cacheLimit) {
+      cache = new WeakMap();
+      entries = undefined;
+      generation++;
+      heap.cacheClear();
+    }
+    try {
+      const entry = { snapshot: heap.cacheTake(weights.length * 4), packed: heap.cacheTake(packedFloats * 4), filled: false, generation };
+      if (!entries) cache.set(weights, (entries = new Map()));
+      entries.set(what, entry);
+      return entry;
+    } catch (e) {
+      if (e instanceof OutOfWasmMemory) return null;
+      throw e;
+    }
+  };
+
+  // ---------------------------------------------------------------------------
+  // GEMM
 
   const gemm = (m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, options: GemmOptions = {}): void => {
     if (options.packB) return jsKernels.gemm(m, n, k, a, b, c, options);
@@ -144,7 +273,8 @@ export function wasmKernels(instance: WebAssembly.Instance): Kernels & { readonl
     const bEnd = bOffset + (k - 1) * bRow + (n - 1) * bCol + 1;
     const cEnd = cOffset + (m - 1) * ldc + n;
     withHeap(
-      (work) => {
+      () => {
+        const work = heap.take(workFloats);
         const pa = heap.put(a, aOffset, aEnd);
         const pb = heap.put(b, bOffset, bEnd);
         // C's span holds values outside the m x n window when ldc > n: copy it in so they come back unchanged.
@@ -156,139 +286,272 @@ export function wasmKernels(instance: WebAssembly.Instance): Kernels & { readonl
     );
   };
 
-  /** Winograd F(2x2, 3x3), the same steps as ./winograd.ts winogradForward. */
-  const winogradForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void => {
+  // ---------------------------------------------------------------------------
+  // convolutions
+
+  /**
+   * Winograd F(2x2, 3x3), the same steps as ./winograd.ts winogradForward, on
+   * transformed weights from the cache. `weights` is the convolution's own
+   * weight array; with `flip` the convolution runs with its flipped weight
+   * (the input gradient of `weights`' convolution, see adjointLayout).
+   */
+  const winograd = (image: Float32Array, weights: Float32Array, flip: boolean, out: Float32Array, L: ConvLayout, accumulate: boolean, fallback: () => void): void => {
     const { geo } = L;
     const O = L.rowChannels;
     const C = L.imageChannels;
     const { tilesH, tilesW } = winogradTiles(L);
     const perImage = tilesH * tilesW;
-    const T = L.batch * perImage;
-    withHeap(
-      (work) => {
-        const pImage = heap.put(image);
-        const pWeight = heap.put(weight);
-        const pOut = accumulate ? heap.put(out) : heap.take(out.length);
-        const pU = heap.take(16 * O * C);
-        const pV = heap.take(16 * C * T);
-        const pM = heap.take(16 * O * T);
-        x.winogradWeights(pWeight, O, C, pU);
-        const imageBytes = C * geo.inH * geo.inW * 4;
-        for (let n = 0; n < L.batch; n++) {
-          x.winogradInput(pImage + n * imageBytes, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage);
+    const packedPerXi = x.packedSize(O, C);
+    const entry = cacheEntry(weights, `${flip ? 'winograd-flipped' : 'winograd'} ${O}x${C}`, 16 * packedPerXi);
+    withHeap(() => {
+      const work = heap.take(workFloats);
+      const pWeights = heap.put(weights);
+      const weightBytes = weights.length * 4;
+      let pU: number;
+      if (entry && entry.filled && x.sameBytes(pWeights, entry.snapshot, weightBytes)) {
+        pU = entry.packed;
+      } else {
+        pU = entry ? entry.packed : heap.take(16 * packedPerXi);
+        let pW = pWeights;
+        if (flip) {
+          pW = heap.take(weights.length);
+          x.flip3x3(pWeights, C, O, pW);
+        }
+        const plain = heap.take(16 * O * C);
+        x.winogradWeights(pW, O, C, plain);
+        for (let xi = 0; xi < 16; xi++) x.packAll(plain + xi * O * C * 4, C, 1, O, C, pU + xi * packedPerXi * 4);
+        if (entry) {
+          heap.view.copyWithin(entry.snapshot >> 2, pWeights >> 2, (pWeights >> 2) + weights.length);
+          entry.filled = true;
+        }
+      }
+      // Images in groups of about TILES_PER_PASS tiles: one set of 16 products per group.
+      const group = Math.min(L.batch, Math.max(1, Math.ceil(TILES_PER_PASS / perImage)));
+      const imageFloats = C * geo.inH * geo.inW;
+      const outFloats = O * geo.outH * geo.outW;
+      const pImage = heap.take(group * imageFloats);
+      const pOut = heap.take(group * outFloats);
+      const pV = heap.take(16 * C * group * perImage);
+      const pM = heap.take(16 * O * group * perImage);
+      for (let first = 0; first < L.batch; first += group) {
+        const count = Math.min(group, L.batch - first);
+        const T = count * perImage;
+        heap.view.set(image.subarray(first * imageFloats, (first + count) * imageFloats), pImage >> 2);
+        if (accumulate) heap.view.set(out.subarray(first * outFloats, (first + count) * outFloats), pOut >> 2);
+        for (let n = 0; n < count; n++) {
+          x.winogradInput(pImage + n * imageFloats * 4, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage);
         }
         for (let xi = 0; xi < 16; xi++) {
-          x.gemm(O, T, C, pU + xi * O * C * 4, C, 1, pV + xi * C * T * 4, T, 1, pM + xi * O * T * 4, T, 0, work);
+          x.gemmPackedA(O, T, C, pU + xi * packedPerXi * 4, pV + xi * C * T * 4, T, 1, pM + xi * O * T * 4, T, 0, work);
         }
-        const outBytes = O * geo.outH * geo.outW * 4;
-        for (let n = 0; n < L.batch; n++) {
-          x.winogradOutput(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, pOut + n * outBytes, accumulate ? 1 : 0);
+        for (let n = 0; n < count; n++) {
+          x.winogradOutput(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, pOut + n * outFloats * 4, accumulate ? 1 : 0);
         }
-        heap.get(pOut, out.length, out);
-      },
-      () => jsKernels.convForward(image, weight, out, L, accumulate),
-    );
+        heap.get(pOut, count * outFloats, out, first * outFloats);
+      }
+    }, fallback);
   };
 
   const convForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void => {
-    if (preferWinograd(L)) return winogradForward(image, weight, out, L, accumulate);
+    const fallback = (): void => jsKernels.convForward(image, weight, out, L, accumulate);
+    if (preferWinograd(L, 'wasm')) return winograd(image, weight, false, out, L, accumulate, fallback);
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;
-    const imageFloats = L.imageChannels * geo.inH * geo.inW;
+    const imageFloats = L.groups * L.imageChannels * geo.inH * geo.inW;
+    const outFloats = L.groups * L.rowChannels * cols;
     const pointwise = isPointwise(geo);
     const geometry = geometryArgs({ ...geo, channels: L.imageChannels });
-    withHeap(
-      (work) => {
-        const pImage = heap.put(image);
-        const pWeight = heap.put(weight);
-        const pOut = accumulate ? heap.put(out) : heap.take(out.length);
-        const pCol = pointwise ? 0 : heap.take(k * cols);
-        for (let n = 0; n < L.batch; n++) {
-          for (let g = 0; g < L.groups; g++) {
-            const ng = n * L.groups + g;
-            const src = pImage + ng * imageFloats * 4;
-            if (!pointwise) x.im2col(src, ...geometry, pCol);
-            x.gemm(
-              L.rowChannels, cols, k,
-              pWeight + g * L.rowChannels * k * 4, k, 1,
-              pointwise ? src : pCol, cols, 1,
-              pOut + ng * L.rowChannels * cols * 4, cols, accumulate ? 1 : 0, work,
-            );
-          }
+    withHeap(() => {
+      const work = heap.take(workFloats);
+      const pWeight = heap.put(weight);
+      const pImage = heap.take(imageFloats);
+      const pOut = heap.take(outFloats);
+      const pCol = pointwise ? 0 : heap.take(k * cols);
+      for (let n = 0; n < L.batch; n++) {
+        heap.view.set(image.subarray(n * imageFloats, (n + 1) * imageFloats), pImage >> 2);
+        if (accumulate) heap.view.set(out.subarray(n * outFloats, (n + 1) * outFloats), pOut >> 2);
+        for (let g = 0; g < L.groups; g++) {
+          const src = pImage + g * L.imageChannels * geo.inH * geo.inW * 4;
+          if (!pointwise) x.im2col(src, ...geometry, pCol);
+          x.gemm(
+            L.rowChannels, cols, k,
+            pWeight + g * L.rowChannels * k * 4, k, 1,
+            pointwise ? src : pCol, cols, 1,
+            pOut + g * L.rowChannels * cols * 4, cols, accumulate ? 1 : 0, work,
+          );
         }
-        heap.get(pOut, out.length, out);
-      },
-      () => jsKernels.convForward(image, weight, out, L, accumulate),
-    );
+        heap.get(pOut, outFloats, out, n * outFloats);
+      }
+    }, fallback);
   };
 
   const convAdjoint = (rows: Float32Array, weight: Float32Array, image: Float32Array, L: ConvLayout): void => {
-    const asForward = adjointAsForward(weight, L);
-    if (asForward && preferWinograd(asForward.layout)) return convForward(rows, asForward.weight, image, asForward.layout, true);
+    const fallback = (): void => jsKernels.convAdjoint(rows, weight, image, L);
+    const asForward = adjointLayout(L);
+    if (asForward && preferWinograd(asForward, 'wasm')) return winograd(rows, weight, true, image, asForward, true, fallback);
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;
-    const imageFloats = L.imageChannels * geo.inH * geo.inW;
+    const imageFloats = L.groups * L.imageChannels * geo.inH * geo.inW;
+    const rowFloats = L.groups * L.rowChannels * cols;
     const pointwise = isPointwise(geo);
     const geometry = geometryArgs({ ...geo, channels: L.imageChannels });
-    withHeap(
-      (work) => {
-        const pRows = heap.put(rows);
-        const pWeight = heap.put(weight);
-        const pImage = heap.put(image);
-        const pCol = pointwise ? 0 : heap.take(k * cols);
-        for (let n = 0; n < L.batch; n++) {
-          for (let g = 0; g < L.groups; g++) {
-            const ng = n * L.groups + g;
-            const dst = pImage + ng * imageFloats * 4;
-            // W_g^T: W_g is [rowChannels, k] row-major, so op(A)(i, p) = W[p, i].
-            x.gemm(
-              k, cols, L.rowChannels,
-              pWeight + g * L.rowChannels * k * 4, 1, k,
-              pRows + ng * L.rowChannels * cols * 4, cols, 1,
-              pointwise ? dst : pCol, cols, pointwise ? 1 : 0, work,
-            );
-            if (!pointwise) x.col2im(pCol, ...geometry, dst);
-          }
+    withHeap(() => {
+      const work = heap.take(workFloats);
+      const pWeight = heap.put(weight);
+      const pRows = heap.take(rowFloats);
+      const pImage = heap.take(imageFloats);
+      const pCol = pointwise ? 0 : heap.take(k * cols);
+      for (let n = 0; n < L.batch; n++) {
+        heap.view.set(rows.subarray(n * rowFloats, (n + 1) * rowFloats), pRows >> 2);
+        heap.view.set(image.subarray(n * imageFloats, (n + 1) * imageFloats), pImage >> 2);
+        for (let g = 0; g < L.groups; g++) {
+          const dst = pImage + g * L.imageChannels * geo.inH * geo.inW * 4;
+          // W_g^T: W_g is [rowChannels, k] row-major, so op(A)(i, p) = W[p, i].
+          x.gemm(
+            k, cols, L.rowChannels,
+            pWeight + g * L.rowChannels * k * 4, 1, k,
+            pRows + g * L.rowChannels * cols * 4, cols, 1,
+            pointwise ? dst : pCol, cols, pointwise ? 1 : 0, work,
+          );
+          if (!pointwise) x.col2im(pCol, ...geometry, dst);
         }
-        heap.get(pImage, image.length, image);
-      },
-      () => jsKernels.convAdjoint(rows, weight, image, L),
-    );
+        heap.get(pImage, imageFloats, image, n * imageFloats);
+      }
+    }, fallback);
   };
 
   const convWeightGradient = (rows: Float32Array, image: Float32Array, dW: Float32Array, L: ConvLayout): void => {
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;
-    const imageFloats = L.imageChannels * geo.inH * geo.inW;
+    const imageFloats = L.groups * L.imageChannels * geo.inH * geo.inW;
+    const rowFloats = L.groups * L.rowChannels * cols;
     const pointwise = isPointwise(geo);
     const geometry = geometryArgs({ ...geo, channels: L.imageChannels });
-    withHeap(
-      (work) => {
-        const pRows = heap.put(rows);
-        const pImage = heap.put(image);
-        const pdW = heap.put(dW);
-        const pCol = pointwise ? 0 : heap.take(k * cols);
-        for (let n = 0; n < L.batch; n++) {
-          for (let g = 0; g < L.groups; g++) {
-            const ng = n * L.groups + g;
-            const src = pImage + ng * imageFloats * 4;
-            if (!pointwise) x.im2col(src, ...geometry, pCol);
-            // col^T: col is [k, cols] row-major, so op(B)(p, j) = col[j, p].
-            x.gemm(
-              L.rowChannels, k, cols,
-              pRows + ng * L.rowChannels * cols * 4, cols, 1,
-              pointwise ? src : pCol, 1, cols,
-              pdW + g * L.rowChannels * k * 4, k, 1, work,
-            );
-          }
+    withHeap(() => {
+      const work = heap.take(workFloats);
+      const pdW = heap.put(dW);
+      const pRows = heap.take(rowFloats);
+      const pImage = heap.take(imageFloats);
+      const pCol = pointwise ? 0 : heap.take(k * cols);
+      for (let n = 0; n < L.batch; n++) {
+        heap.view.set(rows.subarray(n * rowFloats, (n + 1) * rowFloats), pRows >> 2);
+        heap.view.set(image.subarray(n * imageFloats, (n + 1) * imageFloats), pImage >> 2);
+        for (let g = 0; g < L.groups; g++) {
+          const src = pImage + g * L.imageChannels * geo.inH * geo.inW * 4;
+          if (!pointwise) x.im2col(src, ...geometry, pCol);
+          // col^T: col is [k, cols] row-major, so op(B)(p, j) = col[j, p].
+          x.gemm(
+            L.rowChannels, k, cols,
+            pRows + g * L.rowChannels * cols * 4, cols, 1,
+            pointwise ? src : pCol, 1, cols,
+            pdW + g * L.rowChannels * k * 4, k, 1, work,
+          );
         }
-        heap.get(pdW, dW.length, dW);
-      },
-      () => jsKernels.convWeightGradient(rows, image, dW, L),
-    );
+      }
+      heap.get(pdW, dW.length, dW);
+    }, () => jsKernels.convWeightGradient(rows, image, dW, L));
+  };
+
+  /** Depthwise geometry as the module takes it (after channels and multiplier). */
+  const depthwiseArgs = (g: ConvGeometry): number[] => [g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW];
+
+  /** Depthwise convolution image by image; `into` accumulates (the bias, or the gradient so far). */
+  const depthwise = (
+    run: (src: number, weight: number, dst: number, channels: number, multiplier: number, ...geometry: number[]) => void,
+    src: Float32Array, srcFloats: number, weight: Float32Array, into: Float32Array, intoFloats: number,
+    batch: number, multiplier: number, geo: ConvGeometry, fallback: () => void,
+  ): void => {
+    withHeap(() => {
+      const pWeight = heap.put(weight);
+      // 8 floats of slack: the stride-2 vector path reads a float past a row it uses.
+      const pSrc = heap.take(srcFloats + 8);
+      const pInto = heap.take(intoFloats);
+      const args = depthwiseArgs(geo);
+      for (let n = 0; n < batch; n++) {
+        heap.view.set(src.subarray(n * srcFloats, (n + 1) * srcFloats), pSrc >> 2);
+        heap.view.set(into.subarray(n * intoFloats, (n + 1) * intoFloats), pInto >> 2);
+        run(pSrc, pWeight, pInto, geo.channels, multiplier, ...args);
+        heap.get(pInto, intoFloats, into, n * intoFloats);
+      }
+    }, fallback);
+  };
+
+  const depthwiseForward = (image: Float32Array, weight: Float32Array, out: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void => {
+    const imageFloats = geo.channels * geo.inH * geo.inW;
+    const outFloats = geo.channels * multiplier * geo.outH * geo.outW;
+    depthwise(x.depthwiseForward, image, imageFloats, weight, out, outFloats, batch, multiplier, geo, () =>
+      jsKernels.depthwiseForward(image, weight, out, batch, multiplier, geo));
+  };
+
+  const depthwiseInputGradient = (dOut: Float32Array, weight: Float32Array, dImage: Float32Array, batch: number, multiplier: number, geo: ConvGeometry): void => {
+    const imageFloats = geo.channels * geo.inH * geo.inW;
+    const outFloats = geo.channels * multiplier * geo.outH * geo.outW;
+    depthwise(x.depthwiseInputGradient, dOut, outFloats, weight, dImage, imageFloats, batch, multiplier, geo, () =>
+      jsKernels.depthwiseInputGradient(dOut, weight, dImage, batch, multiplier, geo));
+  };
+
+  // ---------------------------------------------------------------------------
+  // element-wise and pooling
+
+  /** Run `body(start, end)` over [0, count) in chunks of `per` units, each under its own layout. */
+  const inChunks = (count: number, per: number, body: (start: number, end: number) => void, fallback: () => void): void => {
+    const step = Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(per, 1)));
+    for (let start = 0; start < count; start += step) {
+      const end = Math.min(count, start + step);
+      let failed = false;
+      withHeap(() => body(start, end), () => (failed = true));
+      if (failed) return fallback();
+    }
+  };
+
+  const scaleShift = (src: Float32Array, out: Float32Array, channels: number, inner: number, scale: Float64Array, shift: Float64Array, relu: boolean): void => {
+    if (src.length < SMALL || inner === 0) return jsKernels.scaleShift(src, out, channels, inner, scale, shift, relu);
+    const planes = src.length / inner;
+    inChunks(planes, inner, (p0, p1) => {
+      const pScale = heap.put(Float32Array.from(scale));
+      const pShift = heap.put(Float32Array.from(shift));
+      const pSrc = heap.put(src, p0 * inner, p1 * inner);
+      x.scaleShift(pSrc, pSrc, p1 - p0, inner, channels, pScale, pShift, relu ? 1 : 0, p0);
+      heap.get(pSrc, (p1 - p0) * inner, out, p0 * inner);
+    }, () => jsKernels.scaleShift(src, out, channels, inner, scale, shift, relu));
+  };
+
+  const relu = (src: Float32Array, out: Float32Array): void => {
+    if (src.length < SMALL) return jsKernels.relu(src, out);
+    inChunks(src.length, 1, (i0, i1) => {
+      const p = heap.put(src, i0, i1);
+      x.relu(p, p, i1 - i0);
+      heap.get(p, i1 - i0, out, i0);
+    }, () => jsKernels.relu(src, out));
+  };
+
+  const add = (a: Float32Array, b: Float32Array, out: Float32Array): void => {
+    if (out.length < SMALL) return jsKernels.add(a, b, out);
+    inChunks(out.length, 2, (i0, i1) => {
+      const pa = heap.put(a, i0, i1);
+      const pb = heap.put(b, i0, i1);
+      x.addArrays(pa, pb, pa, i1 - i0);
+      heap.get(pa, i1 - i0, out, i0);
+    }, () => jsKernels.add(a, b, out));
+  };
+
+  const maxPool2d = (src: Float32Array, out: Float32Array, argmax: Int32Array | null, planes: number, H: number, W: number, w: PoolWindow): void => {
+    if (src.length < SMALL) return jsKernels.maxPool2d(src, out, argmax, planes, H, W, w);
+    const outPlane = w.outH * w.outW;
+    inChunks(planes, H * W + 2 * outPlane, (p0, p1) => {
+      const count = p1 - p0;
+      // 8 floats of slack: the vector path may read a few floats past a row it uses.
+      const pSrc = heap.take(count * H * W + 8);
+      heap.view.set(src.subarray(p0 * H * W, p1 * H * W), pSrc >> 2);
+      const pOut = heap.take(count * outPlane);
+      const pArg = argmax ? heap.take(count * outPlane) : 0;
+      x.maxPool2d(pSrc, pOut, pArg, count, H, W, w.outH, w.outW, w.kh, w.kw, w.sh, w.sw, w.dh, w.dw, w.top, w.left);
+      heap.get(pOut, count * outPlane, out, p0 * outPlane);
+      if (argmax) heap.getInt32(pArg, count * outPlane, argmax, p0 * outPlane);
+    }, () => jsKernels.maxPool2d(src, out, argmax, planes, H, W, w));
   };
 
   return {
@@ -298,6 +561,13 @@ export function wasmKernels(instance: WebAssembly.Instance): Kernels & { readonl
     convForward,
     convAdjoint,
     convWeightGradient,
+    depthwiseForward,
+    depthwiseInputGradient,
+    scaleShift,
+    relu,
+    add,
+    maxPool2d,
     heapBytes: () => heap.bytes,
+    cacheBytes: () => heap.cacheBytes,
   };
 }

@@ -30,15 +30,17 @@ export function winogradTiles(L: ConvLayout): { tilesH: number; tilesW: number }
 
 /**
  * When Winograd beats im2col + GEMM, measured on this machine with
- * bench/conv-choice.ts (both backends): enough tiles per product for the
- * GEMMs to run at full speed and enough channels for the transforms to be
- * a small part. Below that, im2col.
+ * bench/conv-choice.ts: enough tiles per product for the GEMMs to run at
+ * full speed and enough channels for the transforms to be a small part.
+ * The WebAssembly kernels keep the transformed weights (./wasm.ts), so
+ * there it pays from fewer tiles (ResNet's 7x7 maps at batch 1: 16 tiles).
  */
-export function preferWinograd(L: ConvLayout): boolean {
+export function preferWinograd(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): boolean {
   if (!winogradApplies(L) || forced === 'im2col') return false;
   if (forced === 'winograd') return true;
   const { tilesH, tilesW } = winogradTiles(L);
-  return L.batch * tilesH * tilesW >= 32 && L.imageChannels >= 16 && L.rowChannels >= 16;
+  const tiles = L.batch * tilesH * tilesW;
+  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16;
 }
 
 let forced: 'auto' | 'im2col' | 'winograd' = 'auto';
@@ -191,14 +193,26 @@ export function winogradForward(image: Float32Array, weight: Float32Array, out: 
 /**
  * The input gradient of a 3x3 stride-1 convolution is itself one: dx =
  * conv(dy, W') with W'[c][o] = W[o][c] rotated by 180 degrees and padding
- * 2 - pad. Returns that convolution (so it can go through Winograd too), or
- * null when it is not one (padding over 2, or not a single-group 3x3 stride 1).
+ * 2 - pad. The layout of that convolution, or null when it is not one
+ * (padding over 2, or not a single-group 3x3 stride 1).
  */
-export function adjointAsForward(weight: Float32Array, L: ConvLayout): { weight: Float32Array; layout: ConvLayout } | null {
+export function adjointLayout(L: ConvLayout): ConvLayout | null {
   const g = L.geo;
   if (!winogradApplies(L) || g.padTop > 2 || g.padLeft > 2) return null;
-  const O = L.rowChannels;
-  const C = L.imageChannels;
+  return {
+    batch: L.batch,
+    groups: 1,
+    imageChannels: L.rowChannels,
+    rowChannels: L.imageChannels,
+    geo: {
+      channels: L.rowChannels, inH: g.outH, inW: g.outW, outH: g.inH, outW: g.inW, kH: 3, kW: 3, strideH: 1, strideW: 1,
+      padTop: 2 - g.padTop, padLeft: 2 - g.padLeft, dilationH: 1, dilationW: 1,
+    },
+  };
+}
+
+/** W' of adjointLayout: [O, C, 3, 3] -> [C, O, 3, 3], each kernel rotated by 180 degrees. */
+export function flippedWeights(weight: Float32Array, O: number, C: number): Float32Array {
   const flipped = new Float32Array(weight.length);
   for (let o = 0; o < O; o++) {
     for (let c = 0; c < C; c++) {
@@ -207,17 +221,5 @@ export function adjointAsForward(weight: Float32Array, L: ConvLayout): { weight:
       for (let t = 0; t < 9; t++) flipped[dst + t] = weight[src + 8 - t]!;
     }
   }
-  return {
-    weight: flipped,
-    layout: {
-      batch: L.batch,
-      groups: 1,
-      imageChannels: O,
-      rowChannels: C,
-      geo: {
-        channels: O, inH: g.outH, inW: g.outW, outH: g.inH, outW: g.inW, kH: 3, kW: 3, strideH: 1, strideW: 1,
-        padTop: 2 - g.padTop, padLeft: 2 - g.padLeft, dilationH: 1, dilationW: 1,
-      },
-    },
-  };
+  return flipped;
 }

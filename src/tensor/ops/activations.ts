@@ -1,6 +1,8 @@
 import { record } from '../autograd.js';
+import { kernels } from '../backend.js';
 import { slopeTangent, tangentSum } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
+import { bitsOf } from '../kernels/elementwise.js';
 import { Tensor, shapeString } from '../tensor.js';
 
 /**
@@ -28,7 +30,7 @@ export function relu(x: Tensor, options: { backward?: ReluBackwardRule } = {}): 
   }
   const n = x.size;
   const out = new Float32Array(n);
-  reluBits(bitsOf(x.data), bitsOf(out));
+  kernels().relu(x.data, out);
   return record('relu', new Tensor(out, x.shape), [x], (g) => {
     const gi = new Float32Array(n);
     const xb = bitsOf(x.data);
@@ -51,28 +53,13 @@ export function relu(x: Tensor, options: { backward?: ReluBackwardRule } = {}): 
   }, { tangent: ([dx]) => slopeTangent(dx!, x, (v) => (v > 0 ? 1 : 0)) });
 }
 
-// relu works on float32 bit patterns, without branches: the sign of
-// activations is close to a coin flip, so `v > 0 ? v : 0` mispredicts half
-// the time and ran 3-5x slower on [8,256,56,56] than these masks.
-
-function bitsOf(a: Float32Array): Int32Array {
-  return new Int32Array(a.buffer, a.byteOffset, a.length);
-}
+// relu's backward works on float32 bit patterns, without branches (see
+// ../kernels/elementwise.ts for why).
 
 /** All ones when the float32 with bits `b` is > 0 (+0 and -0 are not), else 0. */
 function positiveMask(b: number): number {
   // -b & ~b has its sign bit set exactly for 0 < b as int32 (b = INT_MIN is -0)
   return (-b & ~b) >> 31;
-}
-
-/** dst = max(src, 0) exactly as torch.relu: -0 and -Infinity give 0, NaN stays NaN. */
-function reluBits(src: Int32Array, dst: Int32Array): void {
-  for (let i = 0; i < src.length; i++) {
-    const b = src[i]!;
-    const negative = b >> 31;
-    const nan = (0x7f800000 - (b & 0x7fffffff)) >> 31;
-    dst[i] = b & ~(negative & ~nan);
-  }
 }
 
 /** min(max(x, 0), 6); gradient only for 0 < x < 6 (torch's hardtanh_backward). */

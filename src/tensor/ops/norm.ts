@@ -1,4 +1,5 @@
 import { record } from '../autograd.js';
+import { kernels } from '../backend.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 
@@ -94,15 +95,15 @@ export function batchNorm(
     }
   }
 
-  const out = new Float32Array(x.size);
-  for (let n = 0; n < N; n++) {
-    for (let c = 0; c < C; c++) {
-      const base = (n * C + c) * inner;
-      const scale = invStd[c]! * (weight ? weight.data[c]! : 1);
-      const shift = (bias ? bias.data[c]! : 0) - mean[c]! * scale;
-      for (let i = 0; i < inner; i++) out[base + i] = src[base + i]! * scale + shift;
-    }
+  // y = x * scale + shift per channel.
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    scale[c] = invStd[c]! * (weight ? weight.data[c]! : 1);
+    shift[c] = (bias ? bias.data[c]! : 0) - mean[c]! * scale[c]!;
   }
+  const out = new Float32Array(x.size);
+  kernels().scaleShift(src, out, C, inner, scale, shift, false);
 
   const result = new Tensor(out, x.shape);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];

@@ -1,4 +1,5 @@
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
+import { kernels } from '../backend.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { imageShape, pair, pads, type Pair, type Padding2d } from './spatial.js';
@@ -101,47 +102,16 @@ function geometry(
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const g = geometry(x, 'maxPool2d', options);
   const [N, C, H, W] = x.shape as [number, number, number, number];
-  const { kh, kw, sh, sw, dh, dw, top, left, outH, outW } = g;
   const planes = N * C;
-  const outPlane = outH * outW;
+  const outPlane = g.outH * g.outW;
   const out = allocate(planes * outPlane, 'maxPool2d');
-  chargeWork(planes * outPlane * Math.min(kh, H) * Math.min(kw, W), 'maxPool2d', N);
-  // Offset of each output's winning cell within its input plane (-1: none).
-  const argmax = new Int32Array(planes * outPlane);
-  const src = x.data;
-  for (let p = 0; p < planes; p++) {
-    const base = p * H * W;
-    let o = p * outPlane;
-    for (let oh = 0; oh < outH; oh++) {
-      // First tap row inside the input, and the end (exclusive) of the rows.
-      let ih0 = oh * sh - top;
-      const ihEnd = Math.min(ih0 + (kh - 1) * dh + 1, H);
-      while (ih0 < 0) ih0 += dh;
-      for (let ow = 0; ow < outW; ow++, o++) {
-        let iw0 = ow * sw - left;
-        const iwEnd = Math.min(iw0 + (kw - 1) * dw + 1, W);
-        while (iw0 < 0) iw0 += dw;
-        // As PyTorch: start at the first valid cell with -Infinity, take a
-        // strictly greater value (so ties keep the first) or a NaN (so the
-        // output is NaN and, with several NaNs, the last one gets the gradient).
-        let best = -Infinity;
-        let at = ih0 < ihEnd && iw0 < iwEnd ? ih0 * W + iw0 : -1;
-        for (let ih = ih0; ih < ihEnd; ih += dh) {
-          const row = base + ih * W;
-          for (let iw = iw0; iw < iwEnd; iw += dw) {
-            const v = src[row + iw]!;
-            if (v > best || v !== v) {
-              best = v;
-              at = ih * W + iw;
-            }
-          }
-        }
-        out[o] = best;
-        argmax[o] = at;
-      }
-    }
-  }
-  const result = new Tensor(out, [N, C, outH, outW]);
+  chargeWork(planes * outPlane * Math.min(g.kh, H) * Math.min(g.kw, W), 'maxPool2d', N);
+  // Offset of each output's winning cell within its input plane (-1: none),
+  // kept for the backward rule only when the graph is recorded.
+  const recording = isGradEnabled() && x.requiresGrad;
+  const argmax = new Int32Array(recording ? planes * outPlane : 0);
+  kernels().maxPool2d(x.data, out, recording ? argmax : null, planes, H, W, g);
+  const result = new Tensor(out, [N, C, g.outH, g.outW]);
   return record('maxPool2d', result, [x], (gradOutput) => [scatterToArgmax(gradOutput, argmax, x.shape, outPlane)], {
     tangent: ([dx]) => gatherFromArgmax(dx!, argmax, result.shape, outPlane),
   });

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { kernels } from '../src/tensor/backend.js';
+import type { PoolWindow } from '../src/tensor/kernels/pool.js';
+import { Rng } from '../src/tensor/random.js';
+
+/**
+ * The element-wise and pooling kernels (relu, batch norm's scale and shift,
+ * the residual add, max pooling) on the current backend against references
+ * written from the definitions here; the wasm project runs this file again on
+ * WebAssembly. Sizes are above the WebAssembly kernels' small-array cutoff
+ * (4,096 floats), odd (so SIMD tails run), and some cross the 2^20-float
+ * chunks those kernels work in.
+ */
+
+const CHUNK = 1 << 20;
+
+function randomArray(n: number, rng: Rng): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.normal();
+  return a;
+}
+
+/** torch.relu on one float: -0 and -Infinity give +0, NaN stays NaN. */
+function reluRef(v: number): number {
+  return v !== v ? NaN : v > 0 ? v : 0;
+}
+
+/** Within `rel` of the largest finite |reference|; NaN and infinities exactly where the reference has them. */
+function expectClose(ours: Float32Array, ref: ArrayLike<number>, rel: number): void {
+  expect(ours.length).toBe(ref.length);
+  let scale = 0;
+  for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i]!)) scale = Math.max(scale, Math.abs(ref[i]!));
+  for (let i = 0; i < ref.length; i++) {
+    const r = ref[i]!;
+    const o = ours[i]!;
+    if (Number.isNaN(r) || !Number.isFinite(r)) {
+      if (!Object.is(o, r)) expect(o, `element ${i}`).toBe(r);
+      continue;
+    }
+    if (Math.abs(o - r) > rel * scale) expect(Math.abs(o - r), `element ${i}: ${o} vs ${r}`).toBeLessThanOrEqual(rel * scale);
+  }
+}
+
+describe('relu kernel', () => {
+  it('is torch.relu, bit for bit, including -0, infinities and NaN, across chunks', () => {
+    const rng = new Rng(1);
+    for (const n of [4097, CHUNK + 13]) {
+      const x = randomArray(n, rng);
+      x[0] = -0;
+      x[1] = NaN;
+      x[2] = -Infinity;
+      x[3] = Infinity;
+      x[n - 1] = NaN; // in the scalar tail
+      x[n - 2] = -0;
+      const out = new Float32Array(n);
+      kernels().relu(x, out);
+      for (let i = 0; i < n; i++) {
+        const want = reluRef(x[i]!);
+        if (!Object.is(out[i], want)) expect(out[i], `element ${i} of ${n} (x = ${x[i]})`).toBe(want);
+      }
+    }
+  });
+
+  it('may run in place (out === x)', () => {
+    const x = randomArray(5003, new Rng(2));
+    const ref = Array.from(x, reluRef);
+    kernels().relu(x, x);
+    expect(Array.from(x)).toEqual(ref);
+  });
+});
+
+describe('add kernel', () => {
+  it('adds two arrays of one length, across chunks', () => {
+    const rng = new Rng(3);
+    for (const n of [4099, CHUNK + 7]) {
+      const a = randomArray(n, rng);
+      const b = randomArray(n, rng);
+      const out = new Float32Array(n);
+      kernels().add(a, b, out);
+      // float32 + float32 rounds the same everywhere: exact.
+      for (let i = 0; i < n; i++) if (out[i] !== Math.fround(a[i]! + b[i]!)) expect(out[i], `element ${i}`).toBe(Math.fround(a[i]! + b[i]!));
+    }
+  });
+});
+
+describe('scaleShift kernel (batch norm in evaluation mode, optionally + relu)', () => {
+  const cases = [
+    { channels: 3, inner: 1001, batch: 2 }, // planes of odd length
+    { channels: 5, inner: 4, batch: 300 }, // short planes, many of them
+    { channels: 3, inner: 1000, batch: 367 }, // 1,101 planes: crosses a chunk mid-batch (channel index carries on)
+  ];
+  it.each(cases)('gives x * scale[c] + shift[c] per channel (then relu): %o', ({ channels, inner, batch }) => {
+    const rng = new Rng(channels * inner);
+    const n = channels * inner * batch;
+    const x = randomArray(n, rng);
+    x[5] = NaN;
+    const scale = Float64Array.from({ length: channels }, () => rng.normal() * 2);
+    const shift = Float64Array.from({ length: channels }, () => rng.normal());
+    for (const withRelu of [false, true]) {
+      const out = new Float32Array(n);
+      kernels().scaleShift(x, out, channels, inner, scale, shift, withRelu);
+      const ref = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const c = Math.floor(i / inner) % channels;
+        const v = x[i]! * scale[c]! + shift[c]!;
+        ref[i] = withRelu ? reluRef(v) : v;
+      }
+      // WebAssembly computes in float32 (scale and shift rounded): a few ulps of the largest value.
+      expectClose(out, ref, 1e-6);
+    }
+  });
+});
+
+/** Max pooling as PyTorch's CPU loop: the first strictly greatest (or last NaN) cell of each window, padding skipped. */
+function maxPoolRef(x: Float32Array, planes: number, H: number, W: number, g: PoolWindow): { out: Float32Array; argmax: Int32Array } {
+  const out = new Float32Array(planes * g.outH * g.outW);
+  const argmax = new Int32Array(out.length);
+  let o = 0;
+  for (let p = 0; p < planes; p++)
+    for (let oh = 0; oh < g.outH; oh++)
+      for (let ow = 0; ow < g.outW; ow++, o++) {
+        let best = -Infinity;
+        let at = -1;
+        for (let i = 0; i < g.kh; i++)
+          for (let j = 0; j < g.kw; j++) {
+            const r = oh * g.sh - g.top + i * g.dh;
+            const c = ow * g.sw - g.left + j * g.dw;
+            if (r < 0 || r >= H || c < 0 || c >= W) continue;
+            const v = x[p * H * W + r * W + c]!;
+            if (at < 0) at = r * W + c; // PyTorch starts at the first cell inside, with -Infinity
+            if (v > best || v !== v) {
+              best = v;
+              at = r * W + c;
+            }
+          }
+        out[o] = best;
+        argmax[o] = at;
+      }
+  return { out, argmax };
+}
+
+function window(H: number, W: number, k: [number, number], s: [number, number], d: [number, number], pad: [number, number], ceil = false): PoolWindow {
+  const size = (n: number, kk: number, ss: number, dd: number, pp: number): number => {
+    const span = n + 2 * pp - dd * (kk - 1) - 1;
+    let out = (ceil ? Math.ceil(span / ss) : Math.floor(span / ss)) + 1;
+    if (ceil && (out - 1) * ss >= n + pp) out--; // PyTorch: no window starting in the right padding
+    return out;
+  };
+  return { outH: size(H, k[0], s[0], d[0], pad[0]), outW: size(W, k[1], s[1], d[1], pad[1]), kh: k[0], kw: k[1], sh: s[0], sw: s[1], dh: d[0], dw: d[1], top: pad[0], left: pad[1] };
+}
+
+describe('maxPool2d kernel', () => {
+  const cases: { name: string; planes: number; H: number; W: number; g: PoolWindow }[] = [
+    { name: "ResNet's stem pool 3x3 s2 p1", planes: 6, H: 33, W: 37, g: window(33, 37, [3, 3], [2, 2], [1, 1], [1, 1]) },
+    { name: '3x3 s1 p1', planes: 5, H: 29, W: 31, g: window(29, 31, [3, 3], [1, 1], [1, 1], [1, 1]) },
+    { name: '2x2 s2 ceil mode', planes: 7, H: 27, W: 25, g: window(27, 25, [2, 2], [2, 2], [1, 1], [0, 0], true) },
+    { name: '3x2 s(1,2) p(1,0)', planes: 4, H: 30, W: 41, g: window(30, 41, [3, 2], [1, 2], [1, 1], [1, 0]) },
+    { name: 'dilated 3x3 d2 p1', planes: 4, H: 32, W: 33, g: window(32, 33, [3, 3], [1, 1], [2, 2], [1, 1]) },
+    { name: 'dilation only in height', planes: 3, H: 40, W: 39, g: window(40, 39, [3, 3], [2, 2], [2, 1], [0, 0], true) },
+    { name: 'crosses a chunk (70 planes of 128x128)', planes: 70, H: 128, W: 128, g: window(128, 128, [3, 3], [2, 2], [1, 1], [1, 1]) },
+  ];
+  it.each(cases)('matches the definition with and without argmax: $name', ({ planes, H, W, g }) => {
+    const rng = new Rng(planes * H + W);
+    // Few distinct values (ties in every window) and a sprinkle of NaN.
+    const x = new Float32Array(planes * H * W);
+    for (let i = 0; i < x.length; i++) x[i] = rng.int(5) - 2;
+    for (let k = 0; k < 20; k++) x[rng.int(x.length)] = NaN;
+    const ref = maxPoolRef(x, planes, H, W, g);
+    for (const withArgmax of [true, false]) {
+      const out = new Float32Array(ref.out.length).fill(123);
+      const argmax = withArgmax ? new Int32Array(ref.out.length).fill(-7) : null;
+      kernels().maxPool2d(x, out, argmax, planes, H, W, g);
+      for (let i = 0; i < out.length; i++) if (!Object.is(out[i], ref.out[i])) expect(out[i], `output ${i}`).toBe(ref.out[i]);
+      if (argmax) for (let i = 0; i < argmax.length; i++) if (argmax[i] !== ref.argmax[i]) expect(argmax[i], `argmax ${i}`).toBe(ref.argmax[i]);
+    }
+  });
+});
