@@ -27,6 +27,8 @@ export default defineConfig({
     // vitest's default is one worker per core minus one: a single worker on
     // CI's two cores, which left one core idle for the whole run.
     maxWorkers: 2,
+    // The second says in one line what missing reference data (../shared) left out.
+    reporters: ['default', './test/helpers/reference-reporter.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },
     projects: [
       { extends: true, test: { name: 'js', include: ['test/**/*.test.ts'] } },

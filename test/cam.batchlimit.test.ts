@@ -38,8 +38,8 @@ describe('methods that batch extra inputs respect Module.maxBatchSize()', () => 
 describe('an ONNX graph declares its batch limit', () => {
   it('the model zoo SqueezeNet (declared [1,3,224,224]) reports 1; the fixtures (symbolic batch) report none', async () => {
     const { loadOnnxFile } = await import('../src/node/index.js');
-    const { SHARED } = await import('./helpers/fixtures.js');
-    expect(loadOnnxFile(`${SHARED}/onnx-model-zoo-light/light_squeezenet.onnx`).maxBatchSize()).toBe(1);
-    expect(loadOnnxFile(`${SHARED}/fixtures/models/shapes_cnn.onnx`).maxBatchSize()).toBeUndefined();
+    const { referencePath } = await import('./helpers/shared.js');
+    expect(loadOnnxFile(referencePath('onnx-model-zoo-light/light_squeezenet.onnx')).maxBatchSize()).toBe(1);
+    expect(loadOnnxFile(referencePath('fixtures/models/shapes_cnn.onnx')).maxBatchSize()).toBeUndefined();
   });
 });

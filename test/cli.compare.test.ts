@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/cli/args.js';
 import { compareCommand, parseCompareArgs } from '../src/cli/compare.js';
-import { describeShared, SHARED } from './helpers/shared.js';
+import { describeReference, referencePath } from './helpers/shared.js';
 
 describe('tinycam compare: arguments', () => {
   it('reads method names as typed, with the explain command spellings', () => {
@@ -26,7 +26,7 @@ describe('tinycam compare: arguments', () => {
   });
 });
 
-describeShared('fixtures', 'tinycam compare: the report for an ONNX model', () => {
+describeReference('fixtures', 'tinycam compare: the report for an ONNX model', () => {
   it('writes one self-contained page with every method and its scores', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tinycam-compare-'));
     try {
@@ -36,8 +36,8 @@ describeShared('fixtures', 'tinycam compare: the report for an ONNX model', () =
       const lines: string[] = [];
       const comparison = compareCommand(
         parseCompareArgs([
-          '--model', join(SHARED, 'fixtures/models/shapes_cnn.onnx'),
-          '--image', join(SHARED, 'fixtures/shapes/test/0000.png'),
+          '--model', referencePath('fixtures/models/shapes_cnn.onnx'),
+          '--image', referencePath('fixtures/shapes/test/0000.png'),
           '--methods', 'gradcam,eigencam',
           '--metrics', 'confidenceChange,averageDrop',
           '--layer', 'features.13',

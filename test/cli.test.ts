@@ -8,7 +8,7 @@ import { loadOnnxFile } from '../src/node/index.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { buildCli, runCli } from './cli.harness.js';
 import { FIXTURES, casesOf, expectClose, loadCase } from './helpers/fixtures.js';
-import { describeShared } from './helpers/shared.js';
+import { describeReference, itReference } from './helpers/shared.js';
 
 /*
  * The built command on the reference fixtures (../shared/fixtures): its map
@@ -16,7 +16,7 @@ import { describeShared } from './helpers/shared.js';
  * tested in cli.command.test.ts, on a model built in the test.
  */
 
-describeShared('fixtures', 'tinycam explain on the reference fixtures (the built command, end to end)', () => {
+describeReference('fixtures', 'tinycam explain on the reference fixtures (the built command, end to end)', () => {
   const MODEL = join(FIXTURES, 'models/shapes_cnn.onnx');
   const IMAGE = join(FIXTURES, 'shapes/test/0000.png');
   let work: string;
@@ -90,7 +90,7 @@ describeShared('fixtures', 'tinycam explain on the reference fixtures (the built
     expect(missing.stderr).toMatch(/nope\.onnx/);
   });
 
-  it('runs torchvision weights from safetensors with --arch', () => {
+  itReference('fixtures/models/squeezenet1_1.safetensors', 'runs torchvision weights from safetensors with --arch', () => {
     const weights = join(FIXTURES, 'models/squeezenet1_1.safetensors');
     const r = run('explain', '--model', weights, '--arch', 'squeezenet1_1', '--image', IMAGE, '--size', '72', '--out', join(work, 's.png'), '--json');
     expect(r.stderr).toBe('');

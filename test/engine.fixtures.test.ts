@@ -15,7 +15,8 @@ import { ReLU } from '../src/layers/activation.js';
 import { grad } from '../src/tensor/autograd.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { FIXTURE_MODEL_NAMES, buildFixtureModel } from './helpers/fixture-models.js';
-import { casesOf, expectClose, loadArch, loadCase, maxAbs, maxAbsDiff, sharedExists } from './helpers/fixtures.js';
+import { casesOf, expectClose, loadArch, loadCase, maxAbs, maxAbsDiff } from './helpers/fixtures.js';
+import { describeReference } from './helpers/shared.js';
 
 /** Cases whose gradients needed the manifest's looser 1e-3 (deep or ill-conditioned); none so far. */
 const LOOSER: Record<string, readonly ('activation' | 'grad_activation' | 'grad_input')[]> = {};
@@ -50,7 +51,7 @@ function explain(model: Module, input: Tensor, layer: string, target: number): R
   return { logits, activation, grad_activation: gradActivation!, grad_input: gradInput! };
 }
 
-describe.skipIf(!sharedExists())('engine vs PyTorch fixtures', () => {
+describeReference('fixtures', 'engine vs PyTorch fixtures', () => {
   for (const name of FIXTURE_MODEL_NAMES) {
     describe(name, () => {
       const model = buildFixtureModel(name);

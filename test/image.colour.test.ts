@@ -17,9 +17,10 @@ import {
 } from '../src/image/index.js';
 import { ArgumentError } from '../src/tensor/errors.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { FIXTURES, loadCase, manifest, SHARED } from './helpers/fixtures.js';
+import { FIXTURES, loadCase, manifest } from './helpers/fixtures.js';
+import { describeReference, referencePath } from './helpers/shared.js';
 
-const REFERENCE = JSON.parse(readFileSync(join(SHARED, 'reference/colormaps_opencv.json'), 'utf8')).maps as Record<string, number[][]>;
+const REFERENCE = JSON.parse(readFileSync(join(referencePath('reference'), 'colormaps_opencv.json'), 'utf8')).maps as Record<string, number[][]>;
 
 describe('colormap', () => {
   it.each(['jet', 'turbo', 'viridis', 'inferno', 'magma'] as const)('%s equals OpenCV\'s table in all 256 entries', (name) => {
@@ -102,7 +103,7 @@ function rgbOf(img: RgbaImage): number[] {
 
 const maxAbsDiff = (a: number[], b: number[]) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
-describe('overlay', () => {
+describeReference('fixtures', 'overlay', () => {
   const shapes = manifest().cases.filter((c) => c.model === 'shapes_cnn' && c.id.includes('features.13') && c.id.startsWith('shapes_cnn/img'));
 
   it.each(shapes.map((c) => [c.id, c] as const))('%s: seed blend within 1/255 of the seed\'s formula', (_id, c) => {

@@ -4,6 +4,7 @@ import {
   architectures, createModel, densenet121, makeDivisible, mobilenet_v2, resnet18, resnet50, squeezenet1_0, squeezenet1_1, vgg16,
 } from '../src/models/index.js';
 import { casesOf, expectClose, fixtureBytes, loadCase, modelInfo } from './helpers/fixtures.js';
+import { describeReference } from './helpers/shared.js';
 
 function parameterCount(m: Module): number {
   return m.parameters().reduce((n, p) => n + p.size, 0);
@@ -94,10 +95,10 @@ describe('torchvision architectures', () => {
   });
 });
 
-describe.each([
+for (const [name, build] of [
   ['mobilenet_v2_035', () => mobilenet_v2({ widthMult: 0.35, numClasses: 10 })],
   ['squeezenet1_1', () => squeezenet1_1({ numClasses: 10 })],
-] as const)('%s from tinycam/models equals PyTorch', (name, build) => {
+] as const) describeReference(`fixtures/models/${name}.safetensors`, `${name} from tinycam/models equals PyTorch`, () => {
   const model = build();
   model.loadStateDict(loadSafetensors(fixtureBytes(modelInfo(name).safetensors)));
   model.eval();

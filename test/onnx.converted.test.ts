@@ -1,9 +1,10 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadOnnx } from '../src/onnx/index.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { CONVERTED as ROOT, readTensorPb } from './helpers/onnx-tensor.js';
+import { describeReference } from './helpers/shared.js';
 
 /**
  * The ONNX project's tests converted from PyTorch modules: each folder's
@@ -25,7 +26,7 @@ function worstExcess(ours: Tensor, ref: Tensor, rtol: number, atol: number): num
   return worst;
 }
 
-describe.skipIf(folders.length === 0)('onnx-pytorch-converted', () => {
+describeReference('onnx-pytorch-converted', 'onnx-pytorch-converted', () => {
   it('holds the expected test folders', () => {
     expect(folders.length).toBeGreaterThanOrEqual(60);
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { gradCam } from '../src/cam/index.js';
 import { OnnxError, OnnxUnsupportedError, loadOnnx } from '../src/onnx/index.js';
 import { editDistance } from '../src/layers/names.js';
@@ -9,7 +9,8 @@ import { loadOnnxFile } from '../src/node/index.js';
 import { LayerNotFoundError, LimitError, ShapeError, TinycamError } from '../src/tensor/errors.js';
 import { Rng } from '../src/tensor/random.js';
 import { zeros } from '../src/tensor/tensor.js';
-import { fixtureBytes, sharedExists } from './helpers/fixtures.js';
+import { fixtureBytes } from './helpers/fixtures.js';
+import { describeReference } from './helpers/shared.js';
 import { onnxModel } from './onnx.builder.js';
 
 /** Replace the op_type field (tag 0x22, length, name) `from` by `to` (same length) in every node. */
@@ -29,7 +30,7 @@ function renameOp(bytes: Uint8Array, from: string, to: string): Uint8Array {
   return out;
 }
 
-describe.skipIf(!sharedExists())('ONNX import errors', () => {
+describeReference('fixtures', 'ONNX import errors', () => {
   const shapes = (): Uint8Array => fixtureBytes('models/shapes_cnn.onnx');
 
   it('lists every unsupported op type with its nodes in one error, before building anything', () => {

@@ -10,8 +10,9 @@ import { grad, noGrad } from '../src/tensor/autograd.js';
 import { indexSelect, reshape } from '../src/tensor/ops/shape.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import {
-  FIXTURES, casesOf, expectClose, fixtureBytes, loadArch, loadCase, loadWeights, manifest, sharedExists, type FixtureCase,
+  FIXTURES, casesOf, expectClose, fixtureBytes, fixtureExists, loadArch, loadCase, loadWeights, manifest, sharedExists, type FixtureCase,
 } from './helpers/fixtures.js';
+import { describeReference } from './helpers/shared.js';
 
 /**
  * The public fixture models through the ONNX importer, fused (BatchNorm
@@ -51,9 +52,10 @@ function capture(model: GraphModule, input: Tensor, layer: string, c: number): C
 const models = sharedExists() ? manifest().models : [];
 const ACTIVATION_TOL = 1e-4;
 
-describe.skipIf(!sharedExists())('fixture models through loadOnnx', () => {
+describeReference('fixtures', 'fixture models through loadOnnx', () => {
   for (const info of models) {
     for (const variant of ['fused', 'unfused'] as const) {
+      if (variant === 'fused' && !fixtureExists(info.onnx_fused)) continue; // left out of the compact copy
       describe(`${info.name} (${variant})`, () => {
         const load = (): GraphModule =>
           variant === 'fused'
@@ -144,7 +146,7 @@ describe.skipIf(!sharedExists())('fixture models through loadOnnx', () => {
     ['hirescam', hiResCam],
     ['cam', cam],
   ];
-  for (const info of models) {
+  for (const info of models.filter((m) => fixtureExists(m.onnx_fused))) {
     const c = casesOf(info.name).find((k) => k.layer.is_cam_layer && !k.checks.note) ?? casesOf(info.name)[0]!;
     it(`CAM methods on ${info.name} (ONNX, layer by module path and tensor name)`, () => {
       const model = loadOnnx(fixtureBytes(info.onnx_fused));

@@ -11,7 +11,7 @@ import { ProtoReader } from '../src/onnx/wire.js';
 import { add, sub } from '../src/tensor/ops/elementwise.js';
 import { reshape } from '../src/tensor/ops/shape.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { SHARED, describeShared } from './helpers/shared.js';
+import { describeReference, referencePath } from './helpers/shared.js';
 
 /**
  * The classic ONNX model-zoo CNNs in "light" form (opset 9: LRN, Sum, old
@@ -30,7 +30,7 @@ import { SHARED, describeShared } from './helpers/shared.js';
  * the gradient of out, so that probabilities computed twice, or logits taken
  * from the probability, would show.
  */
-const ROOT = join(SHARED, 'onnx-model-zoo-light');
+const ROOT = referencePath('onnx-model-zoo-light');
 
 /** Each graph with the layer Grad-CAM explains: the last with a spatial size above 1x1 (torch-cam's default rule). */
 const MODELS: [string, string][] = [
@@ -51,7 +51,7 @@ function softmax(values: ArrayLike<number>): number[] {
   return e.map((v) => v / total);
 }
 
-describeShared('onnx-model-zoo-light', 'onnx-model-zoo-light: reference outputs, explained on their logits, with their own probabilities', () => {
+describeReference('onnx-model-zoo-light', 'onnx-model-zoo-light: reference outputs, explained on their logits, with their own probabilities', () => {
   for (const [name, layer] of MODELS) {
     it(name, { timeout: 300_000 }, () => {
       const bytes = new Uint8Array(readFileSync(join(ROOT, `light_${name}.onnx`)));

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
@@ -21,7 +20,8 @@ import {
   tensor,
 } from '../src/index.js';
 import { gradcheck } from './helpers/gradcheck.js';
-import { CONVERTED, converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
+import { converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
+import { describeReference } from './helpers/shared.js';
 
 const values = (t: Tensor): number[] => Array.from(t.data);
 
@@ -234,7 +234,7 @@ describe('hardSigmoid, hardSwish', () => {
 // ---------------------------------------------------------------------------
 // PyTorch's own outputs: ONNX's converted PyTorch-module tests.
 
-describe.skipIf(!existsSync(CONVERTED))("PyTorch's outputs (onnx-pytorch-converted)", () => {
+describeReference('onnx-pytorch-converted', "PyTorch's outputs (onnx-pytorch-converted)", () => {
   // parameters as stored in each model.onnx
   const cases: [string, (x: Tensor) => Tensor][] = [
     ['test_ReLU', (x) => relu(x)],

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AttributeType } from '../src/onnx/proto.js';
 import { grad } from '../src/tensor/autograd.js';
@@ -16,7 +15,8 @@ import { Rng, randn } from '../src/tensor/random.js';
 import { Tensor, tensor } from '../src/tensor/tensor.js';
 import { gradcheck } from './helpers/gradcheck.js';
 import { naivePool } from './helpers/naive.js';
-import { CONVERTED, converted, convertedNodes } from './helpers/onnx-tensor.js';
+import { converted, convertedNodes } from './helpers/onnx-tensor.js';
+import { describeReference, itReference } from './helpers/shared.js';
 
 /** Distinct values 0.1 apart in random order: max pooling's argmax is stable under ±h. */
 function distinctInput(shape: number[], rng: Rng): Tensor {
@@ -285,10 +285,10 @@ function onnxPoolCase(name: string): { op: string; attrs: Record<string, number[
   return { op: node.opType, attrs, input: inputs[0]!, output };
 }
 
-describe.skipIf(!existsSync(CONVERTED))('pools vs PyTorch (ONNX converted module tests)', () => {
+describeReference('onnx-pytorch-converted', 'pools vs PyTorch (ONNX converted module tests)', () => {
   // (test_operator_maxpool is MaxPool1d on [20, 16, 50]: not a 2-D pool)
   for (const name of ['test_MaxPool2d', 'test_MaxPool2d_stride_padding_dilation', 'test_AvgPool2d', 'test_AvgPool2d_stride']) {
-    it(name, () => {
+    itReference(`onnx-pytorch-converted/${name}`, name, () => {
       const { op, attrs, input, output } = onnxPoolCase(name);
       const k = attrs.kernel_shape as [number, number];
       const p = attrs.pads ?? [0, 0, 0, 0];

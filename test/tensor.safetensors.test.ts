@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SafetensorsError, loadSafetensors, saveSafetensors, tensor, randn, Tensor } from '../src/index.js';
 import { parseSafetensors } from '../src/tensor/safetensors.js';
 import { fixtureBytes, manifest } from './helpers/fixtures.js';
-import { describeShared } from './helpers/shared.js';
+import { describeReference } from './helpers/shared.js';
 
 describe('safetensors', () => {
   it('round-trips tensors and metadata', () => {
@@ -48,7 +48,7 @@ describe('safetensors', () => {
   });
 });
 
-describeShared('fixtures', 'safetensors files written by Python', () => {
+describeReference('fixtures', 'safetensors files written by Python', () => {
   it('reads every fixture model, including I64 num_batches_tracked scalars', () => {
     for (const m of manifest().models) {
       const w = loadSafetensors(fixtureBytes(m.safetensors));

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
@@ -25,7 +24,8 @@ import {
 } from '../src/index.js';
 import { gradcheck } from './helpers/gradcheck.js';
 import { multiIndices } from './helpers/naive.js';
-import { CONVERTED, converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
+import { converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
+import { describeReference } from './helpers/shared.js';
 
 const values = (t: Tensor): number[] => Array.from(t.data);
 
@@ -329,7 +329,7 @@ describe('pad', () => {
 // ---------------------------------------------------------------------------
 // PyTorch's own outputs: ONNX's converted PyTorch-module tests.
 
-describe.skipIf(!existsSync(CONVERTED))("PyTorch's outputs (onnx-pytorch-converted)", () => {
+describeReference('onnx-pytorch-converted', "PyTorch's outputs (onnx-pytorch-converted)", () => {
   // ONNX pads [x1_begin, x2_begin, x3_begin, x4_begin, x1_end, ...] = [0,0,3,1, 0,0,4,2] are F.pad's [1, 2, 3, 4]
   const cases: [string, number, (...x: Tensor[]) => Tensor][] = [
     ['test_ConstantPad2d', 1, (x) => pad(x, [1, 2, 3, 4], { value: 2 })],

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   ArgumentError,
@@ -16,7 +15,8 @@ import {
   tensor,
 } from '../src/index.js';
 import { gradcheck } from './helpers/gradcheck.js';
-import { CONVERTED, converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
+import { converted, expectMatchesTorch } from './helpers/onnx-tensor.js';
+import { describeReference } from './helpers/shared.js';
 
 const values = (t: Tensor): number[] => Array.from(t.data);
 
@@ -194,7 +194,7 @@ describe('dropout', () => {
 // ---------------------------------------------------------------------------
 // PyTorch's own outputs: ONNX's converted PyTorch-module tests.
 
-describe.skipIf(!existsSync(CONVERTED))("PyTorch's outputs (onnx-pytorch-converted)", () => {
+describeReference('onnx-pytorch-converted', "PyTorch's outputs (onnx-pytorch-converted)", () => {
   // Each model is a single Softmax/LogSoftmax node; its axis is the last axis of the input in every case here.
   const cases: [string, (x: Tensor) => Tensor][] = [
     ['test_Softmax', (x) => softmax(x, 1)],

@@ -19,7 +19,7 @@ import { buildWeb } from '../web/build.js';
 import { createStaticServer } from '../web/serve.js';
 import { maxAbsDiff, nodeReference, seenBy, SHAPES_WEIGHTS } from './helpers/deploy-suite.js';
 import { describeRuntime, launchChromium, ROOT, scratchDir } from './helpers/runtimes.js';
-import { SHARED, hasShared } from './helpers/shared.js';
+import { referenceData, referencePath } from './helpers/shared.js';
 import { onnxModel } from './onnx.builder.js';
 
 interface PageResult {
@@ -218,12 +218,12 @@ describeRuntime('chromium', 'the web page in headless Chromium', () => {
     expect(maxAbsDiff(Float32Array.from((await results()).gradcam!.map), nodeReference(bytes).map)).toBeLessThanOrEqual(1e-6);
   });
 
-  if (hasShared('fixtures')) {
+  if (referenceData('fixtures') !== 'absent') {
     it("runs the fixtures' ONNX model, fused and with external data, equal to Node's", async () => {
-      const image = new Uint8Array(readFileSync(join(SHARED, 'fixtures/shapes/test/0003.png')));
+      const image = new Uint8Array(readFileSync(referencePath('fixtures/shapes/test/0003.png')));
       await dropFiles(page, [{ name: '0003.png', bytes: image }]);
       for (const files of [['shapes_cnn.onnx'], ['shapes_cnn.unfused.onnx', 'shapes_cnn.safetensors']]) {
-        const dropped = files.map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(SHARED, 'fixtures/models', name))) }));
+        const dropped = files.map((name) => ({ name, bytes: new Uint8Array(readFileSync(referencePath(`fixtures/models/${name}`))) }));
         await dropFiles(page, dropped);
         await page.waitForFunction((name: string) => document.getElementById('model-name')!.textContent!.startsWith(name), {}, files[0]!);
         await waitForMaps(page, ['gradcam']);

@@ -1,13 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { expect } from 'vitest';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
+import { SHARED, referenceData, referencePath } from './shared.js';
 
-/** ../shared beside the repository (CI lays it there too). */
-export const SHARED = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared');
-export const FIXTURES = join(SHARED, 'fixtures');
+export { SHARED };
+
+/**
+ * The PyTorch fixtures: ../shared/fixtures when it exists (CI: 5 models, 52
+ * cases), else the compact copy test/fixtures/fixtures (a fresh clone: a
+ * subset of the same files, its manifest cut to match). Suites over them are
+ * declared with describeReference('fixtures', ...) (./shared.ts).
+ */
+export const FIXTURES = referencePath('fixtures');
+
+/** Whether FIXTURES is the full set (../shared/fixtures) rather than the compact copy. */
+export const FULL_FIXTURES = referenceData('fixtures') === 'full';
 
 export interface CaseTolerance {
   final_map: number;
@@ -55,6 +64,14 @@ export function manifest(): Manifest {
   return manifestCache;
 }
 
+/**
+ * Whether a file the manifest names is present: the compact copy leaves some
+ * out (manifest.compact.files_left_out, e.g. MobileNetV2's fused ONNX graph).
+ */
+export function fixtureExists(relative: string): boolean {
+  return existsSync(join(FIXTURES, relative));
+}
+
 export function fixtureBytes(relative: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURES, relative)));
 }
@@ -87,6 +104,7 @@ export function loadArch(model: string): {
   return JSON.parse(readFileSync(join(FIXTURES, modelInfo(model).arch), 'utf8'));
 }
 
+/** Whether the fixtures are here, full or compact (the compact copy is committed, so: always, in a checkout). */
 export function sharedExists(): boolean {
   return existsSync(join(FIXTURES, 'manifest.json'));
 }

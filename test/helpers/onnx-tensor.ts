@@ -5,15 +5,16 @@ import { decodeModel, decodeTensor, type NodeProto } from '../../src/onnx/proto.
 import { DataType, tensorFromProto } from '../../src/onnx/tensorData.js';
 import { ProtoReader } from '../../src/onnx/wire.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
-import { SHARED } from './fixtures.js';
+import { referencePath } from './shared.js';
 
 /**
- * Reading ONNX's converted PyTorch-module tests (/work/shared/onnx-pytorch-converted):
+ * Reading ONNX's converted PyTorch-module tests (../shared/onnx-pytorch-converted, or
+ * its compact copy in test/fixtures without the two largest folders):
  * each folder holds model.onnx and test_data_set_0/{input,output}_N.pb, PyTorch's
  * own inputs and outputs. The .pb files are decoded with the library's TensorProto
  * decoder, which test/onnx.wire.test.ts checks byte by byte.
  */
-export const CONVERTED = join(SHARED, 'onnx-pytorch-converted');
+export const CONVERTED = referencePath('onnx-pytorch-converted');
 
 /** The tensor of one TensorProto file (.pb), and its ONNX element type. */
 function readTensorPbTyped(path: string): { tensor: Tensor; dataType: number } {
