@@ -61,15 +61,16 @@ async function bundle(contents: string, format: 'esm' | 'cjs', platform: 'node' 
 describe('the built package, bundled by a consumer', () => {
   // Issue 11 set 30 KB when gradCam was 22 KB; any-output targets, N-D maps,
   // augSmooth/eigenSmooth, the non-finite locator, the tensor size limit and
-  // work budget, and forward-mode tangents have since brought it to 35.3 KB
+  // work budget, and forward-mode tangents have since brought it to 35.4 KB
   // (2026-12-01). The bound catches the next regression (a table of every
-  // method kept alive, as COMPARE_METHODS once did: 58 KB); the 30 KB goal
+  // method kept alive, as COMPARE_METHODS once did: 58 KB, or every JS kernel
+  // behind a class with a computed key: 47.6 KB); the 30 KB goal
   // stays open on the issue.
-  it('an app that imports only gradCam is under 36 KB minified', async () => {
+  it('an app that imports only gradCam is under 38 KB minified', async () => {
     const result = await bundle(`import { gradCam } from 'tinycam'; globalThis.explain = gradCam;`, 'esm', 'neutral');
     const size = result.outputFiles[0]!.contents.length;
     expect(result.warnings).toEqual([]);
-    expect(size).toBeLessThan(36_000);
+    expect(size).toBeLessThan(38_000);
     // ... and it is the real thing, not an empty shell: the CAM code is there.
     expect(size).toBeGreaterThan(10_000);
   });

@@ -1,7 +1,7 @@
 import { enableGrad, grad } from '../tensor/autograd.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { isReluModule } from '../layers/activation.js';
+import { isReluModule } from '../layers/reluModule.js';
 import type { Module } from '../layers/module.js';
 import { checkInput, inEvalMode } from './capture.js';
 import { runForExplanation } from './output.js';

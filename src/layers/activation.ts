@@ -17,32 +17,8 @@ import { ShapeError } from '../tensor/errors.js';
 import { Parameter, Tensor, shapeString } from '../tensor/tensor.js';
 import { constantParameter, positiveInteger } from './init.js';
 import { Module } from './module.js';
-
-/**
- * The brand of a ReLU module: a module whose forward is
- * `relu(x, { backwardRule: this.backwardRule })`. A registered symbol, so
- * that modules from any entry point or bundle of tinycam carry the same one.
- */
-export const RELU_MODULE: unique symbol = Symbol.for('tinycam.ReluModule');
-
-/**
- * The contract guided backprop and deconvnet rely on (pytorch-grad-cam's
- * `isinstance(m, nn.ReLU)`): the layers API's ReLU, an ONNX Relu node
- * (tinycam/onnx's OnnxReLU) and TensorFlow.js's Keras ReLU layer implement
- * it. ReLU6, LeakyReLU, Keras's Activation('relu'), fused activations and
- * functional relus do not, so they keep PyTorch's rule, as in
- * pytorch-grad-cam. A module named 'ReLU' without the brand is not one.
- */
-export interface ReluModule {
-  readonly [RELU_MODULE]: true;
-  /** How the module's backward treats the gradient; guided backprop and deconvnet set it for one call. */
-  backwardRule: ReluBackwardRule;
-}
-
-/** Whether `m` implements the ReLU module contract (it carries the brand, own or inherited). */
-export function isReluModule(m: Module): m is Module & ReluModule {
-  return (m as Partial<ReluModule>)[RELU_MODULE] === true;
-}
+import { RELU_MODULE, type ReluModule } from './reluModule.js';
+export { RELU_MODULE, isReluModule, type ReluModule } from './reluModule.js';
 
 /**
  * torch.nn.ReLU. `backwardRule` chooses how its backward treats the gradient:

@@ -1,5 +1,5 @@
 import type { GraphNode } from '../layers/graph.js';
-import { RELU_MODULE, isReluModule, type ReluModule } from '../layers/activation.js';
+import { RELU_MODULE, isReluModule, type ReluModule } from '../layers/reluModule.js';
 import { Module } from '../layers/module.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -138,7 +138,11 @@ def deeplift(gm, x, baseline, targets):
             _, ix = F.max_pool2d(xi, return_indices=True, **kw)
             _, ib = F.max_pool2d(xb, return_indices=True, **kw)
             top = torch.max(y, yb)
-            un = lambda t, idx: F.max_unpool2d(t, idx, mod.kernel_size, mod.stride, mod.padding, output_size=xi.shape[-2:])
+            # Scatter-add, not F.max_unpool2d: overlapping windows (ResNet's 3x3 stride-2 pool) often share
+            # their maximum, and unpooling keeps only one window's share there, which breaks completeness.
+            def un(t, idx):
+                flat = torch.zeros(xi.shape[0], xi.shape[1], xi.shape[2] * xi.shape[3], dtype=t.dtype)
+                return flat.scatter_add_(2, idx.flatten(2), t.flatten(2)).view_as(xi)
             contribution = un(g * (top - yb), ix) + un(g * (y - top), ib)
             dx = xi - xb
             standard = vjp(node_fn(gm, node), args, [0], g)[0]

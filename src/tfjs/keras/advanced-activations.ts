@@ -2,7 +2,7 @@ import { clip, elu, leakyRelu, prelu, relu, relu6, type ReluBackwardRule } from 
 import { add, maximum, minimum, mul, sub } from '../../tensor/ops/elementwise.js';
 import { reshape } from '../../tensor/ops/shape.js';
 import { Tensor, type Parameter } from '../../tensor/tensor.js';
-import { RELU_MODULE, type ReluModule } from '../../layers/activation.js';
+import { RELU_MODULE, type ReluModule } from '../../layers/reluModule.js';
 import { array, integer } from '../json.js';
 import { KerasLayer, type LayerClass, type LayerContext } from './layer.js';
 import { parameter } from './spatial.js';
