@@ -19,7 +19,7 @@ import { mul } from '../src/tensor/ops/elementwise.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { loadTfjsModel, TFJS_SCALING, toChannelsLast, type TfjsLayersModel } from '../src/tfjs/index.js';
 import { concatenated, NSFW_CLASSES, nsfwModel } from './helpers/nsfwjs.js';
-import { activationAndGradient, predict, tf } from './helpers/tfjs.js';
+import { activationAndGradient, onTfjsWasm, predict, tf } from './helpers/tfjs.js';
 import { asStored, classScore, expectClose, tinycamActivationAndGradient } from './helpers/tfjs-compare.js';
 
 const PHOTOS = new URL('./data/photos/', import.meta.url);
@@ -60,10 +60,10 @@ describe('nsfwjs MobileNetV2 (layers model, uint8 weights)', () => {
     expect(ours.inputShapes).toEqual([[null, 224, 224, 3]]);
   });
 
-  it('outputs equal model.predict on two photos (1e-4 relative)', () => {
+  it('outputs equal model.predict on two photos (1e-4 relative)', async () => {
     const input = concat([cat(), rocket()], 0);
     const got = ours.forward(input);
-    expectClose(got, predict(reference, input)[0]!, 1e-4, 'probabilities');
+    expectClose(got, (await onTfjsWasm(() => predict(reference, input)))[0]!, 1e-4, 'probabilities');
     // The cat and the rocket are 'Neutral'.
     for (let n = 0; n < 2; n++) {
       const row = Array.from(got.data.subarray(n * 5, n * 5 + 5));
@@ -104,7 +104,7 @@ describe('nsfwjs InceptionV3 (layers model, uint8 weights in 6 shards), compared
     const reference = await tfjsModel(modelJson, shards);
     // One forward pass each: the Grad-CAM run's logits give tinycam's probabilities.
     const result = gradCam(ours, input, { target: 2 });
-    expectClose(softmax(result.logits, 1), predict(reference, input)[0]!, 1e-4, 'probabilities');
+    expectClose(softmax(result.logits, 1), (await onTfjsWasm(() => predict(reference, input)))[0]!, 1e-4, 'probabilities');
     expect(result.layers[0]!.name).toBe('mixed10');
     expect([...result.layers[0]!.raw.shape]).toEqual([1, 8, 8]);
     expect([...result.maps.shape]).toEqual([1, 299, 299]);

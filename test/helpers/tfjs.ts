@@ -5,10 +5,26 @@
  * layer with tf.grad.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { Tensor } from '../../src/tensor/tensor.js';
 
 // The pure-JS CPU backend: the same numbers on every machine (no WebGL in Node).
 await tf.setBackend('cpu');
+
+/**
+ * Run `fn` on tfjs's WebAssembly backend, then go back to 'cpu'. For the
+ * forward passes of the real models (InceptionV3 at 299 takes about 25 s on
+ * 'cpu', a second on 'wasm'), which keeps CI under its time budget; tf.grad
+ * stays on 'cpu', the backend every tfjs gradient is implemented on.
+ */
+export async function onTfjsWasm<T>(fn: () => T): Promise<T> {
+  await tf.setBackend('wasm');
+  try {
+    return fn();
+  } finally {
+    await tf.setBackend('cpu');
+  }
+}
 
 export { tf };
 
