@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import HeavyFirstSequencer from './test/helpers/heavy-first-sequencer.js';
 
 /**
  * Two projects. `js`: every test on the pure-TS kernels (the default
@@ -27,6 +28,8 @@ export default defineConfig({
     // vitest's default is one worker per core minus one: a single worker on
     // CI's two cores, which left one core idle for the whole run.
     maxWorkers: 2,
+    // The long files first, so that neither worker idles at the end (see the sequencer).
+    sequence: { sequencer: HeavyFirstSequencer },
     // The second says in one line what missing reference data (../shared) left out.
     reporters: ['default', './test/helpers/reference-reporter.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },
