@@ -6,6 +6,7 @@ import type { MapOptions, Target } from '../cam/types.js';
 import { checkImages, checkMaps, imageData, mapData } from './checks.js';
 import { multiplyInto } from './perturb.js';
 import { roadCombined, type RoadNoiseOptions } from './road.js';
+import { centredSums } from './statistics.js';
 import type { MetricResult, Scorable, ScoringOptions } from './types.js';
 
 /** A map method as ARCC reruns it: every tinycam map method fits, and so do the black-box methods. */
@@ -34,24 +35,7 @@ export interface ArccResult extends MetricResult {
 /** pytorch-grad-cam's batch_pearson_coherency: covariance / (std_a std_b + 1e-8), n - 1 normalisation. */
 function pearson(a: Float32Array, b: Float32Array): number {
   const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
+  const { ab, aa, bb } = centredSums(a, b);
   return ab / (n - 1) / (Math.sqrt(aa / (n - 1)) * Math.sqrt(bb / (n - 1)) + 1e-8);
 }
 

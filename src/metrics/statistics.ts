@@ -21,8 +21,8 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
-/** Pearson's correlation in float64; 0 when either side is constant (scipy gives NaN there). */
-export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Sums of centred products in float64: sum((a - mean a)(b - mean b)), sum((a - mean a)^2), sum((b - mean b)^2). */
+export function centredSums(a: ArrayLike<number>, b: ArrayLike<number>): { ab: number; aa: number; bb: number } {
   const n = a.length;
   let ma = 0;
   let mb = 0;
@@ -42,6 +42,12 @@ export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): 
     aa += x * x;
     bb += y * y;
   }
+  return { ab, aa, bb };
+}
+
+/** Pearson's correlation in float64; 0 when either side is constant (scipy gives NaN there). */
+export function pearsonCorrelation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const { ab, aa, bb } = centredSums(a, b);
   if (aa === 0 || bb === 0) return 0;
   return Math.max(-1, Math.min(1, ab / Math.sqrt(aa * bb)));
 }
