@@ -1,12 +1,15 @@
 // Compare issue 13's methods without fixtures against gen_methods.py's PyTorch references:
 // DeepLIFT, DeepLiftShap, GradientShap, LRP, SS-CAM, IS-CAM, Smooth Grad-CAM++, DFF.
 // Usage (from the repository root): npx tsx tools/crosscheck/compare_methods.ts DATA [filter]
+// BACKEND=js runs the pure-TS kernels; the default is WebAssembly: SS-CAM and IS-CAM are thousands of
+// forward passes (samples x C masks x images), about 5x the CPU time on the JS kernels.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   deepFeatureFactorization, deepLift, deepLiftShap, gradientShap, isCam, lrp, smoothGradCamPlusPlus, ssCam, type LrpOptions,
 } from '../../src/cam/index.js';
 import { createModel } from '../../src/models/index.js';
+import { setBackend } from '../../src/tensor/backend.js';
 import { loadSafetensors } from '../../src/tensor/safetensors.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { diff, fmt } from './common.js';
@@ -14,7 +17,11 @@ import { diff, fmt } from './common.js';
 const [data, filter = ''] = process.argv.slice(2);
 const index = JSON.parse(readFileSync(join(data!, 'methods', 'index.json'), 'utf8')) as Record<string, {
   id: string; name: string; kwargs: Record<string, number>; size: number[]; numClasses: number; layer: string; targets: number[]; dff_iterations: number;
+  sscam_samples?: number; iscam_steps?: number;
 }>;
+const backend = process.env.BACKEND === 'js' ? 'js' : 'wasm';
+if (!(await setBackend(backend))) throw new Error(`backend ${backend} did not load`);
+console.log(`backend ${backend}`);
 
 /** Sum over all but the first axis, per image: what DeepLIFT and LRP must add up to. */
 function sums(t: Tensor): string {
@@ -26,7 +33,7 @@ function sums(t: Tensor): string {
 let worst = 0;
 for (const c of Object.values(index)) {
   if (filter && !c.id.includes(filter)) continue;
-  console.log(`== ${c.id} (layer ${c.layer}, targets ${c.targets.join(', ')})`);
+  console.log(`== ${c.id} (layer ${c.layer}, targets ${c.targets.join(', ')}; SS-CAM ${c.sscam_samples ?? 3} samples, IS-CAM ${c.iscam_steps ?? 3} steps)`);
   const opts: Record<string, number> = { numClasses: c.numClasses };
   if (c.kwargs.width_mult !== undefined) opts.widthMult = c.kwargs.width_mult;
   const model = createModel(c.name, opts);
@@ -35,10 +42,13 @@ for (const c of Object.values(index)) {
   const ref = loadSafetensors(new Uint8Array(readFileSync(join(data!, 'methods', `${c.id}.methods.safetensors`))));
   const x = ref.input!;
   const target = c.targets;
+  let clock = process.cpuUsage();
   const report = (what: string, got: Tensor, want: Tensor, extra = ''): void => {
     const d = diff(got, want);
     worst = Math.max(worst, d.maxRel);
-    console.log(`  ${what.padEnd(22)} ${fmt(d)}${extra}`);
+    const cpu = process.cpuUsage(clock);
+    clock = process.cpuUsage();
+    console.log(`  ${what.padEnd(23)} ${fmt(d)}${extra} [${((cpu.user + cpu.system) / 1e6).toFixed(1)} s cpu]`);
   };
   const t0 = Date.now();
   const zero = deepLift(model, x, { target });
@@ -55,10 +65,10 @@ for (const c of Object.values(index)) {
     report(key, r.gradients, ref[key]!, `; sums ${sums(r.gradients)} vs torch ${sums(ref[key]!)}`);
   }
   const layer = { layer: c.layer, target };
-  const ss = ssCam(model, x, { ...layer, samples: 3, std: 2, seed: 5 });
+  const ss = ssCam(model, x, { ...layer, samples: c.sscam_samples ?? 3, std: 2, seed: 5 });
   report('ssCam weights', ss.layers[0]!.weights!, ref.sscam_weights!);
   report('ssCam raw', ss.layers[0]!.raw, ref.sscam_raw!);
-  const is = isCam(model, x, { ...layer, steps: 3 });
+  const is = isCam(model, x, { ...layer, steps: c.iscam_steps ?? 3 });
   report('isCam weights', is.layers[0]!.weights!, ref.iscam_weights!);
   report('isCam raw', is.layers[0]!.raw, ref.iscam_raw!);
   const sg = smoothGradCamPlusPlus(model, x, { ...layer, samples: 4, std: 0.3, seed: 6 });

@@ -26,11 +26,13 @@ import st
 from gen_models import randomize, cam_layer
 from tinycam_rng import Rng
 
-# id, torchvision name, kwargs, (H, W), classes
+# id, torchvision name, kwargs, (H, W), classes, the Score-CAM family's passes. SS-CAM and IS-CAM
+# score every one of the layer's C (512, 512, 1280) masks per sample / step and image: VGG-11's
+# forward pass is ~4x ResNet-18's, so it gets fewer. compare_methods.ts reads them from index.json.
 CONFIGS = [
-    ('resnet18_64', 'resnet18', {}, (64, 64), 10),
-    ('vgg11_bn_64', 'vgg11_bn', {}, (64, 64), 10),
-    ('mobilenet_v2_w035_64', 'mobilenet_v2', {'width_mult': 0.35}, (64, 64), 10),
+    ('resnet18_64', 'resnet18', {}, (64, 64), 10, {'sscam_samples': 3, 'iscam_steps': 3}),
+    ('vgg11_bn_64', 'vgg11_bn', {}, (64, 64), 10, {'sscam_samples': 1, 'iscam_steps': 2}),
+    ('mobilenet_v2_w035_64', 'mobilenet_v2', {'width_mult': 0.35}, (64, 64), 10, {'sscam_samples': 2, 'iscam_steps': 2}),
 ]
 EPS = 1e-10          # captum's DeepLIFT eps
 STAB = 1e-9          # the gamma / alpha-beta stabiliser
@@ -375,7 +377,7 @@ def dff(activations_np, n_components):
 
 
 def run(cfg, out):
-    cid, name, kwargs, size, k = cfg
+    cid, name, kwargs, size, k, passes = cfg
     torch.manual_seed(1234)
     gen = torch.Generator().manual_seed(zlib.crc32(cid.encode()) % 100000)
     model = getattr(tvm, name)(num_classes=k, **kwargs)
@@ -403,9 +405,9 @@ def run(cfg, out):
     for rname, conv, dense in [('lrp_composite', ('gamma', 0.25), ('epsilon', 1e-6)), ('lrp_epsilon', ('epsilon', 0.25), ('epsilon', 0.25)),
                                ('lrp_alphabeta', ('alphabeta', 2.0), ('alphabeta', 2.0))]:
         res[rname] = lrp(gm, x, targets, conv, dense)
-    w, raw = ss_cam(clean, layer, x, targets, samples=3, std=2.0, seed=5)
+    w, raw = ss_cam(clean, layer, x, targets, samples=passes['sscam_samples'], std=2.0, seed=5)
     res['sscam_weights'], res['sscam_raw'] = w, raw
-    w, raw = is_cam(clean, layer, x, targets, steps=3)
+    w, raw = is_cam(clean, layer, x, targets, steps=passes['iscam_steps'])
     res['iscam_weights'], res['iscam_raw'] = w, raw
     w, raw = smooth_gradcampp(clean, layer, x, targets, samples=4, std=0.3, seed=6)
     res['sgcampp_weights'], res['sgcampp_raw'] = w, raw.detach()
@@ -416,7 +418,7 @@ def run(cfg, out):
     res['dff_raw'] = torch.tensor(np.ascontiguousarray(explanations), dtype=torch.float32)
     st.save(os.path.join(out, f'{cid}.methods.safetensors'), {key: t.detach().float() for key, t in res.items()})
     return {'id': cid, 'name': name, 'kwargs': kwargs, 'size': list(size), 'numClasses': k, 'layer': layer,
-            'targets': targets.tolist(), 'dff_iterations': int(iters)}
+            'targets': targets.tolist(), 'dff_iterations': int(iters), **passes}
 
 
 if __name__ == '__main__':
