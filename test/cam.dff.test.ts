@@ -2,8 +2,8 @@
  * Deep Feature Factorization and the NMF under it: numpy's RandomState
  * stream (scikit-learn's random start), convergence on non-negative data of
  * known rank, the factors reconstructing the activations, the concepts'
- * class scores. tools/crosscheck/dff.py compares with scikit-learn and
- * pytorch-grad-cam's dff().
+ * class scores. tools/crosscheck/gen_methods.py + compare_methods.ts compare
+ * with scikit-learn and pytorch-grad-cam's dff() on torchvision models.
  */
 import { describe, expect, it } from 'vitest';
 import { deepFeatureFactorization } from '../src/cam/index.js';
