@@ -68,9 +68,11 @@ for (const c of Object.values(index)) {
   const ss = ssCam(model, x, { ...layer, samples: c.sscam_samples ?? 3, std: 2, seed: 5 });
   report('ssCam weights', ss.layers[0]!.weights!, ref.sscam_weights!);
   report('ssCam raw', ss.layers[0]!.raw, ref.sscam_raw!);
+  if (ref.sscam_scores) report('ssCam scores', ss.layers[0]!.scores, ref.sscam_scores);
   const is = isCam(model, x, { ...layer, steps: c.iscam_steps ?? 3 });
   report('isCam weights', is.layers[0]!.weights!, ref.iscam_weights!);
   report('isCam raw', is.layers[0]!.raw, ref.iscam_raw!);
+  if (ref.iscam_scores) report('isCam scores', is.layers[0]!.scores, ref.iscam_scores);
   const sg = smoothGradCamPlusPlus(model, x, { ...layer, samples: 4, std: 0.3, seed: 6 });
   report('smoothGradCam++ weights', sg.layers[0]!.weights!, ref.sgcampp_weights!);
   report('smoothGradCam++ raw', sg.layers[0]!.raw, ref.sgcampp_raw!);

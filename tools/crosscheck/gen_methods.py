@@ -304,7 +304,7 @@ def masked_scores(model, x_i, masks, target, batch=32):
 def ss_cam(model, layer, x, targets, samples, std, seed):
     with torch.no_grad():
         a, out = activations(model, layer, x)
-    weights = []
+    weights, means = [], []
     for i in range(x.shape[0]):
         masks = torchcam_masks(a[i:i + 1], x.shape[-2:])[0]
         base = out[i, targets[i]]
@@ -314,14 +314,15 @@ def ss_cam(model, layer, x, targets, samples, std, seed):
             noise = torch.tensor(rng.normals(masks.numel()), dtype=torch.float32).reshape(masks.shape)
             total += (masked_scores(model, x[i], masks + std * noise, targets[i]) - base).double()
         weights.append(torch.softmax(total / samples, 0).float())
+        means.append((total / samples).float())
     w = torch.stack(weights)
-    return w, (w[:, :, None, None] * a).sum(1)
+    return w, (w[:, :, None, None] * a).sum(1), torch.stack(means)
 
 
 def is_cam(model, layer, x, targets, steps):
     with torch.no_grad():
         a, out = activations(model, layer, x)
-    weights = []
+    weights, means = [], []
     for i in range(x.shape[0]):
         masks = torchcam_masks(a[i:i + 1], x.shape[-2:])[0]
         base = out[i, targets[i]]
@@ -333,8 +334,9 @@ def is_cam(model, layer, x, targets, steps):
                 scores = torch.cat([model(coeff * (masks[k:k + 32, None] * x[i][None]))[:, targets[i]] for k in range(0, masks.shape[0], 32)])
             total += (scores - base).double()
         weights.append(torch.softmax(total / steps, 0).float())
+        means.append((total / steps).float())
     w = torch.stack(weights)
-    return w, (w[:, :, None, None] * a).sum(1)
+    return w, (w[:, :, None, None] * a).sum(1), torch.stack(means)
 
 
 def smooth_gradcampp(model, layer, x, targets, samples, std, seed):
@@ -405,10 +407,11 @@ def run(cfg, out):
     for rname, conv, dense in [('lrp_composite', ('gamma', 0.25), ('epsilon', 1e-6)), ('lrp_epsilon', ('epsilon', 0.25), ('epsilon', 0.25)),
                                ('lrp_alphabeta', ('alphabeta', 2.0), ('alphabeta', 2.0))]:
         res[rname] = lrp(gm, x, targets, conv, dense)
-    w, raw = ss_cam(clean, layer, x, targets, samples=passes['sscam_samples'], std=2.0, seed=5)
-    res['sscam_weights'], res['sscam_raw'] = w, raw
-    w, raw = is_cam(clean, layer, x, targets, steps=passes['iscam_steps'])
-    res['iscam_weights'], res['iscam_raw'] = w, raw
+    # the mean score increases before the softmax too: where they are small the weights are all near 1/C
+    w, raw, means = ss_cam(clean, layer, x, targets, samples=passes['sscam_samples'], std=2.0, seed=5)
+    res['sscam_weights'], res['sscam_raw'], res['sscam_scores'] = w, raw, means
+    w, raw, means = is_cam(clean, layer, x, targets, steps=passes['iscam_steps'])
+    res['iscam_weights'], res['iscam_raw'], res['iscam_scores'] = w, raw, means
     w, raw = smooth_gradcampp(clean, layer, x, targets, samples=4, std=0.3, seed=6)
     res['sgcampp_weights'], res['sgcampp_raw'] = w, raw.detach()
     with torch.no_grad():
