@@ -39,26 +39,28 @@ export function checkPostprocessOptions(options: PostprocessOptions, fn: string)
  * to 0 first, so no NaN ever leaves this function.
  */
 export function normalizeImages(data: Float32Array, count: number, size: number, mode: Normalization): void {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) data[i] = 0;
-  if (mode === 'none') return;
+  // One pass per image finds the range and zeroes non-finite values, one more scales (fewer passes: a map of 224x224 is
+  // normalised once per call, usually before the JIT has optimised this function).
   for (let n = 0; n < count; n++) {
     const start = n * size;
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = start; i < start + size; i++) {
-      const v = data[i]!;
+      let v = data[i]!;
+      if (!Number.isFinite(v)) data[i] = v = 0;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
     if (mode === 'minmax') {
       const scale = hi - lo + MINMAX_EPS;
       for (let i = start; i < start + size; i++) data[i] = (data[i]! - lo) / scale;
-    } else if (hi > 0 && hi > lo) {
-      for (let i = start; i < start + size; i++) data[i] = data[i]! / hi;
-    } else {
-      data.fill(0, start, start + size);
+    } else if (mode === 'max') {
+      if (hi > 0 && hi > lo) for (let i = start; i < start + size; i++) data[i] = data[i]! / hi;
+      else data.fill(0, start, start + size);
     }
   }
+  // Values past count * size (none in practice) are still cleaned.
+  for (let i = count * size; i < data.length; i++) if (!Number.isFinite(data[i]!)) data[i] = 0;
 }
 
 /** The number of values per image of a map batch [N, ...spatial]. */
@@ -89,9 +91,48 @@ export function resizeMaps(maps: Tensor, size: readonly number[], options: { ali
     throw new ShapeError(`resizeMaps: maps of shape ${shapeString(maps.shape)} cannot be resized to [${size.join(', ')}]; give one positive integer size per spatial axis (1 to 3)`);
   }
   if (spatial.every((d, i) => d === size[i])) return maps;
+  if (rank === 2) return resizeBilinear(maps, size[0]!, size[1]!, options.alignCorners ?? false);
   const axes = new Map<number, AxisTaps>();
   spatial.forEach((d, i) => axes.set(1 + i, interpolateLinearTaps(d, size[i]!, options.alignCorners ?? false)));
   return noGrad(() => resample(maps.detach(), axes));
+}
+
+/**
+ * resample's two passes (rows, then columns; float64 sums over the taps
+ * with non-zero weight, rounded to float32 after each pass) for maps
+ * [N, h, w], written out for two taps: the same numbers as resizeMaps' general
+ * path, without a graph or the general loops (a map of 224x224 per call).
+ */
+function resizeBilinear(maps: Tensor, H: number, W: number, alignCorners: boolean): Tensor {
+  const [n, h, w] = maps.shape as [number, number, number];
+  const rows = interpolateLinearTaps(h, H, alignCorners);
+  const cols = interpolateLinearTaps(w, W, alignCorners);
+  const src = maps.data;
+  const row = new Float32Array(w);
+  const out = new Float32Array(n * H * W);
+  for (let k = 0; k < n; k++) {
+    const base = k * h * w;
+    for (let i = 0; i < H; i++) {
+      // Row i of the first pass (float32, as resample stores it).
+      const w0 = rows.weight[2 * i]!, w1 = rows.weight[2 * i + 1]!;
+      const r0 = base + rows.index[2 * i]! * w, r1 = base + rows.index[2 * i + 1]! * w;
+      for (let j = 0; j < w; j++) {
+        let acc = 0;
+        if (w0 !== 0) acc += w0 * src[r0 + j]!;
+        if (w1 !== 0) acc += w1 * src[r1 + j]!;
+        row[j] = acc;
+      }
+      const o = (k * H + i) * W;
+      for (let j = 0; j < W; j++) {
+        const c0 = cols.weight[2 * j]!, c1 = cols.weight[2 * j + 1]!;
+        let acc = 0;
+        if (c0 !== 0) acc += c0 * row[cols.index[2 * j]!]!;
+        if (c1 !== 0) acc += c1 * row[cols.index[2 * j + 1]!]!;
+        out[o + j] = acc;
+      }
+    }
+  }
+  return new Tensor(out, [n, H, W]);
 }
 
 /**
@@ -109,11 +150,17 @@ export function postprocess(
   const resized = perLayer.map((m) => resizeMaps(m, size));
   const n = raws[0]!.shape[0]!;
   const count = size.reduce((a, b) => a * b, 1);
-  const fused = new Float32Array(n * count);
-  if ((options.fuse ?? 'mean') === 'max') {
+  let fused: Float32Array;
+  if (resized.length === 1) {
+    // Fusing one layer changes nothing ((0 + x) / 1 is x, and the maps are finite); a copy if it is the layer's own map.
+    const only = resized[0]!;
+    fused = only === perLayer[0] ? only.data.slice() : only.data;
+  } else if ((options.fuse ?? 'mean') === 'max') {
+    fused = new Float32Array(n * count);
     fused.fill(-Infinity);
     for (const r of resized) for (let i = 0; i < fused.length; i++) if (r.data[i]! > fused[i]!) fused[i] = r.data[i]!;
   } else {
+    fused = new Float32Array(n * count);
     for (const r of resized) for (let i = 0; i < fused.length; i++) fused[i] = fused[i]! + r.data[i]!;
     for (let i = 0; i < fused.length; i++) fused[i] = fused[i]! / resized.length;
   }
