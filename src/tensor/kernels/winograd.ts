@@ -37,17 +37,46 @@ export function winogradTiles(L: ConvLayout): { tilesH: number; tilesW: number }
  */
 export function preferWinograd(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): boolean {
   if (!winogradApplies(L) || forced === 'im2col') return false;
-  if (forced === 'winograd') return true;
+  if (forced === 'winograd' || forced === 'winograd4') return true;
   const { tilesH, tilesW } = winogradTiles(L);
   const tiles = L.batch * tilesH * tilesW;
   return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16;
 }
 
-let forced: 'auto' | 'im2col' | 'winograd' = 'auto';
+/**
+ * The output tile of the Winograd variant a convolution takes: 4 for
+ * F(4x4, 3x3), 2 for F(2x2, 3x3), 0 for im2col. F(4x4) is on the
+ * WebAssembly kernels only, and by default only for results no gradient is
+ * recorded through (L.recorded unset: a frozen model's layers before the
+ * explained one, no-grad passes such as Score-CAM's): its errors (about 1e-5
+ * relative, 20 times F(2x2)'s) can flip a near-tie of a max pool or a ReLU
+ * downstream, which moves an input gradient far from PyTorch's. It pays
+ * where its tiles are not mostly padding (maps of 12x12 and up; 7x7 would be
+ * four 4x4 tiles covering 8x8) - see bench/conv-choice.ts.
+ */
+export function winogradTileSize(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): 0 | 2 | 4 {
+  if (!preferWinograd(L, backend)) return 0;
+  if (backend !== 'wasm' || forced === 'winograd') return 2;
+  if (forced === 'winograd4') return 4;
+  return !L.recorded && Math.min(L.geo.outH, L.geo.outW) >= 12 ? 4 : 2;
+}
 
-/** For benchmarks and tests: force one algorithm for 3x3 stride-1 convolutions (default 'auto'). */
-export function forceConvAlgorithm(algorithm: 'auto' | 'im2col' | 'winograd'): void {
+export type ConvAlgorithm = 'auto' | 'im2col' | 'winograd' | 'winograd4';
+
+let forced: ConvAlgorithm = 'auto';
+
+/**
+ * For benchmarks and tests: force one algorithm for 3x3 stride-1
+ * convolutions (default 'auto'). 'winograd' is F(2x2, 3x3); 'winograd4' is
+ * F(4x4, 3x3) on WebAssembly (F(2x2) on the JS kernels).
+ */
+export function forceConvAlgorithm(algorithm: ConvAlgorithm): void {
   forced = algorithm;
+}
+
+/** Tiles of the output for a tile size m: ceil(outH / m) x ceil(outW / m). */
+export function winogradTilesOf(L: ConvLayout, m: number): { tilesH: number; tilesW: number } {
+  return { tilesH: Math.ceil(L.geo.outH / m), tilesW: Math.ceil(L.geo.outW / m) };
 }
 
 export function transformWeights(weight: Float32Array, O: number, C: number, U: Float32Array): void {
@@ -200,6 +229,7 @@ export function adjointLayout(L: ConvLayout): ConvLayout | null {
   const g = L.geo;
   if (!winogradApplies(L) || g.padTop > 2 || g.padLeft > 2) return null;
   return {
+    recorded: true,
     batch: L.batch,
     groups: 1,
     imageChannels: L.rowChannels,
