@@ -96,20 +96,20 @@ describe('Winograd F(2x2, 3x3) convolution', () => {
     gradcheck((p) => conv2d(p, weight, b, { padding }), [x], { seed: n + c + 1 });
   });
 
-  it('F(4x4, 3x3) over rows of four and more tiles, several images per group, with bias and the input gradient', () => {
-    // 23 x 30 outputs: 6 x 8 tiles of 4 (ragged last row and column, a row of 8 tiles: two groups of four); 48 tiles per image.
+  it('F(4x4, 3x3) over rows of four and more tiles, two images per group, with bias and the input gradient (forced: F(4x4) too)', () => {
+    // 23 x 26 outputs: 6 x 7 tiles of 4 (ragged last row and column; a row of 7 tiles: two overlapping groups of four).
     forceConvAlgorithm('winograd4');
-    const x = randn([3, 16, 23, 30], { seed: 21 }).requireGrad();
-    const weight = randn([20, 16, 3, 3], { seed: 22 });
-    const b = randn([20], { seed: 23 });
+    const x = randn([2, 6, 23, 26], { seed: 21 }).requireGrad();
+    const weight = randn([5, 6, 3, 3], { seed: 22 });
+    const b = randn([5], { seed: 23 });
     const pads = { top: 1, bottom: 1, left: 1, right: 1 };
     const y = conv2d(x, weight, b, { padding: 1 });
     expect(worstRelative(y.data, naiveConv2d(x, weight, b, { pads }).data)).toBeLessThan(2e-5);
     const dy = randn([...y.shape], { seed: 24 });
     const [dx] = grad(y, [x], { gradOutput: dy });
     const rotated = new Float32Array(weight.size);
-    for (let o = 0; o < 20; o++) for (let c = 0; c < 16; c++) for (let t = 0; t < 9; t++) rotated[(c * 20 + o) * 9 + t] = weight.data[(o * 16 + c) * 9 + 8 - t]!;
-    const ref = naiveConv2d(dy, new Tensor(rotated, [16, 20, 3, 3]), null, { pads });
+    for (let o = 0; o < 5; o++) for (let c = 0; c < 6; c++) for (let t = 0; t < 9; t++) rotated[(c * 5 + o) * 9 + t] = weight.data[(o * 6 + c) * 9 + 8 - t]!;
+    const ref = naiveConv2d(dy, new Tensor(rotated, [6, 5, 3, 3]), null, { pads });
     expect(worstRelative(dx!.data, ref.data)).toBeLessThan(2e-5);
   });
 

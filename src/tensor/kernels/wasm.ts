@@ -21,7 +21,8 @@ import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js'
  *
  * The weight cache: Winograd's transformed weights (16 matrices per
  * convolution, packed for the GEMM) depend only on the weights, so they are
- * kept per weight array, with a copy of the weights they were made from.
+ * kept per weight array, with one copy of the weights they were made from
+ * (shared by the variants: F(2x2), F(4x4), flipped).
  * Each call copies the weights in and compares them with that copy (SIMD, at
  * memory speed); any difference (an optimiser step, loadStateDict, a write
  * by hand) recomputes them, so a cached result is never stale. The cache
@@ -176,13 +177,20 @@ class Heap {
   }
 }
 
-/** Winograd weights kept in the cache region: a copy of the weights and the 16 packed transforms. */
+/**
+ * One weight array's place in the cache region: a copy of the weights (the
+ * snapshot), and the packed transforms of each variant made from it
+ * (F(2x2), F(4x4), flipped for the input gradient), which share it.
+ */
 interface CacheEntry {
-  /** Byte addresses of the copy of the weights and of the packed transforms. */
+  /** Byte address of the copy of the weights. */
   snapshot: number;
-  packed: number;
-  /** Whether the region holds transforms of the snapshot (false until first filled). */
-  filled: boolean;
+  /** Whether the snapshot holds the weights (false until first filled). */
+  valid: boolean;
+  /** Byte address of each variant's packed transforms. */
+  packed: Map<string, number>;
+  /** The variants whose transforms are of the snapshot. */
+  filled: Set<string>;
   /** The cache generation it belongs to (entries of an emptied cache are dropped). */
   generation: number;
 }
@@ -225,27 +233,36 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // ---------------------------------------------------------------------------
   // the weight cache
 
-  let cache = new WeakMap<Float32Array, Map<string, CacheEntry>>();
+  let cache = new WeakMap<Float32Array, CacheEntry>();
   let generation = 0;
 
-  /** The cache entry for (weights, what), made if it fits; null when caching is off or it cannot fit. Call before heap.reset(). */
-  const cacheEntry = (weights: Float32Array, what: string, packedFloats: number): CacheEntry | null => {
-    const bytes = align16(weights.length * 4) + align16(packedFloats * 4);
-    if (bytes > cacheLimit) return null;
-    let entries = cache.get(weights);
-    const found = entries?.get(what);
-    if (found && found.generation === generation) return found;
-    if (heap.cacheBytes + bytes > cacheLimit) {
+  /**
+   * The cache entry of `weights` and the address of variant `what`'s packed
+   * transforms (`packedFloats`), made if they fit; null when caching is off
+   * or they cannot fit. Call before heap.reset().
+   */
+  const cacheSlot = (weights: Float32Array, what: string, packedFloats: number): { entry: CacheEntry; packed: number } | null => {
+    const snapshotBytes = align16(weights.length * 4);
+    const packedBytes = align16(packedFloats * 4);
+    if (snapshotBytes + packedBytes > cacheLimit) return null;
+    let entry = cache.get(weights);
+    if (entry && entry.generation !== generation) entry = undefined;
+    const known = entry?.packed.get(what);
+    if (entry && known !== undefined) return { entry, packed: known };
+    if (heap.cacheBytes + (entry ? 0 : snapshotBytes) + packedBytes > cacheLimit) {
       cache = new WeakMap();
-      entries = undefined;
+      entry = undefined;
       generation++;
       heap.cacheClear();
     }
     try {
-      const entry = { snapshot: heap.cacheTake(weights.length * 4), packed: heap.cacheTake(packedFloats * 4), filled: false, generation };
-      if (!entries) cache.set(weights, (entries = new Map()));
-      entries.set(what, entry);
-      return entry;
+      if (!entry) {
+        entry = { snapshot: heap.cacheTake(weights.length * 4), valid: false, packed: new Map(), filled: new Set(), generation };
+        cache.set(weights, entry);
+      }
+      const packed = heap.cacheTake(packedFloats * 4);
+      entry.packed.set(what, packed);
+      return { entry, packed };
     } catch (e) {
       if (e instanceof OutOfWasmMemory) return null;
       throw e;
@@ -310,16 +327,26 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     /** Products: one per point of the (tile + 2)^2 transformed patch. */
     const points = (tile + 2) * (tile + 2);
     const packedPerXi = x.packedSize(O, C);
-    const entry = cacheEntry(weights, `${flip ? 'flipped ' : ''}F(${tile}x${tile}) ${O}x${C}`, points * packedPerXi);
+    const what = `${flip ? 'flipped ' : ''}F(${tile}x${tile}) ${O}x${C}`;
+    const slot = cacheSlot(weights, what, points * packedPerXi);
     withHeap(() => {
       const work = heap.take(workFloats);
       const pWeights = heap.put(weights);
       const weightBytes = weights.length * 4;
+      if (slot) {
+        const { entry } = slot;
+        // Weights changed since the snapshot (or none yet): every variant's transforms are stale.
+        if (!entry.valid || !x.sameBytes(pWeights, entry.snapshot, weightBytes)) {
+          heap.view.copyWithin(entry.snapshot >> 2, pWeights >> 2, (pWeights >> 2) + weights.length);
+          entry.valid = true;
+          entry.filled.clear();
+        }
+      }
       let pU: number;
-      if (entry && entry.filled && x.sameBytes(pWeights, entry.snapshot, weightBytes)) {
-        pU = entry.packed;
+      if (slot && slot.entry.filled.has(what)) {
+        pU = slot.packed;
       } else {
-        pU = entry ? entry.packed : heap.take(points * packedPerXi);
+        pU = slot ? slot.packed : heap.take(points * packedPerXi);
         let pW = pWeights;
         if (flip) {
           pW = heap.take(weights.length);
@@ -329,10 +356,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
         if (tile === 4) x.winograd4Weights(pW, O, C, plain);
         else x.winogradWeights(pW, O, C, plain);
         for (let xi = 0; xi < points; xi++) x.packAll(plain + xi * O * C * 4, C, 1, O, C, pU + xi * packedPerXi * 4);
-        if (entry) {
-          heap.view.copyWithin(entry.snapshot >> 2, pWeights >> 2, (pWeights >> 2) + weights.length);
-          entry.filled = true;
-        }
+        slot?.entry.filled.add(what);
       }
       // Images in groups of about TILES_PER_PASS tiles: one set of products per group.
       const group = Math.min(L.batch, Math.max(1, Math.ceil(TILES_PER_PASS / perImage)));
