@@ -108,4 +108,25 @@ describe('the built package, bundled by a consumer', () => {
     expect(out).toEqual({ conv: 'Conv2d', relu: 'ReLU', mine: out.mine, resnet: 'ResNet', errorName: 'ShapeError', isShapeError: true });
     expect(out.mine).not.toBe('Sequential');
   });
+
+  it('minified, every error class any entry exports keeps its name (error.name reads static typeName, else the minified constructor name)', async () => {
+    // error.name is typeNameOf(new.target) (src/tensor/errors.ts): its own static typeName, else its class name, which a minifier renames.
+    const imports = ENTRIES.map((entry, i) => `import * as m${i} from '${entry}';`).join('\n');
+    const app = `${imports}
+      const names = {};
+      for (const m of [${ENTRIES.map((_, i) => `m${i}`).join(', ')}]) {
+        for (const [key, value] of Object.entries(m)) {
+          if (typeof value !== 'function' || !(value.prototype instanceof Error)) continue;
+          const own = Object.getOwnPropertyDescriptor(value, 'typeName')?.value;
+          names[key] = typeof own === 'string' ? own : value.name;
+        }
+      }
+      console.log(JSON.stringify(names));`;
+    const result = await bundle(app, 'esm');
+    const file = join(scratch, 'errors.mjs');
+    writeFileSync(file, result.outputFiles[0]!.contents);
+    const names: Record<string, string> = JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' }).trim());
+    expect(Object.keys(names).length).toBeGreaterThan(15);
+    expect(Object.entries(names).filter(([exported, name]) => name !== exported)).toEqual([]);
+  });
 });
