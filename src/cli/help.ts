@@ -1,4 +1,4 @@
-import { MAX_INPUT_SIDE, MAX_RESIZE } from './args.js';
+import { MAX_INPUT_SIDE, MAX_RESIZE } from './option-values.js';
 import { architectureList } from './load-model.js';
 import { METHODS } from './methods.js';
 
