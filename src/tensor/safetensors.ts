@@ -141,7 +141,12 @@ function decode(bytes: Uint8Array, offset: number, count: number, dtype: string)
   // F32 on a little-endian host: the file's bytes are the array's bytes, so one
   // copy, not a DataView read per element (which a cold process interprets:
   // ~10 ms of a cold start for the shapes model's 24 K weights).
-  if (dtype === 'F32' && littleEndian()) return new Float32Array(bytes.slice(offset, offset + count * 4).buffer);
+  // (subarray and set, not slice: a Node Buffer's slice is a view of its whole pool.)
+  if (dtype === 'F32' && littleEndian()) {
+    const out = new Float32Array(count);
+    new Uint8Array(out.buffer).set(bytes.subarray(offset, offset + count * 4));
+    return out;
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, count * BYTES_PER_ELEMENT.get(dtype)!);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
