@@ -43,6 +43,8 @@ export interface ExplainArgs {
   top: number;
   json: boolean;
   force: boolean;
+  /** Worker threads for a folder of images (--jobs; 1: this thread only). */
+  jobs: number;
 }
 
 export function parseExplainArgs(argv: string[]): ExplainArgs {
@@ -61,6 +63,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
       alpha: { type: 'string', default: '0.4' },
       blend: { type: 'string', default: 'seed' },
       force: { type: 'boolean', short: 'f', default: false },
+      jobs: { type: 'string', short: 'j', default: '1' },
     },
     allowPositionals: false,
     strict: true,
@@ -113,6 +116,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     top: integer(values.top, 'top', 1, 100_000)!,
     json: values.json!,
     force: values.force!,
+    jobs: integer(values.jobs, 'jobs', 1, 64)!,
   };
 }
 
