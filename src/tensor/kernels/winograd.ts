@@ -40,7 +40,19 @@ export function preferWinograd(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): bo
   if (forced === 'winograd' || forced === 'winograd4') return true;
   const { tilesH, tilesW } = winogradTiles(L);
   const tiles = L.batch * tilesH * tilesW;
-  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16;
+  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16 && (backend === 'wasm' || paysInJs(L));
+}
+
+/**
+ * The pure-TS transforms pay only on large enough convolutions: below 2^22
+ * multiply-adds im2col is faster (16-32 channels at 16x16: 1.2 and 2.4 M,
+ * 2x and 1.2x; measured 2026-12-01, about even from 4 to 20 M), and a cold
+ * process that takes Winograd also JIT-compiles its code: ~75 ms of CPU in
+ * the first Grad-CAM of the shapes model (bench/cold-start.ts).
+ */
+function paysInJs(L: ConvLayout): boolean {
+  const g = L.geo;
+  return L.batch * g.outH * g.outW * L.rowChannels * L.imageChannels * 9 >= 2 ** 22;
 }
 
 /**
