@@ -36,7 +36,8 @@ export function checkPostprocessOptions(options: PostprocessOptions, fn: string)
  * max <= 0). A constant image becomes all zeros in both modes (for 'max'
  * that departs from x / max, which would make it all ones: a flat map
  * carries no location, and tinycam's rule is that it reads as zeros). Non-finite values are set
- * to 0 first, so no NaN ever leaves this function.
+ * to 0 first, so no NaN ever leaves this function. `data` holds exactly
+ * `count` images.
  */
 export function normalizeImages(data: Float32Array, count: number, size: number, mode: Normalization): void {
   // One pass per image finds the range and zeroes non-finite values, one more scales (fewer passes: a map of 224x224 is
@@ -59,8 +60,6 @@ export function normalizeImages(data: Float32Array, count: number, size: number,
       else data.fill(0, start, start + size);
     }
   }
-  // Values past count * size (none in practice) are still cleaned.
-  for (let i = count * size; i < data.length; i++) if (!Number.isFinite(data[i]!)) data[i] = 0;
 }
 
 /** The number of values per image of a map batch [N, ...spatial]. */
@@ -91,48 +90,9 @@ export function resizeMaps(maps: Tensor, size: readonly number[], options: { ali
     throw new ShapeError(`resizeMaps: maps of shape ${shapeString(maps.shape)} cannot be resized to [${size.join(', ')}]; give one positive integer size per spatial axis (1 to 3)`);
   }
   if (spatial.every((d, i) => d === size[i])) return maps;
-  if (rank === 2) return resizeBilinear(maps, size[0]!, size[1]!, options.alignCorners ?? false);
   const axes = new Map<number, AxisTaps>();
   spatial.forEach((d, i) => axes.set(1 + i, interpolateLinearTaps(d, size[i]!, options.alignCorners ?? false)));
   return noGrad(() => resample(maps.detach(), axes));
-}
-
-/**
- * resample's two passes (rows, then columns; float64 sums over the taps
- * with non-zero weight, rounded to float32 after each pass) for maps
- * [N, h, w], written out for two taps: the same numbers as resizeMaps' general
- * path, without a graph or the general loops (a map of 224x224 per call).
- */
-function resizeBilinear(maps: Tensor, H: number, W: number, alignCorners: boolean): Tensor {
-  const [n, h, w] = maps.shape as [number, number, number];
-  const rows = interpolateLinearTaps(h, H, alignCorners);
-  const cols = interpolateLinearTaps(w, W, alignCorners);
-  const src = maps.data;
-  const row = new Float32Array(w);
-  const out = new Float32Array(n * H * W);
-  for (let k = 0; k < n; k++) {
-    const base = k * h * w;
-    for (let i = 0; i < H; i++) {
-      // Row i of the first pass (float32, as resample stores it).
-      const w0 = rows.weight[2 * i]!, w1 = rows.weight[2 * i + 1]!;
-      const r0 = base + rows.index[2 * i]! * w, r1 = base + rows.index[2 * i + 1]! * w;
-      for (let j = 0; j < w; j++) {
-        let acc = 0;
-        if (w0 !== 0) acc += w0 * src[r0 + j]!;
-        if (w1 !== 0) acc += w1 * src[r1 + j]!;
-        row[j] = acc;
-      }
-      const o = (k * H + i) * W;
-      for (let j = 0; j < W; j++) {
-        const c0 = cols.weight[2 * j]!, c1 = cols.weight[2 * j + 1]!;
-        let acc = 0;
-        if (c0 !== 0) acc += c0 * row[cols.index[2 * j]!]!;
-        if (c1 !== 0) acc += c1 * row[cols.index[2 * j + 1]!]!;
-        out[o + j] = acc;
-      }
-    }
-  }
-  return new Tensor(out, [n, H, W]);
 }
 
 /**
@@ -150,17 +110,15 @@ export function postprocess(
   const resized = perLayer.map((m) => resizeMaps(m, size));
   const n = raws[0]!.shape[0]!;
   const count = size.reduce((a, b) => a * b, 1);
-  let fused: Float32Array;
-  if (resized.length === 1) {
-    // Fusing one layer changes nothing ((0 + x) / 1 is x, and the maps are finite); a copy if it is the layer's own map.
-    const only = resized[0]!;
-    fused = only === perLayer[0] ? only.data.slice() : only.data;
+  // One layer is fused as it is ((0 + x) / 1 = x, finite maps): a native copy, not two loops the JIT has not compiled yet.
+  const single = resized.length === 1;
+  const fused = single ? resized[0]!.data.slice() : new Float32Array(n * count);
+  if (single) {
+    // nothing to fuse
   } else if ((options.fuse ?? 'mean') === 'max') {
-    fused = new Float32Array(n * count);
     fused.fill(-Infinity);
     for (const r of resized) for (let i = 0; i < fused.length; i++) if (r.data[i]! > fused[i]!) fused[i] = r.data[i]!;
   } else {
-    fused = new Float32Array(n * count);
     for (const r of resized) for (let i = 0; i < fused.length; i++) fused[i] = fused[i]! + r.data[i]!;
     for (let i = 0; i < fused.length; i++) fused[i] = fused[i]! / resized.length;
   }
