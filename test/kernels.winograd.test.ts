@@ -118,6 +118,7 @@ describe('Winograd F(2x2, 3x3) convolution', () => {
     expect(winogradTileSize(layout(56), 'wasm')).toBe(4);
     expect(winogradTileSize(layout(14), 'wasm')).toBe(4);
     expect(winogradTileSize(layout(7), 'wasm')).toBe(2);
+    expect(winogradTileSize({ ...layout(7), batch: 16 }, 'wasm')).toBe(4);
     expect(winogradTileSize(layout(56), 'js')).toBe(2);
     // A result recorded for a backward pass (or a gradient) keeps F(2x2)'s accuracy.
     expect(winogradTileSize({ ...layout(56), recorded: true }, 'wasm')).toBe(2);

@@ -63,14 +63,19 @@ function paysInJs(L: ConvLayout): boolean {
  * explained one, no-grad passes such as Score-CAM's): its errors (about 1e-5
  * relative, 20 times F(2x2)'s) can flip a near-tie of a max pool or a ReLU
  * downstream, which moves an input gradient far from PyTorch's. It pays
- * where its tiles are not mostly padding (maps of 12x12 and up; 7x7 would be
- * four 4x4 tiles covering 8x8) - see bench/conv-choice.ts.
+ * on maps of 12x12 and up, and on smaller ones once a batch gives its
+ * products 64 tiles (7x7: four tiles per image, too few columns for the
+ * GEMM's 8-wide panels at batch 1) - see bench/conv-choice.ts: on
+ * WebAssembly, 56x56 to 14x14 at batch 1 1.35-1.6x faster than F(2x2),
+ * 7x7 at batch 1 0.87x, at batch 16 1.18x.
  */
 export function winogradTileSize(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): 0 | 2 | 4 {
   if (!preferWinograd(L, backend)) return 0;
   if (backend !== 'wasm' || forced === 'winograd') return 2;
   if (forced === 'winograd4') return 4;
-  return !L.recorded && Math.min(L.geo.outH, L.geo.outW) >= 12 ? 4 : 2;
+  if (L.recorded) return 2;
+  const { tilesH, tilesW } = winogradTilesOf(L, 4);
+  return Math.min(L.geo.outH, L.geo.outW) >= 12 || L.batch * tilesH * tilesW >= 64 ? 4 : 2;
 }
 
 export type ConvAlgorithm = 'auto' | 'im2col' | 'winograd' | 'winograd4';
