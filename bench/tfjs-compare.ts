@@ -5,7 +5,7 @@
  * setThreadsCount(1)). Systems alternate within each round; the medians of
  * the rounds and their ratios go to stdout as markdown for bench/RESULTS.md.
  *
- *   npx tsx bench/tfjs-compare.ts [rounds=5] [--score-cam] [--wasm-only] [--frozen]
+ *   npx tsx bench/tfjs-compare.ts [rounds=5] [--score-cam] [--wasm-only]
  *
  * Times are wall and CPU time of this process (the machine is shared: when
  * the load is above the 2 cores, CPU time is the better estimate of one free
@@ -123,20 +123,14 @@ function tfSystem(backend: 'wasm' | 'cpu') {
   };
 }
 
-/**
- * `frozen`: the model's parameters require no gradient (model.requiresGrad_(false)), as tfjs's weights here are
- * constants: nothing before the explained layer is recorded, and those convolutions may take Winograd F(4x4).
- */
-function tinycamSystem(backend: 'wasm' | 'js', frozen = false, shared?: { model: ReturnType<typeof resnet18>; x: ReturnType<typeof randn> }) {
-  // The frozen system shares the other's model and image (one set of cached Winograd weights), freezing it while in use.
-  const model = shared?.model ?? resnet18();
+function tinycamSystem(backend: 'wasm' | 'js') {
+  const model = resnet18();
   model.eval();
-  const x = shared?.x ?? randn([1, 3, 224, 224], { seed: 3 });
+  const x = randn([1, 3, 224, 224], { seed: 3 });
   return {
-    name: `tinycam-${backend}${frozen ? '-frozen' : ''}`,
+    name: `tinycam-${backend}`,
     use: async (): Promise<void> => {
       if (!(await setBackend(backend))) throw new Error(`tinycam backend ${backend} did not load`);
-      model.requiresGrad_(!frozen);
     },
     forward: (): void => {
       noGrad(() => model.forward(x));
@@ -164,12 +158,9 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   await tf.ready();
   // --wasm-only: tinycam-wasm and tfjs-wasm only (the pure-JS systems take most of a round on a loaded machine).
-  // --frozen: also tinycam-wasm on the frozen model (see tinycamSystem).
-  const tinycamWasm = tinycamSystem('wasm');
-  const frozen = args.includes('--frozen') ? [tinycamSystem('wasm', true, tinycamWasm)] : [];
   const systems = args.includes('--wasm-only')
-    ? [tinycamWasm, ...frozen, tfSystem('wasm')]
-    : [tinycamWasm, ...frozen, tfSystem('wasm'), tinycamSystem('js'), tfSystem('cpu')];
+    ? [tinycamSystem('wasm'), tfSystem('wasm')]
+    : [tinycamSystem('wasm'), tfSystem('wasm'), tinycamSystem('js'), tfSystem('cpu')];
   const tasks = ['forward', 'gradcam', 'inputgrad'] as const;
   const results = new Map<string, Timing[]>();
   const load: number[][] = [loadavg()];
@@ -200,15 +191,13 @@ async function main(): Promise<void> {
   console.log(`- date: ${new Date().toISOString()}; node ${process.version}; ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} logical cores), one thread per system`);
   console.log(`- load average (1 min) during the run: ${load.map((l) => l[0]!.toFixed(1)).join(' -> ')}`);
   console.log(`- ${rounds} rounds, systems alternating within each round; medians in ms (wall / cpu)\n`);
-  const frozenColumn = frozen.length > 0 ? ' tfjs-wasm / tinycam-wasm-frozen (cpu) |' : '';
-  console.log(`| task | ${systems.map((s) => s.name).join(' | ')} | tfjs-wasm / tinycam-wasm (cpu) |${frozenColumn} tfjs-cpu / tinycam-js (cpu) |`);
-  console.log(`|---|${systems.map(() => '---').join('|')}|---|${frozen.length > 0 ? '---|' : ''}---|`);
+  console.log(`| task | ${systems.map((s) => s.name).join(' | ')} | tfjs-wasm / tinycam-wasm (cpu) | tfjs-cpu / tinycam-js (cpu) |`);
+  console.log(`|---|${systems.map(() => '---').join('|')}|---|---|`);
   const cell = (key: string): string => (results.has(key) ? `${med(key, 'wall').toFixed(0)} / ${med(key, 'cpu').toFixed(0)}` : 'not run');
   const ratio = (a: string, b: string): string => (results.has(a) && results.has(b) ? (med(a, 'cpu') / med(b, 'cpu')).toFixed(2) : '');
   for (const t of tasks) {
     const cells = systems.map((s) => cell(`${s.name} ${t}`));
-    const frozenRatio = frozen.length > 0 ? ` ${ratio(`tfjs-wasm ${t}`, `tinycam-wasm-frozen ${t}`)} |` : '';
-    console.log(`| ${t} | ${cells.join(' | ')} | ${ratio(`tfjs-wasm ${t}`, `tinycam-wasm ${t}`)} |${frozenRatio} ${ratio(`tfjs-cpu ${t}`, `tinycam-js ${t}`)} |`);
+    console.log(`| ${t} | ${cells.join(' | ')} | ${ratio(`tfjs-wasm ${t}`, `tinycam-wasm ${t}`)} | ${ratio(`tfjs-cpu ${t}`, `tinycam-js ${t}`)} |`);
   }
 
   if (args.includes('--score-cam')) await scoreCamPasses(systems[0] as ReturnType<typeof tinycamSystem>, args);
