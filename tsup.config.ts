@@ -45,7 +45,8 @@ export const libraryBuild = {
 export default defineConfig([
   libraryBuild,
   {
-    entry: { cli: 'src/cli/main.ts' },
+    // cli-worker: the script each worker thread of `tinycam explain --jobs N` runs (src/cli/jobs.ts finds it beside cli.js).
+    entry: { cli: 'src/cli/main.ts', 'cli-worker': 'src/cli/jobs-worker.ts' },
     format: ['esm'],
     target: 'node18',
     platform: 'node',

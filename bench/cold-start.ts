@@ -5,7 +5,16 @@
  * is bundled by esbuild from the package's sources the way a consumer's
  * bundler would (ESM, no minification), then run with plain node, so tsx's
  * own start-up is not counted.
- *   npx tsx bench/cold-start.ts [runs=7]
+ *   npx tsx bench/cold-start.ts [runs=7] [--wasm] [other checkout...]
+ * Other checkouts (e.g. a `git worktree add --detach` of an older commit,
+ * with a node_modules beside its sources) are bundled with the same app and
+ * run in the same rounds, alternating with this one and bare node, so that
+ * their figures share the machine's load. --wasm adds this checkout's app
+ * with `await setBackend('wasm')` first. TINYCAM_ROOT replaces this checkout.
+ * Each app also reports where its CPU went: process start to its first line
+ * (node, parsing the bundle, the modules' top-level code), building the model
+ * and loading its weights, drawing the scene (the example's own code), and
+ * the first Grad-CAM call.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,34 +23,66 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
-// TINYCAM_ROOT: measure another checkout's sources (e.g. main) with the same app.
-const ROOT = process.env.TINYCAM_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const runs = Number(process.argv[2] ?? 7);
+const HERE = process.env.TINYCAM_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 7);
+const others = args.filter((a) => !/^\d+$/.test(a) && a !== '--wasm').map((r) => resolve(r));
+const apps: { label: string; root: string; wasm: boolean }[] = [
+  { label: 'this checkout', root: HERE, wasm: false },
+  ...(args.includes('--wasm') ? [{ label: "this checkout, setBackend('wasm')", root: HERE, wasm: true }] : []),
+  ...others.map((root) => ({ label: root, root, wasm: false })),
+];
 const dir = mkdtempSync(join(tmpdir(), 'tinycam-cold-'));
-const report = 'const u = process.cpuUsage(); console.log(JSON.stringify({ cpu: (u.user + u.system) / 1000 }));';
+const cpu = 'const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };';
 
-const app = `
+const app = ({ root, wasm }: { root: string; wasm: boolean }) => `
+${cpu}
+const start = cpu();
 import { readFileSync } from 'node:fs';
-import { gradCam, loadSafetensors } from '${ROOT}/src/index.ts';
-import { ShapesNet, CAM_LAYER } from '${ROOT}/examples/shapes/model.ts';
-import { generateScene } from '${ROOT}/examples/shapes/generate.ts';
-import { scenesToTensor } from '${ROOT}/examples/shapes/data.ts';
+import { gradCam, loadSafetensors${wasm ? ', setBackend' : ''} } from '${root}/src/index.ts';
+import { ShapesNet, CAM_LAYER } from '${root}/examples/shapes/model.ts';
+import { generateScene } from '${root}/examples/shapes/generate.ts';
+import { scenesToTensor } from '${root}/examples/shapes/data.ts';
+${wasm ? "if (!(await setBackend('wasm'))) throw new Error('no WebAssembly');" : ''}
+const c0 = cpu();
 const model = new ShapesNet();
-model.loadStateDict(loadSafetensors(new Uint8Array(readFileSync('${ROOT}/examples/shapes/shapes-cnn.safetensors'))));
+model.loadStateDict(loadSafetensors(new Uint8Array(readFileSync('${root}/examples/shapes/shapes-cnn.safetensors'))));
 model.eval();
-const { maps } = gradCam(model, scenesToTensor([generateScene(2000000000)]), { layer: CAM_LAYER });
+const c1 = cpu();
+const scene = scenesToTensor([generateScene(2000000000)]);
+const c2 = cpu();
+const { maps } = gradCam(model, scene, { layer: CAM_LAYER });
 if (!(maps.data.length > 0)) throw new Error('no map');
-${report}`;
-await esbuild.build({ stdin: { contents: app, resolveDir: ROOT, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile: join(dir, 'app.mjs'), logLevel: 'error' });
-writeFileSync(join(dir, 'bare.mjs'), report);
+const c3 = cpu();
+console.log(JSON.stringify({ cpu: c3, start: start, backend: c0 - start, model: c1 - c0, scene: c2 - c1, map: c3 - c2 }));`;
+for (const [i, a] of apps.entries()) {
+  await esbuild.build({ stdin: { contents: app(a), resolveDir: a.root, loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', outfile: join(dir, `app${i}.mjs`), logLevel: 'error' });
+}
+writeFileSync(join(dir, 'bare.mjs'), `${cpu} console.log(JSON.stringify({ cpu: cpu() }));`);
 
-const measure = (file: string): number => JSON.parse(execFileSync(process.execPath, [join(dir, file)], { encoding: 'utf8' }).trim().split('\n').pop()!).cpu;
-const bare: number[] = [];
-const first: number[] = [];
+type Run = Record<string, number>;
+const measure = (file: string): Run => JSON.parse(execFileSync(process.execPath, [join(dir, file)], { encoding: 'utf8' }).trim().split('\n').pop()!);
+const bare: Run[] = [];
+const first: Run[][] = apps.map(() => []);
+const loads: number[] = [];
 for (let r = 0; r < runs; r++) {
+  loads.push(loadavg()[0]!);
   bare.push(measure('bare.mjs'));
-  first.push(measure('app.mjs'));
+  // Rotate the apps' order each round, so none always runs right after bare node.
+  for (let k = 0; k < apps.length; k++) {
+    const i = (r + k) % apps.length;
+    first[i]!.push(measure(`app${i}.mjs`));
+  }
 }
 rmSync(dir, { recursive: true, force: true });
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-console.log(`cold start, ${runs} alternating runs, load ${loadavg()[0]!.toFixed(1)}: bare node ${median(bare).toFixed(0)} ms cpu; first Grad-CAM map of the shapes model ${median(first).toFixed(0)} ms cpu; difference ${(median(first) - median(bare)).toFixed(0)} ms`);
+const ms = (v: number) => v.toFixed(0);
+const bareCpu = median(bare.map((b) => b.cpu!));
+console.log(`cold start, ${runs} alternating rounds, 1-min load ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}; CPU ms (user + system), medians; bare node ${ms(bareCpu)}`);
+console.log('| app | first map | over bare node | to the first line | backend | model + weights | scene | first gradCam |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const [i, a] of apps.entries()) {
+  const col = (k: string) => ms(median(first[i]!.map((x) => x[k]!)));
+  const total = median(first[i]!.map((x) => x.cpu!));
+  console.log(`| ${a.label} | ${ms(total)} | ${ms(total - bareCpu)} | ${col('start')} | ${col('backend')} | ${col('model')} | ${col('scene')} | ${col('map')} |`);
+}

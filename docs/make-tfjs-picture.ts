@@ -19,7 +19,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const PHOTOS = ['chelsea.png', 'rocket.jpg'];
 const MODELS: [NsfwModel, string][] = [
   ['mobilenet_v2', 'MobileNetV2'],
-  ['mobilenet_v2_mid', 'MobileNetV2-mid (graph)'],
+  ['mobilenet_v2_mid', 'MobileNetV2-mid'],
 ];
 
 const rows = [];
@@ -33,7 +33,8 @@ for (const [name, title] of MODELS) {
     const probabilities = softmax(result.logits, 1).data;
     const top = result.targets![0]!;
     rows.push({
-      name: `${title}: ${file} is ${NSFW_CLASSES[top]} (${(probabilities[top]! * 100).toFixed(1)} %), Grad-CAM at ${result.layers[0]!.name.split('/').slice(-2).join('/')}`,
+      // Short: the label column sits beside the pictures; the README's caption names the layers.
+      name: `${title}: ${NSFW_CLASSES[top]} ${(probabilities[top]! * 100).toFixed(1)} %`,
       image,
       map: new Tensor(result.maps.data, [224, 224]),
     });

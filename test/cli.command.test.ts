@@ -15,6 +15,7 @@ import { noGrad } from '../src/tensor/autograd.js';
 import { loadSafetensors, saveSafetensors } from '../src/tensor/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { ROOT, buildCli, runCli, runCliMerged, runInProcess, screen, testImage, testPng, tinyModel } from './cli.harness.js';
+import { parseExplainArgs } from '../src/cli/args.js';
 import { onnxModel, type NodeSpec } from './onnx.builder.js';
 
 /*
@@ -163,6 +164,41 @@ describe('a folder of images', () => {
     const report = json(r);
     expect(report.explained.map((s: { image: string }) => s.image.split('/').pop())).toEqual(['cat.jpg', 'cat.png', 'dog.png']);
     expect(report.skipped.map((s: { image: string }) => s.image.split('/').pop())).toEqual(['broken.png', 'truncated.jpg']);
+  });
+
+  /** Three images and a broken one, in a folder of their own. */
+  const jobsFolder = (name: string): string => {
+    const dir = w(name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cat.png'), testPng(40, 32, 1));
+    writeFileSync(join(dir, 'cat.jpg'), encodeJpeg(testImage(32, 40, 2), { quality: 95 }));
+    writeFileSync(join(dir, 'broken.png'), new TextEncoder().encode('not a picture'));
+    writeFileSync(join(dir, 'dog.png'), testPng(32, 32, 3));
+    return dir;
+  };
+
+  it('--jobs 2 explains the folder in worker threads: the same files, lines, skips and exit code as one thread', () => {
+    const dir = jobsFolder('jobs-photos');
+    // The built command: its workers run the worker script built beside it, as dist/cli-worker.js beside dist/cli.js.
+    const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-one'));
+    const two = run('explain', '--model', model, '--image', dir, '--out', w('maps-two'), '--jobs', '2');
+    expect(two.status).toBe(1);
+    expect(two.stdout.replaceAll('maps-two', 'maps-one')).toBe(one.stdout);
+    expect(two.stderr).toBe(one.stderr);
+    for (const name of ['cat.jpg', 'cat.png', 'dog.png']) {
+      expect(readFileSync(w(`maps-two/${name}.gradcam.png`)).equals(readFileSync(w(`maps-one/${name}.gradcam.png`))), name).toBe(true);
+    }
+  });
+
+  it('--jobs: a failure in a worker (unknown layer) stops the run with the one-line error and exit code of one thread', () => {
+    const dir = jobsFolder('jobs-bad-layer');
+    const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-bad1'), '--layer', 'nope');
+    const two = run('explain', '--model', model, '--image', dir, '--out', w('maps-bad2'), '--layer', 'nope', '--jobs', '3');
+    expect(one.stderr).toMatch(/^tinycam: .*'nope'/m);
+    expect(one.status).toBe(1);
+    expect(two.status).toBe(1);
+    expect(two.stderr).toBe(one.stderr);
+    expect(() => parseExplainArgs(['--model', model, '--image', 'x.png', '--jobs', '0'])).toThrow(/--jobs takes an integer from 1 to 64/);
   });
 
   it('never lets the progress bar share a line with the lines of an image', () => {

@@ -24,6 +24,20 @@ describe('tinycam compare: arguments', () => {
     expect(() => parseCompareArgs(['--image', 'x.png'])).toThrow(/needs --model/);
     expect(() => parseCompareArgs(['--model', 'm.onnx'])).toThrow(/needs --image/);
   });
+
+  it("reads the model and image options as 'tinycam explain' does (same checks, same messages)", () => {
+    const base = ['--model', 'm.onnx', '--image', 'x.png'];
+    const args = parseCompareArgs([...base, '--size', '320x240', '--resize', '256', '--std', '0.2,0.3,0.4', '--target', '7']);
+    expect(args.size).toEqual([240, 320]);
+    expect(args.resize).toBe(256);
+    expect(args.std).toEqual([0.2, 0.3, 0.4]);
+    expect(args.target).toBe(7);
+    expect(parseCompareArgs([...base, '--no-normalize']).mean).toEqual([0, 0, 0]);
+    expect(() => parseCompareArgs([...base, '--std', '0,1,1'])).toThrow(/--std takes 3 comma-separated positive numbers/);
+    expect(() => parseCompareArgs([...base, '--size', '0'])).toThrow(/--size takes a size in pixels from 1/);
+    expect(() => parseCompareArgs([...base, '--steps', '2.5'])).toThrow(/--steps takes an integer from 1/);
+    expect(() => parseCompareArgs([...base, '--target=-1'])).toThrow(/--target takes an integer from 0/);
+  });
 });
 
 describeReference('fixtures', 'tinycam compare: the report for an ONNX model', () => {

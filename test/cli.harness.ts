@@ -19,18 +19,20 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export async function buildCli(name: string): Promise<string> {
   const dir = join(ROOT, 'node_modules', '.cache');
   mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `tinycam-cli-${name}-${process.pid}.mjs`);
+  // A folder per build: the command and, beside it as in dist/, the worker of `explain --jobs`.
+  const outdir = join(dir, `tinycam-cli-${name}-${process.pid}`);
   await build({
-    entryPoints: [join(ROOT, 'src/cli/main.ts')],
+    entryPoints: { cli: join(ROOT, 'src/cli/main.ts'), 'cli-worker': join(ROOT, 'src/cli/jobs-worker.ts') },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node18',
-    outfile,
+    outdir,
+    outExtension: { '.js': '.js' },
     packages: 'external',
     logLevel: 'silent',
   });
-  return outfile;
+  return join(outdir, 'cli.js');
 }
 
 export interface Run {
@@ -55,6 +57,7 @@ export function runInProcess(args: string[]): Run {
   let stderr = '';
   const terminal = new Terminal({ write: (t: string) => (stdout += t) }, { write: (t: string) => (stderr += t) }, false);
   const status = main(args, terminal);
+  if (typeof status !== 'number') throw new Error('runInProcess: the command returned a promise (explain --jobs); use runInProcessAsync');
   return { status, stdout, stderr };
 }
 

@@ -89,6 +89,30 @@ describe('gemm (the current backend: the wasm project runs this file on WebAssem
     expectNear(c, ref, k, 'accumulate');
   });
 
+  it('computes one row (a classifier head at batch 1) with offsets, strides and accumulation, both layouts of B', () => {
+    const n = 11, k = 13;
+    for (const transB of [false, true]) {
+      // A: row 2 of a 3 x k array (or column 2 of a k x 3 array with transA); B with a leading dimension of 20.
+      for (const transA of [false, true]) {
+        const bigA = random(3 * k, rng);
+        const bigB = random(20 * 20, rng);
+        const c0 = random(n + 4, rng);
+        const c = c0.slice();
+        const aOffset = transA ? 2 : 2 * k;
+        gemm(1, n, k, bigA, bigB, c, { transA, transB, aOffset, lda: transA ? 3 : k, bOffset: 21, ldb: 20, cOffset: 2, accumulate: true });
+        for (let j = 0; j < n + 4; j++) {
+          if (j < 2 || j >= 2 + n) {
+            expect(c[j]).toBe(c0[j]);
+            continue;
+          }
+          let ref = c0[j]!;
+          for (let p = 0; p < k; p++) ref += bigA[transA ? 2 + p * 3 : 2 * k + p]! * bigB[21 + (transB ? (j - 2) * 20 + p : p * 20 + j - 2)]!;
+          expect(c[j]).toBeCloseTo(ref, 5);
+        }
+      }
+    }
+  });
+
   it('respects offsets and leading dimensions and leaves the rest of C alone', () => {
     // A is the 6x4 window at (1, 2) of a 10x9 array, B the 4x5 window at (2, 1) of an 8x7 array,
     // C the 6x5 window at (3, 3) of a 12x11 array.

@@ -14,6 +14,17 @@ describe('safetensors', () => {
     expect(back['s']!.shape).toEqual([]);
   });
 
+  it('reads float32 data from a view at any offset of a larger buffer (a Node Buffer from a pool, unaligned)', () => {
+    const dict = { w: randn([3, 5], { seed: 2 }), v: tensor([-0, 1e-40, 3.5]) };
+    const bytes = saveSafetensors(dict);
+    // Buffer.concat allocates from Node's pool; subarray(3) is a Buffer view whose slice() would not copy.
+    const view = Buffer.concat([Buffer.alloc(3, 7), Buffer.from(bytes), Buffer.alloc(5, 9)]).subarray(3, 3 + bytes.length);
+    const back = loadSafetensors(view);
+    expect(Array.from(back['w']!.data)).toEqual(Array.from(dict.w.data));
+    expect(Object.is(back['v']!.data[0], -0)).toBe(true);
+    expect(Array.from(back['v']!.data)).toEqual(Array.from(dict.v.data));
+  });
+
   it('converts F16, BF16 and F64 to float32', () => {
     const header = JSON.stringify({
       h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] },

@@ -22,6 +22,7 @@ import { concatenated, nsfwModel } from './helpers/nsfwjs.js';
 import { fromTf, onTfjsWasm, tf, toTf } from './helpers/tfjs.js';
 import { asStored, expectClose, tinycamActivationAndGradient } from './helpers/tfjs-compare.js';
 import { attr, GraphBuilder, tfjsGraphModel } from './helpers/tfjs-graph.js';
+import { Layout } from '../src/tfjs/layout.js';
 
 const same = { padding: attr.s('SAME'), data_format: attr.s('NHWC') };
 const valid = { padding: attr.s('VALID'), data_format: attr.s('NHWC') };
@@ -241,6 +242,35 @@ describe('unsupported ops and bad graphs', () => {
     (built.modelJson.modelTopology as { node: unknown[] }).node.push({ name: 'orphan', op: 'Const', attr: { dtype: attr.float } });
     expect(() => loadTfjsModel(built.modelJson, { weights: built.weights })).toThrow(TfjsError);
     expect(() => loadTfjsModel(built.modelJson, { weights: built.weights })).toThrow(/Const node 'orphan' has no value in the weights manifest/);
+  });
+});
+
+describe('axes out of range', () => {
+  // Each graph is valid but for one axis: the run names the node and the accepted range, instead of wrapping the axis around.
+  const run = (build: (g: GraphBuilder, x: string) => void): (() => unknown) => {
+    const g = new GraphBuilder(1);
+    build(g, g.input('x', [-1, 4, 4, 2]));
+    const { modelJson, weights } = g.build();
+    const model = loadTfjsModel(modelJson, { weights }) as TfjsGraphModel;
+    return () => model.forward(rand([1, 4, 4, 2], { seed: 1 }));
+  };
+
+  it('ConcatV2, Pack and the reductions refuse an axis outside -rank..rank-1 with a TfjsError naming the node', () => {
+    const concat = run((g, x) => g.op('c', 'ConcatV2', [x, x, g.ints('axis', [4], [])], { N: attr.i(2) }));
+    expect(concat).toThrow(TfjsError);
+    expect(concat).toThrow(/ConcatV2 node 'c': axis 4 is out of range for a tensor of rank 4 \(accepted: -4 to 3\)/);
+    expect(run((g, x) => g.op('p', 'Pack', [x, x], { axis: attr.i(-6), N: attr.i(2) }))).toThrow(/Pack node 'p': axis -6 is out of range for a tensor of rank 5 \(accepted: -5 to 4\)/);
+    expect(run((g, x) => g.op('s', 'Sum', [x, g.ints('axes', [1, -5])]))).toThrow(/Sum node 's': axis -5 is out of range for a tensor of rank 4/);
+    // In range, negative axes still count from the end.
+    const ok = run((g, x) => g.op('c', 'ConcatV2', [x, x, g.ints('axis', [-1], [])], { N: attr.i(2) }));
+    expect((ok() as { shape: number[] }).shape).toEqual([1, 4, 4, 4]);
+  });
+
+  it("the layout's axis mapping (Keras layers' axis option) refuses one too, and maps NHWC axes to the stored NCHW ones", () => {
+    const layout = new Layout(true);
+    expect(() => layout.axis(4, 4)).toThrow(TfjsError);
+    expect(() => layout.axis(-5, 4)).toThrow(/axis -5 is out of range for a tensor of rank 4 \(accepted: -4 to 3\)/);
+    expect([0, 1, 2, 3, -1].map((a) => layout.axis(a, 4))).toEqual([0, 2, 3, 1, 1]);
   });
 });
 

@@ -14,7 +14,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,10 +36,27 @@ export interface BundleOptions {
   format?: 'esm' | 'iife';
   /** Leave `*.safetensors` imports to the runtime (Cloudflare Data modules) instead of embedding them. */
   externalData?: boolean;
+  /**
+   * Imports left for the runtime to provide, by exact specifier, each
+   * rewritten to the module name the runtime knows it by, as wrangler does
+   * for a CompiledWasm module: `{ 'tinycam/kernels.wasm': './kernels.wasm' }`.
+   */
+  external?: Record<string, string>;
   minify?: boolean;
   sourcemap?: boolean;
   /** Replace identifiers at build time (esbuild's `define`). */
   define?: Record<string, string>;
+}
+
+/**
+ * Leaves the given specifiers as imports under their new names. A plugin
+ * rather than esbuild's `external`, which would see 'tinycam/kernels.wasm'
+ * only after the 'tinycam' alias had rewritten it into a path under
+ * src/index.ts.
+ */
+function runtimeProvided(renames: Readonly<Record<string, string>>): Plugin {
+  const filter = new RegExp(`^(${Object.keys(renames).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+  return { name: 'runtime-provided', setup: (b) => b.onResolve({ filter }, (args) => ({ path: renames[args.path] ?? args.path, external: true })) };
 }
 
 /** Bundles `entry` into one file; returns esbuild's metafile (inputs and outputs with sizes). */
@@ -64,6 +81,7 @@ export async function bundle(options: BundleOptions): Promise<Metafile> {
     logLevel: 'silent',
     loader: options.externalData ? {} : { '.safetensors': 'binary' },
     external: options.externalData ? ['*.safetensors'] : [],
+    plugins: options.external && Object.keys(options.external).length > 0 ? [runtimeProvided(options.external)] : [],
     define: options.define ?? {},
   };
   const result = await build(config);

@@ -118,6 +118,15 @@ function asChannelsFirst(a: Tensor, layer: NamedLayer, input: Tensor, reshape: R
   );
 }
 
+/** Sets requiresGrad off on every parameter that has it on; returns the function that turns them back on. */
+function freezeParameters(model: Module): () => void {
+  const frozen = model.parameters().filter((p) => p.requiresGrad);
+  for (const p of frozen) p.requiresGrad = false;
+  return () => {
+    for (const p of frozen) p.requiresGrad = true;
+  };
+}
+
 /**
  * The one capture mechanism. Hooks the layers, runs the forward pass, picks
  * the output and the target and, when `gradients` is set, computes dA for
@@ -148,6 +157,12 @@ export function captureLayers(
   );
   let run: ReturnType<typeof runForExplanation>;
   let emitted: Tensor[];
+  // Only dA at the layers is asked for, so the ops that run before a layer
+  // need no graph. With the parameters frozen for the forward pass they
+  // record none (unless the input requires grad): the hooks above make each
+  // layer's output the leaf the graph starts from, and the activations
+  // before it are freed as the pass goes instead of held until the backward.
+  const thaw = gradients ? freezeParameters(model) : null;
   try {
     run = gradients ? enableGrad(() => runForExplanation(model, input, options, fn)) : noGrad(() => runForExplanation(model, input, options, fn));
     emitted = layers.map((layer, i) => {
@@ -158,6 +173,7 @@ export function captureLayers(
       return a;
     });
   } finally {
+    thaw?.();
     for (const h of handles) h.remove();
   }
   // Shapes are checked before the backward pass, so a wrong layer fails fast.

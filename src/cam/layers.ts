@@ -2,7 +2,7 @@ import { noGrad } from '../tensor/autograd.js';
 import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { withForwardHooks } from '../layers/hooks.js';
-import { Module } from '../layers/module.js';
+import type { Module } from '../layers/module.js';
 import { editDistance } from '../layers/names.js';
 import type { LayerSpec, ReshapeTransform } from './types.js';
 
@@ -19,6 +19,18 @@ export function closestLayerNames(model: Module, name: string): string[] {
     .map((n, order) => ({ n, order, d: editDistance(name, n) }))
     .sort((x, y) => x.d - y.d || x.order - y.order)
     .map((x) => x.n);
+}
+
+/**
+ * Whether a layer spec is a module, by its surface rather than `instanceof
+ * Module`: a reference to the Module class would make every bundle that calls
+ * a CAM method carry the whole class (state dicts, printing, hooks), though
+ * the model passed in brings its own. Found in the model or not, it is then
+ * told apart from other values only for the error it gets.
+ */
+function isModuleLike(spec: unknown): spec is Module {
+  const m = spec as Partial<Module> | null;
+  return typeof m === 'object' && m !== null && typeof m.namedModules === 'function' && typeof m.forward === 'function';
 }
 
 /** Resolve the user's layer specs to modules of `model`, or throw LayerNotFoundError. */
@@ -43,7 +55,7 @@ export function resolveLayers(model: Module, specs: LayerSpec | readonly LayerSp
       }
       return { name: spec, module };
     }
-    if (spec instanceof Module) {
+    if (isModuleLike(spec)) {
       const found = named.find(([, m]) => m === spec);
       if (!found) {
         throw new LayerNotFoundError(

@@ -36,27 +36,28 @@ export function checkPostprocessOptions(options: PostprocessOptions, fn: string)
  * max <= 0). A constant image becomes all zeros in both modes (for 'max'
  * that departs from x / max, which would make it all ones: a flat map
  * carries no location, and tinycam's rule is that it reads as zeros). Non-finite values are set
- * to 0 first, so no NaN ever leaves this function.
+ * to 0 first, so no NaN ever leaves this function. `data` holds exactly
+ * `count` images.
  */
 export function normalizeImages(data: Float32Array, count: number, size: number, mode: Normalization): void {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) data[i] = 0;
-  if (mode === 'none') return;
+  // One pass per image finds the range and zeroes non-finite values, one more scales (fewer passes: a map of 224x224 is
+  // normalised once per call, usually before the JIT has optimised this function).
   for (let n = 0; n < count; n++) {
     const start = n * size;
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = start; i < start + size; i++) {
-      const v = data[i]!;
+      let v = data[i]!;
+      if (!Number.isFinite(v)) data[i] = v = 0;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
     if (mode === 'minmax') {
       const scale = hi - lo + MINMAX_EPS;
       for (let i = start; i < start + size; i++) data[i] = (data[i]! - lo) / scale;
-    } else if (hi > 0 && hi > lo) {
-      for (let i = start; i < start + size; i++) data[i] = data[i]! / hi;
-    } else {
-      data.fill(0, start, start + size);
+    } else if (mode === 'max') {
+      if (hi > 0 && hi > lo) for (let i = start; i < start + size; i++) data[i] = data[i]! / hi;
+      else data.fill(0, start, start + size);
     }
   }
 }
@@ -109,8 +110,12 @@ export function postprocess(
   const resized = perLayer.map((m) => resizeMaps(m, size));
   const n = raws[0]!.shape[0]!;
   const count = size.reduce((a, b) => a * b, 1);
-  const fused = new Float32Array(n * count);
-  if ((options.fuse ?? 'mean') === 'max') {
+  // One layer is fused as it is ((0 + x) / 1 = x, finite maps): a native copy, not two loops the JIT has not compiled yet.
+  const single = resized.length === 1;
+  const fused = single ? resized[0]!.data.slice() : new Float32Array(n * count);
+  if (single) {
+    // nothing to fuse
+  } else if ((options.fuse ?? 'mean') === 'max') {
     fused.fill(-Infinity);
     for (const r of resized) for (let i = 0; i < fused.length; i++) if (r.data[i]! > fused[i]!) fused[i] = r.data[i]!;
   } else {

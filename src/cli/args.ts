@@ -2,15 +2,12 @@ import { parseArgs } from 'node:util';
 import { COLORMAP_NAMES, type ColormapName } from '../image/index.js';
 import type { BoxFormat } from '../cam/boxTarget.js';
 import { UsageError } from './args-error.js';
+import { integer, MAX_RESIZE, MODEL_IMAGE_OPTIONS, numberList, optional, sizeOption } from './option-values.js';
 import { METHODS, methodByName, type MethodSpec } from './methods.js';
 import { parseReshapeOption, type ReshapeOption } from './reshape-option.js';
 import { parseBoxFormat, parseTargetOption, type TargetOption } from './target-option.js';
 
 export { UsageError };
-
-/** Largest model input side --size accepts, and largest --resize (pixels). */
-export const MAX_INPUT_SIDE = 4096;
-export const MAX_RESIZE = 8192;
 
 export interface ExplainArgs {
   model: string;
@@ -46,68 +43,27 @@ export interface ExplainArgs {
   top: number;
   json: boolean;
   force: boolean;
-}
-
-function numberList(value: string | undefined, name: string, length: number, positive = false): number[] | undefined {
-  if (value === undefined) return undefined;
-  const parts = value.split(',').map((s) => (s.trim() === '' ? Number.NaN : Number(s)));
-  if (parts.length !== length || parts.some((v) => !Number.isFinite(v) || (positive && v <= 0))) {
-    throw new UsageError(`--${name} takes ${length} comma-separated ${positive ? 'positive ' : ''}numbers, e.g. 0.485,0.456,0.406 (got '${value}')`);
-  }
-  return parts;
-}
-
-function integer(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} takes an integer from ${min} to ${max} (got '${value}')`);
-  }
-  return n;
-}
-
-/** --size: '224' (square) or 'WxH' ('320x240': 320 wide, 240 high), as [height, width]. */
-function sizeOption(value: string | undefined): [number, number] | undefined {
-  if (value === undefined) return undefined;
-  const m = /^\s*(\d+)\s*(?:[xX×]\s*(\d+)\s*)?$/.exec(value);
-  const width = m ? Number(m[1]) : Number.NaN;
-  const height = m ? Number(m[2] ?? m[1]) : Number.NaN;
-  const ok = (v: number) => Number.isSafeInteger(v) && v >= 1 && v <= MAX_INPUT_SIDE;
-  if (!ok(width) || !ok(height)) {
-    throw new UsageError(`--size takes a size in pixels from 1 to ${MAX_INPUT_SIDE}, square ('224') or width x height ('320x240') (got '${value}')`);
-  }
-  return [height, width];
+  /** Worker threads for a folder of images (--jobs; 1: this thread only). */
+  jobs: number;
 }
 
 export function parseExplainArgs(argv: string[]): ExplainArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string', short: 'm' },
-      arch: { type: 'string', short: 'a' },
-      'num-classes': { type: 'string' },
-      image: { type: 'string', short: 'i' },
+      ...MODEL_IMAGE_OPTIONS,
       method: { type: 'string', default: 'gradcam' },
-      layer: { type: 'string', short: 'l', multiple: true },
-      target: { type: 'string', short: 't' },
       output: { type: 'string' },
       'box-format': { type: 'string' },
       reshape: { type: 'string' },
       'explain-probability': { type: 'boolean', default: false },
-      labels: { type: 'string' },
       out: { type: 'string', short: 'o' },
       'map-out': { type: 'string' },
-      size: { type: 'string' },
-      resize: { type: 'string' },
-      mean: { type: 'string' },
-      std: { type: 'string' },
-      'no-normalize': { type: 'boolean', default: false },
       colormap: { type: 'string', default: 'jet' },
       alpha: { type: 'string', default: '0.4' },
       blend: { type: 'string', default: 'seed' },
-      top: { type: 'string', default: '5' },
-      json: { type: 'boolean', default: false },
       force: { type: 'boolean', short: 'f', default: false },
+      jobs: { type: 'string', short: 'j', default: '1' },
     },
     allowPositionals: false,
     strict: true,
@@ -160,11 +116,8 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     top: integer(values.top, 'top', 1, 100_000)!,
     json: values.json!,
     force: values.force!,
+    jobs: integer(values.jobs, 'jobs', 1, 64)!,
   };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 export interface LayersArgs {

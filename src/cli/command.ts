@@ -9,11 +9,16 @@ import { TinycamError } from '../tensor/errors.js';
 import { UsageError, parseExplainArgs, parseLayersArgs } from './args.js';
 import { COMPARE_HELP, compareCommand, parseCompareArgs } from './compare.js';
 import { explainCommand } from './explain.js';
+import { explainInWorkers } from './jobs.js';
 import { EXPLAIN_HELP, LAYERS_HELP, MAIN_HELP, methodsHelp } from './help.js';
 import { layersCommand } from './layers-command.js';
 import { Terminal } from './terminal.js';
 
-export function main(argv: string[], terminal: Terminal = new Terminal()): number {
+/**
+ * Runs one command and returns its exit code; `explain --jobs N` over a
+ * folder returns a promise of it (the images are explained in worker threads).
+ */
+export function main(argv: string[], terminal: Terminal = new Terminal()): number | Promise<number> {
   const [command, ...rest] = argv;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
   try {
@@ -31,8 +36,9 @@ export function main(argv: string[], terminal: Terminal = new Terminal()): numbe
         return 0;
       case 'explain': {
         if (wantsHelp) return print(terminal, EXPLAIN_HELP());
-        const report = explainCommand(parseExplainArgs(rest), terminal);
-        return report.skipped.length ? 1 : 0;
+        const args = parseExplainArgs(rest);
+        if (args.jobs > 1) return explainInWorkers(args, args.jobs, terminal).then((r) => (r.skipped.length ? 1 : 0), (e: unknown) => failure(e, command, terminal));
+        return explainCommand(args, terminal).skipped.length ? 1 : 0;
       }
       case 'layers':
         if (wantsHelp) return print(terminal, LAYERS_HELP);
@@ -49,20 +55,25 @@ export function main(argv: string[], terminal: Terminal = new Terminal()): numbe
         throw new UsageError(`unknown command '${command}'; the commands are explain, layers, compare and methods`);
     }
   } catch (error) {
-    terminal.clear();
-    const e = error as Error & { code?: unknown; syscall?: unknown };
-    if (error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
-      const known = command === 'explain' || command === 'layers' || command === 'compare';
-      terminal.error(`tinycam: ${e.message}\nRun 'tinycam ${known ? `${command} ` : ''}--help' for usage.`);
-      return 2;
-    }
-    // Typed errors of the library, and the file system's (ENOENT, EACCES, ENAMETOOLONG, EEXIST...): one line.
-    if (error instanceof TinycamError || (typeof e.code === 'string' && typeof e.syscall === 'string')) {
-      terminal.error(`tinycam: ${e.message}`);
-      return 1;
-    }
-    throw error;
+    return failure(error, command, terminal);
   }
+}
+
+/** An error as one line and an exit code: 2 for a usage mistake, 1 for a failure; anything else is a bug and is thrown. */
+function failure(error: unknown, command: string | undefined, terminal: Terminal): number {
+  terminal.clear();
+  const e = error as Error & { code?: unknown; syscall?: unknown };
+  if (error instanceof UsageError || (typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS'))) {
+    const known = command === 'explain' || command === 'layers' || command === 'compare';
+    terminal.error(`tinycam: ${e.message}\nRun 'tinycam ${known ? `${command} ` : ''}--help' for usage.`);
+    return 2;
+  }
+  // Typed errors of the library, and the file system's (ENOENT, EACCES, ENAMETOOLONG, EEXIST...): one line.
+  if (error instanceof TinycamError || (typeof e.code === 'string' && typeof e.syscall === 'string')) {
+    terminal.error(`tinycam: ${e.message}`);
+    return 1;
+  }
+  throw error;
 }
 
 function print(terminal: Terminal, text: string): number {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { centerCrop, decodeImage, IMAGENET_MEAN, IMAGENET_STD, preprocess, resize, shorterSideSize } from '../image/index.js';
 import { ALL_METRICS, COMPARE_METHODS, DEFAULT_COMPARE_METHODS, compareMethods, type Comparison, type MetricName } from '../metrics/compare.js';
 import { UsageError } from './args.js';
+import { integer, MAX_RESIZE, MODEL_IMAGE_OPTIONS, numberList, optional, sizeOption } from './option-values.js';
 import { renderReport } from './compare-report.js';
 import { readRegularFile } from '../node/index.js';
 import { readLabels } from './classes.js';
@@ -31,7 +32,7 @@ Options:
   -l, --layer <name>       layer for the CAM methods (repeat for several; default: the model's)
   -t, --target <index>     class to explain (default: the top class)
       --labels <file>      class names, one per line
-      --size <pixels>      model input size (default: the ONNX input's declared size, else 224)
+      --size <pixels>      model input size, square (224) or width x height (320x240) (default: the ONNX input's declared size, else 224)
       --resize <pixels>    resize the shorter side to this before the centre crop (default: --size)
       --mean a,b,c / --std a,b,c / --no-normalize   as in 'tinycam explain'
       --steps <n>          deletion/insertion intervals (default 20)
@@ -49,7 +50,8 @@ export interface CompareArgs {
   layer?: string[];
   target?: number;
   labels?: string;
-  size?: number;
+  /** [height, width] of the model input (--size 224 or 320x240). */
+  size?: [number, number];
   resize?: number;
   mean: number[];
   std: number[];
@@ -68,42 +70,15 @@ function methodName(typed: string): string {
   return found;
 }
 
-function positive(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} takes an integer >= ${min} (got '${value}')`);
-  return n;
-}
-
-function triple(value: string | undefined, name: string): number[] | undefined {
-  if (value === undefined) return undefined;
-  const parts = value.split(',').map(Number);
-  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw new UsageError(`--${name} takes 3 comma-separated numbers (got '${value}')`);
-  return parts;
-}
-
 export function parseCompareArgs(argv: string[]): CompareArgs {
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string', short: 'm' },
-      arch: { type: 'string', short: 'a' },
-      'num-classes': { type: 'string' },
-      image: { type: 'string', short: 'i' },
+      ...MODEL_IMAGE_OPTIONS,
       methods: { type: 'string' },
       metrics: { type: 'string' },
-      layer: { type: 'string', short: 'l', multiple: true },
-      target: { type: 'string', short: 't' },
-      labels: { type: 'string' },
-      size: { type: 'string' },
-      resize: { type: 'string' },
-      mean: { type: 'string' },
-      std: { type: 'string' },
-      'no-normalize': { type: 'boolean', default: false },
       steps: { type: 'string', default: '20' },
-      top: { type: 'string', default: '5' },
       out: { type: 'string', short: 'o', default: 'report.html' },
-      json: { type: 'boolean', default: false },
     },
     allowPositionals: false,
     strict: true,
@@ -122,19 +97,19 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
   return {
     model: values.model,
     arch: values.arch,
-    numClasses: positive(values['num-classes'], 'num-classes', 1),
+    ...optional('numClasses', integer(values['num-classes'], 'num-classes', 1, 1_000_000)),
     image: values.image,
     methods,
     metrics,
     layer: values.layer,
-    target: positive(values.target, 'target', 0),
+    ...optional('target', integer(values.target, 'target', 0)),
     labels: values.labels,
-    size: positive(values.size, 'size', 1),
-    resize: positive(values.resize, 'resize', 1),
-    mean: normalize ? (triple(values.mean, 'mean') ?? [...IMAGENET_MEAN]) : [0, 0, 0],
-    std: normalize ? (triple(values.std, 'std') ?? [...IMAGENET_STD]) : [1, 1, 1],
-    steps: positive(values.steps, 'steps', 1)!,
-    top: positive(values.top, 'top', 1)!,
+    ...optional('size', sizeOption(values.size)),
+    ...optional('resize', integer(values.resize, 'resize', 1, MAX_RESIZE)),
+    mean: normalize ? (numberList(values.mean, 'mean', 3) ?? [...IMAGENET_MEAN]) : [0, 0, 0],
+    std: normalize ? (numberList(values.std, 'std', 3, true) ?? [...IMAGENET_STD]) : [1, 1, 1],
+    steps: integer(values.steps, 'steps', 1, 10_000)!,
+    top: integer(values.top, 'top', 1, 100_000)!,
     out: values.out!,
     json: values.json!,
   };
@@ -144,7 +119,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
 export function compareCommand(args: CompareArgs, log: (line: string) => void = console.log, progress: (line: string) => void = (l) => process.stderr.isTTY && process.stderr.write(`\r${l.padEnd(60)}`)): Comparison {
   const loaded = loadModel(args.model, args.arch, args.numClasses);
   const labels = args.labels ? readLabels(args.labels) : undefined;
-  const [height, width] = args.size ? [args.size, args.size] : (loaded.inputSize ?? [224, 224]);
+  const [height, width] = args.size ?? loaded.inputSize ?? [224, 224];
   // Regular files only (no hang on /dev/zero), of a sane size.
   const image = decodeImage(readRegularFile(args.image, '--image', MAX_IMAGE_BYTES));
   // The picture the model sees: shorter side resized, centre cropped (as tinycam explain).

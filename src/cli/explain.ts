@@ -167,91 +167,168 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
   };
 }
 
-/**
- * `tinycam explain`: the top classes and a picture per image. In a folder,
- * an image that cannot be read, decoded or written is reported by name and
- * skipped, and the others are explained; the report lists both.
- */
-export function explainCommand(args: ExplainArgs, terminal: Terminal = new Terminal()): ExplainReport {
+/** What a run of `tinycam explain` settles before its first image, shared by every image. */
+export interface ExplainRun {
+  args: ExplainArgs;
+  plan: ReturnType<typeof planOutputs>;
+  folder: boolean;
+  loaded: ReturnType<typeof loadModel>;
+  labels: string[] | undefined;
+  target: CommandTarget | undefined;
+  reshape: ReshapeTransform | undefined;
+  size: [number, number];
+  resizeTo: number;
+  mean: readonly number[];
+  std: readonly number[];
+  /** Found on the first image explained, and used for every image (all have the model's input size). */
+  layer: string | string[] | undefined;
+  /** Set by the first image explained as a class of [N, K] scores: the others skip planTarget's probe. */
+  knownClassifier: boolean;
+}
+
+/** The images of `args.image` with their output paths (refusing to overwrite without --force). */
+export function planExplain(args: ExplainArgs): { plan: ReturnType<typeof planOutputs>; folder: boolean } {
   const { files, folder } = imageFiles(args.image);
-  const plan = planOutputs(args, files, folder);
+  return { plan: planOutputs(args, files, folder), folder };
+}
+
+/** Load the model and settle the labels, target and preprocessing for a planned run. */
+export function startExplainRun(args: ExplainArgs, planned: { plan: ReturnType<typeof planOutputs>; folder: boolean }): ExplainRun {
   const loaded = loadModel(args.model, args.arch, args.numClasses);
   // --labels, else the class names a model brings (a Teachable Machine metadata.json).
   const labels = args.labels !== undefined ? readLabels(args.labels) : loaded.labels;
-  const target = resolveTarget(args.target, labels, args.boxFormat);
-  const reshape = args.reshape ? reshapeTransform(args.reshape) : undefined;
   const [height, width] = args.size ?? loaded.inputSize ?? [224, 224];
-  const resizeTo = args.resize ?? Math.max(height, width);
-  const mean = args.normalize ? (args.mean ?? loaded.scaling?.mean ?? IMAGENET_MEAN) : [0, 0, 0];
-  const std = args.normalize ? (args.std ?? loaded.scaling?.std ?? IMAGENET_STD) : [1, 1, 1];
-  const report: ExplainReport = { explained: [], skipped: [] };
-  // Found once, on the first image, and used for every image (all have the model's input size).
-  let layer: string | string[] | undefined = args.layer?.length === 1 ? args.layer[0] : args.layer ?? loaded.camLayer;
-  // Set by the first image explained as a class of [N, K] scores: the others skip planTarget's probe.
-  let knownClassifier = false;
+  return {
+    args,
+    ...planned,
+    loaded,
+    labels,
+    target: resolveTarget(args.target, labels, args.boxFormat),
+    reshape: args.reshape ? reshapeTransform(args.reshape) : undefined,
+    size: [height, width],
+    resizeTo: args.resize ?? Math.max(height, width),
+    mean: args.normalize ? (args.mean ?? loaded.scaling?.mean ?? IMAGENET_MEAN) : [0, 0, 0],
+    std: args.normalize ? (args.std ?? loaded.scaling?.std ?? IMAGENET_STD) : [1, 1, 1],
+    layer: args.layer?.length === 1 ? args.layer[0] : args.layer ?? loaded.camLayer,
+    knownClassifier: false,
+  };
+}
 
-  plan.forEach((planned, index) => {
-    const name = basename(planned.image);
-    const skip = (error: unknown) => {
-      if (!isFileProblem(error) || !folder) throw error;
-      report.skipped.push({ image: planned.image, error: (error as Error).message });
-      terminal.error(`tinycam: skipped ${planned.image}: ${(error as Error).message}`);
-    };
-    let seen: RgbaImage;
-    let input: Tensor;
-    try {
-      const image = decodeImage(readRegularFile(planned.image, '--image', MAX_IMAGE_BYTES));
-      // The picture the model sees: shorter side resized, centre cropped (torchvision's eval transform).
-      seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, resizeTo), antialias: true }), { width, height });
-      const pixels = preprocess(seen, { mean, std });
-      // TensorFlow.js models take NHWC.
-      input = loaded.model.inputLayout === 'NHWC' ? toChannelsLast(pixels) : pixels;
-    } catch (e) {
-      skip(e);
-      return;
-    }
-    if (args.methodSpec.kind === 'map' && layer === undefined) layer = locateDefaultLayer(loaded.model, input, 'explain', reshape).name;
-    const explained = explainImage(loaded.model, input, seen, {
-      method: args.method,
-      methodSpec: args.methodSpec,
-      ...(layer !== undefined ? { layer } : {}),
-      ...(target !== undefined ? { target } : {}),
-      ...(args.output !== undefined ? { output: args.output } : {}),
-      ...(reshape ? { reshape, reshapeText: reshapeFlag(args.reshape!) } : {}),
-      explainProbability: args.explainProbability,
-      colormap: args.colormap,
-      alpha: args.alpha,
-      blend: args.blend,
-      top: args.top,
-      ...(labels ? { labels } : {}),
-      onProgress: (p) => terminal.progress(`${folder ? `${index + 1}/${plan.length} ` : ''}${args.method} ${name}`, p.done, p.total),
-      knownClassifier,
-    });
-    if (explained.summary.targetKind === 'class') knownClassifier = true;
-    if (folder) terminal.progress('images', index + 1, plan.length);
-    try {
-      write(planned.picture, planned.format === 'jpeg' ? encodeJpeg(explained.picture, { quality: 92 }) : encodePng(explained.picture));
-      if (planned.map) write(planned.map, saveSafetensors(explained.tensors));
-    } catch (e) {
-      skip(e);
-      return;
-    }
-    const summary: ExplainSummary = { image: planned.image, out: planned.picture, ...explained.summary };
-    report.explained.push(summary);
-    if (!args.json) printSummary(terminal, summary, labels);
-  });
-  terminal.clear();
-  if (args.json) {
-    terminal.log(jsonText(folder ? report : (report.explained[0] ?? report)));
-  } else if (folder) {
-    const done = `explained ${report.explained.length} of ${plan.length} images`;
-    if (report.skipped.length) {
-      terminal.error(`tinycam: ${done}; skipped ${report.skipped.length}: ${report.skipped.map((s) => basename(s.image)).join(', ')}`);
-    } else {
-      terminal.log(done);
-    }
+/** One image's fate: explained and written, or (in a folder) skipped for a problem with its file. */
+export type ImageOutcome = { summary: ExplainSummary } | { skipped: SkippedImage };
+
+/**
+ * Explain the run's image number `index` and write its outputs. In a folder,
+ * an image that cannot be read, decoded or written is returned as skipped;
+ * any other error is thrown.
+ */
+export function explainPlanned(run: ExplainRun, index: number, progress: (label: string, done: number, total: number) => void = () => {}): ImageOutcome {
+  const { args, plan, folder, loaded } = run;
+  const planned = plan[index]!;
+  const name = basename(planned.image);
+  const skip = (error: unknown): ImageOutcome => {
+    if (!isFileProblem(error) || !folder) throw error;
+    return { skipped: { image: planned.image, error: (error as Error).message } };
+  };
+  let seen: RgbaImage;
+  let input: Tensor;
+  try {
+    const image = decodeImage(readRegularFile(planned.image, '--image', MAX_IMAGE_BYTES));
+    // The picture the model sees: shorter side resized, centre cropped (torchvision's eval transform).
+    const [height, width] = run.size;
+    seen = centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, run.resizeTo), antialias: true }), { width, height });
+    const pixels = preprocess(seen, { mean: run.mean, std: run.std });
+    // TensorFlow.js models take NHWC.
+    input = loaded.model.inputLayout === 'NHWC' ? toChannelsLast(pixels) : pixels;
+  } catch (e) {
+    return skip(e);
   }
-  return report;
+  if (args.methodSpec.kind === 'map' && run.layer === undefined) run.layer = locateDefaultLayer(loaded.model, input, 'explain', run.reshape).name;
+  const explained = explainImage(loaded.model, input, seen, {
+    method: args.method,
+    methodSpec: args.methodSpec,
+    ...(run.layer !== undefined ? { layer: run.layer } : {}),
+    ...(run.target !== undefined ? { target: run.target } : {}),
+    ...(args.output !== undefined ? { output: args.output } : {}),
+    ...(run.reshape ? { reshape: run.reshape, reshapeText: reshapeFlag(args.reshape!) } : {}),
+    explainProbability: args.explainProbability,
+    colormap: args.colormap,
+    alpha: args.alpha,
+    blend: args.blend,
+    top: args.top,
+    ...(run.labels ? { labels: run.labels } : {}),
+    onProgress: (p) => progress(`${folder ? `${index + 1}/${plan.length} ` : ''}${args.method} ${name}`, p.done, p.total),
+    knownClassifier: run.knownClassifier,
+  });
+  if (explained.summary.targetKind === 'class') run.knownClassifier = true;
+  try {
+    write(planned.picture, planned.format === 'jpeg' ? encodeJpeg(explained.picture, { quality: 92 }) : encodePng(explained.picture));
+    if (planned.map) write(planned.map, saveSafetensors(explained.tensors));
+  } catch (e) {
+    return skip(e);
+  }
+  return { summary: { image: planned.image, out: planned.picture, ...explained.summary } };
+}
+
+/**
+ * `tinycam explain`: the top classes and a picture per image. In a folder,
+ * an image that cannot be read, decoded or written is reported by name and
+ * skipped, and the others are explained; the report lists both. (`--jobs N`
+ * spreads a folder over worker threads: explainInWorkers in jobs.ts.)
+ */
+export function explainCommand(args: ExplainArgs, terminal: Terminal = new Terminal()): ExplainReport {
+  const run = startExplainRun(args, planExplain(args));
+  const report = new ReportPrinter(run, terminal);
+  run.plan.forEach((_, index) => {
+    report.add(explainPlanned(run, index, (label, done, total) => terminal.progress(label, done, total)));
+  });
+  return report.finish();
+}
+
+/** Collects the outcomes in image order, printing each as it comes, then the closing lines. */
+export class ReportPrinter {
+  readonly #report: ExplainReport = { explained: [], skipped: [] };
+  readonly #args: ExplainArgs;
+  readonly #folder: boolean;
+  readonly #total: number;
+  readonly #labels: readonly string[] | undefined;
+  readonly #terminal: Terminal;
+
+  constructor(run: Pick<ExplainRun, 'args' | 'folder' | 'plan' | 'labels'>, terminal: Terminal) {
+    this.#args = run.args;
+    this.#folder = run.folder;
+    this.#total = run.plan.length;
+    this.#labels = run.labels;
+    this.#terminal = terminal;
+  }
+
+  add(outcome: ImageOutcome): void {
+    const done = this.#report.explained.length + this.#report.skipped.length + 1;
+    if ('skipped' in outcome) {
+      this.#report.skipped.push(outcome.skipped);
+      this.#terminal.error(`tinycam: skipped ${outcome.skipped.image}: ${outcome.skipped.error}`);
+    } else {
+      this.#report.explained.push(outcome.summary);
+      if (!this.#args.json) printSummary(this.#terminal, outcome.summary, this.#labels);
+    }
+    if (this.#folder) this.#terminal.progress('images', done, this.#total);
+  }
+
+  finish(): ExplainReport {
+    const { explained, skipped } = this.#report;
+    this.#terminal.clear();
+    if (this.#args.json) {
+      this.#terminal.log(jsonText(this.#folder ? this.#report : (explained[0] ?? this.#report)));
+    } else if (this.#folder) {
+      const done = `explained ${explained.length} of ${this.#total} images`;
+      if (skipped.length) {
+        this.#terminal.error(`tinycam: ${done}; skipped ${skipped.length}: ${skipped.map((s) => basename(s.image)).join(', ')}`);
+      } else {
+        this.#terminal.log(done);
+      }
+    }
+    return this.#report;
+  }
 }
 
 function printSummary(terminal: Terminal, s: ExplainSummary, labels: readonly string[] | undefined): void {

@@ -1,4 +1,4 @@
-import { MAX_INPUT_SIDE, MAX_RESIZE } from './args.js';
+import { MAX_INPUT_SIDE, MAX_RESIZE } from './option-values.js';
 import { architectureList } from './load-model.js';
 import { METHODS } from './methods.js';
 
@@ -90,7 +90,9 @@ Output:
       --alpha <0..1>       weight of the heat map in the blend (default 0.4)
       --blend <name>       seed (default: heat + image, renormalised) or pytorch-grad-cam
       --top <k>            how many classes to print (default 5)
-      --json               print a JSON summary instead of text`;
+      --json               print a JSON summary instead of text
+  -j, --jobs <n>           for a folder: explain n images at a time in worker threads, each with
+                           its own copy of the model (default 1; up to 64); the output is the same`;
 
 export const LAYERS_HELP = `tinycam layers: list the layers a CAM method can explain, with their output shapes.
 

@@ -1,4 +1,6 @@
 /** The `tinycam` bin: runs the command (command.ts) with the process's arguments. */
 import { main } from './command.js';
 
-process.exitCode = main(process.argv.slice(2));
+void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+});

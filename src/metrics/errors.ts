@@ -6,6 +6,7 @@ import { TinycamError } from '../tensor/errors.js';
  * something that is neither a Tensor nor a Float32Array.
  */
 export class ScoreError extends TinycamError {
+  static override readonly typeName: string = 'ScoreError';
   constructor(message: string) {
     super('E_SCORE', message);
   }

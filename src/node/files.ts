@@ -9,6 +9,7 @@ import { TinycamError } from '../tensor/errors.js';
 
 /** A file that is not a regular file, larger than the caller accepts, or read outside its bytes. */
 export class FileError extends TinycamError {
+  static override readonly typeName: string = 'FileError';
   constructor(message: string) {
     super('E_FILE', message);
   }

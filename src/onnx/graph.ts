@@ -1,12 +1,13 @@
 import { GraphRunner, splitConstantNodes, type GraphStep, type GraphValue } from '../layers/graph.js';
-import { Module, type ModelOutput, type StateDict } from '../layers/module.js';
+import { closestNames } from '../layers/names.js';
+import { FlatLayersModule } from '../layers/flatLayers.js';
+import { type ModelOutput, type StateDict } from '../layers/module.js';
 import { noGrad } from '../tensor/autograd.js';
-import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { withWorkBudget } from '../tensor/limits.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
 import { OnnxError } from './errors.js';
 import { NodeModule, OnnxLinear, ReLU, TapModule } from './layers.js';
-import { closestNames } from '../layers/names.js';
 import { attributesOf } from './attributes.js';
 import { nodeLabel, scopesOfNodes } from './names.js';
 import { NON_CONSTANT_OPS, ONNX_OPS } from './ops/index.js';
@@ -48,7 +49,7 @@ export interface LayerInfo {
  * The module starts in eval mode (running BatchNorm statistics, no dropout),
  * as a model exported for inference is meant to run; `train()` switches.
  */
-export class GraphModule extends Module {
+export class GraphModule extends FlatLayersModule {
   static override readonly typeName: string = 'GraphModule';
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -63,7 +64,8 @@ export class GraphModule extends Module {
   readonly #runner: GraphRunner<number>;
   /** Graph outputs that a final Softmax / LogSoftmax produces, with the tensor it reads (the logits). */
   readonly #finalActivations: Map<string, { logits: string; activation: 'softmax' | 'logSoftmax' }>;
-  readonly #layers: Map<string, { module: NodeModule | TapModule; info: Omit<LayerInfo, 'shape'> }>;
+  /** What `layers()` reports of each entry of flatLayers (same keys, same order). */
+  readonly #layerInfo: Map<string, Omit<LayerInfo, 'shape'>>;
 
   /** Built by loadOnnx, which has validated the graph and converted the initializers. */
   constructor(graph: GraphProto, opset: number, initializers: Map<string, DecodedTensor>) {
@@ -90,7 +92,7 @@ export class GraphModule extends Module {
       return runner;
     });
 
-    this.#layers = new Map();
+    this.#layerInfo = new Map();
     const scopes = scopesOfNodes(live);
     const lastNodeOfScope = new Map<string, number>();
     scopes.forEach((paths, i) => paths.forEach((p) => lastNodeOfScope.set(p, i)));
@@ -111,7 +113,8 @@ export class GraphModule extends Module {
       const tap = new TapModule('scope', node.outputs[0]!, path);
       if (!scopeTapsAt.has(at)) scopeTapsAt.set(at, []);
       scopeTapsAt.get(at)!.push(tap);
-      this.#layers.set(path, { module: tap, info: { name: path, kind: 'module', opType: node.opType, tensor: node.outputs[0]! } });
+      this.flatLayers.set(path, tap);
+      this.#layerInfo.set(path, { name: path, kind: 'module', opType: node.opType, tensor: node.outputs[0]! });
     }
     const steps: GraphStep<number>[] = live.map((node, i) => {
       const label = nodeLabel(node);
@@ -123,9 +126,9 @@ export class GraphModule extends Module {
           : new NodeModule(node, label, op, opset);
       const outputTaps = node.outputs.map((name, k) => (k > 0 && name ? new TapModule('output', name) : undefined));
       node.outputs.forEach((name, k) => {
-        if (!name || this.#layers.has(name)) return;
-        const m = k === 0 ? module : outputTaps[k]!;
-        this.#layers.set(name, { module: m, info: { name, kind: 'tensor', opType: node.opType, tensor: name } });
+        if (!name || this.flatLayers.has(name)) return;
+        this.flatLayers.set(name, k === 0 ? module : outputTaps[k]!);
+        this.#layerInfo.set(name, { name, kind: 'tensor', opType: node.opType, tensor: name });
       });
       // Scope taps run innermost (longest path) first: 'layer4.1' before 'layer4', as module hooks fire in PyTorch.
       const scopeTaps = (scopeTapsAt.get(i) ?? []).slice().sort((a, b) => b.path.length - a.path.length);
@@ -159,10 +162,10 @@ export class GraphModule extends Module {
    */
   layers(input?: Tensor | Record<string, Tensor>): LayerInfo[] {
     if (input) noGrad(() => (input instanceof Tensor ? this.forward(input) : this.run(input)));
-    return [...this.#layers.values()].map(({ module, info }) => ({
-      ...info,
-      shape: module.lastShape ? [...module.lastShape] : (this.#declared.get(info.tensor) ?? null),
-    }));
+    return [...this.#layerInfo.values()].map((info) => {
+      const { lastShape } = this.flatLayers.get(info.name) as NodeModule | TapModule;
+      return { ...info, shape: lastShape ? [...lastShape] : (this.#declared.get(info.tensor) ?? null) };
+    });
   }
 
   /** The final Softmax / LogSoftmax that makes a graph output, if one does (the CAM methods explain the tensor before it). */
@@ -175,40 +178,6 @@ export class GraphModule extends Module {
     // A graph exported with a fixed batch often hard-codes it further in (Reshape to [1, -1]).
     const first = this.inputShapes[this.inputNames[0] ?? '']?.[0];
     return typeof first === 'number' && first > 0 ? first : undefined;
-  }
-
-  /**
-   * The module for a module path or ONNX tensor name ('' is the graph
-   * itself), or undefined (Module's contract, which the CAM code relies on to
-   * report LayerNotFoundError with the closest names). `layer(name)` throws.
-   */
-  override getModule(name: string): Module | undefined {
-    if (name === '') return this;
-    return this.#layers.get(name)?.module;
-  }
-
-  /** As getModule, but an unknown name throws LayerNotFoundError listing the closest names first. */
-  layer(name: string): Module {
-    const module = this.getModule(name);
-    if (!module) throw new LayerNotFoundError(name, closestNames(name, [...this.#layers.keys()]));
-    return module;
-  }
-
-  override namedChildren(): [string, Module][] {
-    return [...this.#layers].map(([name, { module }]) => [name, module]);
-  }
-
-  /** The graph itself (''), then every module path and tensor name with its module. */
-  override namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
-    if (seen.has(this)) return [];
-    seen.add(this);
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [name, module] of this.namedChildren()) {
-      if (seen.has(module)) continue;
-      seen.add(module);
-      out.push([prefix ? `${prefix}.${name}` : name, module]);
-    }
-    return out;
   }
 
   // ------------------------------------------------------------- state dict

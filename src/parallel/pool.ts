@@ -16,7 +16,10 @@ import { revive, serialize, type FromWorker, type ModelSpec, type ToWorker } fro
  * Faults: a worker that throws fails that call with a WorkerError carrying
  * the worker's error name and message; a worker that dies (exit, crash)
  * fails the call it was running with a WorkerError, and the pool starts a
- * new worker in its place, so the next call is served.
+ * new worker in its place, so the next call is served. A worker that cannot
+ * start (its model does not build, or it dies before it is ready) is not
+ * restarted, which would loop: it takes no calls, and once no worker can
+ * serve, every call fails with that WorkerError instead of waiting forever.
  */
 
 /** A task a worker could not complete, or a worker that died while running it. */
@@ -56,11 +59,17 @@ interface Slot {
   ready: Promise<void>;
   busy: { id: number; reject: (e: Error) => void } | null;
   dead: boolean;
+  /** Whether the worker has built its model. */
+  started: boolean;
+  /** Why the worker could not start (it then takes no calls). */
+  failure: WorkerError | null;
 }
 
 interface Job {
   method: string;
-  input: Tensor;
+  /** The input, already copied for the worker (at the call, so later writes to the caller's tensor do not reach it). */
+  input: unknown;
+  transfer: ArrayBuffer[];
   options: unknown;
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
@@ -100,12 +109,17 @@ export class WorkerPool {
       }),
       busy: null,
       dead: false,
+      started: false,
+      failure: null,
     };
     slot.ready.catch(() => {}); // observed through ready() and run()
     handle.onMessage((message) => {
-      if (message.type === 'ready') resolveReady();
-      else if (message.type === 'init-failed') {
-        rejectReady(new WorkerError(`WorkerPool: a worker could not build its model: ${message.message}`, 'init'));
+      if (message.type === 'ready') {
+        slot.started = true;
+        resolveReady();
+      } else if (message.type === 'init-failed') {
+        slot.failure = new WorkerError(`WorkerPool: a worker could not build its model: ${message.message}`, 'init');
+        rejectReady(slot.failure);
       } else {
         const entry = this.#pending.get(message.id);
         if (!entry) return;
@@ -119,19 +133,25 @@ export class WorkerPool {
     handle.onFailure((reason) => {
       if (slot.dead) return;
       slot.dead = true;
-      rejectReady(new WorkerError(`WorkerPool: a worker died while starting (${reason})`, 'exit'));
+      // A worker that never started is not replaced: its replacement would most likely die the same way, in a loop.
+      const restart = slot.started && !this.#closed;
+      if (!slot.started) {
+        slot.failure ??= new WorkerError(`WorkerPool: a worker died while starting (${reason})`, 'exit');
+        rejectReady(slot.failure);
+      }
       if (slot.busy) {
         this.#pending.delete(slot.busy.id);
-        slot.busy.reject(new WorkerError(`WorkerPool: the worker running this call died (${reason}); the pool has started a new one`, 'exit'));
+        const next = restart ? 'the pool has started a new one' : 'it had not started, so it is not replaced';
+        slot.busy.reject(new WorkerError(`WorkerPool: the worker running this call died (${reason}); ${next}`, 'exit'));
         slot.busy = null;
       }
       handle.terminate();
       // Keep serving: a fresh worker takes the dead one's place.
-      if (!this.#closed) {
+      if (restart) {
         const index = this.#slots.indexOf(slot);
         if (index >= 0) this.#slots[index] = this.#start();
-        this.#pump();
       }
+      this.#pump();
     });
     handle.postMessage({ type: 'init', model: this.#options.model, backend: this.#options.backend ?? 'wasm' });
     return slot;
@@ -140,25 +160,26 @@ export class WorkerPool {
   /** Run one method on one input in some worker. */
   run(method: string, input: Tensor, options: unknown = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ArgumentError('WorkerPool: the pool is closed'));
+    const transfer: ArrayBuffer[] = [];
+    const serialized = serialize(input, transfer);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ method, input, options, resolve, reject });
+      this.#queue.push({ method, input: serialized, transfer, options, resolve, reject });
       this.#pump();
     });
   }
 
   #pump(): void {
+    if (this.#closed) return;
     for (const slot of this.#slots) {
-      if (slot.busy || slot.dead || this.#queue.length === 0) continue;
+      if (slot.busy || slot.dead || slot.failure || this.#queue.length === 0) continue;
       const job = this.#queue.shift()!;
       const id = this.#nextId++;
       slot.busy = { id, reject: job.reject };
       this.#pending.set(id, { resolve: job.resolve, reject: job.reject, slot });
       slot.ready.then(
         () => {
-          const transfer: ArrayBuffer[] = [];
-          const input = serialize(job.input, transfer);
           try {
-            slot.handle.postMessage({ type: 'task', id, method: job.method, input: input as never, options: job.options }, transfer);
+            slot.handle.postMessage({ type: 'task', id, method: job.method, input: job.input as never, options: job.options }, job.transfer);
           } catch (e) {
             // Options that cannot be cloned (a target function): refuse, the worker stays.
             this.#pending.delete(id);
@@ -169,11 +190,15 @@ export class WorkerPool {
         },
         (e: Error) => {
           this.#pending.delete(id);
-          slot.busy = null;
+          if (slot.busy?.id === id) slot.busy = null;
           job.reject(e);
+          this.#pump();
         },
       );
     }
+    // No worker can ever run what is queued: every one failed to start.
+    const failure = this.#slots.every((s) => s.failure) ? this.#slots[0]?.failure : null;
+    if (failure) for (const job of this.#queue.splice(0)) job.reject(failure);
   }
 
   /**
@@ -192,7 +217,8 @@ export class WorkerPool {
       const count = Math.floor(n / parts) + (p < n % parts ? 1 : 0);
       const target = options.target;
       const partOptions = Array.isArray(target) ? { ...options, target: target.slice(start, start + count) } : options;
-      const part = new Tensor(input.data.slice(start * per, (start + count) * per), [count, ...input.shape.slice(1)]);
+      // A view: serialize() copies it once into the buffer that is transferred.
+      const part = new Tensor(input.data.subarray(start * per, (start + count) * per), [count, ...input.shape.slice(1)]);
       jobs.push(this.run(method, part, partOptions));
       start += count;
     }

@@ -1,7 +1,5 @@
 import * as cam from '../cam/index.js';
 import { setBackend } from '../tensor/backend.js';
-import { loadOnnx } from '../onnx/index.js';
-import { createModel } from '../models/index.js';
 import { TinycamError } from '../tensor/errors.js';
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -28,10 +26,13 @@ const METHODS: Record<string, (model: Module, input: Tensor, options: never) => 
 
 async function buildModel(spec: ModelSpec): Promise<Module> {
   let model: Module;
+  // The ONNX importer and the architectures load only when the spec needs them: a worker starts sooner.
   if ('arch' in spec) {
+    const { createModel } = await import('../models/index.js');
     model = createModel(spec.arch, spec.options ?? {});
     if (spec.stateDict) model.loadStateDict(revive(spec.stateDict) as Record<string, Tensor>);
   } else if ('onnx' in spec) {
+    const { loadOnnx } = await import('../onnx/index.js');
     model = loadOnnx(spec.onnx);
   } else {
     const imported = (await import(/* @vite-ignore */ spec.module)) as Record<string, unknown>;

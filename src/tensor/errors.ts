@@ -52,6 +52,7 @@ export class GradError extends TinycamError {
  * many elements for one tensor, or more work than the budget of one run.
  */
 export class LimitError extends TinycamError {
+  static override readonly typeName: string = 'LimitError';
   constructor(message: string) {
     super('E_LIMIT', message);
   }

@@ -7,6 +7,7 @@ import { TinycamError } from '../tensor/errors.js';
  * ('E_TFJS_UNSUPPORTED'). The message says what was wrong and what is accepted.
  */
 export class TfjsError extends TinycamError {
+  static override readonly typeName: string = 'TfjsError';
   constructor(message: string, code = 'E_TFJS') {
     super(code, message);
   }
@@ -28,6 +29,7 @@ export interface UnsupportedClass {
  * listing every one at once.
  */
 export class TfjsUnsupportedError extends TfjsError {
+  static override readonly typeName: string = 'TfjsUnsupportedError';
   readonly unsupported: UnsupportedClass[];
   constructor(kind: 'layer class' | 'op', unsupported: UnsupportedClass[], supported: readonly string[]) {
     const list = unsupported

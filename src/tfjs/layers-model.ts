@@ -1,7 +1,7 @@
-import { Module, type ModelOutput } from '../layers/module.js';
-import { ArgumentError, LayerNotFoundError, ShapeError } from '../tensor/errors.js';
+import { FlatLayersModule } from '../layers/flatLayers.js';
+import { type ModelOutput } from '../layers/module.js';
+import { ArgumentError, ShapeError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
-import { closestNames } from '../layers/names.js';
 import { TfjsUnsupportedError, type UnsupportedClass } from './errors.js';
 import { Layout } from './layout.js';
 import { KerasLayer, LAYER_CLASSES, MODEL_CLASSES, type KerasShape } from './keras/index.js';
@@ -29,7 +29,7 @@ export interface TfjsLayerInfo {
  * always run as `model.predict` runs it: dropout off, batch normalisation
  * with its moving statistics.
  */
-export class TfjsLayersModel extends Module {
+export class TfjsLayersModel extends FlatLayersModule {
   readonly format = 'layers-model';
   /** Names of the input layers, in the order `forward` takes them. */
   readonly inputNames: readonly string[];
@@ -43,7 +43,6 @@ export class TfjsLayersModel extends Module {
   readonly layout: Layout;
 
   readonly #root: KerasModelLayer;
-  readonly #layers: Map<string, KerasLayer>;
   readonly #staticShapes: Map<KerasLayer, KerasShape>;
 
   /** Built by loadTfjsModel from a checked topology and its weights. */
@@ -59,12 +58,11 @@ export class TfjsLayersModel extends Module {
     this.inputLayout = this.inputShapes[0]?.length === 4 ? (layout.channelsLast ? 'NHWC' : 'NCHW') : undefined;
 
     // Every layer by name, outer layers first; a nested name already taken is qualified by its model.
-    this.#layers = new Map();
     this.#staticShapes = new Map(build.order.map(({ module, shape }) => [module, shape]));
     const visit = (model: KerasModelLayer, prefix: string): void => {
       for (const layer of model.layers) {
-        const name = this.#layers.has(layer.layerName) ? `${prefix}${layer.layerName}` : layer.layerName;
-        if (![...this.#layers.values()].includes(layer)) this.#layers.set(name, layer);
+        const name = this.flatLayers.has(layer.layerName) ? `${prefix}${layer.layerName}` : layer.layerName;
+        if (![...this.flatLayers.values()].includes(layer)) this.flatLayers.set(name, layer);
       }
       for (const layer of model.layers) if (layer instanceof KerasModelLayer) visit(layer, `${prefix}${layer.layerName}/`);
     };
@@ -81,53 +79,15 @@ export class TfjsLayersModel extends Module {
     this.eval();
   }
 
-  /** The name a layer module is listed under. */
-  nameOf(module: Module): string | undefined {
-    for (const [name, m] of this.#layers) if (m === module) return name;
-    return undefined;
-  }
-
   // ------------------------------------------------------------------ layers
 
   /** Every hookable layer with its class and its output shape in the model's layout, as the topology implies it. */
   layers(): TfjsLayerInfo[] {
-    return [...this.#layers].map(([name, module]) => {
+    return [...this.flatLayers].map(([name, m]) => {
+      const module = m as KerasLayer;
       const shape = this.#staticShapes.get(module);
       return { name, className: module.className, shape: shape ? [...shape] : null };
     });
-  }
-
-  hasLayer(name: string): boolean {
-    return name === '' || this.#layers.has(name);
-  }
-
-  /** The layer by Keras name ('' is the model itself), or undefined (Module's contract). */
-  override getModule(name: string): Module | undefined {
-    if (name === '') return this;
-    return this.#layers.get(name);
-  }
-
-  /** As getModule, but an unknown name throws LayerNotFoundError listing the closest names first. */
-  layer(name: string): Module {
-    const module = this.getModule(name);
-    if (!module) throw new LayerNotFoundError(name, closestNames(name, [...this.#layers.keys()]));
-    return module;
-  }
-
-  override namedChildren(): [string, Module][] {
-    return [...this.#layers];
-  }
-
-  override namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
-    if (seen.has(this)) return [];
-    seen.add(this);
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [name, module] of this.#layers) {
-      if (seen.has(module)) continue;
-      seen.add(module);
-      out.push([prefix ? `${prefix}.${name}` : name, module]);
-    }
-    return out;
   }
 
   /** The batch size the first input declares, when it is a number. */

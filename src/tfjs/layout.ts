@@ -1,5 +1,6 @@
 import { permute } from '../tensor/ops/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { axisIndex, type Tensor } from '../tensor/tensor.js';
+import { TfjsError } from './errors.js';
 
 /**
  * How tinycam stores the tensors of a TensorFlow.js model.
@@ -51,7 +52,8 @@ export class Layout {
 
   /** The stored axis of the model's axis `axis` (negative counts from the end) of a rank-`rank` tensor. */
   axis(axis: number, rank: number): number {
-    const a = axis < 0 ? axis + rank : axis;
+    const a = axisIndex(axis, rank);
+    if (a === undefined) throw new TfjsError(`axis ${axis} is out of range for a tensor of rank ${rank} (accepted: ${-rank} to ${rank - 1})`);
     if (!this.permuted(rank)) return a;
     return [0, 2, 3, 1][a] ?? a;
   }

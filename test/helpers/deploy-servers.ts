@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { bundle, freePort, ROOT, runtimeBinary, scratchDir, startServer, startWorkerd, type RuntimeName, type Started } from './runtimes.js';
 
 export const SHAPES_WEIGHTS = join(ROOT, 'examples/shapes/shapes-cnn.safetensors');
+/** What the package ships as `tinycam/kernels.wasm` (tsup copies it into dist/). */
+export const KERNELS_WASM = join(ROOT, 'src/tensor/kernels/wasm/kernels.wasm');
 
 export type DeployRuntime = Extract<RuntimeName, 'node' | 'workerd' | 'edge-runtime' | 'deno' | 'bun'>;
 export const DEPLOY_RUNTIMES: readonly DeployRuntime[] = ['node', 'workerd', 'edge-runtime', 'deno', 'bun'];
@@ -69,5 +71,39 @@ async function start(runtime: DeployRuntime, dir: string, script: string, env: R
       const port = await freePort();
       return startServer({ command: process.execPath, args: [script], port, env: { PORT: String(port), HOST: '127.0.0.1', SHAPES_WEIGHTS, ...env } });
     }
+  }
+}
+
+/**
+ * examples/cloudflare-worker/src/worker-wasm.ts in workerd, as wrangler
+ * deploys it: the worker an ES module, the weights a Data module, and
+ * `tinycam/kernels.wasm` a CompiledWasm module (workerd hands the worker a
+ * WebAssembly.Module; it cannot compile one at run time).
+ */
+export async function startWorkerdWasm(): Promise<Started> {
+  const dir = scratchDir('deploy-workerd-wasm');
+  const script = join(dir.path, 'worker-wasm.mjs');
+  try {
+    await bundle({ entry: join(ROOT, 'examples/cloudflare-worker/src/worker-wasm.ts'), outfile: script, externalData: true,
+      // As wrangler does: the import renamed to the CompiledWasm module it uploads beside the worker.
+      external: { 'tinycam/kernels.wasm': './kernels.wasm' },
+    });
+    const server = await startWorkerd({
+      modules: [
+        { name: 'examples/cloudflare-worker/src/worker-wasm.mjs', path: script, kind: 'esModule' },
+        { name: 'examples/shapes/shapes-cnn.safetensors', path: SHAPES_WEIGHTS, kind: 'data' },
+        { name: 'examples/cloudflare-worker/src/kernels.wasm', path: KERNELS_WASM, kind: 'wasm' },
+      ],
+    });
+    return {
+      ...server,
+      stop: async () => {
+        await server.stop();
+        dir.remove();
+      },
+    };
+  } catch (e) {
+    dir.remove();
+    throw e;
   }
 }

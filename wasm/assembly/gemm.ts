@@ -22,6 +22,19 @@ const PACK_A_BYTES: i32 = MC * KC * 4;
 const PACK_B_BYTES: i32 = KC * NC * 4;
 const TILE_BYTES: i32 = MR * NR * 4;
 
+/**
+ * Columns per block: about equal blocks of at most NC, rounded up to whole
+ * NR panels so that only the last block has a ragged panel (12544 columns,
+ * ResNet's stem: 25 blocks of 504, not of 502 with a ragged panel each).
+ */
+// @ts-ignore: decorator
+@inline
+function columnBlock(n: i32): i32 {
+  const blocks = (n + NC - 1) / NC;
+  const even = (n + blocks - 1) / blocks;
+  return min(NC, (even + NR - 1) / NR * NR);
+}
+
 /** Scratch bytes gemm needs at `work`. */
 export const GEMM_WORK_BYTES: i32 = PACK_A_BYTES + PACK_B_BYTES + TILE_BYTES;
 
@@ -144,7 +157,7 @@ export function gemm(
   const tile = packedB + PACK_B_BYTES;
   // Blocks of equal size, so no block is left with a short remainder.
   const kcBlock = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
-  const ncBlock = (n + (n + NC - 1) / NC - 1) / ((n + NC - 1) / NC);
+  const ncBlock = columnBlock(n);
   for (let jc = 0; jc < n; jc += ncBlock) {
     const nc = min(ncBlock, n - jc);
     for (let pc = 0; pc < k; pc += kcBlock) {
@@ -196,7 +209,7 @@ export function gemmPackedA(
   const packedB = work + PACK_A_BYTES;
   const tile = packedB + PACK_B_BYTES;
   const kcBlock = (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
-  const ncBlock = (n + (n + NC - 1) / NC - 1) / ((n + NC - 1) / NC);
+  const ncBlock = columnBlock(n);
   for (let jc = 0; jc < n; jc += ncBlock) {
     const nc = min(ncBlock, n - jc);
     for (let pc = 0; pc < k; pc += kcBlock) {

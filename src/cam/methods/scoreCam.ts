@@ -28,15 +28,20 @@ export interface ScoreCamLayerResult extends LayerResult {
 }
 
 /**
- * The masks of one image: its activations [C, ...spatial] upsampled to the
- * input's spatial size with align_corners=True (torch.nn.UpsamplingBilinear2d),
- * each channel scaled by (x - min) / (max - min + 1e-8). [C, ...input spatial].
+ * The masks of channels [start, start + c) of one image: its activations
+ * [c, ...spatial] upsampled to the input's spatial size with
+ * align_corners=True (torch.nn.UpsamplingBilinear2d), each channel scaled by
+ * (x - min) / (max - min + 1e-8). [c, ...input spatial]. Made one forward
+ * pass's worth at a time: all 512 masks of a ResNet's layer4 at 224x224 would
+ * hold 103 MB (twice that while made); each channel's mask is its own.
  */
-function masksOf(a: Tensor, image: number, size: readonly number[]): Float32Array {
-  const c = a.shape[1]!;
-  const per = c * positions(a);
-  const channels = new Tensor(a.data.subarray(image * per, (image + 1) * per), [c, ...a.shape.slice(2)]);
-  const up = resizeMaps(channels, size, { alignCorners: true }).data.slice();
+function masksOf(a: Tensor, image: number, size: readonly number[], start: number, c: number): Float32Array {
+  const plane = positions(a);
+  const first = (image * a.shape[1]! + start) * plane;
+  const channels = new Tensor(a.data.subarray(first, first + c * plane), [c, ...a.shape.slice(2)]);
+  const resized = resizeMaps(channels, size, { alignCorners: true });
+  // Scaled in place below: copy only when no resize happened (the data is then the activations').
+  const up = resized === channels ? resized.data.slice() : resized.data;
   const count = size.reduce((p, d) => p * d, 1);
   for (let k = 0; k < c; k++) {
     let lo = Infinity;
@@ -73,13 +78,13 @@ function scoreCamLayer(options: ScoreCamOptions, progress: { done: number; total
     const count = size.reduce((p, d) => p * d, 1);
     const scores = new Float32Array(n * c);
     for (let i = 0; i < n; i++) {
-      const masks = masksOf(a, i, size);
       const image = capture.input.data.subarray(i * channels * count, (i + 1) * channels * count);
       for (let start = 0; start < c; start += batchSize) {
         const rows = Math.min(batchSize, c - start);
+        const masks = masksOf(a, i, size, start, rows);
         const batch = new Float32Array(rows * channels * count);
         for (let b = 0; b < rows; b++) {
-          const mask = (start + b) * count;
+          const mask = b * count;
           if (channelsLast) {
             const dst = b * channels * count;
             for (let p = 0; p < count; p++) {

@@ -46,6 +46,13 @@ export interface ConvLayout {
   /** Channels of the matrix side (rows of W_g) per group. */
   rowChannels: number;
   geo: ConvGeometry;
+  /**
+   * The result is recorded for a backward pass (or is itself a gradient):
+   * its values may route gradients downstream (ReLU masks, max-pool argmax),
+   * so only the most accurate algorithms run (Winograd F(2x2), im2col), as
+   * the fixtures' input gradients need. Unset: false.
+   */
+  recorded?: boolean;
 }
 
 /** A 1x1 kernel at stride 1 without padding reads the image as it is: no im2col needed. */

@@ -3,7 +3,7 @@ import type { ConvGeometry } from './im2col.js';
 import { jsKernels } from './js.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
 import type { PoolWindow } from './pool.js';
-import { adjointLayout, preferWinograd, winogradTiles } from './winograd.js';
+import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js';
 
 /**
  * The WebAssembly SIMD kernels (wasm/assembly, built into ./wasm/kernels.wasm)
@@ -21,7 +21,8 @@ import { adjointLayout, preferWinograd, winogradTiles } from './winograd.js';
  *
  * The weight cache: Winograd's transformed weights (16 matrices per
  * convolution, packed for the GEMM) depend only on the weights, so they are
- * kept per weight array, with a copy of the weights they were made from.
+ * kept per weight array, with one copy of the weights they were made from
+ * (shared by the variants: F(2x2), F(4x4), flipped).
  * Each call copies the weights in and compares them with that copy (SIMD, at
  * memory speed); any difference (an optimiser step, loadStateDict, a write
  * by hand) recomputes them, so a cached result is never stale. The cache
@@ -49,6 +50,11 @@ interface KernelExports {
   winogradInput(image: number, C: number, H: number, W: number, padTop: number, padLeft: number, tilesH: number, tilesW: number, V: number, tStride: number, tOffset: number): void;
   winogradOutput(M: number, O: number, tStride: number, tOffset: number, tilesH: number, tilesW: number, outH: number, outW: number, out: number, accumulate: number): void;
   flip3x3(src: number, O: number, C: number, dst: number): void;
+  winograd4Weights(weight: number, O: number, C: number, U: number): void;
+  winograd4Input(image: number, C: number, H: number, W: number, padTop: number, padLeft: number, tilesH: number, tilesW: number, V: number, tStride: number, tOffset: number, pad: number): void;
+  winograd4Output(M: number, O: number, tStride: number, tOffset: number, tilesH: number, tilesW: number, outH: number, outW: number, out: number, accumulate: number, pad: number): void;
+  winograd4InputScratch(tilesH: number, tilesW: number): number;
+  winograd4OutputScratch(tilesH: number, tilesW: number): number;
   scaleShift(src: number, dst: number, planes: number, inner: number, C: number, scale: number, shift: number, relu: number, first: number): void;
   relu(src: number, dst: number, n: number): void;
   addArrays(a: number, b: number, dst: number, n: number): void;
@@ -171,13 +177,20 @@ class Heap {
   }
 }
 
-/** Winograd weights kept in the cache region: a copy of the weights and the 16 packed transforms. */
+/**
+ * One weight array's place in the cache region: a copy of the weights (the
+ * snapshot), and the packed transforms of each variant made from it
+ * (F(2x2), F(4x4), flipped for the input gradient), which share it.
+ */
 interface CacheEntry {
-  /** Byte addresses of the copy of the weights and of the packed transforms. */
+  /** Byte address of the copy of the weights. */
   snapshot: number;
-  packed: number;
-  /** Whether the region holds transforms of the snapshot (false until first filled). */
-  filled: boolean;
+  /** Whether the snapshot holds the weights (false until first filled). */
+  valid: boolean;
+  /** Byte address of each variant's packed transforms. */
+  packed: Map<string, number>;
+  /** The variants whose transforms are of the snapshot. */
+  filled: Set<string>;
   /** The cache generation it belongs to (entries of an emptied cache are dropped). */
   generation: number;
 }
@@ -220,27 +233,36 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // ---------------------------------------------------------------------------
   // the weight cache
 
-  let cache = new WeakMap<Float32Array, Map<string, CacheEntry>>();
+  let cache = new WeakMap<Float32Array, CacheEntry>();
   let generation = 0;
 
-  /** The cache entry for (weights, what), made if it fits; null when caching is off or it cannot fit. Call before heap.reset(). */
-  const cacheEntry = (weights: Float32Array, what: string, packedFloats: number): CacheEntry | null => {
-    const bytes = align16(weights.length * 4) + align16(packedFloats * 4);
-    if (bytes > cacheLimit) return null;
-    let entries = cache.get(weights);
-    const found = entries?.get(what);
-    if (found && found.generation === generation) return found;
-    if (heap.cacheBytes + bytes > cacheLimit) {
+  /**
+   * The cache entry of `weights` and the address of variant `what`'s packed
+   * transforms (`packedFloats`), made if they fit; null when caching is off
+   * or they cannot fit. Call before heap.reset().
+   */
+  const cacheSlot = (weights: Float32Array, what: string, packedFloats: number): { entry: CacheEntry; packed: number } | null => {
+    const snapshotBytes = align16(weights.length * 4);
+    const packedBytes = align16(packedFloats * 4);
+    if (snapshotBytes + packedBytes > cacheLimit) return null;
+    let entry = cache.get(weights);
+    if (entry && entry.generation !== generation) entry = undefined;
+    const known = entry?.packed.get(what);
+    if (entry && known !== undefined) return { entry, packed: known };
+    if (heap.cacheBytes + (entry ? 0 : snapshotBytes) + packedBytes > cacheLimit) {
       cache = new WeakMap();
-      entries = undefined;
+      entry = undefined;
       generation++;
       heap.cacheClear();
     }
     try {
-      const entry = { snapshot: heap.cacheTake(weights.length * 4), packed: heap.cacheTake(packedFloats * 4), filled: false, generation };
-      if (!entries) cache.set(weights, (entries = new Map()));
-      entries.set(what, entry);
-      return entry;
+      if (!entry) {
+        entry = { snapshot: heap.cacheTake(weights.length * 4), valid: false, packed: new Map(), filled: new Set(), generation };
+        cache.set(weights, entry);
+      }
+      const packed = heap.cacheTake(packedFloats * 4);
+      entry.packed.set(what, packed);
+      return { entry, packed };
     } catch (e) {
       if (e instanceof OutOfWasmMemory) return null;
       throw e;
@@ -290,62 +312,80 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // convolutions
 
   /**
-   * Winograd F(2x2, 3x3), the same steps as ./winograd.ts winogradForward, on
+   * Winograd F(2x2, 3x3) (tile 2, the same steps as ./winograd.ts
+   * winogradForward) or F(4x4, 3x3) (tile 4, wasm/assembly/winograd4.ts), on
    * transformed weights from the cache. `weights` is the convolution's own
    * weight array; with `flip` the convolution runs with its flipped weight
    * (the input gradient of `weights`' convolution, see adjointLayout).
    */
-  const winograd = (image: Float32Array, weights: Float32Array, flip: boolean, out: Float32Array, L: ConvLayout, accumulate: boolean, fallback: () => void): void => {
+  const winograd = (tile: 2 | 4, image: Float32Array, weights: Float32Array, flip: boolean, out: Float32Array, L: ConvLayout, accumulate: boolean, fallback: () => void): void => {
     const { geo } = L;
     const O = L.rowChannels;
     const C = L.imageChannels;
-    const { tilesH, tilesW } = winogradTiles(L);
+    const { tilesH, tilesW } = winogradTilesOf(L, tile);
     const perImage = tilesH * tilesW;
+    /** Products: one per point of the (tile + 2)^2 transformed patch. */
+    const points = (tile + 2) * (tile + 2);
     const packedPerXi = x.packedSize(O, C);
-    const entry = cacheEntry(weights, `${flip ? 'winograd-flipped' : 'winograd'} ${O}x${C}`, 16 * packedPerXi);
+    const what = `${flip ? 'flipped ' : ''}F(${tile}x${tile}) ${O}x${C}`;
+    const slot = cacheSlot(weights, what, points * packedPerXi);
     withHeap(() => {
       const work = heap.take(workFloats);
       const pWeights = heap.put(weights);
       const weightBytes = weights.length * 4;
+      if (slot) {
+        const { entry } = slot;
+        // Weights changed since the snapshot (or none yet): every variant's transforms are stale.
+        if (!entry.valid || !x.sameBytes(pWeights, entry.snapshot, weightBytes)) {
+          heap.view.copyWithin(entry.snapshot >> 2, pWeights >> 2, (pWeights >> 2) + weights.length);
+          entry.valid = true;
+          entry.filled.clear();
+        }
+      }
       let pU: number;
-      if (entry && entry.filled && x.sameBytes(pWeights, entry.snapshot, weightBytes)) {
-        pU = entry.packed;
+      if (slot && slot.entry.filled.has(what)) {
+        pU = slot.packed;
       } else {
-        pU = entry ? entry.packed : heap.take(16 * packedPerXi);
+        pU = slot ? slot.packed : heap.take(points * packedPerXi);
         let pW = pWeights;
         if (flip) {
           pW = heap.take(weights.length);
           x.flip3x3(pWeights, C, O, pW);
         }
-        const plain = heap.take(16 * O * C);
-        x.winogradWeights(pW, O, C, plain);
-        for (let xi = 0; xi < 16; xi++) x.packAll(plain + xi * O * C * 4, C, 1, O, C, pU + xi * packedPerXi * 4);
-        if (entry) {
-          heap.view.copyWithin(entry.snapshot >> 2, pWeights >> 2, (pWeights >> 2) + weights.length);
-          entry.filled = true;
-        }
+        const plain = heap.take(points * O * C);
+        if (tile === 4) x.winograd4Weights(pW, O, C, plain);
+        else x.winogradWeights(pW, O, C, plain);
+        for (let xi = 0; xi < points; xi++) x.packAll(plain + xi * O * C * 4, C, 1, O, C, pU + xi * packedPerXi * 4);
+        slot?.entry.filled.add(what);
       }
-      // Images in groups of about TILES_PER_PASS tiles: one set of 16 products per group.
+      // Images in groups of about TILES_PER_PASS tiles: one set of products per group.
       const group = Math.min(L.batch, Math.max(1, Math.ceil(TILES_PER_PASS / perImage)));
       const imageFloats = C * geo.inH * geo.inW;
       const outFloats = O * geo.outH * geo.outW;
       const pImage = heap.take(group * imageFloats);
       const pOut = heap.take(group * outFloats);
-      const pV = heap.take(16 * C * group * perImage);
-      const pM = heap.take(16 * O * group * perImage);
+      const pV = heap.take(points * C * group * perImage);
+      // 4 floats of slack: F(4x4)'s output transform loads four tiles at a time, past the last one of a short row.
+      const pM = heap.take(points * O * group * perImage + 4);
+      const pPadIn = tile === 4 ? heap.take(x.winograd4InputScratch(tilesH, tilesW)) : 0;
+      const pPadOut = tile === 4 ? heap.take(x.winograd4OutputScratch(tilesH, tilesW)) : 0;
       for (let first = 0; first < L.batch; first += group) {
         const count = Math.min(group, L.batch - first);
         const T = count * perImage;
         heap.view.set(image.subarray(first * imageFloats, (first + count) * imageFloats), pImage >> 2);
         if (accumulate) heap.view.set(out.subarray(first * outFloats, (first + count) * outFloats), pOut >> 2);
         for (let n = 0; n < count; n++) {
-          x.winogradInput(pImage + n * imageFloats * 4, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage);
+          const src = pImage + n * imageFloats * 4;
+          if (tile === 4) x.winograd4Input(src, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage, pPadIn);
+          else x.winogradInput(src, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage);
         }
-        for (let xi = 0; xi < 16; xi++) {
+        for (let xi = 0; xi < points; xi++) {
           x.gemmPackedA(O, T, C, pU + xi * packedPerXi * 4, pV + xi * C * T * 4, T, 1, pM + xi * O * T * 4, T, 0, work);
         }
         for (let n = 0; n < count; n++) {
-          x.winogradOutput(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, pOut + n * outFloats * 4, accumulate ? 1 : 0);
+          const dst = pOut + n * outFloats * 4;
+          if (tile === 4) x.winograd4Output(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, dst, accumulate ? 1 : 0, pPadOut);
+          else x.winogradOutput(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, dst, accumulate ? 1 : 0);
         }
         heap.get(pOut, count * outFloats, out, first * outFloats);
       }
@@ -354,7 +394,8 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
 
   const convForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void => {
     const fallback = (): void => jsKernels.convForward(image, weight, out, L, accumulate);
-    if (preferWinograd(L, 'wasm')) return winograd(image, weight, false, out, L, accumulate, fallback);
+    const tile = winogradTileSize(L, 'wasm');
+    if (tile) return winograd(tile, image, weight, false, out, L, accumulate, fallback);
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;
@@ -389,7 +430,8 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   const convAdjoint = (rows: Float32Array, weight: Float32Array, image: Float32Array, L: ConvLayout): void => {
     const fallback = (): void => jsKernels.convAdjoint(rows, weight, image, L);
     const asForward = adjointLayout(L);
-    if (asForward && preferWinograd(asForward, 'wasm')) return winograd(rows, weight, true, image, asForward, true, fallback);
+    const tile = asForward ? winogradTileSize(asForward, 'wasm') : 0;
+    if (asForward && tile) return winograd(tile, rows, weight, true, image, asForward, true, fallback);
     const { geo } = L;
     const k = L.imageChannels * geo.kH * geo.kW;
     const cols = geo.outH * geo.outW;

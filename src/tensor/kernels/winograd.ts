@@ -37,17 +37,63 @@ export function winogradTiles(L: ConvLayout): { tilesH: number; tilesW: number }
  */
 export function preferWinograd(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): boolean {
   if (!winogradApplies(L) || forced === 'im2col') return false;
-  if (forced === 'winograd') return true;
+  if (forced === 'winograd' || forced === 'winograd4') return true;
   const { tilesH, tilesW } = winogradTiles(L);
   const tiles = L.batch * tilesH * tilesW;
-  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16;
+  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16 && (backend === 'wasm' || paysInJs(L));
 }
 
-let forced: 'auto' | 'im2col' | 'winograd' = 'auto';
+/**
+ * The pure-TS transforms pay only on large enough convolutions: below 2^22
+ * multiply-adds im2col is faster (16-32 channels at 16x16: 1.2 and 2.4 M,
+ * 2x and 1.2x; measured 2026-12-01, about even from 4 to 20 M), and a cold
+ * process that takes Winograd also JIT-compiles its code: ~75 ms of CPU in
+ * the first Grad-CAM of the shapes model (bench/cold-start.ts).
+ */
+function paysInJs(L: ConvLayout): boolean {
+  const g = L.geo;
+  return L.batch * g.outH * g.outW * L.rowChannels * L.imageChannels * 9 >= 2 ** 22;
+}
 
-/** For benchmarks and tests: force one algorithm for 3x3 stride-1 convolutions (default 'auto'). */
-export function forceConvAlgorithm(algorithm: 'auto' | 'im2col' | 'winograd'): void {
+/**
+ * The output tile of the Winograd variant a convolution takes: 4 for
+ * F(4x4, 3x3), 2 for F(2x2, 3x3), 0 for im2col. F(4x4) is on the
+ * WebAssembly kernels only, and by default only for results no gradient is
+ * recorded through (L.recorded unset: a frozen model's layers before the
+ * explained one, no-grad passes such as Score-CAM's): its errors (about 1e-5
+ * relative, 20 times F(2x2)'s) can flip a near-tie of a max pool or a ReLU
+ * downstream, which moves an input gradient far from PyTorch's. It pays
+ * on maps of 12x12 and up, and on smaller ones once a batch gives its
+ * products 64 tiles (7x7: four tiles per image, too few columns for the
+ * GEMM's 8-wide panels at batch 1) - see bench/conv-choice.ts: on
+ * WebAssembly, 56x56 to 14x14 at batch 1 1.35-1.6x faster than F(2x2),
+ * 7x7 at batch 1 0.87x, at batch 16 1.18x.
+ */
+export function winogradTileSize(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): 0 | 2 | 4 {
+  if (!preferWinograd(L, backend)) return 0;
+  if (backend !== 'wasm' || forced === 'winograd') return 2;
+  if (forced === 'winograd4') return 4;
+  if (L.recorded) return 2;
+  const { tilesH, tilesW } = winogradTilesOf(L, 4);
+  return Math.min(L.geo.outH, L.geo.outW) >= 12 || L.batch * tilesH * tilesW >= 64 ? 4 : 2;
+}
+
+export type ConvAlgorithm = 'auto' | 'im2col' | 'winograd' | 'winograd4';
+
+let forced: ConvAlgorithm = 'auto';
+
+/**
+ * For benchmarks and tests: force one algorithm for 3x3 stride-1
+ * convolutions (default 'auto'). 'winograd' is F(2x2, 3x3); 'winograd4' is
+ * F(4x4, 3x3) on WebAssembly (F(2x2) on the JS kernels).
+ */
+export function forceConvAlgorithm(algorithm: ConvAlgorithm): void {
   forced = algorithm;
+}
+
+/** Tiles of the output for a tile size m: ceil(outH / m) x ceil(outW / m). */
+export function winogradTilesOf(L: ConvLayout, m: number): { tilesH: number; tilesW: number } {
+  return { tilesH: Math.ceil(L.geo.outH / m), tilesW: Math.ceil(L.geo.outW / m) };
 }
 
 export function transformWeights(weight: Float32Array, O: number, C: number, U: Float32Array): void {
@@ -200,6 +246,7 @@ export function adjointLayout(L: ConvLayout): ConvLayout | null {
   const g = L.geo;
   if (!winogradApplies(L) || g.padTop > 2 || g.padLeft > 2) return null;
   return {
+    recorded: true,
     batch: L.batch,
     groups: 1,
     imageChannels: L.rowChannels,

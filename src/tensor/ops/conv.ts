@@ -1,4 +1,4 @@
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import { tangentSum, weightCurvature } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
@@ -130,6 +130,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       channels: groupChannels, inH, inW, outH, outW, kH, kW, strideH, strideW,
       padTop: p.top, padLeft: p.left, dilationH, dilationW,
     },
+    // Whether record() below will keep this result for a backward pass (the kernels then take their most accurate algorithm).
+    recorded: isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false)),
   };
   // Depthwise (one input channel per group): direct loops beat 1-row GEMMs.
   const depthwise = groupChannels === 1 && groups > 1;
@@ -221,6 +223,8 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
       channels: groupOut, inH: outH, inW: outW, outH: inH, outW: inW, kH, kW, strideH, strideW,
       padTop: p.top, padLeft: p.left, dilationH, dilationW,
     },
+    // Its input gradient runs convForward on this layout: a gradient, so the most accurate algorithms.
+    recorded: true,
   };
   const out = allocate(batch * outChannels * outH * outW, op);
   checkElements(groupOut * kH * kW * inH * inW, op, 'its im2col buffer');

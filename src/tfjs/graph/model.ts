@@ -1,9 +1,10 @@
 import { GraphRunner, splitConstantNodes, type GraphNode, type GraphValue } from '../../layers/graph.js';
+import { closestNames } from '../../layers/names.js';
+import { FlatLayersModule } from '../../layers/flatLayers.js';
 import { Module, type ModelOutput } from '../../layers/module.js';
-import { ArgumentError, LayerNotFoundError, ShapeError } from '../../tensor/errors.js';
+import { ArgumentError, ShapeError } from '../../tensor/errors.js';
 import { permute } from '../../tensor/ops/shape.js';
 import { Tensor, shapeString } from '../../tensor/tensor.js';
-import { closestNames } from '../../layers/names.js';
 import { TfjsError, TfjsUnsupportedError, type UnsupportedClass } from '../errors.js';
 import { array, isObject, object, string, type JsonObject } from '../json.js';
 import { Layout } from '../layout.js';
@@ -176,7 +177,7 @@ function topological(nodes: readonly NodeDef[]): NodeDef[] {
   return order;
 }
 
-export class TfjsGraphModel extends Module {
+export class TfjsGraphModel extends FlatLayersModule {
   readonly format = 'graph-model';
   /** Input tensor names ('input:0'), in the order `forward` takes them. */
   readonly inputNames: readonly string[];
@@ -188,7 +189,6 @@ export class TfjsGraphModel extends Module {
   readonly layout: Layout;
 
   readonly #runner: GraphRunner<TfType>;
-  readonly #layers: Map<string, GraphLayer>;
   /** Graph outputs a final Softmax makes (through Identity nodes), with the tensor it reads. */
   readonly #finalSoftmax: Map<string, string>;
 
@@ -247,17 +247,16 @@ export class TfjsGraphModel extends Module {
       return Array.isArray(result) ? result : [result];
     };
     const constants = split.constant.map(({ def, inputs }) => new GraphOpNode(def, inputs, layout, null, runOp(def)));
-    this.#layers = new Map();
     const steps = [];
     for (const name of this.inputNames) {
       const def = byName.get(nodeOf(name))!;
       const layer = new GraphLayer(def.name, def.op);
-      this.#layers.set(def.name, layer);
+      this.flatLayers.set(def.name, layer);
       steps.push({ node: new GraphOpNode(def, [`${def.name}:feed`], layout, layer, ([x]) => [x!]) });
     }
     for (const { def, inputs } of split.live) {
       const layer = new GraphLayer(def.name, def.op);
-      this.#layers.set(def.name, layer);
+      this.flatLayers.set(def.name, layer);
       steps.push({ node: new GraphOpNode(def, inputs, layout, layer, runOp(def)) });
     }
     this.#runner = new GraphRunner<TfType>({
@@ -281,34 +280,10 @@ export class TfjsGraphModel extends Module {
 
   /** Every hookable node by name, with its op and its output shape at the last run (graph layout). */
   layers(): TfjsLayerInfo[] {
-    return [...this.#layers].map(([name, layer]) => ({ name, className: layer.op, shape: layer.lastShape ? [...layer.lastShape] : null }));
-  }
-
-  hasLayer(name: string): boolean {
-    return name === '' || this.#layers.has(name);
-  }
-
-  override getModule(name: string): Module | undefined {
-    if (name === '') return this;
-    return this.#layers.get(name);
-  }
-
-  layer(name: string): Module {
-    const module = this.getModule(name);
-    if (!module) throw new LayerNotFoundError(name, closestNames(name, [...this.#layers.keys()]));
-    return module;
-  }
-
-  override namedChildren(): [string, Module][] {
-    return [...this.#layers];
-  }
-
-  override namedModules(prefix = '', seen = new Set<Module>()): [string, Module][] {
-    if (seen.has(this)) return [];
-    seen.add(this);
-    const out: [string, Module][] = [[prefix, this]];
-    for (const [name, module] of this.#layers) out.push([prefix ? `${prefix}.${name}` : name, module]);
-    return out;
+    return [...this.flatLayers].map(([name, m]) => {
+      const layer = m as GraphLayer;
+      return { name, className: layer.op, shape: layer.lastShape ? [...layer.lastShape] : null };
+    });
   }
 
   override maxBatchSize(): number | undefined {

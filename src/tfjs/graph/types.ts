@@ -1,5 +1,5 @@
 import { permute, reshape } from '../../tensor/ops/shape.js';
-import { Tensor, shapeString } from '../../tensor/tensor.js';
+import { Tensor, axisIndex, shapeString } from '../../tensor/tensor.js';
 import { TfjsError } from '../errors.js';
 import type { Layout } from '../layout.js';
 import type { Attrs } from './attrs.js';
@@ -47,6 +47,13 @@ export type TfOp = (call: OpCall) => TfValue | TfValue[];
 
 export function opError(call: OpCall, message: string): TfjsError {
   return new TfjsError(`${call.node.op} node '${call.node.name}': ${message}`);
+}
+
+/** tensor's axisIndex (negative counts from the end), with the error naming the node. */
+export function axisFor(call: OpCall, axis: number, rank: number): number {
+  const a = axisIndex(axis, rank);
+  if (a === undefined) throw opError(call, `axis ${axis} is out of range for a tensor of rank ${rank} (accepted: ${-rank} to ${rank - 1})`);
+  return a;
 }
 
 export function input(call: OpCall, index: number): TfValue {

@@ -1,7 +1,7 @@
 import { add, div, maximum, minimum, mul, sqrt, sub } from '../../../tensor/ops/elementwise.js';
 import { max, mean, sum } from '../../../tensor/ops/reduce.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import { aligned, canonical, input, ints, type OpCall, type TfOp, type TfValue } from '../types.js';
+import { aligned, axisFor, canonical, input, ints, type OpCall, type TfOp, type TfValue } from '../types.js';
 
 /**
  * Elementwise arithmetic with TensorFlow's broadcasting (operands aligned to
@@ -29,7 +29,7 @@ const unary = (f: (x: Tensor) => Tensor): TfOp => (call) => {
 const reduction = (f: (x: Tensor, axes: number[], keep: boolean) => Tensor): TfOp => (call: OpCall): TfValue => {
   const x = input(call, 0);
   const rank = x.tensor.ndim;
-  const axes = [...new Set(ints(call, 1).map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q);
+  const axes = [...new Set(ints(call, 1).map((a) => axisFor(call, a, rank)))].sort((p, q) => p - q);
   const keep = call.node.attrs.bool('keep_dims', false);
   const type = { dtype: x.type.dtype, permuted: false };
   if (axes.length === 0) return x;

@@ -1,6 +1,6 @@
 import { concat, pad, permute, reshape, slice, squeeze, unsqueeze } from '../../../tensor/ops/shape.js';
 import { Tensor } from '../../../tensor/tensor.js';
-import { canonical, constant, input, int, ints, opError, type OpCall, type TfOp, type TfValue } from '../types.js';
+import { axisFor, canonical, constant, input, int, ints, opError, type OpCall, type TfOp, type TfValue } from '../types.js';
 
 /**
  * Identity, Reshape, Squeeze, ExpandDims, ConcatV2, Pack, Shape,
@@ -37,10 +37,11 @@ const concatV2: TfOp = (call) => {
   const first = values[0];
   if (!first) throw opError(call, 'has nothing to concatenate');
   const rank = first.tensor.ndim;
+  const a = axisFor(call, axis, rank);
   if (values.every((v) => v.type.permuted)) {
-    return { tensor: concat(values.map((v) => v.tensor), call.layout.axis(axis, rank)), type: first.type };
+    return { tensor: concat(values.map((v) => v.tensor), call.layout.axis(a, rank)), type: first.type };
   }
-  return same(first, concat(values.map(canonical), axis < 0 ? axis + rank : axis));
+  return same(first, concat(values.map(canonical), a));
 };
 
 /** Pack (tf.stack) along `axis`. */
@@ -48,7 +49,7 @@ const pack: TfOp = (call) => {
   const axis = call.node.attrs.int('axis', 0);
   const first = input(call, 0);
   const rank = first.tensor.ndim + 1;
-  const a = axis < 0 ? axis + rank : axis;
+  const a = axisFor(call, axis, rank);
   return same(first, concat(call.inputs.map((v) => unsqueeze(canonical(v), a)), a));
 };
 
