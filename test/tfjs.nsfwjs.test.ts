@@ -19,7 +19,7 @@ import { mul } from '../src/tensor/ops/elementwise.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { loadTfjsModel, TFJS_SCALING, toChannelsLast, type TfjsLayersModel } from '../src/tfjs/index.js';
 import { concatenated, NSFW_CLASSES, nsfwModel } from './helpers/nsfwjs.js';
-import { activationAndGradient, onTfjsWasm, predict, tf } from './helpers/tfjs.js';
+import { activationAndGradient, onTfjsWasm, onTfjsWasmElseCpu, predict, tf } from './helpers/tfjs.js';
 import { asStored, classScore, expectClose, tinycamActivationAndGradient } from './helpers/tfjs-compare.js';
 
 const PHOTOS = new URL('./data/photos/', import.meta.url);
@@ -42,9 +42,9 @@ describe('nsfwjs MobileNetV2 (layers model, uint8 weights)', () => {
   const rocket = () => photo('rocket.jpg', 224);
   // tfjs's A and dA of the class-2 ('Neutral') score on the cat, by layer and score, computed once.
   const references = new Map<string, ReturnType<typeof activationAndGradient>>();
-  const tfjsReference = (layer: string, beforeSoftmax: boolean) => {
+  const tfjsReference = async (layer: string, beforeSoftmax: boolean) => {
     const key = `${layer}|${beforeSoftmax}`;
-    if (!references.has(key)) references.set(key, activationAndGradient(reference, cat(), layer, classScore([2]), { beforeSoftmax }));
+    if (!references.has(key)) references.set(key, await onTfjsWasmElseCpu(() => activationAndGradient(reference, cat(), layer, classScore([2]), { beforeSoftmax })));
     return references.get(key)!;
   };
 
@@ -71,9 +71,9 @@ describe('nsfwjs MobileNetV2 (layers model, uint8 weights)', () => {
     }
   }, 300_000);
 
-  it('A and dA (of the Neutral logit) at out_relu and block_16_project_BN equal tf.grad (1e-4 relative)', () => {
+  it('A and dA (of the Neutral logit) at out_relu and block_16_project_BN equal tf.grad (1e-4 relative)', async () => {
     for (const layer of ['out_relu', 'block_16_project_BN']) {
-      const theirs = tfjsReference(layer, true);
+      const theirs = await tfjsReference(layer, true);
       const mine = tinycamActivationAndGradient(ours, cat(), layer, [2]);
       expectClose(mine.logits, theirs.output, 1e-4, 'logits');
       expectClose(mine.activation, asStored(theirs.activation, true), 1e-4, `A at ${layer}`);
@@ -81,11 +81,11 @@ describe('nsfwjs MobileNetV2 (layers model, uint8 weights)', () => {
     }
   }, 300_000);
 
-  it("Grad-CAM at out_relu equals a Grad-CAM from tfjs's A and dA", () => {
+  it("Grad-CAM at out_relu equals a Grad-CAM from tfjs's A and dA", async () => {
     // The Neutral logit, before dense_3's softmax: what the CAM methods explain by default.
     const result = gradCam(ours, cat(), { layer: 'out_relu', target: 2 });
     expect(result.output).toBe('dense_3');
-    const theirs = tfjsReference('out_relu', true);
+    const theirs = await tfjsReference('out_relu', true);
     expectClose(result.logits, theirs.output, 1e-4, 'logits');
     const a = asStored(theirs.activation, true);
     const expected = sum(mul(a, mean(asStored(theirs.gradient, true), [2, 3], true)), 1);
