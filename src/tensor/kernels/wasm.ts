@@ -195,6 +195,25 @@ interface CacheEntry {
   generation: number;
 }
 
+/**
+ * What the im2col paths (forward, input gradient, weight gradient) size
+ * their buffers by, per image: the unfolded k x cols matrix, one image's
+ * pixels and rows (over all groups), and the geometry as the module takes it.
+ */
+function im2colSizes(L: ConvLayout): { geo: ConvGeometry; k: number; cols: number; imageFloats: number; rowFloats: number; pointwise: boolean; geometry: number[] } {
+  const { geo } = L;
+  const cols = geo.outH * geo.outW;
+  return {
+    geo,
+    k: L.imageChannels * geo.kH * geo.kW,
+    cols,
+    imageFloats: L.groups * L.imageChannels * geo.inH * geo.inW,
+    rowFloats: L.groups * L.rowChannels * cols,
+    pointwise: isPointwise(geo),
+    geometry: geometryArgs({ ...geo, channels: L.imageChannels }),
+  };
+}
+
 function geometryArgs(g: ConvGeometry): number[] {
   return [g.channels, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW];
 }
@@ -396,13 +415,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     const fallback = (): void => jsKernels.convForward(image, weight, out, L, accumulate);
     const tile = winogradTileSize(L, 'wasm');
     if (tile) return winograd(tile, image, weight, false, out, L, accumulate, fallback);
-    const { geo } = L;
-    const k = L.imageChannels * geo.kH * geo.kW;
-    const cols = geo.outH * geo.outW;
-    const imageFloats = L.groups * L.imageChannels * geo.inH * geo.inW;
-    const outFloats = L.groups * L.rowChannels * cols;
-    const pointwise = isPointwise(geo);
-    const geometry = geometryArgs({ ...geo, channels: L.imageChannels });
+    const { geo, k, cols, imageFloats, rowFloats: outFloats, pointwise, geometry } = im2colSizes(L);
     withHeap(() => {
       const work = heap.take(workFloats);
       const pWeight = heap.put(weight);
@@ -432,13 +445,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     const asForward = adjointLayout(L);
     const tile = asForward ? winogradTileSize(asForward, 'wasm') : 0;
     if (asForward && tile) return winograd(tile, rows, weight, true, image, asForward, true, fallback);
-    const { geo } = L;
-    const k = L.imageChannels * geo.kH * geo.kW;
-    const cols = geo.outH * geo.outW;
-    const imageFloats = L.groups * L.imageChannels * geo.inH * geo.inW;
-    const rowFloats = L.groups * L.rowChannels * cols;
-    const pointwise = isPointwise(geo);
-    const geometry = geometryArgs({ ...geo, channels: L.imageChannels });
+    const { geo, k, cols, imageFloats, rowFloats, pointwise, geometry } = im2colSizes(L);
     withHeap(() => {
       const work = heap.take(workFloats);
       const pWeight = heap.put(weight);
@@ -465,13 +472,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   };
 
   const convWeightGradient = (rows: Float32Array, image: Float32Array, dW: Float32Array, L: ConvLayout): void => {
-    const { geo } = L;
-    const k = L.imageChannels * geo.kH * geo.kW;
-    const cols = geo.outH * geo.outW;
-    const imageFloats = L.groups * L.imageChannels * geo.inH * geo.inW;
-    const rowFloats = L.groups * L.rowChannels * cols;
-    const pointwise = isPointwise(geo);
-    const geometry = geometryArgs({ ...geo, channels: L.imageChannels });
+    const { geo, k, cols, imageFloats, rowFloats, pointwise, geometry } = im2colSizes(L);
     withHeap(() => {
       const work = heap.take(workFloats);
       const pdW = heap.put(dW);
