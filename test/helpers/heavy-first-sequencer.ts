@@ -12,8 +12,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 const HEAVY: Record<string, number> = {
   'js:test/cam.fixtures.test.ts': 134,
   'js:test/onnx.zoo.test.ts': 93,
-  'js:test/tfjs.nsfwjs.test.ts': 76,
-  'js:test/tfjs.graph.test.ts': 42,
+  'js:test/tfjs.nsfwjs.test.ts': 18,
+  'js:test/tfjs.graph.test.ts': 25,
   'wasm:test/cam.fixtures.test.ts': 40,
   'wasm:test/onnx.zoo.test.ts': 34,
   'js:test/onnx.fixtures.test.ts': 30,
