@@ -4,7 +4,7 @@
  * user's bundler or wrangler would), then served on a free port of 127.0.0.1.
  */
 import { join } from 'node:path';
-import { bundle, freePort, ROOT, runtimeBinary, scratchDir, startServer, startWorkerd, type RuntimeName, type Started } from './runtimes.js';
+import { bundle, freePort, ROOT, runtimeBinary, startInScratch, startServer, startWorkerd, type RuntimeName, type Started } from './runtimes.js';
 
 export const SHAPES_WEIGHTS = join(ROOT, 'examples/shapes/shapes-cnn.safetensors');
 /** What the package ships as `tinycam/kernels.wasm` (tsup copies it into dist/). */
@@ -15,21 +15,7 @@ export const DEPLOY_RUNTIMES: readonly DeployRuntime[] = ['node', 'workerd', 'ed
 
 /** Starts the runtime's example server; `stop()` also removes its scratch folder. */
 export async function startDeployServer(runtime: DeployRuntime, env: Record<string, string> = {}): Promise<Started> {
-  const dir = scratchDir(`deploy-${runtime}`);
-  const script = join(dir.path, runtime === 'edge-runtime' ? 'edge.js' : 'server.mjs');
-  try {
-    const server = await start(runtime, dir.path, script, env);
-    return {
-      ...server,
-      stop: async () => {
-        await server.stop();
-        dir.remove();
-      },
-    };
-  } catch (e) {
-    dir.remove();
-    throw e;
-  }
+  return startInScratch(`deploy-${runtime}`, (dir) => start(runtime, dir, join(dir, runtime === 'edge-runtime' ? 'edge.js' : 'server.mjs'), env));
 }
 
 async function start(runtime: DeployRuntime, dir: string, script: string, env: Record<string, string>): Promise<Started> {
@@ -81,29 +67,18 @@ async function start(runtime: DeployRuntime, dir: string, script: string, env: R
  * WebAssembly.Module; it cannot compile one at run time).
  */
 export async function startWorkerdWasm(): Promise<Started> {
-  const dir = scratchDir('deploy-workerd-wasm');
-  const script = join(dir.path, 'worker-wasm.mjs');
-  try {
+  return startInScratch('deploy-workerd-wasm', async (dir) => {
+    const script = join(dir, 'worker-wasm.mjs');
     await bundle({ entry: join(ROOT, 'examples/cloudflare-worker/src/worker-wasm.ts'), outfile: script, externalData: true,
       // As wrangler does: the import renamed to the CompiledWasm module it uploads beside the worker.
       external: { 'tinycam/kernels.wasm': './kernels.wasm' },
     });
-    const server = await startWorkerd({
+    return startWorkerd({
       modules: [
         { name: 'examples/cloudflare-worker/src/worker-wasm.mjs', path: script, kind: 'esModule' },
         { name: 'examples/shapes/shapes-cnn.safetensors', path: SHAPES_WEIGHTS, kind: 'data' },
         { name: 'examples/cloudflare-worker/src/kernels.wasm', path: KERNELS_WASM, kind: 'wasm' },
       ],
     });
-    return {
-      ...server,
-      stop: async () => {
-        await server.stop();
-        dir.remove();
-      },
-    };
-  } catch (e) {
-    dir.remove();
-    throw e;
-  }
+  });
 }

@@ -96,6 +96,27 @@ export function scratchDir(prefix: string): { path: string; remove: () => void }
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/**
+ * Runs `start` in a fresh scratch folder: the server's stop() also removes
+ * the folder, and so does a start that fails.
+ */
+export async function startInScratch<T extends Started>(prefix: string, start: (dir: string) => Promise<T>): Promise<T> {
+  const dir = scratchDir(prefix);
+  try {
+    const server = await start(dir.path);
+    return {
+      ...server,
+      stop: async () => {
+        await server.stop();
+        dir.remove();
+      },
+    };
+  } catch (e) {
+    dir.remove();
+    throw e;
+  }
+}
+
 export interface Started {
   /** http://127.0.0.1:<port> */
   url: string;
@@ -206,12 +227,12 @@ export async function startWorkerd(spec: WorkerdSpec): Promise<Started & { confi
   const bin = runtimeBinary('workerd');
   if (!bin) throw new Error('workerd is not installed (npm ci installs it)');
   const port = await freePort();
-  const dir = scratchDir('workerd');
+  return startInScratch('workerd', async (dir) => {
   // workerd embeds files by paths relative to the config: copy each in under its own name.
   const modules = spec.modules
     .map((m, i) => {
       const local = `module-${i}-${basename(m.path)}`;
-      copyFileSync(m.path, join(dir.path, local));
+      copyFileSync(m.path, join(dir, local));
       return `(name = ${JSON.stringify(m.name)}, ${m.kind} = embed ${JSON.stringify(local)})`;
     })
     .join(',\n      ');
@@ -229,29 +250,18 @@ const worker :Workerd.Worker = (
   compatibilityFlags = [${flags}],
 );
 `;
-  const configFile = join(dir.path, 'config.capnp');
+  const configFile = join(dir, 'config.capnp');
   writeFileSync(configFile, config);
-  try {
-    const server = await startServer({
-      command: bin,
-      args: ['serve', configFile, '--verbose'],
-      port,
-      cwd: dir.path,
-      timeoutMs: spec.timeoutMs ?? 30_000,
-      ...(spec.readyPath ? { readyPath: spec.readyPath } : {}),
-    });
-    return {
-      ...server,
-      configDir: dir.path,
-      stop: async () => {
-        await server.stop();
-        dir.remove();
-      },
-    };
-  } catch (e) {
-    dir.remove();
-    throw e;
-  }
+  const server = await startServer({
+    command: bin,
+    args: ['serve', configFile, '--verbose'],
+    port,
+    cwd: dir,
+    timeoutMs: spec.timeoutMs ?? 30_000,
+    ...(spec.readyPath ? { readyPath: spec.readyPath } : {}),
+  });
+  return { ...server, configDir: dir };
+  });
 }
 
 export interface RawRequest {
