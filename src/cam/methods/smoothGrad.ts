@@ -3,7 +3,8 @@ import { Rng } from '../../tensor/random.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import { checkInput } from '../capture.js';
-import { targetScorer } from '../scorer.js';
+import { targetScorer, type Scorer } from '../scorer.js';
+import { addSums, checkShare, passesOf, type Share } from '../shares.js';
 import type { GradientOptions, GradientResult } from '../types.js';
 import { saliency } from './saliency.js';
 
@@ -36,16 +37,53 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
   input: Tensor,
   options: SmoothGradOptions<O> = {},
 ): GradientResult {
+  const { samples, scorer } = prepare(model, input, options);
+  return finish(input, noisySums(model, input, options, scorer, 0, samples), samples, scorer);
+}
+
+/**
+ * One share of SmoothGrad's samples (what a worker pool runs in one worker):
+ * the float64 sum of the method's gradients (or their squares) over the
+ * samples in `share`, with the very noise smoothGrad draws for them (the
+ * generator is advanced past the earlier samples' draws).
+ */
+export function smoothGradShare<O extends GradientOptions = GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>, share: Share): Float64Array {
+  checkShare(share, 'smoothGrad');
+  const { samples, scorer } = prepare(model, input, options);
+  const [from, to] = passesOf(samples, share);
+  return noisySums(model, input, options, scorer, from, to);
+}
+
+/**
+ * SmoothGrad from every share's sums (see smoothGradShare), added in share
+ * order: smoothGrad's result up to the order of the float64 sum (one forward
+ * pass, for the targets, instead of `samples` gradients).
+ */
+export function smoothGradJoined<O extends GradientOptions = GradientOptions>(
+  model: Module,
+  input: Tensor,
+  options: SmoothGradOptions<O>,
+  shares: readonly Float64Array[],
+): GradientResult {
+  const { samples, scorer } = prepare(model, input, options);
+  return finish(input, addSums(shares, input.size, 'smoothGrad'), samples, scorer);
+}
+
+function prepare<O extends GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>): { samples: number; scorer: Scorer } {
   const fn = 'smoothGrad';
   checkInput(input, fn);
   const samples = options.samples ?? 25;
   const noiseLevel = options.noiseLevel ?? 0.15;
   if (!Number.isInteger(samples) || samples < 1) throw new ArgumentError(`${fn}: samples must be a positive integer; got ${samples}`);
   if (!(noiseLevel >= 0) || !Number.isFinite(noiseLevel)) throw new ArgumentError(`${fn}: noiseLevel must be a finite number >= 0; got ${noiseLevel}`);
-  const method = (options.method ?? saliency) as GradientMethod<O>;
-  const scorer = targetScorer(model, input, options, fn);
-  const target = scorer.target;
+  return { samples, scorer: targetScorer(model, input, options, fn) };
+}
 
+/** The float64 sum of the method's gradients (or squares) over samples [from, to) of the noise drawn from `seed`. */
+function noisySums<O extends GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>, scorer: Scorer, from: number, to: number): Float64Array {
+  const noiseLevel = options.noiseLevel ?? 0.15;
+  const method = (options.method ?? saliency) as GradientMethod<O>;
+  const target = scorer.target;
   const n = input.shape[0]!;
   const imageSize = input.size / n;
   const sigma = new Float64Array(n);
@@ -59,8 +97,10 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
     sigma[i] = noiseLevel * (hi - lo);
   }
   const rng = new Rng(options.seed ?? 0);
+  // Sample s draws input.size normals in order: skip the draws of samples before `from`.
+  for (let d = from * input.size; d > 0; d--) rng.normal();
   const total = new Float64Array(input.size);
-  for (let s = 0; s < samples; s++) {
+  for (let s = from; s < to; s++) {
     const noisy = new Float32Array(input.size);
     for (let p = 0; p < input.size; p++) noisy[p] = input.data[p]! + sigma[Math.floor(p / imageSize)]! * rng.normal();
     const result = method(model, new Tensor(noisy, input.shape), { ...(options.methodOptions ?? {}), target, output: scorer.output, explainProbability: options.explainProbability } as O);
@@ -68,6 +108,10 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
     if (options.squared) for (let p = 0; p < g.length; p++) total[p] = total[p]! + g[p]! * g[p]!;
     else for (let p = 0; p < g.length; p++) total[p] = total[p]! + g[p]!;
   }
+  return total;
+}
+
+function finish(input: Tensor, total: Float64Array, samples: number, scorer: Scorer): GradientResult {
   const mean = new Float32Array(input.size);
   for (let p = 0; p < mean.length; p++) mean[p] = total[p]! / samples;
   return { gradients: new Tensor(mean, input.shape), targets: scorer.classes, logits: scorer.logits, output: scorer.output };
