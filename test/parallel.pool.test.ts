@@ -1,6 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 import { saliency } from '../src/cam/methods/saliency.js';
+import { scoreCam } from '../src/cam/methods/scoreCam.js';
+import { ablationCam } from '../src/cam/methods/ablationCam.js';
+import { smoothGrad } from '../src/cam/methods/smoothGrad.js';
+import { integratedGradients } from '../src/cam/methods/integratedGradients.js';
+import { inputXGradient } from '../src/cam/methods/inputXGradient.js';
 import { createWorkerPool } from '../src/node/workers.js';
 import { WorkerError, WorkerPool, type WorkerHandle } from '../src/parallel/pool.js';
 import type { FromWorker, ToWorker } from '../src/parallel/protocol.js';
@@ -65,6 +70,75 @@ describe('WorkerPool (Node worker_threads)', () => {
   });
 });
 
+/** max |a - b| / max |b| */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+describe("WorkerPool spreads one image's passes over the workers", () => {
+  // Layer '2' has 16 channels: batchSize 4 gives 4 passes (2 per worker), batchSize 3 gives 6, the last one short.
+  const image = randn([1, 3, 12, 12], { seed: 21 });
+
+  it('Score-CAM: the joined shares give the single-thread result bit for bit, with progress added over the workers', async () => {
+    await pool.ready();
+    const progress: { done: number; total: number; layer?: string }[] = [];
+    const ours = await pool.explain<ReturnType<typeof scoreCam>>('scoreCam', image, { layer: '2', batchSize: 3, onProgress: (p: { done: number; total: number }) => progress.push(p) });
+    const direct = scoreCam(model, image, { layer: '2', batchSize: 3 });
+    expect(ours.layers[0]!.scores.data).toEqual(direct.layers[0]!.scores.data);
+    expect(ours.layers[0]!.weights!.data).toEqual(direct.layers[0]!.weights!.data);
+    expect(ours.maps.data).toEqual(direct.maps.data);
+    expect(ours.targets).toEqual(direct.targets);
+    // Both workers report before the caller hears anything, so every report has the whole total; the last one is complete.
+    expect(progress.length).toBeGreaterThan(0);
+    for (const p of progress) expect(p).toMatchObject({ total: 16, layer: '2' });
+    expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((a, b) => a - b));
+    expect(progress.at(-1)!.done).toBe(16);
+  });
+
+  it('Ablation-CAM: bit for bit, scores and weights', async () => {
+    const ours = await pool.explain<ReturnType<typeof ablationCam>>('ablationCam', image, { layer: '2', batchSize: 4, target: 3 });
+    const direct = ablationCam(model, image, { layer: '2', batchSize: 4, target: 3 });
+    expect(ours.layers[0]!.scores.data).toEqual(direct.layers[0]!.scores.data);
+    expect(ours.layers[0]!.weights!.data).toEqual(direct.layers[0]!.weights!.data);
+    expect(ours.maps.data).toEqual(direct.maps.data);
+  });
+
+  it('SmoothGrad and integrated gradients: the same noise and path points, equal up to the order of the float64 sums', async () => {
+    const sgOptions = { samples: 5, noiseLevel: 0.2, seed: 3 };
+    const sg = await pool.explain<GradientResult>('smoothGrad', image, sgOptions);
+    const sgDirect = smoothGrad(model, image, sgOptions);
+    expect(sg.targets).toEqual(sgDirect.targets);
+    expect(relativeError(sg.gradients.data, sgDirect.gradients.data)).toBeLessThan(1e-6);
+    // Another seed's noise is far from it: the workers did draw the single-thread call's noise.
+    expect(relativeError(smoothGrad(model, image, { ...sgOptions, seed: 4 }).gradients.data, sgDirect.gradients.data)).toBeGreaterThan(1e-3);
+    // An inner method given by name (a function cannot cross to a worker).
+    const named = await pool.explain<GradientResult>('smoothGrad', image, { ...sgOptions, method: 'inputXGradient' });
+    expect(relativeError(named.gradients.data, smoothGrad(model, image, { ...sgOptions, method: inputXGradient }).gradients.data)).toBeLessThan(1e-6);
+
+    const baseline = randn([1, 3, 12, 12], { seed: 22 });
+    const igOptions = { steps: 7, batchSize: 2, baseline };
+    const ig = await pool.explain<GradientResult>('integratedGradients', image, igOptions);
+    expect(relativeError(ig.gradients.data, integratedGradients(model, image, igOptions).gradients.data)).toBeLessThan(1e-6);
+  });
+
+  it('a share that throws fails the call with a WorkerError, and the pool serves the next spread call', async () => {
+    const failure = await pool.explain('scoreCam', image, { layer: '2', batchSize: 0 }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WorkerError);
+    expect((failure as WorkerError).workerErrorName).toBe('ArgumentError');
+    expect((failure as Error).message).toMatch(/batchSize must be a positive integer/);
+    const unknown = await pool.explain('smoothGrad', image, { method: 'nope' }).catch((e: unknown) => e);
+    expect((unknown as Error).message).toMatch(/method 'nope' is not a gradient method a worker knows; accepted: saliency/);
+    const again = await pool.explain<ReturnType<typeof ablationCam>>('ablationCam', image, { layer: '2', batchSize: 4 });
+    expect(again.maps.data).toEqual(ablationCam(model, image, { layer: '2', batchSize: 4 }).maps.data);
+  });
+});
+
 /**
  * The pool's fault rules with in-process stand-ins for workers (no threads
  * to start, so these run in milliseconds): each answers 'init' as told
@@ -87,6 +161,12 @@ function fakeWorkers(behaviours: Behaviour[]): { spawn: () => WorkerHandle; spaw
             if (behaviour === 'ready') listener?.({ type: 'ready', backend: 'js' });
             else if (behaviour === 'init-fails') listener?.({ type: 'init-failed', message: "module x has no function export 'nope'" });
             else failed?.('exit code 7');
+          } else if (message.step?.kind === 'share') {
+            // A spread call: share 1 of an input starting with -1 dies; the others answer which share they ran.
+            if (message.input.data[0] === -1 && message.step.index === 1) failed?.('exit code 9');
+            else listener?.({ type: 'result', id: message.id, result: { share: message.step.index, of: message.step.of } });
+          } else if (message.step?.kind === 'join') {
+            listener?.({ type: 'result', id: message.id, result: message.step.shares });
           } else {
             listener?.({ type: 'result', id: message.id, result: message.input.data[0] });
           }
@@ -156,6 +236,22 @@ describe('WorkerPool fault rules (in-process stand-in workers)', () => {
     input.data[0] = -1;
     expect(await answer).toBe(5);
     expect(input.data[0]).toBe(-1); // the caller's buffer is not transferred away
+    pool.close();
+  });
+
+  it('spreads one image of a spread method as one share per worker, joined in share order; a share that dies fails the call, the next is served', async () => {
+    const { spawn, spawned } = fakeWorkers(['ready']);
+    const pool = new WorkerPool({ workers: 3, model: spec, spawn });
+    expect(await pool.explain('scoreCam', one(2))).toEqual([{ share: 0, of: 3 }, { share: 1, of: 3 }, { share: 2, of: 3 }]);
+    // Not spread: a batch, a method without shares, augSmooth.
+    expect(await pool.explain('gradCam', one(2))).toBe(2);
+    expect(await pool.explain('scoreCam', one(2), { augSmooth: true })).toBe(2);
+    const failure = await pool.explain('integratedGradients', one(-1)).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(WorkerError);
+    expect((failure as WorkerError).workerErrorName).toBe('exit');
+    expect((failure as Error).message).toMatch(/died \(exit code 9\); the pool has started a new one/);
+    expect(spawned).toHaveLength(4);
+    expect(await pool.explain('smoothGrad', one(5))).toHaveLength(3);
     pool.close();
   });
 

@@ -1,12 +1,15 @@
 import { ArgumentError, TinycamError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
-import { revive, serialize, type FromWorker, type ModelSpec, type ToWorker } from './protocol.js';
+import { revive, serialize, SPREAD_METHODS, type FromWorker, type ModelSpec, type Step, type ToWorker } from './protocol.js';
 
 /**
  * A pool of workers that each hold a copy of one model and run explanation
  * methods on parts of a batch: `pool.explain('gradCam', input, options)`
  * splits the images of `input` over the workers and joins their results in
- * order, so a batch of 8 runs on 2 cores in about half the time.
+ * order, so a batch of 8 runs on 2 cores in about half the time. One image
+ * of a method that makes many passes over it (scoreCam, ablationCam,
+ * smoothGrad, integratedGradients) has its passes spread instead: each
+ * worker runs a share, one worker joins the shares (src/cam/shares.ts).
  *
  * The pool is platform-neutral: it talks to workers through `WorkerHandle`s
  * made by a spawner. `tinycam/node`'s createWorkerPool spawns Node
@@ -65,14 +68,31 @@ interface Slot {
   failure: WorkerError | null;
 }
 
+/** What a method reports through its onProgress (the pool forwards it from the worker). */
+export interface WorkerProgress {
+  done: number;
+  total: number;
+  layer?: string;
+}
+
 interface Job {
   method: string;
   /** The input, already copied for the worker (at the call, so later writes to the caller's tensor do not reach it). */
   input: unknown;
   transfer: ArrayBuffer[];
+  /** The options without onProgress, tensors serialized. */
   options: unknown;
+  step: Step | undefined;
+  onProgress: ((progress: WorkerProgress) => void) | undefined;
   resolve: (value: unknown) => void;
   reject: (e: Error) => void;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  onProgress: ((progress: WorkerProgress) => void) | undefined;
+  slot: Slot;
 }
 
 export class WorkerPool {
@@ -80,7 +100,7 @@ export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; slot: Slot }>();
+  readonly #pending = new Map<number, Pending>();
   #nextId = 0;
   #closed = false;
 
@@ -120,6 +140,14 @@ export class WorkerPool {
       } else if (message.type === 'init-failed') {
         slot.failure = new WorkerError(`WorkerPool: a worker could not build its model: ${message.message}`, 'init');
         rejectReady(slot.failure);
+      } else if (message.type === 'progress') {
+        const entry = this.#pending.get(message.id);
+        try {
+          entry?.onProgress?.(message.progress);
+        } catch (e) {
+          // The caller's onProgress threw: the call fails with its error, as it would on one thread (the worker finishes its task).
+          entry?.reject(e as Error);
+        }
       } else {
         const entry = this.#pending.get(message.id);
         if (!entry) return;
@@ -157,13 +185,24 @@ export class WorkerPool {
     return slot;
   }
 
-  /** Run one method on one input in some worker. */
+  /**
+   * Run one method on one input in some worker (the whole call, whatever
+   * the method). An `onProgress` option stays here and is called with the
+   * worker's progress.
+   */
   run(method: string, input: Tensor, options: unknown = {}): Promise<unknown> {
+    const { onProgress, rest } = splitProgress(options);
+    return this.#submit(method, input, rest, undefined, onProgress);
+  }
+
+  #submit(method: string, input: Tensor, options: unknown, step: Step | undefined, onProgress: ((p: WorkerProgress) => void) | undefined): Promise<unknown> {
     if (this.#closed) return Promise.reject(new ArgumentError('WorkerPool: the pool is closed'));
     const transfer: ArrayBuffer[] = [];
     const serialized = serialize(input, transfer);
+    // Tensors in the options (a baseline) cross as data too; their copies are transferred.
+    const sentOptions = serialize(options, transfer);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ method, input: serialized, transfer, options, resolve, reject });
+      this.#queue.push({ method, input: serialized, transfer, options: sentOptions, step, onProgress, resolve, reject });
       this.#pump();
     });
   }
@@ -175,11 +214,13 @@ export class WorkerPool {
       const job = this.#queue.shift()!;
       const id = this.#nextId++;
       slot.busy = { id, reject: job.reject };
-      this.#pending.set(id, { resolve: job.resolve, reject: job.reject, slot });
+      this.#pending.set(id, { resolve: job.resolve, reject: job.reject, onProgress: job.onProgress, slot });
       slot.ready.then(
         () => {
           try {
-            slot.handle.postMessage({ type: 'task', id, method: job.method, input: job.input as never, options: job.options }, job.transfer);
+            const task: ToWorker = { type: 'task', id, method: job.method, input: job.input as never, options: job.options, progress: job.onProgress !== undefined };
+            if (job.step) task.step = job.step;
+            slot.handle.postMessage(task, job.transfer);
           } catch (e) {
             // Options that cannot be cloned (a target function): refuse, the worker stays.
             this.#pending.delete(id);
@@ -205,25 +246,53 @@ export class WorkerPool {
    * Explain a batch: its images are split into `size` contiguous parts, one
    * per worker, and the results are joined in image order (tensors along
    * axis 0, per-image lists concatenated).
+   *
+   * One image (input [1, ...]) of scoreCam, ablationCam, smoothGrad or
+   * integratedGradients, with more than one worker and no augSmooth, is
+   * spread instead: the method's forward passes (masks, ablated channels,
+   * noisy samples, path points) are split into `size` contiguous shares of
+   * whole passes, each worker runs one, and one worker joins them into the
+   * method's result (one more forward pass of the image there). Score-CAM
+   * and Ablation-CAM give the single-thread result bit for bit; SmoothGrad
+   * and integrated gradients draw the same noise and path points and differ
+   * only by the order of their float64 sums.
+   *
+   * `onProgress` (Score-CAM, Ablation-CAM) is called here with the parts'
+   * progress added, once every part has reported.
    */
   async explain<R = unknown>(method: string, input: Tensor, options: Record<string, unknown> = {}): Promise<R> {
-    if (input.ndim < 1 || input.shape[0]! < 1) throw new ArgumentError(`WorkerPool.explain: input must hold at least one image, got shape ${shapeString(input.shape)}`);
+    if (!(input instanceof Tensor) || input.ndim < 1 || input.shape[0]! < 1) {
+      throw new ArgumentError(`WorkerPool.explain: input must be a Tensor holding at least one image, [N >= 1, ...]; got ${input instanceof Tensor ? `shape ${shapeString(input.shape)}` : String(input)}`);
+    }
     const n = input.shape[0]!;
+    const { onProgress, rest } = splitProgress(options);
+    if (n === 1 && this.size > 1 && SPREAD_METHODS.includes(method) && !rest.augSmooth) return (await this.#spread(method, input, rest, onProgress)) as R;
     const parts = Math.min(this.size, n);
+    const progress = joinProgress(parts, onProgress);
     const per = input.size / n;
     const jobs: Promise<unknown>[] = [];
     let start = 0;
     for (let p = 0; p < parts; p++) {
       const count = Math.floor(n / parts) + (p < n % parts ? 1 : 0);
-      const target = options.target;
-      const partOptions = Array.isArray(target) ? { ...options, target: target.slice(start, start + count) } : options;
+      const target = rest.target;
+      const partOptions = Array.isArray(target) ? { ...rest, target: target.slice(start, start + count) } : rest;
       // A view: serialize() copies it once into the buffer that is transferred.
       const part = new Tensor(input.data.subarray(start * per, (start + count) * per), [count, ...input.shape.slice(1)]);
-      jobs.push(this.run(method, part, partOptions));
+      jobs.push(this.#submit(method, part, partOptions, undefined, progress.part(p)).finally(() => progress.finished(p)));
       start += count;
     }
     const results = await Promise.all(jobs);
     return results.reduce((a, b) => join(a, b)) as R;
+  }
+
+  /** One image's passes in `size` shares, one per worker, then their join in one worker. */
+  async #spread(method: string, input: Tensor, options: Record<string, unknown>, onProgress: ((p: WorkerProgress) => void) | undefined): Promise<unknown> {
+    const of = this.size;
+    const progress = joinProgress(of, onProgress);
+    const shares = await Promise.all(
+      Array.from({ length: of }, (_, index) => this.#submit(method, input, options, { kind: 'share', index, of }, progress.part(index)).finally(() => progress.finished(index))),
+    );
+    return this.#submit(method, input, options, { kind: 'join', shares }, undefined);
   }
 
   /** Stop every worker; pending calls fail. */
@@ -237,6 +306,46 @@ export class WorkerPool {
     this.#pending.clear();
     for (const job of this.#queue.splice(0)) job.reject(new WorkerError('WorkerPool: closed before the call ran', 'closed'));
   }
+}
+
+/** The options without onProgress, and the onProgress (when a function). */
+function splitProgress(options: unknown): { onProgress: ((p: WorkerProgress) => void) | undefined; rest: Record<string, unknown> } {
+  if (!options || typeof options !== 'object') return { onProgress: undefined, rest: (options ?? {}) as Record<string, unknown> };
+  const { onProgress, ...rest } = options as Record<string, unknown>;
+  return { onProgress: typeof onProgress === 'function' ? (onProgress as (p: WorkerProgress) => void) : undefined, rest: onProgress === undefined || typeof onProgress === 'function' ? rest : (options as Record<string, unknown>) };
+}
+
+/**
+ * The progress of `parts` parts of one call, added: each part reports its
+ * own done / total; the caller hears the sums once every part has reported
+ * (or finished), so the total it sees is the call's whole total.
+ */
+function joinProgress(parts: number, onProgress: ((p: WorkerProgress) => void) | undefined) {
+  const done = new Array<number>(parts).fill(0);
+  const total = new Array<number>(parts).fill(0);
+  const heard = new Array<boolean>(parts).fill(false);
+  let layer: string | undefined;
+  const sum = (v: number[]): number => v.reduce((a, b) => a + b, 0);
+  const emit = (): void => {
+    if (heard.every(Boolean)) onProgress!(layer === undefined ? { done: sum(done), total: sum(total) } : { done: sum(done), total: sum(total), layer });
+  };
+  return {
+    part: (p: number) =>
+      onProgress &&
+      ((progress: WorkerProgress): void => {
+        done[p] = progress.done;
+        total[p] = progress.total;
+        layer = progress.layer;
+        heard[p] = true;
+        emit();
+      }),
+    /** A part that ran no pass never reports: its end counts as its report. */
+    finished: (p: number): void => {
+      if (!onProgress || heard[p]) return;
+      heard[p] = true;
+      if (total.some((t) => t > 0)) emit();
+    },
+  };
 }
 
 /** Join two results of consecutive parts of a batch. */

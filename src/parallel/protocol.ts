@@ -22,13 +22,34 @@ export interface SerializedTensor {
   shape: number[];
 }
 
+/**
+ * The methods whose passes over one image a pool spreads over its workers
+ * (each worker runs a share of the passes, then one worker joins them: see
+ * src/cam/shares.ts).
+ */
+export const SPREAD_METHODS: readonly string[] = ['scoreCam', 'ablationCam', 'smoothGrad', 'integratedGradients'];
+
+/** A task's part in a spread call: share `index` of `of` of the passes, or the join of every share's result. */
+export type Step = { kind: 'share'; index: number; of: number } | { kind: 'join'; shares: unknown[] };
+
 export type ToWorker =
   | { type: 'init'; model: ModelSpec; backend: 'js' | 'wasm' }
-  | { type: 'task'; id: number; method: string; input: SerializedTensor; options: unknown };
+  | {
+      type: 'task';
+      id: number;
+      method: string;
+      input: SerializedTensor;
+      options: unknown;
+      /** Absent: the whole call. */
+      step?: Step;
+      /** Whether the caller wants progress messages (its onProgress stays on the calling thread). */
+      progress?: boolean;
+    };
 
 export type FromWorker =
   | { type: 'ready'; backend: string }
   | { type: 'init-failed'; message: string }
+  | { type: 'progress'; id: number; progress: { done: number; total: number; layer?: string } }
   | { type: 'result'; id: number; result: unknown }
   | { type: 'failed'; id: number; name: string; code: string | null; message: string };
 

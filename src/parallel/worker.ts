@@ -1,6 +1,11 @@
 import * as cam from '../cam/index.js';
 import { setBackend } from '../tensor/backend.js';
-import { TinycamError } from '../tensor/errors.js';
+import { ArgumentError, TinycamError } from '../tensor/errors.js';
+import { ablationCamJoined, ablationCamShare } from '../cam/methods/ablationCam.js';
+import { integratedGradientsJoined, integratedGradientsShare } from '../cam/methods/integratedGradients.js';
+import { scoreCamJoined, scoreCamShare } from '../cam/methods/scoreCam.js';
+import { smoothGradJoined, smoothGradShare } from '../cam/methods/smoothGrad.js';
+import type { Share } from '../cam/shares.js';
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { revive, serialize, type FromWorker, type ModelSpec, type ToWorker } from './protocol.js';
@@ -23,6 +28,37 @@ const METHODS: Record<string, (model: Module, input: Tensor, options: never) => 
   inputXGradient: cam.inputXGradient, guidedBackprop: cam.guidedBackprop, deconvnet: cam.deconvnet,
   integratedGradients: cam.integratedGradients, smoothGrad: cam.smoothGrad,
 };
+
+type Spreadable = {
+  share: (model: Module, input: Tensor, options: never, share: Share) => unknown;
+  joined: (model: Module, input: Tensor, options: never, shares: never[]) => unknown;
+};
+
+/** Each spread method's two steps (WorkerPool.explain on one image). */
+const SPREAD: Record<string, Spreadable> = {
+  scoreCam: { share: scoreCamShare, joined: scoreCamJoined },
+  ablationCam: { share: ablationCamShare, joined: ablationCamJoined },
+  smoothGrad: { share: smoothGradShare, joined: smoothGradJoined },
+  integratedGradients: { share: integratedGradientsShare, joined: integratedGradientsJoined },
+} as Record<string, Spreadable>;
+
+/**
+ * The options as the method takes them: tensors revived, SmoothGrad's
+ * `method` given by name (a function cannot cross to a worker) looked up,
+ * and progress posted to the pool when the caller listens.
+ */
+function methodOptions(message: Extract<ToWorker, { type: 'task' }>, port: WorkerPort): Record<string, unknown> {
+  const options = { ...((revive(message.options) ?? {}) as Record<string, unknown>) };
+  if (message.method === 'smoothGrad' && typeof options.method === 'string') {
+    const inner = METHODS[options.method];
+    if (!inner || options.method === 'smoothGrad') {
+      throw new ArgumentError(`smoothGrad: method '${options.method}' is not a gradient method a worker knows; accepted: saliency, inputXGradient, guidedBackprop, deconvnet, integratedGradients`);
+    }
+    options.method = inner;
+  }
+  if (message.progress) options.onProgress = (progress: { done: number; total: number; layer?: string }) => port.postMessage({ type: 'progress', id: message.id, progress });
+  return options;
+}
 
 async function buildModel(spec: ModelSpec): Promise<Module> {
   let model: Module;
@@ -59,9 +95,19 @@ export function serveWorker(port: WorkerPort): void {
     }
     const { id, method } = message;
     try {
-      const fn = METHODS[method];
-      if (!fn) throw new TinycamError('E_ARGUMENT', `unknown method '${method}'; accepted: ${Object.keys(METHODS).join(', ')}`);
-      const result = fn(model!, revive(message.input) as Tensor, (message.options ?? {}) as never);
+      const input = revive(message.input) as Tensor;
+      const step = message.step;
+      let result: unknown;
+      if (!step) {
+        const fn = METHODS[method];
+        if (!fn) throw new ArgumentError(`unknown method '${method}'; accepted: ${Object.keys(METHODS).join(', ')}`);
+        result = fn(model!, input, methodOptions(message, port) as never);
+      } else {
+        const spread = SPREAD[method];
+        if (!spread) throw new ArgumentError(`method '${method}' cannot be spread over workers; accepted: ${Object.keys(SPREAD).join(', ')}`);
+        const options = methodOptions(message, port) as never;
+        result = step.kind === 'share' ? spread.share(model!, input, options, step) : spread.joined(model!, input, options, step.shares as never[]);
+      }
       const transfer: ArrayBuffer[] = [];
       port.postMessage({ type: 'result', id, result: serialize(result, transfer) }, transfer);
     } catch (e) {
