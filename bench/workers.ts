@@ -13,6 +13,17 @@
  *
  *   npx tsx bench/workers.ts [rounds=3]
  *
+ * With --score-cam, instead: the wall time of one image's Score-CAM
+ * (ResNet-18, 224x224, WebAssembly kernels, pytorch-grad-cam's batches of 16
+ * masks) with a pool of 1 worker (the whole call in it) and of 2 (its
+ * masked passes spread, pool.explain on one image), alternating in rounds;
+ * it checks that both give the same map, bit for bit.
+ *
+ *   npx tsx bench/workers.ts --score-cam [rounds=1] [--layer layer4]
+ *
+ * (layer4: 512 masked passes of one image, a few minutes per round on a
+ * quiet machine; --layer layer3 has 256.)
+ *
  * Wall time: the work is in the worker threads. Only meaningful on a quiet
  * machine (two busy workers need both cores): the load average is printed.
  */
@@ -22,7 +33,15 @@ import { serialize } from '../src/parallel/protocol.js';
 import { randn } from '../src/index.js';
 import { resnet18 } from '../src/models/index.js';
 
-const rounds = Number(process.argv[2] ?? 3) || 3;
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const scoreCamMode = args.includes('--score-cam');
+if (scoreCamMode) args.splice(args.indexOf('--score-cam'), 1);
+const scoreCamLayer = flag('--layer') ?? 'layer4';
+const rounds = Number(args[0] ?? (scoreCamMode ? 1 : 3)) || (scoreCamMode ? 1 : 3);
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(', ');
 
@@ -34,6 +53,10 @@ const options = { layer: 'layer4' };
 console.log(`# ${new Date().toISOString()}; node ${process.version}; ${cpus()[0]?.model} (${cpus().length} logical cores); load ${load()}`);
 const pools = { 1: createWorkerPool({ workers: 1, backend: 'wasm', model: { arch: 'resnet18', stateDict } }), 2: createWorkerPool({ workers: 2, backend: 'wasm', model: { arch: 'resnet18', stateDict } }) };
 await Promise.all(Object.values(pools).map((p) => p.ready()));
+if (scoreCamMode) {
+  await benchScoreCam();
+  process.exit(0);
+}
 // Warm-up: each worker's kernels, weight cache and JIT.
 for (const pool of Object.values(pools)) await Promise.all(batches.map((b) => pool.run('gradCam', b, options)));
 
@@ -61,4 +84,34 @@ for (const mode of ['split', 'stream']) {
   const one = median(rates[`${mode} 1`]!);
   const two = median(rates[`${mode} 2`]!);
   console.log(`| ${mode} | ${one.toFixed(2)} | ${two.toFixed(2)} | ${(two / one).toFixed(2)}x |`);
+}
+
+/** One image's Score-CAM with 1 worker (whole) and 2 (passes spread), wall time per round. */
+async function benchScoreCam(): Promise<void> {
+  const image = randn([1, 3, 224, 224], { seed: 12 });
+  const scoreOptions = { layer: scoreCamLayer, batchSize: 16 };
+  // Warm-up: every worker's kernels and JIT, on the passes Score-CAM runs (one batch of 16 images each).
+  for (const pool of Object.values(pools)) await Promise.all(Array.from({ length: pool.size }, () => pool.run('gradCam', randn([16, 3, 224, 224], { seed: 13 }), options)));
+  const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  const maps: Record<number, Float32Array> = {};
+  const loads: string[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const workers of [1, 2] as const) {
+      let passes = 0;
+      const t0 = performance.now();
+      const result = await pools[workers].explain<{ maps: { data: Float32Array } }>('scoreCam', image, { ...scoreOptions, onProgress: () => passes++ });
+      times[workers].push(performance.now() - t0);
+      maps[workers] = result.maps.data;
+      console.error(`round ${r + 1}/${rounds}, ${workers} worker(s): ${(times[workers].at(-1)! / 1000).toFixed(1)} s (${passes} progress reports), load ${load()}`);
+    }
+    loads.push(loadavg()[0]!.toFixed(1));
+  }
+  for (const pool of Object.values(pools)) pool.close();
+  const same = maps[1]!.length === maps[2]!.length && maps[1]!.every((v, i) => Object.is(v, maps[2]![i]));
+  const one = median(times[1]);
+  const two = median(times[2]);
+  console.log(`\nScore-CAM of one 224x224 image at ResNet-18 ${scoreCamLayer} (batches of 16 masks, wasm kernels); ${rounds} round(s), 1-minute load after each: ${loads.join(' -> ')}\n`);
+  console.log('| 1 worker, s | 2 workers (spread), s | 1 over 2 | maps identical |');
+  console.log('|---|---|---|---|');
+  console.log(`| ${(one / 1000).toFixed(1)} | ${(two / 1000).toFixed(1)} | ${(one / two).toFixed(2)}x | ${same ? 'yes' : 'NO'} |`);
 }

@@ -29,6 +29,9 @@ const METHODS: Record<string, (model: Module, input: Tensor, options: never) => 
   integratedGradients: cam.integratedGradients, smoothGrad: cam.smoothGrad,
 };
 
+/** The gradient methods SmoothGrad can smooth in a worker, by name. */
+const SMOOTHABLE = ['saliency', 'inputXGradient', 'guidedBackprop', 'deconvnet', 'integratedGradients'];
+
 type Spreadable = {
   share: (model: Module, input: Tensor, options: never, share: Share) => unknown;
   joined: (model: Module, input: Tensor, options: never, shares: never[]) => unknown;
@@ -50,11 +53,10 @@ const SPREAD: Record<string, Spreadable> = {
 function methodOptions(message: Extract<ToWorker, { type: 'task' }>, port: WorkerPort): Record<string, unknown> {
   const options = { ...((revive(message.options) ?? {}) as Record<string, unknown>) };
   if (message.method === 'smoothGrad' && typeof options.method === 'string') {
-    const inner = METHODS[options.method];
-    if (!inner || options.method === 'smoothGrad') {
-      throw new ArgumentError(`smoothGrad: method '${options.method}' is not a gradient method a worker knows; accepted: saliency, inputXGradient, guidedBackprop, deconvnet, integratedGradients`);
+    if (!SMOOTHABLE.includes(options.method)) {
+      throw new ArgumentError(`smoothGrad: method '${options.method}' is not a gradient method a worker knows; accepted: ${SMOOTHABLE.join(', ')}`);
     }
-    options.method = inner;
+    options.method = METHODS[options.method];
   }
   if (message.progress) options.onProgress = (progress: { done: number; total: number; layer?: string }) => port.postMessage({ type: 'progress', id: message.id, progress });
   return options;
