@@ -1,6 +1,6 @@
 import { ArgumentError, TinycamError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
-import { revive, serialize, SPREAD_METHODS, type FromWorker, type ModelSpec, type Step, type ToWorker } from './protocol.js';
+import { revive, serialize, serializeOptions, SPREAD_METHODS, type FromWorker, type ModelSpec, type Step, type ToWorker } from './protocol.js';
 
 /**
  * A pool of workers that each hold a copy of one model and run explanation
@@ -200,7 +200,7 @@ export class WorkerPool {
     const transfer: ArrayBuffer[] = [];
     const serialized = serialize(input, transfer);
     // Tensors in the options (a baseline) cross as data too; their copies are transferred.
-    const sentOptions = serialize(options, transfer);
+    const sentOptions = serializeOptions(options, transfer);
     return new Promise((resolve, reject) => {
       this.#queue.push({ method, input: serialized, transfer, options: sentOptions, step, onProgress, resolve, reject });
       this.#pump();

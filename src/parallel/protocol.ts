@@ -83,3 +83,19 @@ export function revive(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * A method's options for a worker: a Tensor among the top-level values (a
+ * baseline) crosses as a SerializedTensor; the rest is left to structured
+ * clone as it is (one level only: options may hold anything, cycles too).
+ */
+export function serializeOptions(options: unknown, transfer: ArrayBuffer[]): unknown {
+  if (!options || typeof options !== 'object' || Array.isArray(options)) return options;
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, v instanceof Tensor ? serialize(v, transfer) : v]));
+}
+
+/** The inverse of serializeOptions. */
+export function reviveOptions(options: unknown): Record<string, unknown> {
+  if (!options || typeof options !== 'object' || Array.isArray(options)) return {};
+  return Object.fromEntries(Object.entries(options).map(([k, v]) => [k, (v as SerializedTensor | null)?.__tensor === true ? revive(v) : v]));
+}

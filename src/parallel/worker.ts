@@ -8,7 +8,7 @@ import { smoothGradJoined, smoothGradShare } from '../cam/methods/smoothGrad.js'
 import type { Share } from '../cam/shares.js';
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { revive, serialize, type FromWorker, type ModelSpec, type ToWorker } from './protocol.js';
+import { revive, reviveOptions, serialize, type FromWorker, type ModelSpec, type ToWorker } from './protocol.js';
 
 /**
  * The worker side of WorkerPool: build the model from its spec, then run
@@ -51,7 +51,7 @@ const SPREAD: Record<string, Spreadable> = {
  * and progress posted to the pool when the caller listens.
  */
 function methodOptions(message: Extract<ToWorker, { type: 'task' }>, port: WorkerPort): Record<string, unknown> {
-  const options = { ...((revive(message.options) ?? {}) as Record<string, unknown>) };
+  const options = reviveOptions(message.options);
   if (message.method === 'smoothGrad' && typeof options.method === 'string') {
     if (!SMOOTHABLE.includes(options.method)) {
       throw new ArgumentError(`smoothGrad: method '${options.method}' is not a gradient method a worker knows; accepted: ${SMOOTHABLE.join(', ')}`);
