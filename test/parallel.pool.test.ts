@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 import { saliency } from '../src/cam/methods/saliency.js';
-import { scoreCam } from '../src/cam/methods/scoreCam.js';
-import { ablationCam } from '../src/cam/methods/ablationCam.js';
-import { smoothGrad } from '../src/cam/methods/smoothGrad.js';
-import { integratedGradients } from '../src/cam/methods/integratedGradients.js';
+import { scoreCam, scoreCamJoined, scoreCamShare } from '../src/cam/methods/scoreCam.js';
+import { ablationCam, ablationCamJoined, ablationCamShare } from '../src/cam/methods/ablationCam.js';
+import { smoothGrad, smoothGradJoined, smoothGradShare } from '../src/cam/methods/smoothGrad.js';
+import { integratedGradients, integratedGradientsJoined, integratedGradientsShare } from '../src/cam/methods/integratedGradients.js';
+import { ArgumentError } from '../src/tensor/errors.js';
 import { inputXGradient } from '../src/cam/methods/inputXGradient.js';
 import { createWorkerPool } from '../src/node/workers.js';
 import { WorkerError, WorkerPool, type WorkerHandle } from '../src/parallel/pool.js';
@@ -136,6 +137,35 @@ describe("WorkerPool spreads one image's passes over the workers", () => {
     expect((unknown as Error).message).toMatch(/method 'nope' is not a gradient method a worker knows; accepted: saliency/);
     const again = await pool.explain<ReturnType<typeof ablationCam>>('ablationCam', image, { layer: '2', batchSize: 4 });
     expect(again.maps.data).toEqual(ablationCam(model, image, { layer: '2', batchSize: 4 }).maps.data);
+  });
+});
+
+describe('shares of one explanation, joined on one thread (what the workers run)', () => {
+  const image = randn([1, 3, 12, 12], { seed: 23 });
+  const shares = <T>(of: number, share: (s: { index: number; of: number }) => T): T[] => Array.from({ length: of }, (_, index) => share({ index, of }));
+
+  it('join to the single-thread result for any number of shares, empty ones too', () => {
+    // 16 channels in batches of 5: 4 passes over 3 shares (1 + 1 + 2).
+    const sc = { layer: '2', batchSize: 5 };
+    expect(scoreCamJoined(model, image, sc, shares(3, (s) => scoreCamShare(model, image, sc, s))).maps.data).toEqual(scoreCam(model, image, sc).maps.data);
+    // 16 channels in batches of 8: 2 passes over 5 shares, 3 of them empty.
+    const ab = { layer: '2', batchSize: 8 };
+    const abShares = shares(5, (s) => ablationCamShare(model, image, ab, s));
+    expect(abShares.filter((s) => s[0]!.end === s[0]!.start)).toHaveLength(3);
+    expect(ablationCamJoined(model, image, ab, abShares).layers[0]!.weights!.data).toEqual(ablationCam(model, image, ab).layers[0]!.weights!.data);
+    const sg = { samples: 3, seed: 9 };
+    expect(smoothGradJoined(model, image, sg, shares(4, (s) => smoothGradShare(model, image, sg, s))).gradients.data).toEqual(smoothGrad(model, image, sg).gradients.data);
+    const ig = { steps: 5, batchSize: 2 };
+    expect(integratedGradientsJoined(model, image, ig, shares(2, (s) => integratedGradientsShare(model, image, ig, s))).gradients.data).toEqual(integratedGradients(model, image, ig).gradients.data);
+  });
+
+  it('refuses a bad share and shares that do not cover every channel, with typed errors', () => {
+    const sc = { layer: '2', batchSize: 4 };
+    expect(() => scoreCamShare(model, image, sc, { index: 2, of: 2 })).toThrow(ArgumentError);
+    expect(() => scoreCamShare(model, image, sc, { index: 2, of: 2 })).toThrow(/a share must be \{ index, of \} with integers 0 <= index < of/);
+    const half = scoreCamShare(model, image, sc, { index: 0, of: 2 });
+    expect(() => scoreCamJoined(model, image, sc, [half])).toThrow(/the shares cover 8 of the 16 channels of layer '2'; give the scores of every share, each once/);
+    expect(() => smoothGradJoined(model, image, {}, [new Float64Array(5)])).toThrow(/a share's sums hold 5 values; the input has 432/);
   });
 });
 

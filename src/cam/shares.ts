@@ -65,7 +65,7 @@ export function joinLayerScores(shares: readonly (readonly LayerScoresShare[])[]
     }
   }
   for (const [layer, entry] of joined) {
-    if (entry.covered !== entry.channels) throw new ArgumentError(`${fn}: the shares cover ${entry.covered} of layer '${layer}''s ${entry.channels} channels; give every share's scores once`);
+    if (entry.covered !== entry.channels) throw new ArgumentError(`${fn}: the shares cover ${entry.covered} of the ${entry.channels} channels of layer '${layer}'; give the scores of every share, each once`);
   }
   return new Map([...joined].map(([layer, entry]) => [layer, entry.scores]));
 }
