@@ -70,20 +70,11 @@ function smoothedRaw(result: LayerMapResult, layer: LayerCapture, eigenSmooth: b
   return projectFirstComponent(terms);
 }
 
-/**
- * Find the layers (the model's default one when none is named) and capture
- * them: the first step of every explanation, and what a share of a
- * per-channel method (shares.ts) runs on. Call it inside `inEvalMode`.
- */
-export function captureFor(model: Module, input: Tensor, options: MapOptions, spec: Pick<MethodSpec, 'name' | 'gradients'>): Capture {
-  const layers =
-    options.layer === undefined ? [locateDefaultLayer(model, input, spec.name, options.reshape)] : resolveLayers(model, options.layer, spec.name);
-  return captureLayers(model, input, layers, options, { gradients: spec.gradients, fn: spec.name });
-}
-
 /** One explanation of `input` (no augmentation). */
 function explainOnce(model: Module, input: Tensor, options: MapOptions, spec: MethodSpec): MapResult {
-  const capture = captureFor(model, input, options, spec);
+  const layers =
+    options.layer === undefined ? [locateDefaultLayer(model, input, spec.name, options.reshape)] : resolveLayers(model, options.layer, spec.name);
+  const capture = captureLayers(model, input, layers, options, { gradients: spec.gradients, fn: spec.name });
   const results = capture.layers.map((layer) => {
     const r = spec.layerMethod(layer, capture);
     return { ...r, raw: smoothedRaw(r, layer, options.eigenSmooth, spec.name) };

@@ -1,4 +1,9 @@
 import { ArgumentError } from '../tensor/errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Module } from '../layers/module.js';
+import { captureLayers, type Capture } from './capture.js';
+import { locateDefaultLayer, resolveLayers } from './layers.js';
+import type { MapOptions } from './types.js';
 
 /**
  * Splitting one explanation's passes into shares, so that a worker pool can
@@ -24,6 +29,18 @@ export interface LayerScoresShare {
   end: number;
   /** [N, end - start]: image i's scores of channels start..end-1. */
   scores: Float32Array;
+}
+
+/**
+ * Find the layers (the model's default one when none is named) and capture
+ * them without gradients, as explainWith does before a method's formula:
+ * what a share of Score-CAM or Ablation-CAM runs its passes on. Call it
+ * inside `inEvalMode`. (Not shared with explainWith, whose three lines
+ * stay inline so that an app bundling only gradCam does not grow.)
+ */
+export function captureForShare(model: Module, input: Tensor, options: MapOptions, fn: string): Capture {
+  const layers = options.layer === undefined ? [locateDefaultLayer(model, input, fn, options.reshape)] : resolveLayers(model, options.layer, fn);
+  return captureLayers(model, input, layers, options, { gradients: false, fn });
 }
 
 export function checkShare(share: Share, fn: string): void {

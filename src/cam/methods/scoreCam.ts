@@ -4,8 +4,8 @@ import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
 import { checkInput, inEvalMode } from '../capture.js';
-import { captureFor, explainWith, type LayerMapResult } from '../explain.js';
-import { checkShare, givenScores, itemsOf, joinLayerScores, type LayerScoresShare, type Share } from '../shares.js';
+import { explainWith, type LayerMapResult } from '../explain.js';
+import { captureForShare, checkShare, givenScores, itemsOf, joinLayerScores, type LayerScoresShare, type Share } from '../shares.js';
 import { resizeMaps } from '../postprocess.js';
 import { positions, weightedSum } from '../spatial.js';
 import type { LayerResult, MapOptions, MapResult } from '../types.js';
@@ -189,7 +189,7 @@ export function scoreCamShare(model: Module, input: Tensor, options: ScoreCamOpt
   checkShare(share, 'scoreCam');
   const requested = requestedBatch(options);
   return inEvalMode(model, () => {
-    const capture = captureFor(model, input, options, { name: 'scoreCam', gradients: false });
+    const capture = captureForShare(model, input, options, 'scoreCam');
     const plans = capture.layers.map((layer) => {
       const [n, c] = layer.activation.shape as [number, number];
       const batchSize = Math.min(requested, capture.model.maxBatchSize() ?? Infinity);
