@@ -15,6 +15,8 @@
  * (node, parsing the bundle, the modules' top-level code), building the model
  * and loading its weights, drawing the scene (the example's own code), and
  * the first Grad-CAM call.
+ * --keep leaves the bundled apps in their temporary folder (printed), e.g. to
+ * profile one: `node --cpu-prof <folder>/app0.mjs`.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +28,8 @@ import * as esbuild from 'esbuild';
 const HERE = process.env.TINYCAM_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 7);
-const others = args.filter((a) => !/^\d+$/.test(a) && a !== '--wasm').map((r) => resolve(r));
+const keep = args.includes('--keep');
+const others = args.filter((a) => !/^\d+$/.test(a) && !a.startsWith('--')).map((r) => resolve(r));
 const apps: { label: string; root: string; wasm: boolean }[] = [
   { label: 'this checkout', root: HERE, wasm: false },
   ...(args.includes('--wasm') ? [{ label: "this checkout, setBackend('wasm')", root: HERE, wasm: true }] : []),
@@ -74,7 +77,8 @@ for (let r = 0; r < runs; r++) {
     first[i]!.push(measure(`app${i}.mjs`));
   }
 }
-rmSync(dir, { recursive: true, force: true });
+if (keep) console.log(`bundled apps kept in ${dir}`);
+else rmSync(dir, { recursive: true, force: true });
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const ms = (v: number) => v.toFixed(0);
 const bareCpu = median(bare.map((b) => b.cpu!));
