@@ -55,8 +55,11 @@ describe("setBackend('auto')", () => {
     expect(notices).toEqual([expect.stringMatching(/^tinycam: WebAssembly kernels unavailable \(.+\); using the JS kernels$/)]);
   });
 
-  it("names 'auto' among the accepted choices when the name is unknown", async () => {
+  it("names 'auto' among the accepted choices when the name is unknown, and leaves a load under way alone", async () => {
+    const ready = setBackend('auto', { weightCacheBytes: 1 << 24 });
     await expect(setBackend('gpu' as 'auto')).rejects.toThrow(ArgumentError);
     await expect(setBackend('gpu' as 'auto')).rejects.toThrow(/'wasm' or 'js' \(or 'auto'/);
+    expect(await ready).toBe(true);
+    expect(getBackend()).toBe('wasm');
   });
 });

@@ -76,13 +76,13 @@ export function getBackend(): BackendName {
  * call has chosen otherwise in the meantime.
  */
 export async function setBackend(name: BackendChoice, options: SetBackendOptions = {}): Promise<boolean> {
+  if (name !== 'js' && name !== 'wasm' && name !== 'auto') {
+    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js' (or 'auto': the JS kernels until the WebAssembly ones are ready)`);
+  }
   const choice = ++choices;
   if (name === 'js') {
     current = jsKernels;
     return true;
-  }
-  if (name !== 'wasm' && name !== 'auto') {
-    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js' (or 'auto': the JS kernels until the WebAssembly ones are ready)`);
   }
   if (options.module === undefined && builtIn && builtIn.weightCacheBytes === options.weightCacheBytes) {
     current = builtIn.kernels;
