@@ -158,6 +158,7 @@ describe('maxPool2d kernel', () => {
     { name: 'dilated 3x3 d2 p1', planes: 4, H: 32, W: 33, g: window(32, 33, [3, 3], [1, 1], [2, 2], [1, 1]) },
     { name: 'dilation only in height', planes: 3, H: 40, W: 39, g: window(40, 39, [3, 3], [2, 2], [2, 1], [0, 0], true) },
     { name: '2x2 s2 on even planes (its written-out path)', planes: 6, H: 32, W: 24, g: window(32, 24, [2, 2], [2, 2], [1, 1], [0, 0]) },
+    { name: '2x2 s2 dilated 2 in ceil mode (the size of the written-out path, not its taps)', planes: 3, H: 20, W: 18, g: window(20, 18, [2, 2], [2, 2], [2, 2], [0, 0], true) },
     { name: 'crosses a chunk (70 planes of 128x128)', planes: 70, H: 128, W: 128, g: window(128, 128, [3, 3], [2, 2], [1, 1], [1, 1]) },
   ];
   it.each(cases)('matches the definition with and without argmax: $name', ({ planes, H, W, g }) => {

@@ -25,7 +25,7 @@ export interface PoolWindow {
  */
 export function maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, planes: number, H: number, W: number, g: PoolWindow): void {
   const { kh, kw, sh, sw, dh, dw, top, left, outH, outW } = g;
-  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && outH * 2 === H && outW * 2 === W) {
+  if (kh === 2 && kw === 2 && sh === 2 && sw === 2 && dh === 1 && dw === 1 && top === 0 && left === 0 && outH * 2 === H && outW * 2 === W) {
     return maxPool2x2(x, out, argmax, planes, H, W);
   }
   const outPlane = outH * outW;
@@ -61,7 +61,7 @@ export function maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array
 }
 
 /**
- * maxPool2d's most common window, 2x2 stride 2 over even planes, written out:
+ * maxPool2d's most common window, 2x2 stride 2 (no dilation) over even planes, written out:
  * the same values and argmax (same taps, same order, same comparison). In a
  * process's first call V8 runs the general loop nest interpreted and then
  * compiles it twice (on-stack, then whole); this small loop is optimized
