@@ -8,6 +8,7 @@ import { ArgumentError } from './errors.js';
  *   await setBackend('wasm')   // WebAssembly SIMD kernels, compiled at run time
  *   await setBackend('wasm', { module })  // a precompiled module: workerd, Vercel edge
  *   await setBackend('js')     // the pure-TS kernels (the default, and the fallback)
+ *   setBackend('auto')         // the JS kernels now, WebAssembly's as soon as they are ready
  *   getBackend()               // 'js' | 'wasm'
  *
  * A module that fails to compile or instantiate leaves the JS kernels in
@@ -15,6 +16,16 @@ import { ArgumentError } from './errors.js';
  * false: results are never wrong, only slower.
  */
 export type BackendName = 'js' | 'wasm';
+
+/**
+ * What setBackend accepts: a backend, or 'auto': ops run on the JS kernels at
+ * once and on the WebAssembly kernels from the moment they are compiled (the
+ * promise resolves then), so nothing waits for the compile. The switch happens
+ * between calls: a synchronous call (gradCam and the other methods) runs wholly
+ * on the kernels it started on. Where WebAssembly cannot load, the JS kernels
+ * stay, with the same one-line notice as 'wasm'.
+ */
+export type BackendChoice = BackendName | 'auto';
 
 export interface SetBackendOptions {
   /**
@@ -45,6 +56,9 @@ let current: Kernels = jsKernels;
  */
 let builtIn: { weightCacheBytes: number | undefined; kernels: Kernels } | null = null;
 
+/** Counts setBackend calls: a load that ends after a later call never overrides that call's choice. */
+let choices = 0;
+
 /** The kernels ops call now. */
 export function kernels(): Kernels {
   return current;
@@ -55,26 +69,36 @@ export function getBackend(): BackendName {
   return current.name;
 }
 
-/** Switch backends; resolves to true when the asked-for backend is active. */
-export async function setBackend(name: BackendName, options: SetBackendOptions = {}): Promise<boolean> {
+/**
+ * Switch backends; resolves to true when the asked-for backend is active
+ * ('auto': once the WebAssembly kernels are), false when WebAssembly could not
+ * load (the JS kernels stay, with a one-line notice) or a later setBackend
+ * call has chosen otherwise in the meantime.
+ */
+export async function setBackend(name: BackendChoice, options: SetBackendOptions = {}): Promise<boolean> {
+  if (name !== 'js' && name !== 'wasm' && name !== 'auto') {
+    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js' (or 'auto': the JS kernels until the WebAssembly ones are ready)`);
+  }
+  const choice = ++choices;
   if (name === 'js') {
     current = jsKernels;
     return true;
-  }
-  if (name !== 'wasm') {
-    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js'`);
   }
   if (options.module === undefined && builtIn && builtIn.weightCacheBytes === options.weightCacheBytes) {
     current = builtIn.kernels;
     return true;
   }
+  if (name === 'auto') current = jsKernels;
   try {
     // Loaded on first use only: the core entry stays small and starts fast.
     const { loadWasmKernels } = await import('./kernels/wasm-load.js');
-    current = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
-    if (options.module === undefined) builtIn = { weightCacheBytes: options.weightCacheBytes, kernels: current };
+    const loaded = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
+    if (options.module === undefined) builtIn = { weightCacheBytes: options.weightCacheBytes, kernels: loaded };
+    if (choice !== choices) return false;
+    current = loaded;
     return true;
   } catch (e) {
+    if (choice !== choices) return false;
     current = jsKernels;
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     (options.warn ?? console.warn)(`tinycam: WebAssembly kernels unavailable (${reason}); using the JS kernels`);

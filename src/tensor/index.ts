@@ -32,4 +32,4 @@ export * from './ops/conv1d.js';
 export * from './ops/conv3d.js';
 export * from './ops/pool3d.js';
 export { setBackend, getBackend } from './backend.js';
-export type { BackendName, SetBackendOptions } from './backend.js';
+export type { BackendChoice, BackendName, SetBackendOptions } from './backend.js';
