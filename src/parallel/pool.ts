@@ -252,7 +252,7 @@ export class WorkerPool {
    * spread instead: the method's forward passes (masks, ablated channels,
    * noisy samples, path points) are split into `size` contiguous shares of
    * whole passes, each worker runs one, and one worker joins them into the
-   * method's result (one more forward pass of the image there). Score-CAM
+   * method's result (extra work: one forward pass of the image per worker). Score-CAM
    * and Ablation-CAM give the single-thread result bit for bit; SmoothGrad
    * and integrated gradients draw the same noise and path points and differ
    * only by the order of their float64 sums.
