@@ -1,5 +1,7 @@
 import { jsKernels } from './kernels/js.js';
 import type { Kernels } from './kernels/kernels.js';
+import type { KernelThreadSpawner } from './kernels/threads.js';
+import type { WasmKernels } from './kernels/wasm.js';
 import { ArgumentError } from './errors.js';
 
 /**
@@ -9,6 +11,8 @@ import { ArgumentError } from './errors.js';
  *   await setBackend('wasm', { module })  // a precompiled module: workerd, Vercel edge
  *   await setBackend('js')     // the pure-TS kernels (the default, and the fallback)
  *   getBackend()               // 'js' | 'wasm'
+ *   await setBackend('wasm', { threads: 2, spawnThread })  // convolutions' GEMMs split over 2 threads
+ *   getThreadsCount()          // 2 (1 unless threads are running)
  *
  * A module that fails to compile or instantiate leaves the JS kernels in
  * place, with a one-line notice (console.warn), and setBackend resolves to
@@ -33,7 +37,27 @@ export interface SetBackendOptions {
    * compares the weights at every call, so changed weights are always seen.
    */
   weightCacheBytes?: number;
+  /**
+   * Threads each convolution's (and gemm's) products are split over: the
+   * calling thread and `threads - 1` helpers over one shared WebAssembly
+   * memory (default 1: no helpers). Results are the one-thread results bit
+   * for bit. Needs `spawnThread`, SharedArrayBuffer (in browsers: a
+   * cross-origin isolated page) and a thread that may block in Atomics.wait
+   * (Node's main thread or a worker; in browsers a Web Worker, never the
+   * main thread). Helpers that cannot start leave one thread, with a
+   * notice. Another setBackend call ends them.
+   */
+  threads?: number;
+  /**
+   * Starts one helper thread (needed when threads > 1): in Node,
+   * `spawnKernelThread` from 'tinycam/node'; in a browser, a function that
+   * starts a Web Worker whose script calls `serveKernelThread(self)`.
+   */
+  spawnThread?: KernelThreadSpawner;
 }
+
+/** Largest `threads` accepted. */
+export const MAX_THREADS = 64;
 
 let current: Kernels = jsKernels;
 
@@ -45,6 +69,14 @@ let current: Kernels = jsKernels;
  */
 let builtIn: { weightCacheBytes: number | undefined; kernels: Kernels } | null = null;
 
+/** The kernels with helper threads, while they run (ended by the next setBackend that asks for something else). */
+let threaded: { threads: number; spawn: KernelThreadSpawner; weightCacheBytes: number | undefined; kernels: WasmKernels } | null = null;
+
+function endThreads(): void {
+  threaded?.kernels.close();
+  threaded = null;
+}
+
 /** The kernels ops call now. */
 export function kernels(): Kernels {
   return current;
@@ -55,14 +87,38 @@ export function getBackend(): BackendName {
   return current.name;
 }
 
+/** Threads the current kernels split their products over (1: no helper threads; TensorFlow.js's getThreadsCount). */
+export function getThreadsCount(): number {
+  const k = current as Partial<WasmKernels>;
+  return typeof k.threads === 'function' ? k.threads() : 1;
+}
+
 /** Switch backends; resolves to true when the asked-for backend is active. */
 export async function setBackend(name: BackendName, options: SetBackendOptions = {}): Promise<boolean> {
+  if (name !== 'js' && name !== 'wasm') {
+    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js'`);
+  }
+  const threads = options.threads ?? 1;
+  if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new ArgumentError(`setBackend: threads must be a whole number from 1 to ${MAX_THREADS}; got ${String(options.threads)}`);
+  }
+  if (threads > 1) {
+    if (name === 'js') throw new ArgumentError(`setBackend: threads (${threads}) apply to the 'wasm' backend only; the 'js' kernels run on one thread`);
+    if (options.module !== undefined) {
+      throw new ArgumentError('setBackend: threads > 1 run the built-in kernels over a shared memory; accepted: threads with no module, or a module with threads 1');
+    }
+    if (typeof options.spawnThread !== 'function') {
+      throw new ArgumentError(
+        "setBackend: threads > 1 need spawnThread, a function that starts one helper thread; accepted: spawnKernelThread from 'tinycam/node', " +
+          'or in a browser a function that starts a Web Worker whose script calls serveKernelThread(self)',
+      );
+    }
+    return setThreadedWasm(threads, options.spawnThread, options);
+  }
+  endThreads();
   if (name === 'js') {
     current = jsKernels;
     return true;
-  }
-  if (name !== 'wasm') {
-    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js'`);
   }
   if (options.module === undefined && builtIn && builtIn.weightCacheBytes === options.weightCacheBytes) {
     current = builtIn.kernels;
@@ -79,5 +135,37 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     (options.warn ?? console.warn)(`tinycam: WebAssembly kernels unavailable (${reason}); using the JS kernels`);
     return false;
+  }
+}
+
+async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, options: SetBackendOptions): Promise<boolean> {
+  const warn = options.warn ?? console.warn;
+  if (threaded && threaded.threads === threads && threaded.spawn === spawn && threaded.weightCacheBytes === options.weightCacheBytes && threaded.kernels.threads() === threads) {
+    current = threaded.kernels;
+    return true;
+  }
+  // Loaded only when threads are asked for: the one-thread backend does not carry this code.
+  const { loadThreadedWasmKernels, threadSupport } = await import('./kernels/wasm-threads-load.js');
+  const support = threadSupport();
+  if (support === 'cannot-block') {
+    throw new ArgumentError(
+      "setBackend: threads > 1 need a thread that may block in Atomics.wait, which a browser's main thread does not allow; " +
+        'accepted: threads 1 here, or call setBackend (and run the model) inside a Web Worker',
+    );
+  }
+  endThreads();
+  if (support === 'no-shared-memory') {
+    warn('tinycam: kernel threads need SharedArrayBuffer (in browsers: a cross-origin isolated page, COOP same-origin and COEP require-corp); the WebAssembly kernels run on one thread');
+    return setBackend('wasm', { ...options, threads: 1 });
+  }
+  try {
+    const kernels = await loadThreadedWasmKernels(threads, spawn, warn, { weightCacheBytes: options.weightCacheBytes });
+    threaded = { threads, spawn, weightCacheBytes: options.weightCacheBytes, kernels };
+    current = kernels;
+    return true;
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    warn(`tinycam: kernel threads unavailable (${reason}); the WebAssembly kernels run on one thread`);
+    return setBackend('wasm', { ...options, threads: 1 });
   }
 }
