@@ -15,12 +15,18 @@ import type { KernelThread } from '../tensor/kernels/threads.js';
  * the process (or at the next setBackend).
  */
 export function spawnKernelThread(): KernelThread {
-  const worker = new Worker(kernelThreadScript());
+  // Node flags are inherited, less those that only make sense for the main script (`node --input-type=module -e ...`).
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  const worker = new Worker(kernelThreadScript(), { execArgv });
   worker.unref();
   return {
     postMessage: (message) => worker.postMessage(message),
     terminate: () => worker.terminate(),
-    on: (event, listener) => worker.on(event, listener as (value: unknown) => void),
+    on: (event, listener) => {
+      worker.on(event, listener as (value: unknown) => void);
+      // A 'message' listener refs the worker again: unref after each.
+      worker.unref();
+    },
   };
 }
 

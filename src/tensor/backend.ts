@@ -82,6 +82,15 @@ export function kernels(): Kernels {
   return current;
 }
 
+/**
+ * Make `k` the kernels ops call, as they are (benchmarks and tests that hold
+ * two backends at once, e.g. one and two threads, and alternate them).
+ * Not exported from the package.
+ */
+export function useKernels(k: Kernels): void {
+  current = k;
+}
+
 /** The current backend's name. */
 export function getBackend(): BackendName {
   return current.name;

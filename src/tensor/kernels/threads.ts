@@ -65,6 +65,7 @@ export class KernelThreadTeam {
   readonly #warn: (message: string) => void;
   #broken: string | null = null;
   #closed = false;
+  #splitTasks = 0;
 
   constructor(x: GemmExports, memory: WebAssembly.Memory, control: number, helpers: KernelThread[], warn: (message: string) => void) {
     this.#x = x;
@@ -78,6 +79,11 @@ export class KernelThreadTeam {
   /** Whether the helpers serve (false once closed, or after a helper failed: calls then run on one thread). */
   get active(): boolean {
     return this.#broken === null && !this.#closed;
+  }
+
+  /** Batches of GEMMs run split so far (tests check that a split happened at all). */
+  get splitTasks(): number {
+    return this.#splitTasks;
   }
 
   /** A helper died or failed: later calls run on the calling thread alone (one notice). */
@@ -126,6 +132,7 @@ export class KernelThreadTeam {
     t[WORK_STEP] = batch.workStep;
     t[THREADS] = T;
     const h = this.#header;
+    this.#splitTasks++;
     Atomics.store(h, FAILED, 0);
     Atomics.store(h, PENDING, T - 1);
     // The atomic bump orders the task words above before it for the helpers that see it.

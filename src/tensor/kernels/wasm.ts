@@ -242,6 +242,8 @@ export interface WasmKernels extends Kernels {
   threads(): number;
   /** End the helper threads, if any (later calls run on one thread). */
   close(): void;
+  /** Batches of products split over the threads so far (0 without threads). */
+  splitTasks(): number;
 }
 
 /** The kernels of an instantiated module; anything it lacks runs on the JS kernels. */
@@ -644,5 +646,6 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     cacheBytes: () => heap.cacheBytes,
     threads: () => (team?.active ? team.threads : 1),
     close: () => team?.close(),
+    splitTasks: () => team?.splitTasks ?? 0,
   };
 }
