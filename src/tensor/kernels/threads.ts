@@ -1,4 +1,4 @@
-import { TinycamError } from '../errors.js';
+import { KernelThreadError } from '../errors.js';
 import type { KernelThreadStart } from './thread-serve.js';
 import {
   A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, FAILED, GEN, K,
@@ -37,14 +37,6 @@ export interface KernelThread {
  * whose script calls `serveKernelThread(self)`).
  */
 export type KernelThreadSpawner = () => KernelThread;
-
-/** A thread failed during a call (the call's result is not given), or the threads could not start. */
-export class KernelThreadError extends TinycamError {
-  static override readonly typeName: string = 'KernelThreadError';
-  constructor(message: string) {
-    super('E_KERNEL_THREAD', message);
-  }
-}
 
 /** Below this many multiply-adds a batch of GEMMs runs on the calling thread alone: waking helpers costs more than they save. */
 export const MIN_SPLIT_MACS = 1 << 21;
