@@ -58,18 +58,6 @@ export class LimitError extends TinycamError {
   }
 }
 
-/**
- * A helper thread of the WebAssembly kernels (setBackend's `threads`) failed
- * while a call waited on it: the call gives no result (never a wrong one);
- * later calls run on one thread.
- */
-export class KernelThreadError extends TinycamError {
-  static override readonly typeName: string = 'KernelThreadError';
-  constructor(message: string) {
-    super('E_KERNEL_THREAD', message);
-  }
-}
-
 /** A safetensors file that is truncated, malformed or holds an unsupported dtype. */
 export class SafetensorsError extends TinycamError {
   static override readonly typeName: string = 'SafetensorsError';

@@ -1,4 +1,4 @@
-import { KernelThreadError } from '../errors.js';
+import { TinycamError } from '../errors.js';
 import type { KernelThreadStart } from './thread-serve.js';
 import {
   A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, FAILED, GEN, K,
@@ -37,6 +37,13 @@ export interface KernelThread {
  * whose script calls `serveKernelThread(self)`).
  */
 export type KernelThreadSpawner = () => KernelThread;
+
+/**
+ * A helper failed while a call waited on it: a TinycamError with code
+ * E_KERNEL_THREAD (no class of its own: a class with a static typeName is
+ * kept by bundlers, and the core bundle has no bytes to spare).
+ */
+const threadError = (message: string): TinycamError => new TinycamError('E_KERNEL_THREAD', message);
 
 /** Below this many multiply-adds a batch of GEMMs runs on the calling thread alone: waking helpers costs more than they save. */
 export const MIN_SPLIT_MACS = 1 << 21;
@@ -140,14 +147,14 @@ export class KernelThreadTeam {
       if (left <= 0 || Atomics.wait(h, PENDING, pending, left) === 'timed-out') {
         const reason = `${Atomics.load(h, PENDING)} of ${T - 1} helper threads did not finish their share within ${Math.round(limit)} ms`;
         this.markBroken(reason);
-        throw new KernelThreadError(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
+        throw threadError(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
       }
     }
     const failed = Atomics.load(h, FAILED);
     if (failed !== 0) {
       const reason = `helper thread(s) ${[...Array(T).keys()].filter((i) => failed & (1 << i)).join(', ')} threw while running their share`;
       this.markBroken(reason);
-      throw new KernelThreadError(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
+      throw threadError(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
     }
   }
 
