@@ -15,7 +15,8 @@ const WASM_SUITES = [
   'test/engine.fixtures.test.ts',
   'test/cam.fixtures*.test.ts',
   'test/onnx.converted.test.ts',
-  'test/onnx.fixtures.test.ts',
+  'test/onnx.fixtures*.test.ts',
+  'test/metrics.fixtures.test.ts',
   'test/onnx.zoo.test.ts',
   'test/models.test.ts',
 ];
@@ -34,8 +35,9 @@ export default defineConfig({
     reporters: ['default', './test/helpers/reference-reporter.ts'],
     benchmark: { include: ['bench/**/*.bench.ts'] },
     projects: [
-      { extends: true, test: { name: 'js', include: ['test/**/*.test.ts'] } },
-      { extends: true, test: { name: 'wasm', include: WASM_SUITES, setupFiles: ['test/helpers/wasm-backend.ts'] } },
+      // `provide`: a test file can ask at collection time which kernels it will run on (test/helpers/project.ts).
+      { extends: true, test: { name: 'js', include: ['test/**/*.test.ts'], provide: { backend: 'js' } } },
+      { extends: true, test: { name: 'wasm', include: WASM_SUITES, setupFiles: ['test/helpers/wasm-backend.ts'], provide: { backend: 'wasm' } } },
     ],
   },
 });

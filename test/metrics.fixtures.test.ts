@@ -13,6 +13,7 @@ import { Tensor } from '../src/tensor/tensor.js';
 import type { Module } from '../src/layers/module.js';
 import { buildFixtureModel, type FixtureModelName } from './helpers/fixture-models.js';
 import { describeShared, SHARED } from './helpers/shared.js';
+import { projectBackend } from './helpers/project.js';
 
 const FIXTURES2 = join(SHARED, 'fixtures2');
 
@@ -93,7 +94,9 @@ describeShared('fixtures2', 'pytorch-grad-cam metrics on the stored maps (fixtur
           }
         }
 
-        it(`${cam}: ROAD combined`, () => {
+        // ROAD combined is ROAD at nine percentiles each way: its model passes are those of the
+        // ROAD tests above (both projects); its imputations (most of its time) do not use the kernels.
+        if (projectBackend() === 'js') it(`${cam}: ROAD combined`, () => {
           const ref = load();
           const result = roadCombined(modelFor(c.model), ref.input!, ref[`${prefix}/cam`]!, { target: c.target.category, noise: 0 });
           const t = (q: string) => tol('road_combined', q);
