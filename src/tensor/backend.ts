@@ -2,7 +2,7 @@ import { jsKernels } from './kernels/js.js';
 import type { Kernels } from './kernels/kernels.js';
 import type { KernelThreadSpawner } from './kernels/threads.js';
 import type { WasmKernels } from './kernels/wasm.js';
-import { ArgumentError } from './errors.js';
+import { ArgumentError, TinycamError } from './errors.js';
 
 /**
  * Which kernels the ops run on (TensorFlow.js's names and calls):
@@ -168,7 +168,9 @@ async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, opti
     return setBackend('wasm', { ...options, threads: 1 });
   }
   try {
-    const kernels = await loadThreadedWasmKernels(threads, spawn, warn, { weightCacheBytes: options.weightCacheBytes });
+    const kernels = await loadThreadedWasmKernels(threads, spawn, warn, (m) => new TinycamError('E_KERNEL_THREAD', m), {
+      weightCacheBytes: options.weightCacheBytes,
+    });
     threaded = { threads, spawn, weightCacheBytes: options.weightCacheBytes, kernels };
     current = kernels;
     return true;

@@ -1,4 +1,3 @@
-import { TinycamError } from '../errors.js';
 import type { KernelThreadStart } from './thread-serve.js';
 import {
   A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, FAILED, GEN, K,
@@ -38,13 +37,6 @@ export interface KernelThread {
  */
 export type KernelThreadSpawner = () => KernelThread;
 
-/**
- * A helper failed while a call waited on it: a TinycamError with code
- * E_KERNEL_THREAD (no class of its own: a class with a static typeName is
- * kept by bundlers, and the core bundle has no bytes to spare).
- */
-const threadError = (message: string): TinycamError => new TinycamError('E_KERNEL_THREAD', message);
-
 /** Below this many multiply-adds a batch of GEMMs runs on the calling thread alone: waking helpers costs more than they save. */
 export const MIN_SPLIT_MACS = 1 << 21;
 /** The longest a caller waits for its helpers past its own share: this many times its share, and at least HELPER_WAIT_MS. */
@@ -62,17 +54,24 @@ export class KernelThreadTeam {
   readonly #task: Uint32Array;
   readonly #helpers: KernelThread[];
   readonly #warn: (message: string) => void;
+  readonly #error: (message: string) => Error;
   #broken: string | null = null;
   #closed = false;
   #splitTasks = 0;
 
-  constructor(x: GemmExports, memory: WebAssembly.Memory, control: number, helpers: KernelThread[], warn: (message: string) => void) {
+  /**
+   * `error` makes the error a call throws when a helper fails while it waits
+   * (setBackend passes a TinycamError of code E_KERNEL_THREAD; this module
+   * imports nothing of the core, see ./wasm-shared.ts for why).
+   */
+  constructor(x: GemmExports, memory: WebAssembly.Memory, control: number, helpers: KernelThread[], warn: (message: string) => void, error: (message: string) => Error) {
     this.#x = x;
     this.#header = new Int32Array(memory.buffer, control, TASK);
     this.#task = new Uint32Array(memory.buffer, control + TASK * 4);
     this.#helpers = helpers;
     this.threads = helpers.length + 1;
     this.#warn = warn;
+    this.#error = error;
   }
 
   /** Whether the helpers serve (false once closed, or after a helper failed: calls then run on one thread). */
@@ -147,14 +146,14 @@ export class KernelThreadTeam {
       if (left <= 0 || Atomics.wait(h, PENDING, pending, left) === 'timed-out') {
         const reason = `${Atomics.load(h, PENDING)} of ${T - 1} helper threads did not finish their share within ${Math.round(limit)} ms`;
         this.markBroken(reason);
-        throw threadError(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
+        throw this.#error(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
       }
     }
     const failed = Atomics.load(h, FAILED);
     if (failed !== 0) {
       const reason = `helper thread(s) ${[...Array(T).keys()].filter((i) => failed & (1 << i)).join(', ')} threw while running their share`;
       this.markBroken(reason);
-      throw threadError(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
+      throw this.#error(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
     }
   }
 
@@ -208,6 +207,7 @@ export async function startKernelThreads(options: {
   threads: number;
   spawn: KernelThreadSpawner;
   warn: (message: string) => void;
+  error: (message: string) => Error;
   timeoutMs?: number;
 }): Promise<KernelThreadTeam> {
   const { memory, control, threads, spawn } = options;
@@ -269,6 +269,6 @@ export async function startKernelThreads(options: {
     endAll();
     throw e;
   }
-  team = new KernelThreadTeam(options.exports, memory, control, helpers, options.warn);
+  team = new KernelThreadTeam(options.exports, memory, control, helpers, options.warn, options.error);
   return team;
 }

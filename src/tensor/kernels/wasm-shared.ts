@@ -1,5 +1,3 @@
-import { ArgumentError } from '../errors.js';
-
 /**
  * The kernels module over a shared memory, for the intra-op threads
  * (./threads.ts): the same bytes as the built module (wasm/assembly, built
@@ -12,6 +10,12 @@ import { ArgumentError } from '../errors.js';
  * was written: `npx asc wasm/assembly/index.ts` with build.mjs's FLAGS plus
  * those), without shipping a second binary or compiling twice in the build
  * test.
+ *
+ * It imports nothing of the core (not even the typed errors): code that only a
+ * dynamic import reaches and that shares a module with the core entry makes
+ * bundlers wrap that module for lazy start, in every consumer's bundle. Its
+ * input is always tinycam's own module; setBackend turns a failure into the
+ * one-thread fallback with a notice.
  */
 export const SHARED_MAX_PAGES = 65536;
 
@@ -36,7 +40,7 @@ const utf8 = (text: string): number[] => [...new TextEncoder().encode(text)];
 /** Rewrite a module that defines one memory into one that imports a shared memory `env.memory`. */
 export function withSharedMemoryImport(bytes: Uint8Array): Uint8Array {
   const fail = (why: string): never => {
-    throw new ArgumentError(`kernel threads: the kernels module cannot be given a shared memory (${why}); accepted: the module tinycam builds (one memory, no imports)`);
+    throw new Error(`kernel threads: the kernels module cannot be given a shared memory (${why}); accepted: the module tinycam builds (one memory, no imports)`);
   };
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) fail('not a WebAssembly module');
   let p = 8;

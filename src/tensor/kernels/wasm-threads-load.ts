@@ -16,6 +16,7 @@ export async function loadThreadedWasmKernels(
   threads: number,
   spawn: KernelThreadSpawner,
   warn: (message: string) => void,
+  error: (message: string) => Error,
   options: Pick<WasmKernelOptions, 'weightCacheBytes'> = {},
 ): Promise<WasmKernels> {
   const module = await WebAssembly.compile(withSharedMemoryImport(decodeBase64(KERNELS_WASM_BASE64)) as BufferSource);
@@ -24,7 +25,7 @@ export async function loadThreadedWasmKernels(
   const exports = instance.exports as unknown as GemmExports & { heapBase(): number };
   // The control block sits where the heap would start; the heap starts after it.
   const control = exports.heapBase();
-  const team = await startKernelThreads({ module, memory, exports, control, threads, spawn, warn });
+  const team = await startKernelThreads({ module, memory, exports, control, threads, spawn, warn, error });
   return wasmKernels(instance, { ...options, team, reservedBytes: CONTROL_BYTES });
 }
 
