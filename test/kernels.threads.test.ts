@@ -13,6 +13,7 @@ import type { KernelThread } from '../src/tensor/kernels/threads.js';
 import type { WasmKernels } from '../src/tensor/kernels/wasm.js';
 import { withSharedMemoryImport } from '../src/tensor/kernels/wasm-shared.js';
 import { forceConvAlgorithm } from '../src/tensor/kernels/winograd.js';
+import { projectBackend } from './helpers/project.js';
 import { Rng, randn } from '../src/tensor/random.js';
 
 /**
@@ -29,10 +30,9 @@ let two: WasmKernels;
  * The file picks its backends itself, so it runs once: in the 'js' project
  * (test/kernels.*.test.ts is in the 'wasm' project too, where it is skipped).
  */
-let skipped = false;
+const skipped = projectBackend() === 'wasm';
 
-beforeAll(async ({}, suite) => {
-  skipped = (suite as { file?: { projectName?: string } }).file?.projectName === 'wasm';
+beforeAll(async () => {
   if (skipped) return;
   expect(await setBackend('wasm')).toBe(true);
   one = kernels();
