@@ -67,7 +67,7 @@ function loop(x: GemmExports, start: KernelThreadStart): void {
     if (gen === seen) continue;
     seen = gen;
     try {
-      runShare(x, task, start.index);
+      runShare(x, header, task, start.index);
     } catch {
       Atomics.or(header, FAILED, bit);
     }

@@ -7,9 +7,11 @@
  * A task is `count` GEMMs of one shape, C_g[m x n] (+)= op(A_g) op(B_g), the
  * g-th at fixed byte steps from the first (Winograd's 16 or 36 products,
  * or one im2col product). Each GEMM is cut along its columns (or rows) into
- * `chunks` pieces of `chunk` columns (rows); thread t of T takes units
- * [t*U/T, (t+1)*U/T) of the U = count*chunks. A piece is a GEMM of its own
- * over the same K, summed in the same order, so the split result equals the
+ * `chunks` pieces of `chunk` columns (rows): U = count*chunks units, which
+ * the threads take one at a time from a shared counter (NEXT), so a thread
+ * that the system schedules late (a busy machine) does fewer and nobody
+ * waits long for it. A piece is a GEMM of its own over the same K, summed in
+ * the same order, whichever thread runs it: the split result equals the
  * one-thread result bit for bit.
  */
 
@@ -18,6 +20,7 @@ export const GEN = 0; // task generation: the caller bumps it, helpers wait on i
 export const PENDING = 1; // helpers still working on the current task
 export const FAILED = 2; // bit t set: helper t threw (its message goes nowhere; the caller reports)
 export const STOP = 3; // set: helpers leave their loop
+export const NEXT = 4; // the next unit to take
 /** The task, as uint32 words from TASK on. */
 export const TASK = 8;
 export const OP = 0; // 0: gemm, 1: gemmPackedA (A packed by packAll)
@@ -83,14 +86,15 @@ export function serialGemms(x: GemmExports, batch: GemmBatch): void {
   }
 }
 
-/** Run thread `t`'s share of the task in `task` (uint32 words; `task[i]` is word TASK + i of the control block). */
-export function runShare(x: GemmExports, task: Uint32Array, t: number): void {
+/**
+ * Run units of the task in `task` (uint32 words; `task[i]` is word TASK + i
+ * of the control block) as thread `t` (its scratch), taking them from the
+ * header's NEXT counter until none is left.
+ */
+export function runShare(x: GemmExports, header: Int32Array, task: Uint32Array, t: number): void {
   const count = task[COUNT]!;
   const chunks = task[CHUNKS]!;
-  const threads = task[THREADS]!;
   const units = count * chunks;
-  const lo = Math.floor((t * units) / threads);
-  const hi = Math.floor(((t + 1) * units) / threads);
   const m = task[M]!, n = task[N]!, k = task[K]!;
   const aRow = task[A_ROW]!, aCol = task[A_COL]!, bRow = task[B_ROW]!, bCol = task[B_COL]!, ldc = task[LDC]!;
   const accumulate = task[ACCUMULATE]!;
@@ -98,7 +102,9 @@ export function runShare(x: GemmExports, task: Uint32Array, t: number): void {
   const byRows = task[BY_ROWS] === 1;
   const chunk = task[CHUNK]!;
   const work = task[WORK]! + t * task[WORK_STEP]!;
-  for (let u = lo; u < hi; u++) {
+  for (;;) {
+    const u = Atomics.add(header, NEXT, 1);
+    if (u >= units) return;
     const g = Math.floor(u / chunks);
     const start = (u - g * chunks) * chunk;
     const length = byRows ? m : n;

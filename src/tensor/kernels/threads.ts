@@ -1,7 +1,7 @@
 import type { KernelThreadStart } from './thread-serve.js';
 import {
   A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, FAILED, GEN, K,
-  LDC, M, N, OP, PENDING, STOP, TASK, THREADS, WORK, WORK_STEP, runShare, serialGemms, type GemmBatch, type GemmExports,
+  LDC, M, N, NEXT, OP, PENDING, STOP, TASK, THREADS, WORK, WORK_STEP, runShare, serialGemms, type GemmBatch, type GemmExports,
 } from './thread-share.js';
 
 /**
@@ -39,13 +39,15 @@ export type KernelThreadSpawner = () => KernelThread;
 
 /** Below this many multiply-adds a batch of GEMMs runs on the calling thread alone: waking helpers costs more than they save. */
 export const MIN_SPLIT_MACS = 1 << 21;
+/** Pieces of a split: about this many per thread (so a late thread holds nobody up long)... */
+const UNITS_PER_THREAD = 4;
+/** ...but none below this many multiply-adds (each piece packs its share of A or B again). */
+const MIN_UNIT_MACS = 1 << 18;
 /** The longest a caller waits for its helpers past its own share: this many times its share, and at least HELPER_WAIT_MS. */
 const HELPER_WAIT_FACTOR = 100;
 const HELPER_WAIT_MS = 10_000;
 /** The longest a helper may take to start (compile, instantiate, answer). */
 export const START_TIMEOUT_MS = 20_000;
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 export class KernelThreadTeam {
   readonly threads: number;
@@ -100,11 +102,11 @@ export class KernelThreadTeam {
     const length = byRows ? m : n;
     // Rows in whole panels of 4 (the packed A's layout), columns in whole panels of 8 (the micro-kernel's width).
     const align = byRows ? 4 : 8;
-    // count * chunks is a multiple of T, so every thread gets as many pieces.
-    const chunks = T / gcd(count, T);
-    const chunk = Math.ceil(Math.ceil(length / chunks) / align) * align;
-    const splits = chunks === 1 ? count >= T : chunk < length;
-    if (!this.active || !splits || count * m * n * k < MIN_SPLIT_MACS) return serialGemms(this.#x, batch);
+    if (!this.active || count * m * n * k < MIN_SPLIT_MACS) return serialGemms(this.#x, batch);
+    const perGemm = Math.max(1, Math.min(Math.ceil((UNITS_PER_THREAD * T) / count), Math.floor(length / align), Math.floor((m * n * k) / MIN_UNIT_MACS)));
+    const chunk = Math.ceil(Math.ceil(length / perGemm) / align) * align;
+    const chunks = Math.ceil(length / chunk);
+    if (count * chunks < 2) return serialGemms(this.#x, batch);
     const t = this.#task;
     t[OP] = batch.packedA ? 1 : 0;
     t[COUNT] = count;
@@ -132,12 +134,13 @@ export class KernelThreadTeam {
     const h = this.#header;
     this.#splitTasks++;
     Atomics.store(h, FAILED, 0);
+    Atomics.store(h, NEXT, 0);
     Atomics.store(h, PENDING, T - 1);
     // The atomic bump orders the task words above before it for the helpers that see it.
     Atomics.add(h, GEN, 1);
     Atomics.notify(h, GEN);
     const started = Date.now();
-    runShare(this.#x, t, 0);
+    runShare(this.#x, h, t, 0);
     const limit = Math.max(HELPER_WAIT_MS, HELPER_WAIT_FACTOR * (Date.now() - started));
     for (;;) {
       const pending = Atomics.load(h, PENDING);
