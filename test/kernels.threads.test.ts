@@ -12,6 +12,10 @@ import type { ConvLayout, Kernels } from '../src/tensor/kernels/kernels.js';
 import type { KernelThread } from '../src/tensor/kernels/threads.js';
 import type { WasmKernels } from '../src/tensor/kernels/wasm.js';
 import { withSharedMemoryImport } from '../src/tensor/kernels/wasm-shared.js';
+import {
+  A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, K, LDC, M, N, NEXT, OP, TASK, THREADS,
+  WORK, WORK_STEP, runShare, serialGemms, type GemmExports,
+} from '../src/tensor/kernels/thread-share.js';
 import { forceConvAlgorithm } from '../src/tensor/kernels/winograd.js';
 import { projectBackend } from './helpers/project.js';
 import { Rng, randn } from '../src/tensor/random.js';
@@ -26,6 +30,9 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 let one: Kernels;
 let two: WasmKernels;
+/** The helper of `two`'s team (the last test ends it). */
+const helpers: KernelThread[] = [];
+let warnings: string[] = [];
 /**
  * The file picks its backends itself, so it runs once: in the 'js' project
  * (test/kernels.*.test.ts is in the 'wasm' project too, where it is skipped).
@@ -36,8 +43,12 @@ beforeAll(async () => {
   if (skipped) return;
   expect(await setBackend('wasm')).toBe(true);
   one = kernels();
-  const warnings: string[] = [];
-  expect(await setBackend('wasm', { threads: 2, spawnThread: spawnKernelThread, warn: (m) => warnings.push(m) })).toBe(true);
+  const spawnThread = (): KernelThread => {
+    const t = spawnKernelThread();
+    helpers.push(t);
+    return t;
+  };
+  expect(await setBackend('wasm', { threads: 2, spawnThread, warn: (m) => warnings.push(m) })).toBe(true);
   expect(warnings).toEqual([]);
   two = kernels() as WasmKernels;
   expect(getThreadsCount()).toBe(2);
@@ -153,6 +164,72 @@ describe('threads 2: results equal the one-thread kernels bit for bit', () => {
     // and the map is a map: not all zero
     expect(Math.max(...a.maps.data)).toBeGreaterThan(0);
   });
+
+  // Last in this block: it ends the helper.
+  it('a helper that dies: a notice, and later calls run on one thread with the same results', async () => {
+    warnings = [];
+    await helpers[0]!.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^tinycam: a kernel thread failed \(helper thread 1: exited \(code \d+\)\); the WebAssembly kernels continue on one thread$/);
+    expect(two.threads()).toBe(1);
+    expect(getThreadsCount()).toBe(1);
+    const [m, n, k] = [40, 500, 200];
+    const a = random(m * k, 1), b = random(k * n, 2);
+    const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
+    const splits = two.splitTasks();
+    one.gemm(m, n, k, a, b, c1);
+    two.gemm(m, n, k, a, b, c2);
+    expect(same(c1, c2)).toBe(true);
+    expect(two.splitTasks()).toBe(splits);
+  });
+});
+
+describe('the split itself, on this thread alone (runShare takes every unit)', () => {
+  it('Winograd-like batches of packed products, split inside each product by rows or by columns, ragged ends', async () => {
+    const bytes = new Uint8Array(readFileSync(join(ROOT, 'src/tensor/kernels/wasm/kernels.wasm')));
+    const memory = new WebAssembly.Memory({ initial: 160, maximum: 160, shared: true });
+    const instance = await WebAssembly.instantiate(await WebAssembly.compile(withSharedMemoryImport(bytes) as BufferSource), { env: { memory } });
+    const x = instance.exports as unknown as GemmExports & { heapBase(): number; packAll(a: number, aRow: number, aCol: number, m: number, k: number, dst: number): void; packedSize(m: number, k: number): number; GEMM_WORK_BYTES: WebAssembly.Global };
+    const f32 = new Float32Array(memory.buffer);
+    let top = Math.ceil((x.heapBase() + 4096) / 64) * 64;
+    const take = (floats: number): number => {
+      const at = top;
+      top += Math.ceil(floats / 16) * 64;
+      return at;
+    };
+    const header = new Int32Array(memory.buffer, x.heapBase(), TASK);
+    const task = new Uint32Array(memory.buffer, x.heapBase() + TASK * 4, 32);
+    const work = take((x.GEMM_WORK_BYTES.value as number) / 4);
+    for (const { count, m, n, k, byRows, chunk } of [
+      { count: 3, m: 37, n: 21, k: 19, byRows: 1, chunk: 8 },
+      { count: 2, m: 13, n: 45, k: 30, byRows: 0, chunk: 16 },
+    ]) {
+      const packedFloats = x.packedSize(m, k);
+      const pa = take(count * packedFloats), pb = take(count * k * n), pc = take(count * m * n), pref = take(count * m * n);
+      for (let g = 0; g < count; g++) {
+        const plain = take(m * k);
+        f32.set(random(m * k, 20 + g), plain >> 2);
+        x.packAll(plain, k, 1, m, k, pa + g * packedFloats * 4);
+      }
+      f32.set(random(count * k * n, 30), pb >> 2);
+      const batch = { packedA: true, count, m, n, k, a: pa, aRow: 0, aCol: 0, aStep: packedFloats * 4, b: pb, bRow: n, bCol: 1, bStep: k * n * 4, c: pref, ldc: n, cStep: m * n * 4, accumulate: false, work, workStep: 0 };
+      serialGemms(x, batch);
+      const length = byRows ? m : n;
+      const words: [number, number][] = [
+        [OP, 1], [COUNT, count], [M, m], [N, n], [K, k], [A, pa], [A_ROW, 0], [A_COL, 0], [A_STEP, packedFloats * 4],
+        [B, pb], [B_ROW, n], [B_COL, 1], [B_STEP, k * n * 4], [C, pc], [LDC, n], [C_STEP, m * n * 4], [ACCUMULATE, 0],
+        [BY_ROWS, byRows], [CHUNK, chunk], [CHUNKS, Math.ceil(length / chunk)], [WORK, work], [WORK_STEP, 0], [THREADS, 2],
+      ];
+      for (const [word, value] of words) task[word] = value;
+      Atomics.store(header, NEXT, 0);
+      runShare(x, header, task, 0);
+      expect(Atomics.load(header, NEXT)).toBe(count * Math.ceil(length / chunk) + 1);
+      const got = f32.slice(pc >> 2, (pc >> 2) + count * m * n);
+      const want = f32.slice(pref >> 2, (pref >> 2) + count * m * n);
+      expect(same(got, want)).toBe(true);
+    }
+  });
 });
 
 describe('setBackend threads: bad input and faults', () => {
@@ -197,32 +274,7 @@ describe('setBackend threads: bad input and faults', () => {
     }
   });
 
-  it('a helper that dies: a notice, and later calls run on one thread with the same results', async () => {
-    const warnings: string[] = [];
-    const started: KernelThread[] = [];
-    const spawnThread = (): KernelThread => {
-      const t = spawnKernelThread();
-      started.push(t);
-      return t;
-    };
-    expect(await setBackend('wasm', { threads: 2, spawnThread, warn: (m) => warnings.push(m) })).toBe(true);
-    const k = kernels() as WasmKernels;
-    expect(k.threads()).toBe(2);
-    await started[0]!.terminate();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^tinycam: a kernel thread failed \(helper thread 1: exited \(code \d+\)\); the WebAssembly kernels continue on one thread$/);
-    expect(k.threads()).toBe(1);
-    const [m, n, kk] = [40, 500, 200];
-    const a = random(m * kk, 1), b = random(kk * n, 2);
-    const c1 = new Float32Array(m * n), c2 = new Float32Array(m * n);
-    one.gemm(m, n, kk, a, b, c1);
-    k.gemm(m, n, kk, a, b, c2);
-    expect(same(c1, c2)).toBe(true);
-    expect(k.splitTasks()).toBe(0);
-  });
-
-  it('threads 3 (products that do not divide evenly: split inside each, by rows of the packed weights too), and a process with running threads exits by itself', () => {
+  it('a process with running threads exits by itself (and its convolutions equal one thread)', () => {
     // A child process that never closes its threads: it must exit on its own (the threads are unref'd).
     const script = `
       import { setBackend, kernels, getThreadsCount } from ${JSON.stringify(join(ROOT, 'src/tensor/backend.ts'))};
@@ -230,8 +282,8 @@ describe('setBackend threads: bad input and faults', () => {
       import { spawnKernelThread } from ${JSON.stringify(join(ROOT, 'src/node/kernel-threads.ts'))};
       await setBackend('wasm');
       const one = kernels();
-      await setBackend('wasm', { threads: 3, spawnThread: spawnKernelThread, warn: (m) => { throw new Error(m); } });
-      const three = kernels();
+      await setBackend('wasm', { threads: 2, spawnThread: spawnKernelThread, warn: (m) => { throw new Error(m); } });
+      const two = kernels();
       const same = (a, b) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
       let seed = 1;
       const random = (n) => Float32Array.from({ length: n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1);
@@ -243,13 +295,13 @@ describe('setBackend threads: bad input and faults', () => {
         forceConvAlgorithm(algo);
         const [a, b] = [new Float32Array(52 * 20 * 22), new Float32Array(52 * 20 * 22)];
         one.convForward(image, weight, a, L, false);
-        three.convForward(image, weight, b, L, false);
+        two.convForward(image, weight, b, L, false);
         results.push(same(a, b));
       }
-      console.log(getThreadsCount(), results.join(' '), three.splitTasks());
+      console.log(getThreadsCount(), results.join(' '), two.splitTasks());
     `;
     const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
-    expect(out.trim()).toBe('3 true true true 3');
+    expect(out.trim()).toBe('2 true true true 3');
   });
 });
 
