@@ -1,4 +1,4 @@
-import { FAILED, GEN, PENDING, STOP, TASK, runShare, type GemmExports } from './thread-share.js';
+import { ACTIVE, CLOSED, FAILED, GEN, STOP, TASK, runShare, type GemmExports } from './thread-share.js';
 
 /**
  * The helper side of the kernels' intra-op threads (./threads.ts): the
@@ -9,8 +9,11 @@ import { FAILED, GEN, PENDING, STOP, TASK, runShare, type GemmExports } from './
  * The thread waits for one message (the kernels module, the shared memory,
  * where the control block is, its index), instantiates the module over that
  * memory, answers `ready`, and from then on never returns to its event loop:
- * it sleeps in Atomics.wait until the calling thread posts a task, runs its
- * share, counts itself done, and sleeps again, until the STOP word is set.
+ * it sleeps in Atomics.wait until the calling thread posts a task, joins it
+ * (ACTIVE) unless the caller has already taken every unit (CLOSED), takes
+ * units until none is left, leaves, and sleeps again, until STOP is set. The
+ * caller waits only for helpers that joined, so one that the system wakes
+ * late costs nothing.
  */
 export interface KernelThreadScope {
   postMessage(message: unknown): void;
@@ -66,11 +69,15 @@ function loop(x: GemmExports, start: KernelThreadStart): void {
     const gen = Atomics.load(header, GEN);
     if (gen === seen) continue;
     seen = gen;
-    try {
-      runShare(x, header, task, start.index);
-    } catch {
-      Atomics.or(header, FAILED, bit);
+    Atomics.add(header, ACTIVE, 1);
+    // Joined before the caller closed this task (else stay out: it may be writing the next one).
+    if (Atomics.load(header, CLOSED) !== gen && Atomics.load(header, GEN) === gen) {
+      try {
+        runShare(x, header, task, start.index);
+      } catch {
+        Atomics.or(header, FAILED, bit);
+      }
     }
-    if (Atomics.sub(header, PENDING, 1) === 1) Atomics.notify(header, PENDING);
+    if (Atomics.sub(header, ACTIVE, 1) === 1) Atomics.notify(header, ACTIVE);
   }
 }

@@ -17,10 +17,11 @@
 
 /** Int32 words of the control block's header. */
 export const GEN = 0; // task generation: the caller bumps it, helpers wait on it
-export const PENDING = 1; // helpers still working on the current task
+export const ACTIVE = 1; // helpers inside the current task (the caller waits for these only)
 export const FAILED = 2; // bit t set: helper t threw (its message goes nowhere; the caller reports)
 export const STOP = 3; // set: helpers leave their loop
 export const NEXT = 4; // the next unit to take
+export const CLOSED = 5; // the generation whose units are all taken: a helper that wakes later stays out
 /** The task, as uint32 words from TASK on. */
 export const TASK = 8;
 export const OP = 0; // 0: gemm, 1: gemmPackedA (A packed by packAll)

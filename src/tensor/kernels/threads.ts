@@ -1,7 +1,7 @@
 import type { KernelThreadStart } from './thread-serve.js';
 import {
-  A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, FAILED, GEN, K,
-  LDC, M, N, NEXT, OP, PENDING, STOP, TASK, THREADS, WORK, WORK_STEP, runShare, serialGemms, type GemmBatch, type GemmExports,
+  A, ACCUMULATE, A_COL, A_ROW, A_STEP, B, BY_ROWS, B_COL, B_ROW, B_STEP, C, CHUNK, CHUNKS, COUNT, C_STEP, ACTIVE, CLOSED, FAILED, GEN, K,
+  LDC, M, N, NEXT, OP, STOP, TASK, THREADS, WORK, WORK_STEP, runShare, serialGemms, type GemmBatch, type GemmExports,
 } from './thread-share.js';
 
 /**
@@ -135,19 +135,21 @@ export class KernelThreadTeam {
     this.#splitTasks++;
     Atomics.store(h, FAILED, 0);
     Atomics.store(h, NEXT, 0);
-    Atomics.store(h, PENDING, T - 1);
-    // The atomic bump orders the task words above before it for the helpers that see it.
-    Atomics.add(h, GEN, 1);
+    // The atomic store orders the task words above before it for the helpers that see it.
+    const gen = (Atomics.load(h, GEN) + 1) | 0;
+    Atomics.store(h, GEN, gen);
     Atomics.notify(h, GEN);
     const started = Date.now();
     runShare(this.#x, h, t, 0);
+    // Every unit is taken: helpers that wake from now on stay out; wait for those inside.
+    Atomics.store(h, CLOSED, gen);
     const limit = Math.max(HELPER_WAIT_MS, HELPER_WAIT_FACTOR * (Date.now() - started));
     for (;;) {
-      const pending = Atomics.load(h, PENDING);
-      if (pending === 0) break;
+      const active = Atomics.load(h, ACTIVE);
+      if (active === 0) break;
       const left = limit - (Date.now() - started);
-      if (left <= 0 || Atomics.wait(h, PENDING, pending, left) === 'timed-out') {
-        const reason = `${Atomics.load(h, PENDING)} of ${T - 1} helper threads did not finish their share within ${Math.round(limit)} ms`;
+      if (left <= 0 || Atomics.wait(h, ACTIVE, active, left) === 'timed-out') {
+        const reason = `${Atomics.load(h, ACTIVE)} of ${T - 1} helper threads did not finish their units within ${Math.round(limit)} ms`;
         this.markBroken(reason);
         throw this.#error(`kernel threads: ${reason}; this call's result is not given, later calls run on one thread`);
       }
