@@ -9,7 +9,7 @@ import { spawnKernelThread } from '../src/node/kernel-threads.js';
 import { getBackend, getThreadsCount, kernels, setBackend, useKernels } from '../src/tensor/backend.js';
 import { ArgumentError } from '../src/tensor/errors.js';
 import type { ConvLayout, Kernels } from '../src/tensor/kernels/kernels.js';
-import type { KernelThread } from '../src/tensor/kernels/threads.js';
+import type { KernelThread, KernelThreadSpawner } from '../src/tensor/kernels/threads.js';
 import type { WasmKernels } from '../src/tensor/kernels/wasm.js';
 import { withSharedMemoryImport } from '../src/tensor/kernels/wasm-shared.js';
 import {
@@ -27,6 +27,8 @@ import { Rng, randn } from '../src/tensor/random.js';
  * checks that a split happened (a test where nothing splits could not fail).
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Types only: a browser's Web Worker is a KernelThread as it is (the README's spawner type-checks).
+void ((): KernelThreadSpawner => () => new Worker(new URL('./kernel-thread.js', import.meta.url), { type: 'module' }));
 
 let one: Kernels;
 let two: WasmKernels;

@@ -23,7 +23,7 @@ export function spawnKernelThread(): KernelThread {
     postMessage: (message) => worker.postMessage(message),
     terminate: () => worker.terminate(),
     on: (event, listener) => {
-      worker.on(event, listener as (value: unknown) => void);
+      worker.on(event, listener);
       // A 'message' listener refs the worker again: unref after each.
       worker.unref();
     },

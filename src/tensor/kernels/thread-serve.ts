@@ -18,7 +18,7 @@ import { ACTIVE, CLOSED, FAILED, GEN, STOP, TASK, runShare, type GemmExports } f
 export interface KernelThreadScope {
   postMessage(message: unknown): void;
   on?(event: 'message', listener: (message: unknown) => void): unknown;
-  addEventListener?(type: 'message', listener: (event: { data: unknown }) => void): unknown;
+  addEventListener?(type: 'message', listener: (event: { data?: unknown }) => void): unknown;
 }
 
 /** The message that starts a helper. */

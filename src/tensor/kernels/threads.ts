@@ -25,9 +25,9 @@ export interface KernelThread {
   postMessage(message: unknown): void;
   terminate(): unknown;
   /** Node style (worker_threads): 'message' gives the data, 'error' an Error, 'exit' the code. */
-  on?(event: 'message' | 'error' | 'exit', listener: (value: never) => void): unknown;
-  /** Web style: 'message' gives a MessageEvent, 'error' an ErrorEvent. */
-  addEventListener?(type: 'message' | 'error', listener: (event: never) => void): unknown;
+  on?(event: 'message' | 'error' | 'exit', listener: (value: unknown) => void): unknown;
+  /** Web style: 'message' gives a MessageEvent, 'error' an ErrorEvent (a Web Worker is a KernelThread as it is). */
+  addEventListener?(type: 'message' | 'error', listener: (event: { data?: unknown; message?: string }) => void): unknown;
 }
 
 /**
@@ -255,12 +255,12 @@ export async function startKernelThreads(options: {
             else settle(message);
           };
           if (helper.on) {
-            helper.on('message', onMessage as (value: never) => void);
-            helper.on('error', ((e: Error) => onFailure(`uncaught ${e?.name}: ${e?.message}`)) as (value: never) => void);
-            helper.on('exit', ((code: number) => onFailure(`exited (code ${code})`)) as (value: never) => void);
+            helper.on('message', onMessage);
+            helper.on('error', (e) => onFailure(`uncaught ${(e as Error)?.name}: ${(e as Error)?.message}`));
+            helper.on('exit', (code) => onFailure(`exited (code ${String(code)})`));
           } else if (helper.addEventListener) {
-            helper.addEventListener('message', ((e: MessageEvent) => onMessage(e.data)) as (event: never) => void);
-            helper.addEventListener('error', ((e: ErrorEvent) => onFailure(`uncaught error: ${e?.message ?? 'unknown'}`)) as (event: never) => void);
+            helper.addEventListener('message', (e) => onMessage(e.data));
+            helper.addEventListener('error', (e) => onFailure(`uncaught error: ${e?.message ?? 'unknown'}`));
           } else {
             settle('the spawner returned no worker (it has neither on() nor addEventListener())');
           }
