@@ -6,6 +6,20 @@
  * process. Wall time, and CPU time of the whole process (all its threads).
  *
  *   npx tsx bench/threads.ts [rounds]      (default 7)
+ *
+ * Measured 2026-12-01 on the shared 2-core machine (Xeon @ 2.00GHz), under
+ * nice, medians (wall ms, 1 thread -> 2 threads):
+ *   07:17, 9 rounds, load 2.1 (falling from 6.5): forward 325 -> 239 (1.36x),
+ *          Grad-CAM 342 -> 280 (1.22x); CPU time 367 / 374 and 376 / 417 ms
+ *   07:25, 11 rounds, load 1.5 -> 2.6: forward 327 -> 276 (1.19x),
+ *          Grad-CAM 329 -> 311 (1.06x); CPU time 344 / 345 and 341 / 369 ms
+ *   07:01, 7 rounds, load 8 -> 10: 0.99x and 0.97x (no free core; before
+ *          helpers could be skipped when late it was 0.88x and 0.92x)
+ * What bounds it: in one thread's forward pass the split GEMMs are about 70%
+ * of the time (Grad-CAM: about 60%, its backward pass runs JS ops), the rest
+ * (Winograd transforms, im2col, copies in and out of the WebAssembly memory,
+ * pooling, normalisation, JS) stays on the calling thread: 1.5x and 1.4x are
+ * the ceilings on 2 cores, measured 1.36x and 1.22x on a nearly quiet machine.
  */
 import { cpus, loadavg } from 'node:os';
 import { gradCam } from '../src/cam/index.js';
