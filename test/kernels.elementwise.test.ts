@@ -157,6 +157,8 @@ describe('maxPool2d kernel', () => {
     { name: '3x2 s(1,2) p(1,0)', planes: 4, H: 30, W: 41, g: window(30, 41, [3, 2], [1, 2], [1, 1], [1, 0]) },
     { name: 'dilated 3x3 d2 p1', planes: 4, H: 32, W: 33, g: window(32, 33, [3, 3], [1, 1], [2, 2], [1, 1]) },
     { name: 'dilation only in height', planes: 3, H: 40, W: 39, g: window(40, 39, [3, 3], [2, 2], [2, 1], [0, 0], true) },
+    { name: '2x2 s2 on even planes (its written-out path)', planes: 6, H: 32, W: 24, g: window(32, 24, [2, 2], [2, 2], [1, 1], [0, 0]) },
+    { name: '2x2 s2 dilated 2 in ceil mode (the size of the written-out path, not its taps)', planes: 3, H: 20, W: 18, g: window(20, 18, [2, 2], [2, 2], [2, 2], [0, 0], true) },
     { name: 'crosses a chunk (70 planes of 128x128)', planes: 70, H: 128, W: 128, g: window(128, 128, [3, 3], [2, 2], [1, 1], [1, 1]) },
   ];
   it.each(cases)('matches the definition with and without argmax: $name', ({ planes, H, W, g }) => {
@@ -173,5 +175,18 @@ describe('maxPool2d kernel', () => {
       for (let i = 0; i < out.length; i++) if (!Object.is(out[i], ref.out[i])) expect(out[i], `output ${i}`).toBe(ref.out[i]);
       if (argmax) for (let i = 0; i < argmax.length; i++) if (argmax[i] !== ref.argmax[i]) expect(argmax[i], `argmax ${i}`).toBe(ref.argmax[i]);
     }
+  });
+
+  it('2x2 s2: a window of -Infinity points at its first cell, the last of two NaN wins, ties keep the first', () => {
+    const x = new Float32Array([-Infinity, -Infinity, NaN, 1, -Infinity, -Infinity, NaN, 2, 3, 3, 7, 7, 3, 3, 7, 7]);
+    const g = window(4, 4, [2, 2], [2, 2], [1, 1], [0, 0]);
+    const ref = maxPoolRef(x, 1, 4, 4, g);
+    const out = new Float32Array(4);
+    const argmax = new Int32Array(4);
+    kernels().maxPool2d(x, out, argmax, 1, 4, 4, g);
+    expect(Array.from(out)).toEqual([-Infinity, NaN, 3, 7]);
+    expect(Array.from(argmax)).toEqual([0, 6, 8, 10]);
+    expect(Array.from(out)).toEqual(Array.from(ref.out));
+    expect(Array.from(argmax)).toEqual(Array.from(ref.argmax));
   });
 });

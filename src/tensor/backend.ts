@@ -10,6 +10,7 @@ import { ArgumentError, TinycamError } from './errors.js';
  *   await setBackend('wasm')   // WebAssembly SIMD kernels, compiled at run time
  *   await setBackend('wasm', { module })  // a precompiled module: workerd, Vercel edge
  *   await setBackend('js')     // the pure-TS kernels (the default, and the fallback)
+ *   setBackend('auto')         // the JS kernels now, WebAssembly's as soon as they are ready
  *   getBackend()               // 'js' | 'wasm'
  *   await setBackend('wasm', { threads: 2, spawnThread })  // convolutions' GEMMs split over 2 threads
  *   getThreadsCount()          // 2 (1 unless threads are running)
@@ -19,6 +20,16 @@ import { ArgumentError, TinycamError } from './errors.js';
  * false: results are never wrong, only slower.
  */
 export type BackendName = 'js' | 'wasm';
+
+/**
+ * What setBackend accepts: a backend, or 'auto': ops run on the JS kernels at
+ * once and on the WebAssembly kernels from the moment they are compiled (the
+ * promise resolves then), so nothing waits for the compile. The switch happens
+ * between calls: a synchronous call (gradCam and the other methods) runs wholly
+ * on the kernels it started on. Where WebAssembly cannot load, the JS kernels
+ * stay, with the same one-line notice as 'wasm'.
+ */
+export type BackendChoice = BackendName | 'auto';
 
 export interface SetBackendOptions {
   /**
@@ -69,6 +80,9 @@ let current: Kernels = jsKernels;
  */
 let builtIn: { weightCacheBytes: number | undefined; kernels: Kernels } | null = null;
 
+/** Counts setBackend calls: a load that ends after a later call never overrides that call's choice. */
+let choices = 0;
+
 /** The kernels with helper threads, while they run (ended by the next setBackend that asks for something else). */
 let threaded: { threads: number; spawn: KernelThreadSpawner; weightCacheBytes: number | undefined; kernels: WasmKernels } | null = null;
 
@@ -102,17 +116,22 @@ export function getThreadsCount(): number {
   return typeof k.threads === 'function' ? k.threads() : 1;
 }
 
-/** Switch backends; resolves to true when the asked-for backend is active. */
-export async function setBackend(name: BackendName, options: SetBackendOptions = {}): Promise<boolean> {
-  if (name !== 'js' && name !== 'wasm') {
-    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js'`);
+/**
+ * Switch backends; resolves to true when the asked-for backend is active
+ * ('auto': once the WebAssembly kernels are), false when WebAssembly could not
+ * load (the JS kernels stay, with a one-line notice) or a later setBackend
+ * call has chosen otherwise in the meantime.
+ */
+export async function setBackend(name: BackendChoice, options: SetBackendOptions = {}): Promise<boolean> {
+  if (name !== 'js' && name !== 'wasm' && name !== 'auto') {
+    throw new ArgumentError(`setBackend: unknown backend '${String(name)}'; accepted: 'wasm' or 'js' (or 'auto': the JS kernels until the WebAssembly ones are ready)`);
   }
   const threads = options.threads ?? 1;
   if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     throw new ArgumentError(`setBackend: threads must be a whole number from 1 to ${MAX_THREADS}; got ${String(options.threads)}`);
   }
   if (threads > 1) {
-    if (name === 'js') throw new ArgumentError(`setBackend: threads (${threads}) apply to the 'wasm' backend only; the 'js' kernels run on one thread`);
+    if (name !== 'wasm') throw new ArgumentError(`setBackend: threads (${threads}) apply to the 'wasm' backend only (not '${name}'); the 'js' kernels run on one thread`);
     if (options.module !== undefined) {
       throw new ArgumentError('setBackend: threads > 1 run the built-in kernels over a shared memory; accepted: threads with no module, or a module with threads 1');
     }
@@ -124,6 +143,7 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
     }
     return setThreadedWasm(threads, options.spawnThread, options);
   }
+  const choice = ++choices;
   endThreads();
   if (name === 'js') {
     current = jsKernels;
@@ -133,13 +153,17 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
     current = builtIn.kernels;
     return true;
   }
+  if (name === 'auto') current = jsKernels;
   try {
     // Loaded on first use only: the core entry stays small and starts fast.
     const { loadWasmKernels } = await import('./kernels/wasm-load.js');
-    current = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
-    if (options.module === undefined) builtIn = { weightCacheBytes: options.weightCacheBytes, kernels: current };
+    const loaded = await loadWasmKernels(options.module, { weightCacheBytes: options.weightCacheBytes });
+    if (options.module === undefined) builtIn = { weightCacheBytes: options.weightCacheBytes, kernels: loaded };
+    if (choice !== choices) return false;
+    current = loaded;
     return true;
   } catch (e) {
+    if (choice !== choices) return false;
     current = jsKernels;
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     (options.warn ?? console.warn)(`tinycam: WebAssembly kernels unavailable (${reason}); using the JS kernels`);
@@ -150,6 +174,7 @@ export async function setBackend(name: BackendName, options: SetBackendOptions =
 async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, options: SetBackendOptions): Promise<boolean> {
   const warn = options.warn ?? console.warn;
   if (threaded && threaded.threads === threads && threaded.spawn === spawn && threaded.weightCacheBytes === options.weightCacheBytes && threaded.kernels.threads() === threads) {
+    ++choices;
     current = threaded.kernels;
     return true;
   }
@@ -162,6 +187,7 @@ async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, opti
         'accepted: threads 1 here, or call setBackend (and run the model) inside a Web Worker',
     );
   }
+  const choice = ++choices;
   endThreads();
   if (support === 'no-shared-memory') {
     warn('tinycam: kernel threads need SharedArrayBuffer (in browsers: a cross-origin isolated page, COOP same-origin and COEP require-corp); the WebAssembly kernels run on one thread');
@@ -171,10 +197,16 @@ async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, opti
     const kernels = await loadThreadedWasmKernels(threads, spawn, warn, (m) => new TinycamError('E_KERNEL_THREAD', m), {
       weightCacheBytes: options.weightCacheBytes,
     });
+    // A later setBackend call has chosen otherwise in the meantime: end these threads, keep its choice.
+    if (choice !== choices) {
+      kernels.close();
+      return false;
+    }
     threaded = { threads, spawn, weightCacheBytes: options.weightCacheBytes, kernels };
     current = kernels;
     return true;
   } catch (e) {
+    if (choice !== choices) return false;
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     warn(`tinycam: kernel threads unavailable (${reason}); the WebAssembly kernels run on one thread`);
     return setBackend('wasm', { ...options, threads: 1 });

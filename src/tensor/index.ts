@@ -32,7 +32,7 @@ export * from './ops/conv1d.js';
 export * from './ops/conv3d.js';
 export * from './ops/pool3d.js';
 export { setBackend, getBackend, getThreadsCount } from './backend.js';
-export type { BackendName, SetBackendOptions } from './backend.js';
+export type { BackendChoice, BackendName, SetBackendOptions } from './backend.js';
 export { serveKernelThread } from './kernels/thread-serve.js';
 export type { KernelThreadScope } from './kernels/thread-serve.js';
 export type { KernelThread, KernelThreadSpawner } from './kernels/threads.js';
