@@ -13,13 +13,17 @@
  *          Grad-CAM 342 -> 280 (1.22x); CPU time 367 / 374 and 376 / 417 ms
  *   07:25, 11 rounds, load 1.5 -> 2.6: forward 327 -> 276 (1.19x),
  *          Grad-CAM 329 -> 311 (1.06x); CPU time 344 / 345 and 341 / 369 ms
+ *   07:28, 11 rounds, load 1.8: forward 315 -> 230 (1.37x),
+ *          Grad-CAM 336 -> 231 (1.46x); CPU time 352 / 357 and 375 / 358 ms
+ *   07:29, 11 rounds, load 2.4: forward 283 -> 224 (1.26x),
+ *          Grad-CAM 301 -> 238 (1.26x); CPU time 315 / 349 and 347 / 377 ms
  *   07:01, 7 rounds, load 8 -> 10: 0.99x and 0.97x (no free core; before
  *          helpers could be skipped when late it was 0.88x and 0.92x)
- * What bounds it: in one thread's forward pass the split GEMMs are about 70%
- * of the time (Grad-CAM: about 60%, its backward pass runs JS ops), the rest
- * (Winograd transforms, im2col, copies in and out of the WebAssembly memory,
- * pooling, normalisation, JS) stays on the calling thread: 1.5x and 1.4x are
- * the ceilings on 2 cores, measured 1.36x and 1.22x on a nearly quiet machine.
+ * What bounds it: in one thread's forward pass the split GEMMs were about 70%
+ * of the wall time (Grad-CAM about 60%; timed by wrapping the kernels, under
+ * load), the rest (Winograd transforms, im2col, copies in and out of the
+ * WebAssembly memory, pooling, normalisation, JS ops) stays on the calling
+ * thread, so about 1.5x is what 2 cores can give with this split.
  */
 import { cpus, loadavg } from 'node:os';
 import { gradCam } from '../src/cam/index.js';
