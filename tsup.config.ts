@@ -25,6 +25,8 @@ export const libraryBuild = {
     worker: 'src/parallel/index.ts',
     // The script each worker thread of tinycam/node's createWorkerPool runs.
     'node-worker': 'src/node/worker-entry.ts',
+    // The script each helper thread of setBackend('wasm', { threads, spawnThread: spawnKernelThread }) runs.
+    'kernel-thread': 'src/node/kernel-thread-entry.ts',
   },
   format: ['esm', 'cjs'] as Options['format'],
   dts: true,

@@ -117,3 +117,4 @@ export { createWorkerPool } from './workers.js';
 export { WorkerPool, WorkerError } from '../parallel/pool.js';
 export type { WorkerHandle, WorkerPoolOptions } from '../parallel/pool.js';
 export type { ModelSpec } from '../parallel/protocol.js';
+export { spawnKernelThread } from './kernel-threads.js';

@@ -3,6 +3,8 @@ import type { ConvGeometry } from './im2col.js';
 import { jsKernels } from './js.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
 import type { PoolWindow } from './pool.js';
+import { serialGemms, type GemmBatch } from './thread-share.js';
+import type { KernelThreadTeam } from './threads.js';
 import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js';
 
 /**
@@ -221,6 +223,13 @@ function geometryArgs(g: ConvGeometry): number[] {
 export interface WasmKernelOptions {
   /** Largest size of the weight cache in bytes (default 256 MiB; 0 turns it off). */
   weightCacheBytes?: number;
+  /**
+   * Helper threads over this instance's (shared) memory, see ./threads.ts:
+   * the convolutions' and gemm's products are split over them.
+   */
+  team?: KernelThreadTeam;
+  /** Bytes after the module's own data that the heap leaves alone (the threads' control block). */
+  reservedBytes?: number;
 }
 
 /** What the WebAssembly kernels add to `Kernels`: their memory and cache, for tests and benchmarks. */
@@ -229,13 +238,31 @@ export interface WasmKernels extends Kernels {
   heapBytes(): number;
   /** Bytes the weight cache uses. */
   cacheBytes(): number;
+  /** Threads the products are split over (1: the calling thread alone). */
+  threads(): number;
+  /** End the helper threads, if any (later calls run on one thread). */
+  close(): void;
+  /** Batches of products split over the threads so far (0 without threads). */
+  splitTasks(): number;
 }
 
 /** The kernels of an instantiated module; anything it lacks runs on the JS kernels. */
 export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelOptions = {}): WasmKernels {
   const x = instance.exports as unknown as KernelExports;
-  const heap = new Heap(x.memory, x.heapBase());
+  const heap = new Heap(x.memory, x.heapBase() + (options.reservedBytes ?? 0));
   const workFloats = (x.GEMM_WORK_BYTES.value as number) / 4;
+  const team = options.team;
+  /** GEMM scratch areas: one per thread. */
+  const lanes = team?.threads ?? 1;
+  const takeWork = (): number => heap.take(workFloats * lanes);
+  /** A batch of GEMMs: split over the threads when there are some, else in order on this thread. */
+  const gemms = team ? (batch: GemmBatch): void => team.gemms(batch) : (batch: GemmBatch): void => serialGemms(x, batch);
+  /** One GEMM as x.gemm takes it, through `gemms`. */
+  const gemm1 = (
+    m: number, n: number, k: number, a: number, aRow: number, aCol: number,
+    b: number, bRow: number, bCol: number, c: number, ldc: number, accumulate: boolean, work: number,
+  ): void =>
+    gemms({ packedA: false, count: 1, m, n, k, a, aRow, aCol, aStep: 0, b, bRow, bCol, bStep: 0, c, ldc, cStep: 0, accumulate, work, workStep: workFloats * 4 });
   const cacheLimit = Math.max(0, options.weightCacheBytes ?? DEFAULT_WEIGHT_CACHE_BYTES);
 
   /** Run `body` on a fresh layout; on OutOfWasmMemory run `fallback` (the JS kernel). */
@@ -315,12 +342,12 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     const cEnd = cOffset + (m - 1) * ldc + n;
     withHeap(
       () => {
-        const work = heap.take(workFloats);
+        const work = takeWork();
         const pa = heap.put(a, aOffset, aEnd);
         const pb = heap.put(b, bOffset, bEnd);
         // C's span holds values outside the m x n window when ldc > n: copy it in so they come back unchanged.
         const pc = accumulate || ldc !== n ? heap.put(c, cOffset, cEnd) : heap.take(cEnd - cOffset);
-        x.gemm(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate ? 1 : 0, work);
+        gemm1(m, n, k, pa, aRow, aCol, pb, bRow, bCol, pc, ldc, accumulate, work);
         heap.get(pc, cEnd - cOffset, c, cOffset);
       },
       () => jsKernels.gemm(m, n, k, a, b, c, options),
@@ -349,7 +376,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     const what = `${flip ? 'flipped ' : ''}F(${tile}x${tile}) ${O}x${C}`;
     const slot = cacheSlot(weights, what, points * packedPerXi);
     withHeap(() => {
-      const work = heap.take(workFloats);
+      const work = takeWork();
       const pWeights = heap.put(weights);
       const weightBytes = weights.length * 4;
       if (slot) {
@@ -398,9 +425,14 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
           if (tile === 4) x.winograd4Input(src, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage, pPadIn);
           else x.winogradInput(src, C, geo.inH, geo.inW, geo.padTop, geo.padLeft, tilesH, tilesW, pV, T, n * perImage);
         }
-        for (let xi = 0; xi < points; xi++) {
-          x.gemmPackedA(O, T, C, pU + xi * packedPerXi * 4, pV + xi * C * T * 4, T, 1, pM + xi * O * T * 4, T, 0, work);
-        }
+        // The (tile + 2)^2 products in one batch: M_xi[O x T] = U_xi[O x C] V_xi[C x T].
+        gemms({
+          packedA: true, count: points, m: O, n: T, k: C,
+          a: pU, aRow: 0, aCol: 0, aStep: packedPerXi * 4,
+          b: pV, bRow: T, bCol: 1, bStep: C * T * 4,
+          c: pM, ldc: T, cStep: O * T * 4,
+          accumulate: false, work, workStep: workFloats * 4,
+        });
         for (let n = 0; n < count; n++) {
           const dst = pOut + n * outFloats * 4;
           if (tile === 4) x.winograd4Output(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, dst, accumulate ? 1 : 0, pPadOut);
@@ -417,7 +449,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     if (tile) return winograd(tile, image, weight, false, out, L, accumulate, fallback);
     const { geo, k, cols, imageFloats, rowFloats: outFloats, pointwise, geometry } = im2colSizes(L);
     withHeap(() => {
-      const work = heap.take(workFloats);
+      const work = takeWork();
       const pWeight = heap.put(weight);
       const pImage = heap.take(imageFloats);
       const pOut = heap.take(outFloats);
@@ -428,11 +460,11 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
         for (let g = 0; g < L.groups; g++) {
           const src = pImage + g * L.imageChannels * geo.inH * geo.inW * 4;
           if (!pointwise) x.im2col(src, ...geometry, pCol);
-          x.gemm(
+          gemm1(
             L.rowChannels, cols, k,
             pWeight + g * L.rowChannels * k * 4, k, 1,
             pointwise ? src : pCol, cols, 1,
-            pOut + g * L.rowChannels * cols * 4, cols, accumulate ? 1 : 0, work,
+            pOut + g * L.rowChannels * cols * 4, cols, accumulate, work,
           );
         }
         heap.get(pOut, outFloats, out, n * outFloats);
@@ -447,7 +479,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     if (asForward && tile) return winograd(tile, rows, weight, true, image, asForward, true, fallback);
     const { geo, k, cols, imageFloats, rowFloats, pointwise, geometry } = im2colSizes(L);
     withHeap(() => {
-      const work = heap.take(workFloats);
+      const work = takeWork();
       const pWeight = heap.put(weight);
       const pRows = heap.take(rowFloats);
       const pImage = heap.take(imageFloats);
@@ -458,11 +490,11 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
         for (let g = 0; g < L.groups; g++) {
           const dst = pImage + g * L.imageChannels * geo.inH * geo.inW * 4;
           // W_g^T: W_g is [rowChannels, k] row-major, so op(A)(i, p) = W[p, i].
-          x.gemm(
+          gemm1(
             k, cols, L.rowChannels,
             pWeight + g * L.rowChannels * k * 4, 1, k,
             pRows + g * L.rowChannels * cols * 4, cols, 1,
-            pointwise ? dst : pCol, cols, pointwise ? 1 : 0, work,
+            pointwise ? dst : pCol, cols, pointwise, work,
           );
           if (!pointwise) x.col2im(pCol, ...geometry, dst);
         }
@@ -474,7 +506,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   const convWeightGradient = (rows: Float32Array, image: Float32Array, dW: Float32Array, L: ConvLayout): void => {
     const { geo, k, cols, imageFloats, rowFloats, pointwise, geometry } = im2colSizes(L);
     withHeap(() => {
-      const work = heap.take(workFloats);
+      const work = takeWork();
       const pdW = heap.put(dW);
       const pRows = heap.take(rowFloats);
       const pImage = heap.take(imageFloats);
@@ -486,11 +518,11 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
           const src = pImage + g * L.imageChannels * geo.inH * geo.inW * 4;
           if (!pointwise) x.im2col(src, ...geometry, pCol);
           // col^T: col is [k, cols] row-major, so op(B)(p, j) = col[j, p].
-          x.gemm(
+          gemm1(
             L.rowChannels, k, cols,
             pRows + g * L.rowChannels * cols * 4, cols, 1,
             pointwise ? src : pCol, 1, cols,
-            pdW + g * L.rowChannels * k * 4, k, 1, work,
+            pdW + g * L.rowChannels * k * 4, k, true, work,
           );
         }
       }
@@ -612,5 +644,8 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     maxPool2d,
     heapBytes: () => heap.bytes,
     cacheBytes: () => heap.cacheBytes,
+    threads: () => (team?.active ? team.threads : 1),
+    close: () => team?.close(),
+    splitTasks: () => team?.splitTasks ?? 0,
   };
 }
