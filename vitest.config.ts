@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import HeavyFirstSequencer from './test/helpers/heavy-first-sequencer.js';
 
 /**
@@ -21,6 +21,9 @@ const WASM_SUITES = [
   'test/models.test.ts',
 ];
 
+/** Files the WASM_SUITES patterns match that pick their backends themselves, so run once (in 'js'). */
+const WASM_EXCLUDE = ['test/kernels.threads.test.ts'];
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
@@ -37,7 +40,7 @@ export default defineConfig({
     projects: [
       // `provide`: a test file can ask at collection time which kernels it will run on (test/helpers/project.ts).
       { extends: true, test: { name: 'js', include: ['test/**/*.test.ts'], provide: { backend: 'js' } } },
-      { extends: true, test: { name: 'wasm', include: WASM_SUITES, setupFiles: ['test/helpers/wasm-backend.ts'], provide: { backend: 'wasm' } } },
+      { extends: true, test: { name: 'wasm', include: WASM_SUITES, exclude: [...configDefaults.exclude, ...WASM_EXCLUDE], setupFiles: ['test/helpers/wasm-backend.ts'], provide: { backend: 'wasm' } } },
     ],
   },
 });

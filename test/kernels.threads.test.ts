@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '../src/layers/index.js';
 import { spawnKernelThread } from '../src/node/kernel-threads.js';
@@ -17,7 +17,6 @@ import {
   WORK, WORK_STEP, runShare, serialGemms, type GemmExports,
 } from '../src/tensor/kernels/thread-share.js';
 import { forceConvAlgorithm } from '../src/tensor/kernels/winograd.js';
-import { projectBackend } from './helpers/project.js';
 import { Rng, randn } from '../src/tensor/random.js';
 
 /**
@@ -35,14 +34,9 @@ let two: WasmKernels;
 /** The helper of `two`'s team (the last test ends it). */
 const helpers: KernelThread[] = [];
 let warnings: string[] = [];
-/**
- * The file picks its backends itself, so it runs once: in the 'js' project
- * (test/kernels.*.test.ts is in the 'wasm' project too, where it is skipped).
- */
-const skipped = projectBackend() === 'wasm';
+// The file picks its backends itself, so it runs once: vitest.config.ts keeps it out of the 'wasm' project.
 
 beforeAll(async () => {
-  if (skipped) return;
   expect(await setBackend('wasm')).toBe(true);
   one = kernels();
   const spawnThread = (): KernelThread => {
@@ -56,12 +50,7 @@ beforeAll(async () => {
   expect(getThreadsCount()).toBe(2);
 });
 
-beforeEach((context) => {
-  if (skipped) context.skip();
-});
-
 afterAll(async () => {
-  if (skipped) return;
   forceConvAlgorithm('auto');
   await setBackend('js');
 });
