@@ -12,6 +12,7 @@ import { add, sub } from '../src/tensor/ops/elementwise.js';
 import { reshape } from '../src/tensor/ops/shape.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { describeReference, referencePath } from './helpers/shared.js';
+import { projectBackend } from './helpers/project.js';
 
 /**
  * The classic ONNX model-zoo CNNs in "light" form (opset 9: LRN, Sum, old
@@ -53,6 +54,11 @@ function softmax(values: ArrayLike<number>): number[] {
 
 describeReference('onnx-model-zoo-light', 'onnx-model-zoo-light: reference outputs, explained on their logits, with their own probabilities', () => {
   for (const [name, layer] of MODELS) {
+    // VGG-19 (about 20 GFLOP, 40 s on the pure-TS kernels on CI's two cores) runs in the wasm project
+    // only, for CI's time budget: its ops (Conv, Relu, MaxPool, Gemm, Softmax) run on the pure-TS
+    // kernels here in AlexNet and ZFNet. It passes there too: `npx vitest run test/onnx.zoo.test.ts -t vgg19`
+    // with TINYCAM_ZOO_ALL=1 runs it in both projects.
+    if (name === 'vgg19' && projectBackend() === 'js' && process.env.TINYCAM_ZOO_ALL !== '1') continue;
     it(name, { timeout: 300_000 }, () => {
       const bytes = new Uint8Array(readFileSync(join(ROOT, `light_${name}.onnx`)));
       const model = loadOnnx(bytes);

@@ -10,8 +10,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * end: the whole suite is bounded by CI's 10 minutes.
  */
 const HEAVY: Record<string, number> = {
-  'js:test/cam.fixtures.test.ts': 75,
-  'js:test/onnx.zoo.test.ts': 93,
+  'js:test/cam.fixtures.test.ts': 80,
+  'js:test/onnx.zoo.test.ts': 65,
   'js:test/tfjs.nsfwjs.test.ts': 18,
   'js:test/tfjs.graph.test.ts': 25,
   'wasm:test/cam.fixtures.test.ts': 40,
