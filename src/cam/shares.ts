@@ -1,7 +1,7 @@
 import { ArgumentError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../layers/module.js';
-import { captureLayers, type Capture } from './capture.js';
+import { captureLayers, checkInput, inEvalMode, type Capture, type LayerCapture } from './capture.js';
 import { locateDefaultLayer, resolveLayers } from './layers.js';
 import type { MapOptions } from './types.js';
 
@@ -41,6 +41,61 @@ export interface LayerScoresShare {
 export function captureForShare(model: Module, input: Tensor, options: MapOptions, fn: string): Capture {
   const layers = options.layer === undefined ? [locateDefaultLayer(model, input, fn, options.reshape)] : resolveLayers(model, options.layer, fn);
   return captureLayers(model, input, layers, options, { gradients: false, fn });
+}
+
+/**
+ * The scores of image i with each of the layer's channels [from, to) masked
+ * or ablated, `batchSize` copies per forward pass starting at `from`;
+ * `onPass(count)` after each pass (scoreCam's maskedScores, ablationCam's
+ * ablatedScores).
+ */
+export type ChannelScores = (
+  layer: LayerCapture,
+  capture: Capture,
+  i: number,
+  from: number,
+  to: number,
+  batchSize: number,
+  onPass: (count: number) => void,
+) => Float32Array;
+
+/**
+ * One share of a per-channel method's passes (Score-CAM's masks, Ablation-CAM's
+ * ablations): the scores of the channels whose passes fall in `share`, at
+ * every layer, for every image. Passes are split whole (see passesOf), so the
+ * joined scores are the single-thread call's, bit for bit. `onProgress`
+ * counts this share's copies (total: the share's own).
+ */
+export function channelScoresShare(
+  model: Module,
+  input: Tensor,
+  options: MapOptions & { onProgress?: (progress: { done: number; total: number; layer: string }) => void },
+  share: Share,
+  fn: string,
+  requestedBatch: number,
+  scoresOf: ChannelScores,
+): LayerScoresShare[] {
+  checkInput(input, fn);
+  checkShare(share, fn);
+  return inEvalMode(model, () => {
+    const capture = captureForShare(model, input, options, fn);
+    const plans = capture.layers.map((layer) => {
+      const [n, c] = layer.activation.shape as [number, number];
+      const batchSize = Math.min(requestedBatch, capture.model.maxBatchSize() ?? Infinity);
+      const [start, end] = itemsOf(c, batchSize, share);
+      return { layer, n, c, batchSize, start, end };
+    });
+    const progress = { done: 0, total: plans.reduce((s, p) => s + p.n * (p.end - p.start), 0) };
+    return plans.map(({ layer, n, c, batchSize, start, end }) => {
+      const scores = new Float32Array(n * (end - start));
+      const onPass = (count: number): void => {
+        progress.done += count;
+        options.onProgress?.({ done: progress.done, total: progress.total, layer: layer.name });
+      };
+      for (let i = 0; i < n; i++) scores.set(scoresOf(layer, capture, i, start, end, batchSize, onPass), i * (end - start));
+      return { layer: layer.name, channels: c, start, end, scores };
+    });
+  });
 }
 
 export function checkShare(share: Share, fn: string): void {

@@ -3,9 +3,8 @@ import { softmax } from '../../tensor/ops/softmax.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Module } from '../../layers/module.js';
 import type { Capture, LayerCapture } from '../capture.js';
-import { checkInput, inEvalMode } from '../capture.js';
 import { explainWith, type LayerMapResult } from '../explain.js';
-import { captureForShare, checkShare, givenScores, itemsOf, joinLayerScores, type LayerScoresShare, type Share } from '../shares.js';
+import { channelScoresShare, givenScores, joinLayerScores, type LayerScoresShare, type Share } from '../shares.js';
 import { resizeMaps } from '../postprocess.js';
 import { positions, weightedSum } from '../spatial.js';
 import type { LayerResult, MapOptions, MapResult } from '../types.js';
@@ -185,26 +184,5 @@ function scoreCamWith(model: Module, input: Tensor, options: ScoreCamOptions, gi
  * share's masked images (total: the share's own).
  */
 export function scoreCamShare(model: Module, input: Tensor, options: ScoreCamOptions, share: Share): LayerScoresShare[] {
-  checkInput(input, 'scoreCam');
-  checkShare(share, 'scoreCam');
-  const requested = requestedBatch(options);
-  return inEvalMode(model, () => {
-    const capture = captureForShare(model, input, options, 'scoreCam');
-    const plans = capture.layers.map((layer) => {
-      const [n, c] = layer.activation.shape as [number, number];
-      const batchSize = Math.min(requested, capture.model.maxBatchSize() ?? Infinity);
-      const [start, end] = itemsOf(c, batchSize, share);
-      return { layer, n, c, batchSize, start, end };
-    });
-    const progress = { done: 0, total: plans.reduce((s, p) => s + p.n * (p.end - p.start), 0) };
-    return plans.map(({ layer, n, c, batchSize, start, end }) => {
-      const scores = new Float32Array(n * (end - start));
-      const onPass = (rows: number): void => {
-        progress.done += rows;
-        options.onProgress?.({ done: progress.done, total: progress.total, layer: layer.name });
-      };
-      for (let i = 0; i < n; i++) scores.set(maskedScores(layer, capture, i, start, end, batchSize, onPass), i * (end - start));
-      return { layer: layer.name, channels: c, start, end, scores };
-    });
-  });
+  return channelScoresShare(model, input, options, share, 'scoreCam', requestedBatch(options), maskedScores);
 }
