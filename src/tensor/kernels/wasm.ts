@@ -3,7 +3,7 @@ import type { ConvGeometry } from './im2col.js';
 import { jsKernels } from './js.js';
 import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
 import type { PoolWindow } from './pool.js';
-import { serialGemms, type GemmBatch } from './thread-share.js';
+import { serialGemms, type GemmBatch, type GemmExports } from './thread-share.js';
 import type { KernelThreadTeam } from './threads.js';
 import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js';
 
@@ -33,17 +33,10 @@ import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js'
  */
 
 /** The functions the module exports (byte addresses, element counts and strides). */
-interface KernelExports {
+interface KernelExports extends GemmExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   GEMM_WORK_BYTES: WebAssembly.Global;
-  gemm(
-    m: number, n: number, k: number,
-    a: number, aRow: number, aCol: number,
-    b: number, bRow: number, bCol: number,
-    c: number, ldc: number, accumulate: number, work: number,
-  ): void;
-  gemmPackedA(m: number, n: number, k: number, packed: number, b: number, bRow: number, bCol: number, c: number, ldc: number, accumulate: number, work: number): void;
   packAll(a: number, aRow: number, aCol: number, m: number, k: number, dst: number): void;
   packedSize(m: number, k: number): number;
   im2col(src: number, ...geometryAndDst: number[]): void;
