@@ -14,6 +14,7 @@ import { ArgumentError } from '../src/tensor/errors.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { loadSafetensors, saveSafetensors } from '../src/tensor/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
+import { setBackend } from '../src/tensor/backend.js';
 import { ROOT, buildCli, runCli, runCliMerged, runInProcess, screen, testImage, testPng, tinyModel } from './cli.harness.js';
 import { parseExplainArgs } from '../src/cli/args.js';
 import { onnxModel, type NodeSpec } from './onnx.builder.js';
@@ -86,6 +87,13 @@ describe('what the command says', () => {
     const map = loadSafetensors(new Uint8Array(readFileSync(join(work, 'p.safetensors'))))['map']!;
     const lib = gradCam(graph, input, { layer: 'features' });
     expect(Array.from(map.data)).toEqual(Array.from(lib.maps.data));
+  });
+
+  it('--backend takes js or wasm, and says so', () => {
+    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'b.png', '--backend', 'gpu');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown --backend 'gpu'; accepted: js, wasm/);
+    expect(existsSync(join(work, 'b.png'))).toBe(false);
   });
 
   it('with --json, gives probabilities to full precision and the explained output', () => {
@@ -187,6 +195,34 @@ describe('a folder of images', () => {
     expect(two.stderr).toBe(one.stderr);
     for (const name of ['cat.jpg', 'cat.png', 'dog.png']) {
       expect(readFileSync(w(`maps-two/${name}.gradcam.png`)).equals(readFileSync(w(`maps-one/${name}.gradcam.png`))), name).toBe(true);
+    }
+  });
+
+  it('--backend wasm explains on the WebAssembly kernels: the same top classes, the map within float rounding of the library on them; --jobs workers too', async () => {
+    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'wasm.png', '--map-out', 'wasm.safetensors', '--backend', 'wasm', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const graph = loadOnnx(tinyModel());
+    const input = preprocess(seenOf(testImage(32, 32, 0), 32, 32));
+    const map = loadSafetensors(new Uint8Array(readFileSync(join(work, 'wasm.safetensors'))))['map']!;
+    expect(await setBackend('wasm')).toBe(true);
+    let onWasm: Float32Array;
+    try {
+      onWasm = gradCam(graph, input, { layer: 'features' }).maps.data;
+    } finally {
+      await setBackend('js');
+    }
+    expect(Array.from(map.data)).toEqual(Array.from(onWasm));
+    const onJs = gradCam(graph, input, { layer: 'features' }).maps.data;
+    expect(Math.max(...Array.from(map.data, (v, i) => Math.abs(v - onJs[i]!)))).toBeLessThan(1e-5);
+    expect(json(r).top.map((t: { index: number }) => t.index)).toEqual(json(run('explain', '--model', model, '--image', 'a.png', '--out', 'js.png', '--json')).top.map((t: { index: number }) => t.index));
+
+    const dir = jobsFolder('jobs-wasm');
+    const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-wasm1'), '--backend', 'wasm');
+    const two = run('explain', '--model', model, '--image', dir, '--out', w('maps-wasm2'), '--backend', 'wasm', '--jobs', '2');
+    expect(two.stdout.replaceAll('maps-wasm2', 'maps-wasm1')).toBe(one.stdout);
+    for (const name of ['cat.jpg', 'cat.png', 'dog.png']) {
+      expect(readFileSync(w(`maps-wasm2/${name}.gradcam.png`)).equals(readFileSync(w(`maps-wasm1/${name}.gradcam.png`))), name).toBe(true);
     }
   });
 

@@ -45,7 +45,13 @@ export interface ExplainArgs {
   force: boolean;
   /** Worker threads for a folder of images (--jobs; 1: this thread only). */
   jobs: number;
+  /** The kernels (--backend): 'js' (default) or 'wasm' (WebAssembly SIMD, each worker too). */
+  backend: CliBackend;
 }
+
+/** What --backend accepts. ('auto' is left out: a run would switch kernels partway.) */
+export const CLI_BACKENDS = ['js', 'wasm'] as const;
+export type CliBackend = (typeof CLI_BACKENDS)[number];
 
 export function parseExplainArgs(argv: string[]): ExplainArgs {
   const { values } = parseArgs({
@@ -64,6 +70,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
       blend: { type: 'string', default: 'seed' },
       force: { type: 'boolean', short: 'f', default: false },
       jobs: { type: 'string', short: 'j', default: '1' },
+      backend: { type: 'string', default: 'js' },
     },
     allowPositionals: false,
     strict: true,
@@ -82,6 +89,10 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     throw new UsageError(`unknown --colormap '${colormap}'; accepted: ${COLORMAP_NAMES.join(', ')}`);
   }
   if (values.layer?.some((l) => l === '')) throw new UsageError("--layer takes a layer name (got '')");
+  const backend = values.backend!;
+  if (!(CLI_BACKENDS as readonly string[]).includes(backend)) {
+    throw new UsageError(`unknown --backend '${backend}'; accepted: ${CLI_BACKENDS.join(', ')}`);
+  }
   const reshape = parseReshapeOption(values.reshape);
   if (reshape && method.spec.kind !== 'map') {
     throw new UsageError(`--reshape applies to a layer's output, which map methods explain; '${method.key}' explains the input pixels (leave --reshape out, or use a map method such as gradcam)`);
@@ -117,6 +128,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     json: values.json!,
     force: values.force!,
     jobs: integer(values.jobs, 'jobs', 1, 64)!,
+    backend: backend as CliBackend,
   };
 }
 

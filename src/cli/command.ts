@@ -6,6 +6,7 @@
  */
 import { version } from '../../package.json';
 import { TinycamError } from '../tensor/errors.js';
+import { setBackend } from '../tensor/backend.js';
 import { UsageError, parseExplainArgs, parseLayersArgs } from './args.js';
 import { COMPARE_HELP, compareCommand, parseCompareArgs } from './compare.js';
 import { explainCommand } from './explain.js';
@@ -37,8 +38,18 @@ export function main(argv: string[], terminal: Terminal = new Terminal()): numbe
       case 'explain': {
         if (wantsHelp) return print(terminal, EXPLAIN_HELP());
         const args = parseExplainArgs(rest);
-        if (args.jobs > 1) return explainInWorkers(args, args.jobs, terminal).then((r) => (r.skipped.length ? 1 : 0), (e: unknown) => failure(e, command, terminal));
-        return explainCommand(args, terminal).skipped.length ? 1 : 0;
+        const explain = (): number | Promise<number> =>
+          args.jobs > 1
+            ? explainInWorkers(args, args.jobs, terminal).then((r) => (r.skipped.length ? 1 : 0), (e: unknown) => failure(e, command, terminal))
+            : explainCommand(args, terminal).skipped.length ? 1 : 0;
+        if (args.backend === 'wasm') {
+          // WebAssembly that cannot load leaves the JS kernels, with the library's one-line notice
+          // (once, here: the --jobs workers then load it, or stay on JS, quietly).
+          return setBackend('wasm', { warn: (m) => terminal.error(m) })
+            .then(explain)
+            .catch((e: unknown) => failure(e, command, terminal));
+        }
+        return explain();
       }
       case 'layers':
         if (wantsHelp) return print(terminal, LAYERS_HELP);

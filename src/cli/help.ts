@@ -92,7 +92,9 @@ Output:
       --top <k>            how many classes to print (default 5)
       --json               print a JSON summary instead of text
   -j, --jobs <n>           for a folder: explain n images at a time in worker threads, each with
-                           its own copy of the model (default 1; up to 64); the output is the same`;
+                           its own copy of the model (default 1; up to 64); the output is the same
+      --backend <name>     js (default: the pure-TS kernels) or wasm (WebAssembly SIMD, several
+                           times faster on large models; falls back to js with a notice)`;
 
 export const LAYERS_HELP = `tinycam layers: list the layers a CAM method can explain, with their output shapes.
 

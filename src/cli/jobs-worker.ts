@@ -6,6 +6,7 @@
  * stops the run (as it would without --jobs).
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setBackend } from '../tensor/backend.js';
 import { TinycamError } from '../tensor/errors.js';
 import { explainPlanned, startExplainRun, type ExplainRun } from './explain.js';
 import type { FromJobWorker, JobWorkerData, ToJobWorker } from './jobs-protocol.js';
@@ -20,14 +21,17 @@ const failed = (e: unknown): void => {
 };
 
 let run: ExplainRun | undefined;
-try {
-  const { args, plan, folder } = workerData as JobWorkerData;
-  const method = methodByName(args.method)!;
-  run = startExplainRun({ ...args, methodSpec: method.spec }, { plan, folder });
-  post({ type: 'ready', labels: run.labels });
-} catch (e) {
-  failed(e);
-}
+const { args, plan, folder } = workerData as JobWorkerData;
+// The parent has already said, once, whether WebAssembly loads: a worker that cannot load it stays on JS quietly.
+void (args.backend === 'wasm' ? setBackend('wasm', { warn: () => {} }) : Promise.resolve(true)).then(() => {
+  try {
+    const method = methodByName(args.method)!;
+    run = startExplainRun({ ...args, methodSpec: method.spec }, { plan, folder });
+    post({ type: 'ready', labels: run.labels });
+  } catch (e) {
+    failed(e);
+  }
+});
 
 port.on('message', (message: ToJobWorker) => {
   if (!run) return;
