@@ -25,7 +25,7 @@ import { buildFixtureModel, FIXTURE_MODEL_NAMES } from './helpers/fixture-models
 import { casesOf, expectClose, fixtureBytes, fixtureExists, loadCase, manifest, maxAbs, type CaseTolerance, type FixtureCase } from './helpers/fixtures.js';
 import { describeReference } from './helpers/shared.js';
 import { loadOnnx } from '../src/onnx/index.js';
-import { getBackend } from '../src/tensor/backend.js';
+import { projectBackend } from './helpers/project.js';
 
 const models = new Map<string, Module>();
 function modelFor(name: (typeof FIXTURE_MODEL_NAMES)[number]): Module {
@@ -150,7 +150,7 @@ function firstOfItsLayer(c: FixtureCase): boolean {
   scoreCamOnJs.add(key);
   return true;
 }
-const everyCaseOrFirstOnJs = (first: boolean): boolean => first || getBackend() === 'wasm';
+const everyCaseOrFirstOnJs = (first: boolean): boolean => first || projectBackend() === 'wasm';
 
 for (const modelName of FIXTURE_MODEL_NAMES) {
   describeReference('fixtures', `fixtures, engine-built: ${modelName}`, () => {
@@ -175,7 +175,7 @@ for (const info of manifest().models.filter((m) => fixtureExists(m.onnx_fused)))
     const engineBuilt = (FIXTURE_MODEL_NAMES as readonly string[]).includes(info.name);
     for (const c of casesOf(info.name)) {
       const withScoreCam = !engineBuilt && c.layer.shape[1]! <= 256 && c.id.includes('/rand0__');
-      it(c.id, () => checkCase(get(), c, { scoreCam: withScoreCam && getBackend() === 'wasm' }));
+      it(c.id, () => checkCase(get(), c, { scoreCam: withScoreCam && projectBackend() === 'wasm' }));
     }
   });
 }

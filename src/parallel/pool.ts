@@ -1,6 +1,6 @@
 import { ArgumentError, TinycamError } from '../tensor/errors.js';
 import { Tensor, shapeString } from '../tensor/tensor.js';
-import { revive, serialize, serializeOptions, SPREAD_METHODS, type FromWorker, type ModelSpec, type Step, type ToWorker } from './protocol.js';
+import { isSpreadMethod, revive, serialize, serializeOptions, type FromWorker, type ModelSpec, type Step, type ToWorker } from './protocol.js';
 
 /**
  * A pool of workers that each hold a copy of one model and run explanation
@@ -266,7 +266,7 @@ export class WorkerPool {
     }
     const n = input.shape[0]!;
     const { onProgress, rest } = splitProgress(options);
-    if (n === 1 && this.size > 1 && SPREAD_METHODS.includes(method) && !rest.augSmooth) return (await this.#spread(method, input, rest, onProgress)) as R;
+    if (n === 1 && this.size > 1 && isSpreadMethod(method) && !rest.augSmooth) return (await this.#spread(method, input, rest, onProgress)) as R;
     const parts = Math.min(this.size, n);
     const progress = joinProgress(parts, onProgress);
     const per = input.size / n;

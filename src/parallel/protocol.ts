@@ -27,7 +27,12 @@ export interface SerializedTensor {
  * (each worker runs a share of the passes, then one worker joins them: see
  * src/cam/shares.ts).
  */
-export const SPREAD_METHODS: readonly string[] = ['scoreCam', 'ablationCam', 'smoothGrad', 'integratedGradients'];
+export const SPREAD_METHODS = ['scoreCam', 'ablationCam', 'smoothGrad', 'integratedGradients'] as const;
+export type SpreadMethod = (typeof SPREAD_METHODS)[number];
+
+export function isSpreadMethod(method: string): method is SpreadMethod {
+  return (SPREAD_METHODS as readonly string[]).includes(method);
+}
 
 /** A task's part in a spread call: share `index` of `of` of the passes, or the join of every share's result. */
 export type Step = { kind: 'share'; index: number; of: number } | { kind: 'join'; shares: unknown[] };

@@ -8,7 +8,7 @@ import { smoothGradJoined, smoothGradShare } from '../cam/methods/smoothGrad.js'
 import type { Share } from '../cam/shares.js';
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { revive, reviveOptions, serialize, type FromWorker, type ModelSpec, type ToWorker } from './protocol.js';
+import { isSpreadMethod, revive, reviveOptions, serialize, type FromWorker, type SpreadMethod, type ModelSpec, type ToWorker } from './protocol.js';
 
 /**
  * The worker side of WorkerPool: build the model from its spec, then run
@@ -37,13 +37,13 @@ type Spreadable = {
   joined: (model: Module, input: Tensor, options: never, shares: never[]) => unknown;
 };
 
-/** Each spread method's two steps (WorkerPool.explain on one image). */
-const SPREAD: Record<string, Spreadable> = {
+/** Each spread method's two steps (WorkerPool.explain on one image); keyed by protocol's SPREAD_METHODS, so the two lists cannot drift. */
+const SPREAD: Record<SpreadMethod, Spreadable> = {
   scoreCam: { share: scoreCamShare, joined: scoreCamJoined },
   ablationCam: { share: ablationCamShare, joined: ablationCamJoined },
   smoothGrad: { share: smoothGradShare, joined: smoothGradJoined },
   integratedGradients: { share: integratedGradientsShare, joined: integratedGradientsJoined },
-} as Record<string, Spreadable>;
+} as Record<SpreadMethod, Spreadable>;
 
 /**
  * The options as the method takes them: tensors revived, SmoothGrad's
@@ -105,7 +105,7 @@ export function serveWorker(port: WorkerPort): void {
         if (!fn) throw new ArgumentError(`unknown method '${method}'; accepted: ${Object.keys(METHODS).join(', ')}`);
         result = fn(model!, input, methodOptions(message, port) as never);
       } else {
-        const spread = SPREAD[method];
+        const spread = isSpreadMethod(method) ? SPREAD[method] : undefined;
         if (!spread) throw new ArgumentError(`method '${method}' cannot be spread over workers; accepted: ${Object.keys(SPREAD).join(', ')}`);
         const options = methodOptions(message, port) as never;
         result = step.kind === 'share' ? spread.share(model!, input, options, step) : spread.joined(model!, input, options, step.shares as never[]);

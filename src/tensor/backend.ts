@@ -165,10 +165,14 @@ export async function setBackend(name: BackendChoice, options: SetBackendOptions
   } catch (e) {
     if (choice !== choices) return false;
     current = jsKernels;
-    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    (options.warn ?? console.warn)(`tinycam: WebAssembly kernels unavailable (${reason}); using the JS kernels`);
+    (options.warn ?? console.warn)(`tinycam: WebAssembly kernels unavailable (${firstLine(e)}); using the JS kernels`);
     return false;
   }
+}
+
+/** An error's first line, for a one-line notice. */
+function firstLine(e: unknown): string | undefined {
+  return e instanceof Error ? e.message.split('\n')[0] : String(e);
 }
 
 async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, options: SetBackendOptions): Promise<boolean> {
@@ -207,8 +211,7 @@ async function setThreadedWasm(threads: number, spawn: KernelThreadSpawner, opti
     return true;
   } catch (e) {
     if (choice !== choices) return false;
-    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    warn(`tinycam: kernel threads unavailable (${reason}); the WebAssembly kernels run on one thread`);
+    warn(`tinycam: kernel threads unavailable (${firstLine(e)}); the WebAssembly kernels run on one thread`);
     return setBackend('wasm', { ...options, threads: 1 });
   }
 }

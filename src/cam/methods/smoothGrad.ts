@@ -37,8 +37,8 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
   input: Tensor,
   options: SmoothGradOptions<O> = {},
 ): GradientResult {
-  const { samples, scorer } = prepare(model, input, options);
-  return finish(input, noisySums(model, input, options, scorer, 0, samples), samples, scorer);
+  const { samples, noiseLevel, scorer } = prepare(model, input, options);
+  return finish(input, noisySums(model, input, options, noiseLevel, scorer, 0, samples), samples, scorer);
 }
 
 /**
@@ -49,9 +49,9 @@ export function smoothGrad<O extends GradientOptions = GradientOptions>(
  */
 export function smoothGradShare<O extends GradientOptions = GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>, share: Share): Float64Array {
   checkShare(share, 'smoothGrad');
-  const { samples, scorer } = prepare(model, input, options);
+  const { samples, noiseLevel, scorer } = prepare(model, input, options);
   const [from, to] = passesOf(samples, share);
-  return noisySums(model, input, options, scorer, from, to);
+  return noisySums(model, input, options, noiseLevel, scorer, from, to);
 }
 
 /**
@@ -69,19 +69,20 @@ export function smoothGradJoined<O extends GradientOptions = GradientOptions>(
   return finish(input, addSums(shares, input.size, 'smoothGrad'), samples, scorer);
 }
 
-function prepare<O extends GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>): { samples: number; scorer: Scorer } {
+function prepare<O extends GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>): { samples: number; noiseLevel: number; scorer: Scorer } {
   const fn = 'smoothGrad';
   checkInput(input, fn);
   const samples = options.samples ?? 25;
   const noiseLevel = options.noiseLevel ?? 0.15;
   if (!Number.isInteger(samples) || samples < 1) throw new ArgumentError(`${fn}: samples must be a positive integer; got ${samples}`);
   if (!(noiseLevel >= 0) || !Number.isFinite(noiseLevel)) throw new ArgumentError(`${fn}: noiseLevel must be a finite number >= 0; got ${noiseLevel}`);
-  return { samples, scorer: targetScorer(model, input, options, fn) };
+  return { samples, noiseLevel, scorer: targetScorer(model, input, options, fn) };
 }
 
 /** The float64 sum of the method's gradients (or squares) over samples [from, to) of the noise drawn from `seed`. */
-function noisySums<O extends GradientOptions>(model: Module, input: Tensor, options: SmoothGradOptions<O>, scorer: Scorer, from: number, to: number): Float64Array {
-  const noiseLevel = options.noiseLevel ?? 0.15;
+function noisySums<O extends GradientOptions>(
+  model: Module, input: Tensor, options: SmoothGradOptions<O>, noiseLevel: number, scorer: Scorer, from: number, to: number,
+): Float64Array {
   const method = (options.method ?? saliency) as GradientMethod<O>;
   const target = scorer.target;
   const n = input.shape[0]!;
