@@ -46,6 +46,17 @@ function seenOf(image: RgbaImage, width: number, height: number): RgbaImage {
   return centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, Math.max(width, height)), antialias: true }), { width, height });
 }
 
+/** Grad-CAM's map at 'features' of the tiny model for `seen`, on the kernels `backend` names (this process is left on JS). */
+const libraryMap = async (seen: RgbaImage, backend: 'js' | 'wasm'): Promise<number[]> => {
+  expect(await setBackend(backend)).toBe(true);
+  try {
+    return Array.from(gradCam(loadOnnx(tinyModel()), preprocess(seen), { layer: 'features' }).maps.data);
+  } finally {
+    await setBackend('js');
+  }
+};
+const savedMap = (file: string): number[] => Array.from(loadSafetensors(new Uint8Array(readFileSync(w(file))))['map']!.data);
+
 beforeAll(async () => {
   cli = await buildCli('command');
   work = mkdtempSync(join(tmpdir(), 'tinycam-cli-'));
@@ -90,7 +101,7 @@ describe('what the command says', () => {
   });
 
   it('--backend takes js or wasm, and says so (explain and layers)', () => {
-    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'b.png', '--backend', 'gpu');
+    const r = inProcess('explain', '--model', model, '--image', w('a.png'), '--out', w('b.png'), '--backend', 'gpu');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/unknown --backend 'gpu'; accepted: js, wasm\nRun 'tinycam explain --help' for usage\.\n$/);
     expect(existsSync(join(work, 'b.png'))).toBe(false);
@@ -98,6 +109,24 @@ describe('what the command says', () => {
     expect(layers.status).toBe(2);
     expect(layers.stderr).toMatch(/unknown --backend 'WASM'; accepted: js, wasm\nRun 'tinycam layers --help' for usage\.\n$/);
     expect(parseLayersArgs([model]).backend).toBe('wasm');
+  });
+
+  it('runs on the WebAssembly kernels by default: the map equals the library on them bit for bit, within float rounding of the JS kernels, the same top classes', async () => {
+    expect(parseExplainArgs(['--model', model, '--image', 'a.png']).backend).toBe('wasm');
+    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'wasm.png', '--map-out', 'wasm.safetensors', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const seen = seenOf(testImage(32, 32, 0), 32, 32);
+    const [onWasm, onJs] = [await libraryMap(seen, 'wasm'), await libraryMap(seen, 'js')];
+    const map = savedMap('wasm.safetensors');
+    expect(map).toEqual(onWasm);
+    // The two kernels round differently on this model, so the equality above tells them apart.
+    expect(map).not.toEqual(onJs);
+    expect(Math.max(...map.map((v, i) => Math.abs(v - onJs[i]!)))).toBeLessThan(1e-5);
+    // The same top classes as the JS kernels' probabilities.
+    const [out] = noGrad(() => loadOnnx(tinyModel()).forwardOutputs(preprocess(seen)));
+    const order = [0, 1, 2].sort((a, b) => out!.value.data[b]! - out!.value.data[a]!);
+    expect(json(r).top.map((t: { index: number }) => t.index)).toEqual(order);
   });
 
   it('with --json, gives probabilities to full precision and the explained output', () => {
@@ -189,7 +218,7 @@ describe('a folder of images', () => {
     return dir;
   };
 
-  it('--jobs 2 explains the folder in worker threads: the same files, maps, lines, skips and exit code as one thread', () => {
+  it('--jobs 2 explains the folder in worker threads, on WebAssembly too by default: the same files, maps, lines, skips and exit code as one thread', async () => {
     const dir = jobsFolder('jobs-photos');
     // The built command: its workers run the worker script built beside it, as dist/cli-worker.js beside dist/cli.js.
     const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-one'), '--map-out', w('maps-one'));
@@ -202,44 +231,7 @@ describe('a folder of images', () => {
         expect(readFileSync(w(`maps-two/${file}`)).equals(readFileSync(w(`maps-one/${file}`))), file).toBe(true);
       }
     }
-  });
-
-  /** Grad-CAM's map at 'features' of the tiny model for `seen`, on the kernels `backend` names (this process is left on JS). */
-  const libraryMap = async (seen: RgbaImage, backend: 'js' | 'wasm'): Promise<number[]> => {
-    expect(await setBackend(backend)).toBe(true);
-    try {
-      return Array.from(gradCam(loadOnnx(tinyModel()), preprocess(seen), { layer: 'features' }).maps.data);
-    } finally {
-      await setBackend('js');
-    }
-  };
-  const savedMap = (file: string): number[] => Array.from(loadSafetensors(new Uint8Array(readFileSync(w(file))))['map']!.data);
-
-  it('runs on the WebAssembly kernels by default, --jobs workers too: maps equal to the library on them bit for bit, within float rounding of the JS kernels; --backend js gives the JS ones', async () => {
-    expect(parseExplainArgs(['--model', model, '--image', 'a.png']).backend).toBe('wasm');
-    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'wasm.png', '--map-out', 'wasm.safetensors', '--json');
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    const seen = seenOf(testImage(32, 32, 0), 32, 32);
-    const [onWasm, onJs] = [await libraryMap(seen, 'wasm'), await libraryMap(seen, 'js')];
-    const map = savedMap('wasm.safetensors');
-    expect(map).toEqual(onWasm);
-    // The two kernels round differently on this model, so the equality above tells them apart.
-    expect(map).not.toEqual(onJs);
-    expect(Math.max(...map.map((v, i) => Math.abs(v - onJs[i]!)))).toBeLessThan(1e-5);
-    // The same top classes as the JS kernels' probabilities.
-    const [out] = noGrad(() => loadOnnx(tinyModel()).forwardOutputs(preprocess(seen)));
-    const order = [0, 1, 2].sort((a, b) => out!.value.data[b]! - out!.value.data[a]!);
-    expect(json(r).top.map((t: { index: number }) => t.index)).toEqual(order);
-
-    // Worker threads: the default runs them on WebAssembly too, --backend js on the JS kernels.
-    const dir = jobsFolder('jobs-backends');
-    const dog = seenOf(testImage(32, 32, 3), 32, 32);
-    const wasm = run('explain', '--model', model, '--image', dir, '--out', w('maps-wasm'), '--map-out', w('maps-wasm'), '--jobs', '2');
-    const js = run('explain', '--model', model, '--image', dir, '--out', w('maps-js'), '--map-out', w('maps-js'), '--jobs', '2', '--backend', 'js');
-    expect([wasm.status, js.status]).toEqual([1, 1]); // broken.png
-    expect(savedMap('maps-wasm/dog.png.gradcam.safetensors')).toEqual(await libraryMap(dog, 'wasm'));
-    expect(savedMap('maps-js/dog.png.gradcam.safetensors')).toEqual(await libraryMap(dog, 'js'));
+    expect(savedMap('maps-two/dog.png.gradcam.safetensors')).toEqual(await libraryMap(seenOf(testImage(32, 32, 3), 32, 32), 'wasm'));
   });
 
   it('where WebAssembly cannot load, the default goes on with the JS kernels: the notice once on stderr (not once per worker), exit code 0', async () => {
