@@ -5,7 +5,7 @@ import { Module } from '../layers/module.js';
 import { BatchNorm2d } from '../layers/normalization.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../layers/pooling.js';
 import { ReLU } from '../layers/activation.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { addRelu, convBnRelu } from '../layers/fusion.js';
 import { flatten } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { classCount, type ArchitectureOptions } from './architecture.js';
@@ -39,10 +39,11 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
+    // relu(bn1(conv1(x))), bn2(conv2(...)), relu(... + identity): fused where nothing can tell (layers/fusion.ts).
+    let out = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    out = convBnRelu(this.conv2, this.bn2, null, out);
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    return this.relu.forward(add(out, identity));
+    return addRelu(out, identity, this.relu);
   }
 }
 
@@ -73,11 +74,11 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
+    let out = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    out = convBnRelu(this.conv2, this.bn2, this.relu, out);
+    out = convBnRelu(this.conv3, this.bn3, null, out);
     const identity = this.downsample ? this.downsample.forward(x) : x;
-    return this.relu.forward(add(out, identity));
+    return addRelu(out, identity, this.relu);
   }
 }
 
@@ -124,7 +125,7 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    x = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
+    x = this.maxpool.forward(convBnRelu(this.conv1, this.bn1, this.relu, x));
     x = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(x))));
     return this.fc.forward(flatten(this.avgpool.forward(x), 1));
   }
