@@ -2,7 +2,7 @@ import { isGradEnabled } from '../tensor/autograd.js';
 import { kernels } from '../tensor/backend.js';
 import { add } from '../tensor/ops/elementwise.js';
 import { batchNormEvalInto } from '../tensor/ops/norm.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { sameShape, type Tensor } from '../tensor/tensor.js';
 import { ReLU } from './activation.js';
 import { Conv2d } from './conv.js';
 import type { Module } from './module.js';
@@ -73,6 +73,27 @@ export function addRelu(a: Tensor, b: Tensor, relu: Module): Tensor {
     return sum;
   }
   return relu.forward(sum);
+}
+
+/**
+ * relu(bn(conv(x)) + shortcut()): a residual block's tail. The shortcut runs
+ * after the batch norm, as the blocks are written; when the batch norm is
+ * fused, the sum and the ReLU go in place too (no buffer of their own).
+ */
+export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
+  const y = conv.forward(x);
+  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(y, bn) && !records(y, bn)) {
+    batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, false);
+    const identity = shortcut();
+    if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
+      kernels().add(y.data, identity.data, y.data);
+      kernels().relu(y.data, y.data);
+      return y;
+    }
+    return addRelu(y, identity, relu);
+  }
+  const z = bn.forward(y);
+  return addRelu(z, shortcut(), relu);
 }
 
 /**

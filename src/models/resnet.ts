@@ -5,7 +5,7 @@ import { Module } from '../layers/module.js';
 import { BatchNorm2d } from '../layers/normalization.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../layers/pooling.js';
 import { ReLU } from '../layers/activation.js';
-import { addRelu, convBnRelu } from '../layers/fusion.js';
+import { convBnAddRelu, convBnRelu } from '../layers/fusion.js';
 import { flatten } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { classCount, type ArchitectureOptions } from './architecture.js';
@@ -39,11 +39,9 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    // relu(bn1(conv1(x))), bn2(conv2(...)), relu(... + identity): fused where nothing can tell (layers/fusion.ts).
-    let out = convBnRelu(this.conv1, this.bn1, this.relu, x);
-    out = convBnRelu(this.conv2, this.bn2, null, out);
-    const identity = this.downsample ? this.downsample.forward(x) : x;
-    return addRelu(out, identity, this.relu);
+    // relu(bn1(conv1(x))), then relu(bn2(conv2(...)) + shortcut(x)): fused where nothing can tell (layers/fusion.ts).
+    const out = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    return convBnAddRelu(this.conv2, this.bn2, out, () => (this.downsample ? this.downsample.forward(x) : x), this.relu);
   }
 }
 
@@ -76,9 +74,7 @@ export class Bottleneck extends Module {
   forward(x: Tensor): Tensor {
     let out = convBnRelu(this.conv1, this.bn1, this.relu, x);
     out = convBnRelu(this.conv2, this.bn2, this.relu, out);
-    out = convBnRelu(this.conv3, this.bn3, null, out);
-    const identity = this.downsample ? this.downsample.forward(x) : x;
-    return addRelu(out, identity, this.relu);
+    return convBnAddRelu(this.conv3, this.bn3, out, () => (this.downsample ? this.downsample.forward(x) : x), this.relu);
   }
 }
 

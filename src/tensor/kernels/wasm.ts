@@ -604,6 +604,9 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // element-wise and pooling
 
   /** Run `body(start, end)` over [0, count) in chunks of `per` units, each under its own layout. */
+  // Only the first chunk can run out of memory (the later ones are no larger and reuse its room), so
+  // the fallback never starts over on an output that earlier chunks wrote: in-place calls (out === src,
+  // layers/fusion.ts) are safe.
   const inChunks = (count: number, per: number, body: (start: number, end: number) => void, fallback: () => void): void => {
     const step = Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(per, 1)));
     for (let start = 0; start < count; start += step) {
