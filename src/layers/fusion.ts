@@ -56,6 +56,16 @@ export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Ten
   return bnRelu(bn, relu, y);
 }
 
+/** relu(conv(x)) (VGG without batch norm): the ReLU in place over the convolution's output. */
+export function convRelu(conv: Module, relu: Module, x: Tensor): Tensor {
+  const y = conv.forward(x);
+  if (isPlainConv(conv) && isPlainRelu(relu) && !(isGradEnabled() && y.requiresGrad)) {
+    kernels().relu(y.data, y.data);
+    return y;
+  }
+  return relu.forward(y);
+}
+
 /** relu(bn(x)), or bn(x) when relu is null: one output instead of two. */
 export function bnRelu(bn: Module, relu: Module | null, x: Tensor): Tensor {
   if (relu !== null && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(x, bn) && !records(x, bn)) {
@@ -97,8 +107,8 @@ export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () 
 }
 
 /**
- * A Sequential's children run in order, with conv -> batch norm (-> ReLU) and
- * batch norm -> ReLU runs fused where the rules above allow.
+ * A Sequential's children run in order, with conv -> batch norm (-> ReLU),
+ * conv -> ReLU and batch norm -> ReLU runs fused where the rules above allow.
  */
 export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
   let out = x;
@@ -110,6 +120,9 @@ export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
       const relu = after instanceof ReLU ? after : null;
       out = convBnRelu(m, next, relu, out);
       i += relu ? 2 : 1;
+    } else if (m instanceof Conv2d && next instanceof ReLU) {
+      out = convRelu(m, next, out);
+      i += 1;
     } else if (m instanceof BatchNorm2d && next instanceof ReLU) {
       out = bnRelu(m, next, out);
       i += 1;
