@@ -116,6 +116,18 @@ describe('PyTorch default initialisation', () => {
     expect(values(g1.weight)).toEqual(values(g2.weight));
   });
 
+  it("draws weights with Rng.fillUniform: the numbers of uniform() one by one, leaving the generator where that loop would", () => {
+    for (const seed of [0, 5, 0xffffffff]) {
+      const byOne = new Rng(seed);
+      const bulk = new Rng(seed);
+      const expected = Float32Array.from({ length: 1001 }, () => -0.25 + 0.5 * byOne.uniform());
+      const got = new Float32Array(1001);
+      bulk.fillUniform(got, -0.25, 0.25);
+      expect(got).toEqual(expected);
+      expect(bulk.nextUint32()).toBe(byOne.nextUint32());
+    }
+  });
+
   it('BatchNorm2d starts as identity statistics; PReLU at 0.25', () => {
     const bn = new BatchNorm2d(3);
     expect(values(bn.weight!)).toEqual([1, 1, 1]);

@@ -121,14 +121,14 @@ describe("the WebAssembly kernels' cache of Winograd weights", () => {
     await setBackend(before);
     return r;
   };
-  const expectNear = (a: Float32Array, b: Float32Array): void => {
+  const expectNear = (a: Float32Array, b: Float32Array, tolerance = 2e-6): void => {
     let worst = 0;
     let scale = 0;
     for (let i = 0; i < a.length; i++) {
       worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
       scale = Math.max(scale, Math.abs(b[i]!));
     }
-    expect(worst / scale).toBeLessThan(2e-6);
+    expect(worst / scale).toBeLessThan(tolerance);
   };
 
   it('sees weights changed in place (forward and input gradient) and never returns a stale result', async () => {
@@ -166,5 +166,31 @@ describe("the WebAssembly kernels' cache of Winograd weights", () => {
       }
       if (limit > 0) expect(wasm.cacheBytes()).toBeGreaterThan(0);
     }
+  });
+
+  it("keeps what it holds when a model's transforms need more room than it has, and makes room for a new model's", async () => {
+    const x = randn([1, 32, 14, 14], { seed: 6 });
+    const weights = [7, 8, 10].map((seed) => randn([32, 32, 3, 3], { seed }));
+    const forward = (w: Tensor): Float32Array => conv2d(x, w, null, { padding: 1 }).data;
+    const references = weights.map((w) => conv2d(x, w, null, { padding: 1 }).data); // the JS kernels (afterEach)
+    // One forward entry fits in 190,000 bytes, two do not: 36 KiB of weights and 144 KiB of F(4x4)
+    // transforms (36 packed 32x32 matrices), or 64 KiB of F(2x2) ones.
+    expect(await setBackend('wasm', { weightCacheBytes: 190_000 })).toBe(true);
+    const wasm = kernels() as unknown as { cacheStats(): { reused: number; made: number; emptied: number } };
+    const before = wasm.cacheStats();
+    const since = (): { reused: number; made: number; emptied: number } => {
+      const now = wasm.cacheStats();
+      return { reused: now.reused - before.reused, made: now.made - before.made, emptied: now.emptied - before.emptied };
+    };
+    // A "model" of two convolutions, called 4 times: the first stays cached, the second is made at
+    // every call, and the cache is never emptied (it was emptied and refilled at every call before).
+    for (let call = 0; call < 4; call++) {
+      for (let i = 0; i < 2; i++) expectNear(forward(weights[i]!), references[i]!, 1e-5);
+    }
+    expect(since()).toEqual({ reused: 3, made: 5, emptied: 0 });
+    // Another model (one convolution) from now on: its first call finds no room and runs uncached;
+    // the second empties the cache (the first model's entry went unused for a whole call) and keeps it.
+    for (let call = 0; call < 3; call++) expectNear(forward(weights[2]!), references[2]!, 1e-5);
+    expect(since()).toEqual({ reused: 4, made: 7, emptied: 1 });
   });
 });

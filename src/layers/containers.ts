@@ -1,5 +1,6 @@
 import { ArgumentError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
+import { runSequence } from './fusion.js';
 import { Module } from './module.js';
 
 /** Named entries for a container, like PyTorch's OrderedDict argument. */
@@ -63,9 +64,8 @@ export class Sequential extends Module {
   }
 
   override forward(x: Tensor): Tensor {
-    let out = x;
-    for (const m of this.children()) out = m.forward(out);
-    return out;
+    // In order; conv -> batch norm -> ReLU runs fused where nothing can tell (./fusion.ts).
+    return runSequence([...this.children()], x);
   }
 }
 

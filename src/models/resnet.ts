@@ -5,7 +5,7 @@ import { Module } from '../layers/module.js';
 import { BatchNorm2d } from '../layers/normalization.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../layers/pooling.js';
 import { ReLU } from '../layers/activation.js';
-import { add } from '../tensor/ops/elementwise.js';
+import { convBnAddRelu, convBnRelu } from '../layers/fusion.js';
 import { flatten } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { classCount, type ArchitectureOptions } from './architecture.js';
@@ -39,10 +39,9 @@ export class BasicBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
-    const identity = this.downsample ? this.downsample.forward(x) : x;
-    return this.relu.forward(add(out, identity));
+    // relu(bn1(conv1(x))), then relu(bn2(conv2(...)) + shortcut(x)): fused where nothing can tell (layers/fusion.ts).
+    const out = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    return convBnAddRelu(this.conv2, this.bn2, out, () => (this.downsample ? this.downsample.forward(x) : x), this.relu);
   }
 }
 
@@ -73,11 +72,9 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
-    const identity = this.downsample ? this.downsample.forward(x) : x;
-    return this.relu.forward(add(out, identity));
+    let out = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    out = convBnRelu(this.conv2, this.bn2, this.relu, out);
+    return convBnAddRelu(this.conv3, this.bn3, out, () => (this.downsample ? this.downsample.forward(x) : x), this.relu);
   }
 }
 
@@ -124,7 +121,7 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    x = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
+    x = this.maxpool.forward(convBnRelu(this.conv1, this.bn1, this.relu, x));
     x = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(x))));
     return this.fc.forward(flatten(this.avgpool.forward(x), 1));
   }

@@ -46,6 +46,38 @@ export class Rng {
     return this.nextUint32() / 4294967296;
   }
 
+  /**
+   * out[i] = low + (high - low) * uniform() for every i, in order: the same
+   * numbers as that loop, with the generator's steps written out in one loop
+   * (no call per number). A model's initial weights are drawn this way, and a
+   * process that builds a model runs this loop cold: interpreted, a call per
+   * number cost 1-2 us.
+   */
+  fillUniform(out: Float32Array, low: number, high: number): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    const span = high - low;
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.imul(s1, 5) >>> 0;
+      const r = ((x << 7) | (x >>> 25)) >>> 0;
+      const result = Math.imul(r, 9) >>> 0;
+      const t = (s1 << 9) >>> 0;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = ((s3 << 11) | (s3 >>> 21)) >>> 0;
+      out[i] = low + span * (result / 4294967296);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Standard normal (Box-Muller; the second value of each pair is kept). */
   normal(): number {
     if (this.spare !== null) {
@@ -108,6 +140,6 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
   const low = options.low ?? 0;
   const high = options.high ?? 1;
   const data = allocate(sizeOf(shape), 'rand');
-  for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * rng.uniform();
+  rng.fillUniform(data, low, high);
   return new Tensor(data, shape);
 }

@@ -28,8 +28,13 @@ import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js'
  * Each call copies the weights in and compares them with that copy (SIMD, at
  * memory speed); any difference (an optimiser step, loadStateDict, a write
  * by hand) recomputes them, so a cached result is never stale. The cache
- * holds at most `cacheBytes` (setBackend's `weightCacheBytes`); when a new
- * entry does not fit, it is emptied and refilled.
+ * holds at most `cacheBytes` (setBackend's `weightCacheBytes`). When a new
+ * entry does not fit, the cache is emptied and refilled only if it holds an
+ * entry that has not been used since that same weight array last failed to
+ * fit (another model's, or a dropped model's); otherwise the model's
+ * transforms are more than the cache holds, and the entry is made for this
+ * call alone, so that the cache keeps what it has instead of being emptied
+ * and refilled at every call (VGG-16's need about 294 MB).
  */
 
 /** The functions the module exports (byte addresses, element counts and strides). */
@@ -188,6 +193,18 @@ interface CacheEntry {
   filled: Set<string>;
   /** The cache generation it belongs to (entries of an emptied cache are dropped). */
   generation: number;
+  /** The cache's clock (lookups so far) when it was last looked up. */
+  lastUse: number;
+}
+
+/** What the weight cache did so far (for tests and benchmarks). */
+export interface WeightCacheStats {
+  /** Transforms taken from the cache. */
+  reused: number;
+  /** Transforms computed (first use, changed weights, or no room). */
+  made: number;
+  /** Times the cache was emptied to make room. */
+  emptied: number;
 }
 
 /**
@@ -231,6 +248,8 @@ export interface WasmKernels extends Kernels {
   heapBytes(): number;
   /** Bytes the weight cache uses. */
   cacheBytes(): number;
+  /** What the weight cache did so far. */
+  cacheStats(): WeightCacheStats;
   /** Threads the products are split over (1: the calling thread alone). */
   threads(): number;
   /** End the helper threads, if any (later calls run on one thread). */
@@ -273,7 +292,14 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // the weight cache
 
   let cache = new WeakMap<Float32Array, CacheEntry>();
+  /** The entries of the current generation (to tell whether any is stale). */
+  let entries: CacheEntry[] = [];
   let generation = 0;
+  /** Counts lookups: entries' lastUse and missedAt are read on it. */
+  let clock = 0;
+  /** When each weight array's transforms last found no room. */
+  const missedAt = new WeakMap<Float32Array, number>();
+  const stats: WeightCacheStats = { reused: 0, made: 0, emptied: 0 };
 
   /**
    * The cache entry of `weights` and the address of variant `what`'s packed
@@ -281,23 +307,34 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
    * or they cannot fit. Call before heap.reset().
    */
   const cacheSlot = (weights: Float32Array, what: string, packedFloats: number): { entry: CacheEntry; packed: number } | null => {
+    const now = ++clock;
     const snapshotBytes = align16(weights.length * 4);
     const packedBytes = align16(packedFloats * 4);
     if (snapshotBytes + packedBytes > cacheLimit) return null;
     let entry = cache.get(weights);
     if (entry && entry.generation !== generation) entry = undefined;
+    if (entry) entry.lastUse = now;
     const known = entry?.packed.get(what);
     if (entry && known !== undefined) return { entry, packed: known };
     if (heap.cacheBytes + (entry ? 0 : snapshotBytes) + packedBytes > cacheLimit) {
+      // No room. Empty the cache only if something in it went unused for a whole round of this
+      // weight's calls (since it last found no room): that entry belongs to another model. If
+      // everything in it is in use, the model needs more than the cache holds: keep it as it is.
+      const since = missedAt.get(weights);
+      missedAt.set(weights, now);
+      if (since === undefined || !entries.some((e) => e.lastUse < since)) return null;
       cache = new WeakMap();
+      entries = [];
       entry = undefined;
       generation++;
+      stats.emptied++;
       heap.cacheClear();
     }
     try {
       if (!entry) {
-        entry = { snapshot: heap.cacheTake(weights.length * 4), valid: false, packed: new Map(), filled: new Set(), generation };
+        entry = { snapshot: heap.cacheTake(weights.length * 4), valid: false, packed: new Map(), filled: new Set(), generation, lastUse: now };
         cache.set(weights, entry);
+        entries.push(entry);
       }
       const packed = heap.cacheTake(packedFloats * 4);
       entry.packed.set(what, packed);
@@ -384,7 +421,9 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
       let pU: number;
       if (slot && slot.entry.filled.has(what)) {
         pU = slot.packed;
+        stats.reused++;
       } else {
+        stats.made++;
         pU = slot ? slot.packed : heap.take(points * packedPerXi);
         let pW = pWeights;
         if (flip) {
@@ -565,6 +604,9 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // element-wise and pooling
 
   /** Run `body(start, end)` over [0, count) in chunks of `per` units, each under its own layout. */
+  // Only the first chunk can run out of memory (the later ones are no larger and reuse its room), so
+  // the fallback never starts over on an output that earlier chunks wrote: in-place calls (out === src,
+  // layers/fusion.ts) are safe.
   const inChunks = (count: number, per: number, body: (start: number, end: number) => void, fallback: () => void): void => {
     const step = Math.max(1, Math.floor(CHUNK_FLOATS / Math.max(per, 1)));
     for (let start = 0; start < count; start += step) {
@@ -637,6 +679,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     maxPool2d,
     heapBytes: () => heap.bytes,
     cacheBytes: () => heap.cacheBytes,
+    cacheStats: () => ({ ...stats }),
     threads: () => (team?.active ? team.threads : 1),
     close: () => team?.close(),
     splitTasks: () => team?.splitTasks ?? 0,

@@ -89,19 +89,10 @@ export function batchNorm(
       if (runningVar) runningVar.data[c] = (1 - momentum) * runningVar.data[c]! + momentum * (sq / (count - 1));
     }
   } else {
-    for (let c = 0; c < C; c++) {
-      mean[c] = runningMean!.data[c]!;
-      invStd[c] = 1 / Math.sqrt(runningVar!.data[c]! + eps);
-    }
+    runningStatistics(runningMean!, runningVar!, eps, mean, invStd);
   }
 
-  // y = x * scale + shift per channel.
-  const scale = new Float64Array(C);
-  const shift = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    scale[c] = invStd[c]! * (weight ? weight.data[c]! : 1);
-    shift[c] = (bias ? bias.data[c]! : 0) - mean[c]! * scale[c]!;
-  }
+  const { scale, shift } = scaleAndShift(mean, invStd, weight, bias);
   const out = new Float32Array(x.size);
   kernels().scaleShift(src, out, C, inner, scale, shift, false);
 
@@ -268,4 +259,50 @@ export function localResponseNorm(x: Tensor, size: number, options: LocalRespons
     }
     return [new Tensor(dx, x.shape)];
   });
+}
+
+/** Evaluation mode's per-channel mean and 1 / sqrt(var + eps), from the running statistics. */
+function runningStatistics(runningMean: Tensor, runningVar: Tensor, eps: number, mean: Float64Array, invStd: Float64Array): void {
+  for (let c = 0; c < mean.length; c++) {
+    mean[c] = runningMean.data[c]!;
+    invStd[c] = 1 / Math.sqrt(runningVar.data[c]! + eps);
+  }
+}
+
+/** y = x * scale + shift per channel: batch norm's affine map for a mean and 1 / std. */
+function scaleAndShift(mean: Float64Array, invStd: Float64Array, weight: Tensor | null | undefined, bias: Tensor | null | undefined): { scale: Float64Array; shift: Float64Array } {
+  const C = mean.length;
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    scale[c] = invStd[c]! * (weight ? weight.data[c]! : 1);
+    shift[c] = (bias ? bias.data[c]! : 0) - mean[c]! * scale[c]!;
+  }
+  return { scale, shift };
+}
+
+/**
+ * Evaluation-mode batch norm of x [N, C, ...] written into `out` (which may be
+ * x's own data), then ReLU when asked: the same values, bit for bit, as
+ * relu(batchNorm(x, ...)). It records nothing, so it is only for callers that
+ * know nothing needs a gradient and nothing else sees `out` (layers/fusion.ts).
+ */
+export function batchNormEvalInto(
+  x: Tensor,
+  out: Float32Array,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps: number,
+  reluAfter: boolean,
+): Tensor {
+  const C = x.shape[1]!;
+  const inner = x.size / Math.max(x.shape[0]! * C, 1);
+  const mean = new Float64Array(C);
+  const invStd = new Float64Array(C);
+  runningStatistics(runningMean, runningVar, eps, mean, invStd);
+  const { scale, shift } = scaleAndShift(mean, invStd, weight, bias);
+  kernels().scaleShift(x.data, out, C, inner, scale, shift, reluAfter);
+  return out === x.data ? x : new Tensor(out, x.shape);
 }

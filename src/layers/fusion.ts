@@ -1,0 +1,134 @@
+import { isGradEnabled } from '../tensor/autograd.js';
+import { kernels } from '../tensor/backend.js';
+import { add } from '../tensor/ops/elementwise.js';
+import { batchNormEvalInto } from '../tensor/ops/norm.js';
+import { sameShape, type Tensor } from '../tensor/tensor.js';
+import { ReLU } from './activation.js';
+import { Conv2d } from './conv.js';
+import type { Module } from './module.js';
+import { BatchNorm2d } from './normalization.js';
+
+/**
+ * conv -> batch norm -> ReLU (and add -> ReLU) in one pass over memory, where
+ * nothing can tell the difference: in evaluation mode, when nothing records
+ * a gradient through them (a CAM's frozen forward pass up to its layer, any
+ * forward under noGrad) and none of the modules has a hook. The batch norm
+ * (and ReLU) then run in place over the convolution's output, which no one
+ * else has seen, instead of allocating two more activations: fewer fresh
+ * buffers, so less garbage-collector work, and one pass less. The values are
+ * the unfused ones bit for bit (the same kernels, in the same order). In
+ * every other case the modules run one after another as written.
+ */
+
+/** A module called as its class defines it, with nothing watching. */
+const unwatched = (m: Module): boolean => m.hookCount() === 0;
+
+/** An exact ReLU (not a subclass or a replacement, e.g. guided backprop's), unwatched. */
+export function isPlainRelu(m: Module | null | undefined): m is ReLU {
+  return m !== null && m !== undefined && m.constructor === ReLU && unwatched(m);
+}
+
+/** A BatchNorm2d in evaluation mode with running statistics, unwatched. */
+export function isFoldableBatchNorm(m: Module | null | undefined): m is BatchNorm2d {
+  if (m === null || m === undefined || m.constructor !== BatchNorm2d) return false;
+  const bn = m as BatchNorm2d;
+  return unwatched(bn) && !bn.training && bn.running_mean !== null && bn.running_var !== null;
+}
+
+/** A Conv2d (its output is always a fresh tensor), unwatched. */
+export function isPlainConv(m: Module | null | undefined): m is Conv2d {
+  return m !== null && m !== undefined && m.constructor === Conv2d && unwatched(m);
+}
+
+/** Whether batch norm over `x` would record a gradient. */
+const records = (x: Tensor, bn: BatchNorm2d): boolean =>
+  isGradEnabled() && (x.requiresGrad || (bn.weight?.requiresGrad ?? false) || (bn.bias?.requiresGrad ?? false));
+
+/** Whether `x` fits `bn` (else its forward raises the error). */
+const fits = (x: Tensor, bn: BatchNorm2d): boolean => x.ndim === 4 && x.shape[1] === bn.numFeatures;
+
+/** relu(bn(conv(x))), or bn(conv(x)) when relu is null. */
+export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Tensor): Tensor {
+  const y = conv.forward(x);
+  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && (relu === null || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
+    return batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, relu !== null);
+  }
+  return bnRelu(bn, relu, y);
+}
+
+/** relu(conv(x)) (VGG without batch norm): the ReLU in place over the convolution's output. */
+export function convRelu(conv: Module, relu: Module, x: Tensor): Tensor {
+  const y = conv.forward(x);
+  if (isPlainConv(conv) && isPlainRelu(relu) && !(isGradEnabled() && y.requiresGrad)) {
+    kernels().relu(y.data, y.data);
+    return y;
+  }
+  return relu.forward(y);
+}
+
+/** relu(bn(x)), or bn(x) when relu is null: one output instead of two. */
+export function bnRelu(bn: Module, relu: Module | null, x: Tensor): Tensor {
+  if (relu !== null && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(x, bn) && !records(x, bn)) {
+    return batchNormEvalInto(x, new Float32Array(x.size), bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, true);
+  }
+  const y = bn.forward(x);
+  return relu ? relu.forward(y) : y;
+}
+
+/** relu(a + b): the sum's buffer takes the ReLU in place. */
+export function addRelu(a: Tensor, b: Tensor, relu: Module): Tensor {
+  const sum = add(a, b);
+  if (isPlainRelu(relu) && !(isGradEnabled() && sum.requiresGrad)) {
+    kernels().relu(sum.data, sum.data);
+    return sum;
+  }
+  return relu.forward(sum);
+}
+
+/**
+ * relu(bn(conv(x)) + shortcut()): a residual block's tail. The shortcut runs
+ * after the batch norm, as the blocks are written; when the batch norm is
+ * fused, the sum and the ReLU go in place too (no buffer of their own).
+ */
+export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
+  const y = conv.forward(x);
+  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(y, bn) && !records(y, bn)) {
+    batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, false);
+    const identity = shortcut();
+    if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
+      kernels().add(y.data, identity.data, y.data);
+      kernels().relu(y.data, y.data);
+      return y;
+    }
+    return addRelu(y, identity, relu);
+  }
+  const z = bn.forward(y);
+  return addRelu(z, shortcut(), relu);
+}
+
+/**
+ * A Sequential's children run in order, with conv -> batch norm (-> ReLU),
+ * conv -> ReLU and batch norm -> ReLU runs fused where the rules above allow.
+ */
+export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
+  let out = x;
+  for (let i = 0; i < modules.length; i++) {
+    const m = modules[i]!;
+    const next = modules[i + 1];
+    const after = modules[i + 2];
+    if (m instanceof Conv2d && next instanceof BatchNorm2d) {
+      const relu = after instanceof ReLU ? after : null;
+      out = convBnRelu(m, next, relu, out);
+      i += relu ? 2 : 1;
+    } else if (m instanceof Conv2d && next instanceof ReLU) {
+      out = convRelu(m, next, out);
+      i += 1;
+    } else if (m instanceof BatchNorm2d && next instanceof ReLU) {
+      out = bnRelu(m, next, out);
+      i += 1;
+    } else {
+      out = m.forward(out);
+    }
+  }
+  return out;
+}
