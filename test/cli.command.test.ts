@@ -16,7 +16,7 @@ import { loadSafetensors, saveSafetensors } from '../src/tensor/safetensors.js';
 import { Tensor } from '../src/tensor/tensor.js';
 import { setBackend } from '../src/tensor/backend.js';
 import { ROOT, buildCli, runCli, runCliMerged, runInProcess, screen, testImage, testPng, tinyModel } from './cli.harness.js';
-import { parseExplainArgs } from '../src/cli/args.js';
+import { parseExplainArgs, parseLayersArgs } from '../src/cli/args.js';
 import { onnxModel, type NodeSpec } from './onnx.builder.js';
 
 /*
@@ -46,6 +46,17 @@ function seenOf(image: RgbaImage, width: number, height: number): RgbaImage {
   return centerCrop(resize(image, { ...shorterSideSize(image.width, image.height, Math.max(width, height)), antialias: true }), { width, height });
 }
 
+/** Grad-CAM's map at 'features' of the tiny model for `seen`, on the kernels `backend` names (this process is left on JS). */
+const libraryMap = async (seen: RgbaImage, backend: 'js' | 'wasm'): Promise<number[]> => {
+  expect(await setBackend(backend)).toBe(true);
+  try {
+    return Array.from(gradCam(loadOnnx(tinyModel()), preprocess(seen), { layer: 'features' }).maps.data);
+  } finally {
+    await setBackend('js');
+  }
+};
+const savedMap = (file: string): number[] => Array.from(loadSafetensors(new Uint8Array(readFileSync(w(file))))['map']!.data);
+
 beforeAll(async () => {
   cli = await buildCli('command');
   work = mkdtempSync(join(tmpdir(), 'tinycam-cli-'));
@@ -65,7 +76,7 @@ describe('what the command says', () => {
   });
 
   it("shows a softmax model's own probabilities and says it explains the logit before the Softmax", () => {
-    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'p.png', '--map-out', 'p.safetensors', '--labels', 'labels.txt', '--top', '3');
+    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'p.png', '--map-out', 'p.safetensors', '--labels', 'labels.txt', '--top', '3', '--backend', 'js');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const graph = loadOnnx(tinyModel());
@@ -89,11 +100,33 @@ describe('what the command says', () => {
     expect(Array.from(map.data)).toEqual(Array.from(lib.maps.data));
   });
 
-  it('--backend takes js or wasm, and says so', () => {
-    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'b.png', '--backend', 'gpu');
+  it('--backend takes js or wasm, and says so (explain and layers)', () => {
+    const r = inProcess('explain', '--model', model, '--image', w('a.png'), '--out', w('b.png'), '--backend', 'gpu');
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/unknown --backend 'gpu'; accepted: js, wasm/);
+    expect(r.stderr).toMatch(/unknown --backend 'gpu'; accepted: js, wasm\nRun 'tinycam explain --help' for usage\.\n$/);
     expect(existsSync(join(work, 'b.png'))).toBe(false);
+    const layers = inProcess('layers', model, '--backend', 'WASM');
+    expect(layers.status).toBe(2);
+    expect(layers.stderr).toMatch(/unknown --backend 'WASM'; accepted: js, wasm\nRun 'tinycam layers --help' for usage\.\n$/);
+    expect(parseLayersArgs([model]).backend).toBe('wasm');
+  });
+
+  it('runs on the WebAssembly kernels by default: the map equals the library on them bit for bit, within float rounding of the JS kernels, the same top classes', async () => {
+    expect(parseExplainArgs(['--model', model, '--image', 'a.png']).backend).toBe('wasm');
+    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'wasm.png', '--map-out', 'wasm.safetensors', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const seen = seenOf(testImage(32, 32, 0), 32, 32);
+    const [onWasm, onJs] = [await libraryMap(seen, 'wasm'), await libraryMap(seen, 'js')];
+    const map = savedMap('wasm.safetensors');
+    expect(map).toEqual(onWasm);
+    // The two kernels round differently on this model, so the equality above tells them apart.
+    expect(map).not.toEqual(onJs);
+    expect(Math.max(...map.map((v, i) => Math.abs(v - onJs[i]!)))).toBeLessThan(1e-5);
+    // The same top classes as the JS kernels' probabilities.
+    const [out] = noGrad(() => loadOnnx(tinyModel()).forwardOutputs(preprocess(seen)));
+    const order = [0, 1, 2].sort((a, b) => out!.value.data[b]! - out!.value.data[a]!);
+    expect(json(r).top.map((t: { index: number }) => t.index)).toEqual(order);
   });
 
   it('with --json, gives probabilities to full precision and the explained output', () => {
@@ -110,7 +143,7 @@ describe('what the command says', () => {
   });
 
   it('--explain-probability explains the Softmax output instead, and says so', () => {
-    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'q.png', '--map-out', 'q.safetensors', '--explain-probability', '--layer', 'features.1');
+    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'q.png', '--map-out', 'q.safetensors', '--explain-probability', '--layer', 'features.1', '--backend', 'js');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/explaining its probability \('prob', the output of the model's final Softmax\) -> q\.png/);
     const graph = loadOnnx(tinyModel());
@@ -185,45 +218,33 @@ describe('a folder of images', () => {
     return dir;
   };
 
-  it('--jobs 2 explains the folder in worker threads: the same files, lines, skips and exit code as one thread', () => {
+  it('--jobs 2 explains the folder in worker threads, on WebAssembly too by default: the same files, maps, lines, skips and exit code as one thread', async () => {
     const dir = jobsFolder('jobs-photos');
     // The built command: its workers run the worker script built beside it, as dist/cli-worker.js beside dist/cli.js.
-    const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-one'));
-    const two = run('explain', '--model', model, '--image', dir, '--out', w('maps-two'), '--jobs', '2');
+    const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-one'), '--map-out', w('maps-one'));
+    const two = run('explain', '--model', model, '--image', dir, '--out', w('maps-two'), '--map-out', w('maps-two'), '--jobs', '2');
     expect(two.status).toBe(1);
     expect(two.stdout.replaceAll('maps-two', 'maps-one')).toBe(one.stdout);
     expect(two.stderr).toBe(one.stderr);
     for (const name of ['cat.jpg', 'cat.png', 'dog.png']) {
-      expect(readFileSync(w(`maps-two/${name}.gradcam.png`)).equals(readFileSync(w(`maps-one/${name}.gradcam.png`))), name).toBe(true);
+      for (const file of [`${name}.gradcam.png`, `${name}.gradcam.safetensors`]) {
+        expect(readFileSync(w(`maps-two/${file}`)).equals(readFileSync(w(`maps-one/${file}`))), file).toBe(true);
+      }
     }
+    expect(savedMap('maps-two/dog.png.gradcam.safetensors')).toEqual(await libraryMap(seenOf(testImage(32, 32, 3), 32, 32), 'wasm'));
   });
 
-  it('--backend wasm explains on the WebAssembly kernels: the same top classes, the map within float rounding of the library on them; --jobs workers too', async () => {
-    const r = run('explain', '--model', model, '--image', 'a.png', '--out', 'wasm.png', '--map-out', 'wasm.safetensors', '--backend', 'wasm', '--json');
-    expect(r.stderr).toBe('');
+  it('where WebAssembly cannot load, the default goes on with the JS kernels: the notice once on stderr (not once per worker), exit code 0', async () => {
+    const dir = w('no-wasm');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cat.png'), testPng(40, 32, 1));
+    writeFileSync(join(dir, 'dog.png'), testPng(32, 32, 3));
+    // node --no-expose-wasm: no WebAssembly global, in the main thread and its workers.
+    const r = runCli(cli, work, ['explain', '--model', model, '--image', dir, '--out', w('maps-no-wasm'), '--map-out', w('maps-no-wasm'), '--jobs', '2'], {}, ['--no-expose-wasm']);
+    expect(r.stderr).toMatch(/^tinycam: WebAssembly kernels unavailable \([^\n]+\); using the JS kernels\n$/);
     expect(r.status).toBe(0);
-    const graph = loadOnnx(tinyModel());
-    const input = preprocess(seenOf(testImage(32, 32, 0), 32, 32));
-    const map = loadSafetensors(new Uint8Array(readFileSync(join(work, 'wasm.safetensors'))))['map']!;
-    expect(await setBackend('wasm')).toBe(true);
-    let onWasm: Float32Array;
-    try {
-      onWasm = gradCam(graph, input, { layer: 'features' }).maps.data;
-    } finally {
-      await setBackend('js');
-    }
-    expect(Array.from(map.data)).toEqual(Array.from(onWasm));
-    const onJs = gradCam(graph, input, { layer: 'features' }).maps.data;
-    expect(Math.max(...Array.from(map.data, (v, i) => Math.abs(v - onJs[i]!)))).toBeLessThan(1e-5);
-    expect(json(r).top.map((t: { index: number }) => t.index)).toEqual(json(run('explain', '--model', model, '--image', 'a.png', '--out', 'js.png', '--json')).top.map((t: { index: number }) => t.index));
-
-    const dir = jobsFolder('jobs-wasm');
-    const one = run('explain', '--model', model, '--image', dir, '--out', w('maps-wasm1'), '--backend', 'wasm');
-    const two = run('explain', '--model', model, '--image', dir, '--out', w('maps-wasm2'), '--backend', 'wasm', '--jobs', '2');
-    expect(two.stdout.replaceAll('maps-wasm2', 'maps-wasm1')).toBe(one.stdout);
-    for (const name of ['cat.jpg', 'cat.png', 'dog.png']) {
-      expect(readFileSync(w(`maps-wasm2/${name}.gradcam.png`)).equals(readFileSync(w(`maps-wasm1/${name}.gradcam.png`))), name).toBe(true);
-    }
+    expect(r.stdout).toContain('explained 2 of 2 images');
+    expect(savedMap('maps-no-wasm/dog.png.gradcam.safetensors')).toEqual(await libraryMap(seenOf(testImage(32, 32, 3), 32, 32), 'js'));
   });
 
   it('--jobs: a failure in a worker (unknown layer) stops the run with the one-line error and exit code of one thread', () => {
@@ -260,7 +281,7 @@ describe('options', () => {
   it('--size WxH feeds a non-square input', () => {
     writeFileSync(join(work, 'wide.png'), testPng(60, 30, 1));
     writeFileSync(join(work, 'anysize.onnx'), tinyModel({ inputSize: null }));
-    const r = run('explain', '--model', 'anysize.onnx', '--image', 'wide.png', '--size', '48x24', '--out', 'wide-out.png', '--map-out', 'wide.safetensors');
+    const r = run('explain', '--model', 'anysize.onnx', '--image', 'wide.png', '--size', '48x24', '--out', 'wide-out.png', '--map-out', 'wide.safetensors', '--backend', 'js');
     expect(r.status).toBe(0);
     const map = loadSafetensors(new Uint8Array(readFileSync(join(work, 'wide.safetensors'))))['map']!;
     expect([...map.shape]).toEqual([24, 48]);
@@ -371,7 +392,7 @@ describe('input-gradient methods', () => {
   for (const [name, method, picture] of methods) {
     it(`${name}: the library's gradients, drawn as ${picture === 'heat' ? "captum's heat map over the image" : "pytorch-grad-cam's gradient picture"}`, () => {
       // Two through the built command (one of each picture), the others in this process.
-      const args = ['explain', '--model', model, '--image', w('a.png'), '--method', name, '--out', w(`${name}.png`), '--map-out', w(`${name}.safetensors`), '--json'];
+      const args = ['explain', '--model', model, '--image', w('a.png'), '--method', name, '--out', w(`${name}.png`), '--map-out', w(`${name}.safetensors`), '--json', '--backend', 'js'];
       const r = name === 'saliency' || name === 'guidedbackprop' ? run(...args) : inProcess(...args);
       expect(r.status, r.stderr).toBe(0);
       expect(json(r)).toMatchObject({ method: name, layers: [], explains: 'logit' });

@@ -2,12 +2,16 @@
  * `tinycam compare` (src/cli/compare.ts): arguments, and the report it writes
  * for the fixtures' shapes_cnn.onnx on a fixture image.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/cli/args.js';
-import { compareCommand, parseCompareArgs } from '../src/cli/compare.js';
+import { main } from '../src/cli/command.js';
+import { COMPARE_HELP, compareCommand, parseCompareArgs } from '../src/cli/compare.js';
+import { Terminal } from '../src/cli/terminal.js';
+import { getBackend, setBackend } from '../src/tensor/backend.js';
+import { runInProcess, testPng, tinyModel } from './cli.harness.js';
 import { describeReference, referencePath } from './helpers/shared.js';
 
 describe('tinycam compare: arguments', () => {
@@ -37,6 +41,43 @@ describe('tinycam compare: arguments', () => {
     expect(() => parseCompareArgs([...base, '--size', '0'])).toThrow(/--size takes a size in pixels from 1/);
     expect(() => parseCompareArgs([...base, '--steps', '2.5'])).toThrow(/--steps takes an integer from 1/);
     expect(() => parseCompareArgs([...base, '--target=-1'])).toThrow(/--target takes an integer from 0/);
+  });
+
+  it("takes --backend as 'tinycam explain' does: wasm by default, js, anything else a usage error", () => {
+    const base = ['--model', 'm.onnx', '--image', 'x.png'];
+    expect(parseCompareArgs(base).backend).toBe('wasm');
+    expect(parseCompareArgs([...base, '--backend', 'js']).backend).toBe('js');
+    const r = runInProcess(['compare', ...base, '--out', '/nonexistent/never.html', '--backend', 'gpu']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("tinycam: unknown --backend 'gpu'; accepted: js, wasm\nRun 'tinycam compare --help' for usage.\n");
+    expect(COMPARE_HELP).toMatch(/--backend <name> +wasm \(default: the WebAssembly SIMD kernels/);
+  });
+});
+
+describe('tinycam compare: the kernels', () => {
+  it('runs on the WebAssembly kernels unless --backend js', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tinycam-compare-backend-'));
+    try {
+      writeFileSync(join(dir, 'tiny.onnx'), tinyModel());
+      writeFileSync(join(dir, 'a.png'), testPng(32, 32, 0));
+      const compare = (out: string, ...extra: string[]) => {
+        let stdout = '';
+        let stderr = '';
+        const terminal = new Terminal({ write: (t: string) => (stdout += t) }, { write: (t: string) => (stderr += t) }, false);
+        const args = ['compare', '--model', join(dir, 'tiny.onnx'), '--image', join(dir, 'a.png'), '--methods', 'gradcam', '--metrics', 'averageDrop', '--layer', 'features', '--out', join(dir, out), ...extra];
+        return Promise.resolve(main(args, terminal)).then((status) => ({ status, stdout, stderr, backend: getBackend() }));
+      };
+      // The command leaves this process on the kernels it ran on.
+      const byDefault = await compare('wasm.html');
+      expect(byDefault).toMatchObject({ status: 0, stderr: '', backend: 'wasm' });
+      expect(byDefault.stdout).toMatch(/^1 methods on a\.png \(class .*\) -> .*wasm\.html\n/);
+      const onJs = await compare('js.html', '--backend', 'js');
+      expect(onJs).toMatchObject({ status: 0, stderr: '', backend: 'js' });
+      expect(existsSync(join(dir, 'js.html'))).toBe(true);
+    } finally {
+      await setBackend('js');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

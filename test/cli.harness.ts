@@ -41,23 +41,32 @@ export interface Run {
   stderr: string;
 }
 
-/** Run the built command in `cwd`; stdout and stderr apart. */
-export function runCli(cli: string, cwd: string, args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+/** Run the built command in `cwd`; stdout and stderr apart. `nodeFlags` go to node before the script (--no-expose-wasm). */
+export function runCli(cli: string, cwd: string, args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Run {
+  const r = spawnSync(process.execPath, [...nodeFlags, cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The commands that run the model, and so take --backend. */
+const MODEL_COMMANDS = ['explain', 'layers', 'compare'];
 
 /**
  * Run the command in this process (the same code the bin runs, without
  * starting node): for the many checks of one behaviour, beside one run of
  * the built command. Paths are taken as given (pass absolute ones).
+ *
+ * On the JS kernels: `--backend js` goes before the command's arguments (a
+ * --backend among them wins), so the run ends at once and leaves this
+ * process on the kernels the tests compute the library's references on.
+ * The command's default, WebAssembly, is tested through the built command.
  */
 export function runInProcess(args: string[]): Run {
   let stdout = '';
   let stderr = '';
   const terminal = new Terminal({ write: (t: string) => (stdout += t) }, { write: (t: string) => (stderr += t) }, false);
-  const status = main(args, terminal);
-  if (typeof status !== 'number') throw new Error('runInProcess: the command returned a promise (explain --jobs); use runInProcessAsync');
+  const [command, ...rest] = args;
+  const status = main(command !== undefined && MODEL_COMMANDS.includes(command) ? [command, '--backend', 'js', ...rest] : args, terminal);
+  if (typeof status !== 'number') throw new Error('runInProcess: the command returned a promise (--backend wasm, or explain --jobs); run the built command');
   return { status, stdout, stderr };
 }
 

@@ -166,7 +166,7 @@ beforeAll(async () => {
 
 describe('token layers', () => {
   it('--reshape vit:4x4:1 gives the map of the library call with vitReshape (the built command)', () => {
-    const r = runCli(cli, work, ['explain', '--model', 'vit.onnx', '--image', 'a.png', '--layer', 'tokens_ln', '--reshape', 'vit:4x4:1', '--out', 'vit.png', '--map-out', 'vit.safetensors']);
+    const r = runCli(cli, work, ['explain', '--model', 'vit.onnx', '--image', 'a.png', '--layer', 'tokens_ln', '--reshape', 'vit:4x4:1', '--out', 'vit.png', '--map-out', 'vit.safetensors', '--backend', 'js']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('gradcam at tokens_ln (--reshape vit:4x4:1) for class');
@@ -199,7 +199,7 @@ describe('token layers', () => {
 
 describe('segmentation, detection and regression outputs', () => {
   it('seg:<class> explains the class over the pixels where it is the top class, as segmentationTarget', () => {
-    const r = runCli(cli, work, ['explain', '--model', 'seg.onnx', '--image', 'a.png', '--target', 'seg:cross', '--labels', 'labels.txt', '--layer', 'features', '--out', 'seg.png', '--map-out', 'seg.safetensors']);
+    const r = runCli(cli, work, ['explain', '--model', 'seg.onnx', '--image', 'a.png', '--target', 'seg:cross', '--labels', 'labels.txt', '--layer', 'features', '--out', 'seg.png', '--map-out', 'seg.safetensors', '--backend', 'js']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const graph = loadOnnx(segModel());

@@ -33,7 +33,7 @@ describeReference('fixtures', 'tinycam explain on the reference fixtures (the bu
     writeFileSync(labels, 'circle\nsquare\ntriangle\ncross\nstar\n');
     const out = join(work, 'overlay.png');
     const mapOut = join(work, 'map.safetensors');
-    const r = run('explain', '--model', MODEL, '--image', IMAGE, '--labels', labels, '--out', out, '--map-out', mapOut, '--layer', 'features.13');
+    const r = run('explain', '--model', MODEL, '--image', IMAGE, '--labels', labels, '--out', out, '--map-out', mapOut, '--layer', 'features.13', '--backend', 'js');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/1\. cross\s+99\.\d\d %/);

@@ -67,7 +67,7 @@ beforeAll(async () => {
 
 describe('tinycam explain --model model.json (Teachable Machine)', () => {
   it('prints the classes by their metadata.json labels and writes the map the library computes', () => {
-    const r = run('explain', '--model', 'model.json', '--image', PHOTO, '--out', 'cat.png', '--map-out', 'cat.safetensors', '--json');
+    const r = run('explain', '--model', 'model.json', '--image', PHOTO, '--out', 'cat.png', '--map-out', 'cat.safetensors', '--json', '--backend', 'js');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const summary = JSON.parse(r.stdout) as { layers: string[]; top: { index: number; label: string }[]; target: number };

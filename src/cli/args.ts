@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import { COLORMAP_NAMES, type ColormapName } from '../image/index.js';
 import type { BoxFormat } from '../cam/boxTarget.js';
 import { UsageError } from './args-error.js';
+import { BACKEND_OPTION, parseBackendOption, type CliBackend } from './backend-option.js';
 import { integer, MAX_RESIZE, MODEL_IMAGE_OPTIONS, numberList, optional, sizeOption } from './option-values.js';
 import { METHODS, methodByName, type MethodSpec } from './methods.js';
 import { parseReshapeOption, type ReshapeOption } from './reshape-option.js';
 import { parseBoxFormat, parseTargetOption, type TargetOption } from './target-option.js';
 
 export { UsageError };
+export { CLI_BACKENDS, type CliBackend } from './backend-option.js';
 
 export interface ExplainArgs {
   model: string;
@@ -45,13 +47,9 @@ export interface ExplainArgs {
   force: boolean;
   /** Worker threads for a folder of images (--jobs; 1: this thread only). */
   jobs: number;
-  /** The kernels (--backend): 'js' (default) or 'wasm' (WebAssembly SIMD, each worker too). */
+  /** The kernels (--backend): 'wasm' (default: WebAssembly SIMD, each worker too) or 'js' (backend-option.ts). */
   backend: CliBackend;
 }
-
-/** What --backend accepts. ('auto' is left out: a run would switch kernels partway.) */
-export const CLI_BACKENDS = ['js', 'wasm'] as const;
-export type CliBackend = (typeof CLI_BACKENDS)[number];
 
 export function parseExplainArgs(argv: string[]): ExplainArgs {
   const { values } = parseArgs({
@@ -70,7 +68,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
       blend: { type: 'string', default: 'seed' },
       force: { type: 'boolean', short: 'f', default: false },
       jobs: { type: 'string', short: 'j', default: '1' },
-      backend: { type: 'string', default: 'js' },
+      ...BACKEND_OPTION,
     },
     allowPositionals: false,
     strict: true,
@@ -89,10 +87,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     throw new UsageError(`unknown --colormap '${colormap}'; accepted: ${COLORMAP_NAMES.join(', ')}`);
   }
   if (values.layer?.some((l) => l === '')) throw new UsageError("--layer takes a layer name (got '')");
-  const backend = values.backend!;
-  if (!(CLI_BACKENDS as readonly string[]).includes(backend)) {
-    throw new UsageError(`unknown --backend '${backend}'; accepted: ${CLI_BACKENDS.join(', ')}`);
-  }
+  const backend = parseBackendOption(values.backend);
   const reshape = parseReshapeOption(values.reshape);
   if (reshape && method.spec.kind !== 'map') {
     throw new UsageError(`--reshape applies to a layer's output, which map methods explain; '${method.key}' explains the input pixels (leave --reshape out, or use a map method such as gradcam)`);
@@ -128,7 +123,7 @@ export function parseExplainArgs(argv: string[]): ExplainArgs {
     json: values.json!,
     force: values.force!,
     jobs: integer(values.jobs, 'jobs', 1, 64)!,
-    backend: backend as CliBackend,
+    backend,
   };
 }
 
@@ -137,6 +132,8 @@ export interface LayersArgs {
   arch?: string;
   numClasses?: number;
   size?: [number, number];
+  /** The kernels of the shape probe's forward pass (--backend; default 'wasm'). */
+  backend: CliBackend;
 }
 
 export function parseLayersArgs(argv: string[]): LayersArgs {
@@ -147,6 +144,7 @@ export function parseLayersArgs(argv: string[]): LayersArgs {
       arch: { type: 'string', short: 'a' },
       'num-classes': { type: 'string' },
       size: { type: 'string' },
+      ...BACKEND_OPTION,
     },
     allowPositionals: true,
     strict: true,
@@ -159,5 +157,6 @@ export function parseLayersArgs(argv: string[]): LayersArgs {
     ...(values.arch !== undefined ? { arch: values.arch } : {}),
     ...optional('numClasses', integer(values['num-classes'], 'num-classes', 1, 1_000_000)),
     ...optional('size', sizeOption(values.size)),
+    backend: parseBackendOption(values.backend),
   };
 }

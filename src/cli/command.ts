@@ -6,8 +6,8 @@
  */
 import { version } from '../../package.json';
 import { TinycamError } from '../tensor/errors.js';
-import { setBackend } from '../tensor/backend.js';
 import { UsageError, parseExplainArgs, parseLayersArgs } from './args.js';
+import { onBackend } from './backend-option.js';
 import { COMPARE_HELP, compareCommand, parseCompareArgs } from './compare.js';
 import { explainCommand } from './explain.js';
 import { explainInWorkers } from './jobs.js';
@@ -16,12 +16,17 @@ import { layersCommand } from './layers-command.js';
 import { Terminal } from './terminal.js';
 
 /**
- * Runs one command and returns its exit code; `explain --jobs N` over a
- * folder returns a promise of it (the images are explained in worker threads).
+ * Runs one command and returns its exit code. A command that runs the model
+ * on the WebAssembly kernels (--backend wasm, the default) returns a promise
+ * of it (they load first), as `explain --jobs N` over a folder does (the
+ * images are explained in worker threads); with --backend js a run ends at once.
  */
 export function main(argv: string[], terminal: Terminal = new Terminal()): number | Promise<number> {
   const [command, ...rest] = argv;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  // WebAssembly that cannot load leaves the JS kernels, with the library's one-line notice on stderr
+  // (said once, here: the --jobs workers then load it, or stay on JS, quietly).
+  const warn = (line: string): void => terminal.error(line);
   try {
     switch (command) {
       case undefined:
@@ -38,28 +43,39 @@ export function main(argv: string[], terminal: Terminal = new Terminal()): numbe
       case 'explain': {
         if (wantsHelp) return print(terminal, EXPLAIN_HELP());
         const args = parseExplainArgs(rest);
-        const explain = (): number | Promise<number> =>
-          args.jobs > 1
-            ? explainInWorkers(args, args.jobs, terminal).then((r) => (r.skipped.length ? 1 : 0), (e: unknown) => failure(e, command, terminal))
-            : explainCommand(args, terminal).skipped.length ? 1 : 0;
-        if (args.backend === 'wasm') {
-          // WebAssembly that cannot load leaves the JS kernels, with the library's one-line notice
-          // (once, here: the --jobs workers then load it, or stay on JS, quietly).
-          return setBackend('wasm', { warn: (m) => terminal.error(m) })
-            .then(explain)
-            .catch((e: unknown) => failure(e, command, terminal));
-        }
-        return explain();
+        return settled(
+          onBackend(args.backend, warn, () =>
+            args.jobs > 1 ? explainInWorkers(args, args.jobs, terminal).then((r) => (r.skipped.length ? 1 : 0)) : explainCommand(args, terminal).skipped.length ? 1 : 0,
+          ),
+          command,
+          terminal,
+        );
       }
-      case 'layers':
+      case 'layers': {
         if (wantsHelp) return print(terminal, LAYERS_HELP);
-        layersCommand(parseLayersArgs(rest), terminal);
-        return 0;
-      case 'compare':
+        const args = parseLayersArgs(rest);
+        return settled(
+          onBackend(args.backend, warn, () => {
+            layersCommand(args, terminal);
+            return 0;
+          }),
+          command,
+          terminal,
+        );
+      }
+      case 'compare': {
         if (wantsHelp) return print(terminal, COMPARE_HELP);
-        compareCommand(parseCompareArgs(rest), (line) => terminal.log(line), (line) => terminal.status(line));
-        terminal.clear();
-        return 0;
+        const args = parseCompareArgs(rest);
+        return settled(
+          onBackend(args.backend, warn, () => {
+            compareCommand(args, (line) => terminal.log(line), (line) => terminal.status(line));
+            terminal.clear();
+            return 0;
+          }),
+          command,
+          terminal,
+        );
+      }
       case 'methods':
         return print(terminal, methodsHelp());
       default:
@@ -68,6 +84,11 @@ export function main(argv: string[], terminal: Terminal = new Terminal()): numbe
   } catch (error) {
     return failure(error, command, terminal);
   }
+}
+
+/** A run's exit code; a run that ends later (on the WebAssembly kernels, or --jobs) fails as one that ends at once. */
+function settled(code: number | Promise<number>, command: string, terminal: Terminal): number | Promise<number> {
+  return typeof code === 'number' ? code : code.catch((e: unknown) => failure(e, command, terminal));
 }
 
 /** An error as one line and an exit code: 2 for a usage mistake, 1 for a failure; anything else is a bug and is thrown. */

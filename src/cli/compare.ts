@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { centerCrop, decodeImage, IMAGENET_MEAN, IMAGENET_STD, preprocess, resize, shorterSideSize } from '../image/index.js';
 import { ALL_METRICS, COMPARE_METHODS, DEFAULT_COMPARE_METHODS, compareMethods, type Comparison, type MetricName } from '../metrics/compare.js';
 import { UsageError } from './args.js';
+import { BACKEND_HELP, BACKEND_OPTION, parseBackendOption, type CliBackend } from './backend-option.js';
 import { integer, MAX_RESIZE, MODEL_IMAGE_OPTIONS, numberList, optional, sizeOption } from './option-values.js';
 import { renderReport } from './compare-report.js';
 import { readRegularFile } from '../node/index.js';
@@ -38,7 +39,8 @@ Options:
       --steps <n>          deletion/insertion intervals (default 20)
       --top <k>            classes listed (default 5)
   -o, --out <file>         the report (default report.html)
-      --json               also print the scores as JSON`;
+      --json               also print the scores as JSON
+${BACKEND_HELP}`;
 
 export interface CompareArgs {
   model: string;
@@ -59,6 +61,8 @@ export interface CompareArgs {
   top: number;
   out: string;
   json: boolean;
+  /** The kernels (--backend): 'wasm' (default) or 'js'; the command (command.ts) puts them in place before compareCommand runs. */
+  backend: CliBackend;
 }
 
 
@@ -79,6 +83,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
       metrics: { type: 'string' },
       steps: { type: 'string', default: '20' },
       out: { type: 'string', short: 'o', default: 'report.html' },
+      ...BACKEND_OPTION,
     },
     allowPositionals: false,
     strict: true,
@@ -112,6 +117,7 @@ export function parseCompareArgs(argv: string[]): CompareArgs {
     top: integer(values.top, 'top', 1, 100_000)!,
     out: values.out!,
     json: values.json!,
+    backend: parseBackendOption(values.backend),
   };
 }
 

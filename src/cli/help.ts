@@ -1,3 +1,4 @@
+import { BACKEND_HELP } from './backend-option.js';
 import { MAX_INPUT_SIDE, MAX_RESIZE } from './option-values.js';
 import { architectureList } from './load-model.js';
 import { METHODS } from './methods.js';
@@ -16,7 +17,8 @@ Examples:
   tinycam explain --model resnet50.safetensors --arch resnet50 --image photos/ --method scorecam --out maps/
   tinycam layers resnet50.onnx
 
-Everything runs in plain JavaScript on the CPU: no Python, no native code.`;
+Everything runs on the CPU in JavaScript and WebAssembly (--backend js: JavaScript only): no Python,
+no native code.`;
 
 export const EXPLAIN_HELP = () => `tinycam explain: print the top classes of an image and write a heat-map overlay.
 
@@ -93,8 +95,7 @@ Output:
       --json               print a JSON summary instead of text
   -j, --jobs <n>           for a folder: explain n images at a time in worker threads, each with
                            its own copy of the model (default 1; up to 64); the output is the same
-      --backend <name>     js (default: the pure-TS kernels) or wasm (WebAssembly SIMD, several
-                           times faster on large models; falls back to js with a notice)`;
+${BACKEND_HELP}`;
 
 export const LAYERS_HELP = `tinycam layers: list the layers a CAM method can explain, with their output shapes.
 
@@ -102,6 +103,7 @@ Usage:
   tinycam layers <model.onnx>
   tinycam layers <weights.safetensors> --arch <name> [--num-classes <n>]
   Options: --size <W>[x<H>] input size for the shape probe (default: the model's, else 224)
+           --backend wasm|js  the probe pass's kernels, as in 'tinycam explain' (default wasm)
   Token layers [N, tokens, C] are marked with the --reshape that explain needs for them
   ('tokens: use --reshape vit:14x14:1'; the grid assumes a square one after the class tokens).`;
 

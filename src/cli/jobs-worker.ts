@@ -6,8 +6,8 @@
  * stops the run (as it would without --jobs).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { setBackend } from '../tensor/backend.js';
 import { TinycamError } from '../tensor/errors.js';
+import { onBackend } from './backend-option.js';
 import { explainPlanned, startExplainRun, type ExplainRun } from './explain.js';
 import type { FromJobWorker, JobWorkerData, ToJobWorker } from './jobs-protocol.js';
 import { methodByName } from './methods.js';
@@ -23,7 +23,7 @@ const failed = (e: unknown): void => {
 let run: ExplainRun | undefined;
 const { args, plan, folder } = workerData as JobWorkerData;
 // The parent has already said, once, whether WebAssembly loads: a worker that cannot load it stays on JS quietly.
-void (args.backend === 'wasm' ? setBackend('wasm', { warn: () => {} }) : Promise.resolve(true)).then(() => {
+void onBackend(args.backend, () => {}, () => {
   try {
     const method = methodByName(args.method)!;
     run = startExplainRun({ ...args, methodSpec: method.spec }, { plan, folder });
