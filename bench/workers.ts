@@ -61,16 +61,29 @@ if (scoreCamMode) {
 for (const pool of Object.values(pools)) await Promise.all(batches.map((b) => pool.run('gradCam', b, options)));
 
 const rates: Record<string, number[]> = { 'split 1': [], 'split 2': [], 'stream 1': [], 'stream 2': [] };
+// Cores busy while a mode runs (process CPU time of all threads over wall time): with one worker, what
+// is above 1 is V8's background work (GC helpers, compilers) and the main thread, on the second core.
+const busy: Record<string, number[]> = { 'split 1': [], 'split 2': [], 'stream 1': [], 'stream 2': [] };
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+};
 const loads: string[] = [];
 for (let r = 0; r < rounds; r++) {
   for (const workers of [1, 2] as const) {
     const pool = pools[workers];
     let t0 = performance.now();
+    let c0 = process.cpuUsage();
     for (const batch of batches) await pool.explain('gradCam', batch, options);
-    rates[`split ${workers}`]!.push((8 * batches.length) / ((performance.now() - t0) / 1000));
+    let wall = performance.now() - t0;
+    rates[`split ${workers}`]!.push((8 * batches.length) / (wall / 1000));
+    busy[`split ${workers}`]!.push(cpuMs(c0) / wall);
     t0 = performance.now();
+    c0 = process.cpuUsage();
     await Promise.all(batches.map((batch) => pool.run('gradCam', batch, options)));
-    rates[`stream ${workers}`]!.push((8 * batches.length) / ((performance.now() - t0) / 1000));
+    wall = performance.now() - t0;
+    rates[`stream ${workers}`]!.push((8 * batches.length) / (wall / 1000));
+    busy[`stream ${workers}`]!.push(cpuMs(c0) / wall);
   }
   loads.push(loadavg()[0]!.toFixed(1));
   console.error(`round ${r + 1}/${rounds}, load ${load()}`);
@@ -78,12 +91,19 @@ for (let r = 0; r < rounds; r++) {
 for (const pool of Object.values(pools)) pool.close();
 
 console.log(`\n${rounds} rounds, pools alternating; 1-minute load after each round: ${loads.join(' -> ')}\n`);
-console.log('| mode | 1 worker, images/s | 2 workers, images/s | 2 over 1 |');
-console.log('|---|---|---|---|');
+// Two estimates of the speed-up: the ratio of the medians, and the median of each round's own ratio (the
+// two pools measured back to back, so a host that is slower for a while weighs on both sides of it).
+console.log('| mode | 1 worker, images/s | 2 workers, images/s | 2 over 1 (medians) | 2 over 1 (median of rounds) | rounds\' ratios | cores busy, 1 / 2 workers |');
+console.log('|---|---|---|---|---|---|---|');
 for (const mode of ['split', 'stream']) {
-  const one = median(rates[`${mode} 1`]!);
-  const two = median(rates[`${mode} 2`]!);
-  console.log(`| ${mode} | ${one.toFixed(2)} | ${two.toFixed(2)} | ${(two / one).toFixed(2)}x |`);
+  const ones = rates[`${mode} 1`]!;
+  const twos = rates[`${mode} 2`]!;
+  const one = median(ones);
+  const two = median(twos);
+  const perRound = twos.map((t, i) => t / ones[i]!);
+  const cores = `${median(busy[`${mode} 1`]!).toFixed(2)} / ${median(busy[`${mode} 2`]!).toFixed(2)}`;
+  const spread = `${Math.min(...perRound).toFixed(2)}-${Math.max(...perRound).toFixed(2)}`;
+  console.log(`| ${mode} | ${one.toFixed(2)} | ${two.toFixed(2)} | ${(two / one).toFixed(2)}x | ${median(perRound).toFixed(2)}x | ${spread} | ${cores} |`);
 }
 
 /** One image's Score-CAM with 1 worker (whole) and 2 (passes spread), wall time per round. */
