@@ -36,6 +36,10 @@ export class ReLU extends Module implements ReluModule {
   override forward(x: Tensor): Tensor {
     return relu(x, { backwardRule: this.backwardRule });
   }
+
+  override isolatedForward(): boolean {
+    return this.constructor === ReLU;
+  }
 }
 
 /** min(max(x, 0), 6) (MobileNetV2's activation). */

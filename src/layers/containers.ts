@@ -1,6 +1,7 @@
 import { ArgumentError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { runSequence } from './fusion.js';
+import { childrenSealed } from './recycling.js';
 import { Module } from './module.js';
 
 /** Named entries for a container, like PyTorch's OrderedDict argument. */
@@ -66,6 +67,10 @@ export class Sequential extends Module {
   override forward(x: Tensor): Tensor {
     // In order; conv -> batch norm -> ReLU runs fused where nothing can tell (./fusion.ts).
     return runSequence([...this.children()], x);
+  }
+
+  override isolatedForward(): boolean {
+    return this.constructor === Sequential && childrenSealed(this);
   }
 }
 

@@ -91,6 +91,11 @@ export class Conv2d extends Module {
     return conv2d(x, this.weight, this.bias, { ...common, padding: sides });
   }
 
+  /** A fresh output (conv2d's, or a recycled buffer it overwrote); its input is kept only by a recorded graph. */
+  override isolatedForward(): boolean {
+    return this.constructor === Conv2d;
+  }
+
   override extraRepr(): string {
     const parts = [`${this.inChannels}, ${this.outChannels}, kernel_size=${tupleRepr(this.kernelSize)}, stride=${tupleRepr(this.stride)}`];
     if (typeof this.padding === 'string') parts.push(`padding=${this.padding}`);

@@ -7,6 +7,7 @@ import { ReLU } from './activation.js';
 import { Conv2d } from './conv.js';
 import type { Module } from './module.js';
 import { BatchNorm2d } from './normalization.js';
+import { recycleSpent, sealed } from './recycling.js';
 
 /**
  * conv -> batch norm -> ReLU (and add -> ReLU) in one pass over memory, where
@@ -109,26 +110,37 @@ export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () 
 /**
  * A Sequential's children run in order, with conv -> batch norm (-> ReLU),
  * conv -> ReLU and batch norm -> ReLU runs fused where the rules above allow.
+ * What one step made and the next consumed goes back to the buffer pool
+ * when both steps are sealed (./recycling.ts); the sequence's input never does.
  */
 export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
   let out = x;
+  let madeBySealedStep = false;
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i]!;
     const next = modules[i + 1];
     const after = modules[i + 2];
+    let step: readonly Module[];
+    let result: Tensor;
     if (m instanceof Conv2d && next instanceof BatchNorm2d) {
       const relu = after instanceof ReLU ? after : null;
-      out = convBnRelu(m, next, relu, out);
-      i += relu ? 2 : 1;
+      step = relu ? [m, next, relu] : [m, next];
+      result = convBnRelu(m, next, relu, out);
     } else if (m instanceof Conv2d && next instanceof ReLU) {
-      out = convRelu(m, next, out);
-      i += 1;
+      step = [m, next];
+      result = convRelu(m, next, out);
     } else if (m instanceof BatchNorm2d && next instanceof ReLU) {
-      out = bnRelu(m, next, out);
-      i += 1;
+      step = [m, next];
+      result = bnRelu(m, next, out);
     } else {
-      out = m.forward(out);
+      step = [m];
+      result = m.forward(out);
     }
+    const stepSealed = step.every(sealed);
+    if (madeBySealedStep && stepSealed) recycleSpent(out, result);
+    out = result;
+    madeBySealedStep = stepSealed;
+    i += step.length - 1;
   }
   return out;
 }

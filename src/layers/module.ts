@@ -196,6 +196,19 @@ export abstract class Module {
     return undefined;
   }
 
+  /**
+   * Whether this module's forward, while nothing records a gradient and no
+   * hook is registered in it, returns a buffer that no one else holds and
+   * keeps no reference to its inputs. A container may then give a buffer
+   * that passed between two such modules back to the pool for the next
+   * activation (layers/recycling.ts). False unless a class knows better;
+   * the classes that say true check that they are exactly themselves, so a
+   * subclass with its own forward is false again.
+   */
+  isolatedForward(): boolean {
+    return false;
+  }
+
   /** Number of hooks currently registered on this module (not its children). */
   hookCount(): number {
     return this.#forwardPreHooks.size + this.#forwardHooks.size + this.#backwardHooks.size;

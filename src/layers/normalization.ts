@@ -52,6 +52,11 @@ export class BatchNorm2d extends Module {
     this.registerBuffer('num_batches_tracked', this.trackRunningStats ? zeros([]) : null);
   }
 
+  /** A fresh output (the statistics it updates in training are its own buffers, not its input). */
+  override isolatedForward(): boolean {
+    return this.constructor === BatchNorm2d;
+  }
+
   override forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`BatchNorm2d: expected input [N, ${this.numFeatures}, H, W]; got ${shapeString(x.shape)}`);

@@ -53,6 +53,10 @@ export class MaxPool2d extends Module {
     });
   }
 
+  override isolatedForward(): boolean {
+    return this.constructor === MaxPool2d;
+  }
+
   override extraRepr(): string {
     const [k, s, p, d] = [this.kernelSize, this.stride, this.padding, this.dilation].map((v) => (v[0] === v[1] ? `${v[0]}` : tupleRepr(v)));
     return `kernel_size=${k}, stride=${s}, padding=${p}, dilation=${d}, ceil_mode=${this.ceilMode ? 'True' : 'False'}`;

@@ -6,6 +6,7 @@ import { BatchNorm2d } from '../layers/normalization.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../layers/pooling.js';
 import { ReLU } from '../layers/activation.js';
 import { convBnAddRelu, convBnRelu } from '../layers/fusion.js';
+import { childrenSealed, recycleSpent, sealed } from '../layers/recycling.js';
 import { flatten } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { classCount, type ArchitectureOptions } from './architecture.js';
@@ -41,7 +42,14 @@ export class BasicBlock extends Module {
   forward(x: Tensor): Tensor {
     // relu(bn1(conv1(x))), then relu(bn2(conv2(...)) + shortcut(x)): fused where nothing can tell (layers/fusion.ts).
     const out = convBnRelu(this.conv1, this.bn1, this.relu, x);
-    return convBnAddRelu(this.conv2, this.bn2, out, () => (this.downsample ? this.downsample.forward(x) : x), this.relu);
+    let shortcut = x;
+    const result = convBnAddRelu(this.conv2, this.bn2, out, () => (shortcut = this.downsample ? this.downsample.forward(x) : x), this.relu);
+    recycleInside(this, [out, shortcut], x, result);
+    return result;
+  }
+
+  override isolatedForward(): boolean {
+    return this.constructor === BasicBlock && childrenSealed(this);
   }
 }
 
@@ -72,10 +80,28 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let out = convBnRelu(this.conv1, this.bn1, this.relu, x);
-    out = convBnRelu(this.conv2, this.bn2, this.relu, out);
-    return convBnAddRelu(this.conv3, this.bn3, out, () => (this.downsample ? this.downsample.forward(x) : x), this.relu);
+    const first = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    const second = convBnRelu(this.conv2, this.bn2, this.relu, first);
+    let shortcut = x;
+    const result = convBnAddRelu(this.conv3, this.bn3, second, () => (shortcut = this.downsample ? this.downsample.forward(x) : x), this.relu);
+    recycleInside(this, [first, second, shortcut], x, result);
+    return result;
   }
+
+  override isolatedForward(): boolean {
+    return this.constructor === Bottleneck && childrenSealed(this);
+  }
+}
+
+/**
+ * A block's own intermediates (and its downsampled shortcut) back to the
+ * buffer pool once its result is made, when all its children are sealed
+ * (layers/recycling.ts). Hooks on the block itself see only its input and
+ * result, so they do not matter; the input is never given back.
+ */
+function recycleInside(block: Module, intermediates: readonly Tensor[], input: Tensor, result: Tensor): void {
+  if (!childrenSealed(block)) return;
+  for (const t of intermediates) if (t !== input) recycleSpent(t, result);
 }
 
 type Block = typeof BasicBlock | typeof Bottleneck;
@@ -121,9 +147,19 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    x = this.maxpool.forward(convBnRelu(this.conv1, this.bn1, this.relu, x));
-    x = this.layer4.forward(this.layer3.forward(this.layer2.forward(this.layer1.forward(x))));
-    return this.fc.forward(flatten(this.avgpool.forward(x), 1));
+    // Each stage's output goes back to the buffer pool once the next has consumed it, when both are sealed (layers/recycling.ts).
+    const stem = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    let out = this.maxpool.forward(stem);
+    if (sealed(this.conv1) && sealed(this.bn1) && sealed(this.relu) && sealed(this.maxpool)) recycleSpent(stem, out);
+    let madeBySealed = sealed(this.maxpool);
+    for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4]) {
+      const result = layer.forward(out);
+      const layerSealed = sealed(layer);
+      if (madeBySealed && layerSealed) recycleSpent(out, result);
+      madeBySealed = layerSealed;
+      out = result;
+    }
+    return this.fc.forward(flatten(this.avgpool.forward(out), 1));
   }
 }
 

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './tensor.js';
 export * from './random.js';
 export { setTensorLimits, tensorLimits, withWorkBudget, type TensorLimits } from './limits.js';
+export { bufferPoolStats, setBufferPoolLimit, releaseBuffers, type BufferPoolStats } from './buffer-pool.js';
 export { grad, backward, noGrad, enableGrad, isGradEnabled, record } from './autograd.js';
 export type { BackwardRule, GradNode, GradOptions } from './autograd.js';
 export { broadcastShapes, sumToShape } from './broadcast.js';

@@ -4,6 +4,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { imageShape, pair, pads, type Pair, type Padding2d } from './spatial.js';
 import { allocate, chargeWork, checkElements } from '../limits.js';
+import { takeBuffer } from '../buffer-pool.js';
 
 /**
  * Pooling over the two spatial axes of NCHW tensors. Each op computes its
@@ -104,8 +105,10 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const planes = N * C;
   const outPlane = g.outH * g.outW;
-  const out = allocate(planes * outPlane, 'maxPool2d');
+  checkElements(planes * outPlane, 'maxPool2d');
   chargeWork(planes * outPlane * Math.min(g.kh, H) * Math.min(g.kw, W), 'maxPool2d', N);
+  // Every output is written (a window's max, or -Infinity), so a recycled buffer (tensor/buffer-pool.ts) can stand in.
+  const out = takeBuffer(planes * outPlane) || allocate(planes * outPlane, 'maxPool2d');
   // Offset of each output's winning cell within its input plane (-1: none),
   // kept for the backward rule only when the graph is recorded.
   const recording = isGradEnabled() && x.requiresGrad;

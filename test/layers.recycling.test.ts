@@ -1,0 +1,279 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { setBackend, type BackendName } from '../src/tensor/backend.js';
+import { grad, noGrad } from '../src/tensor/autograd.js';
+import { sum } from '../src/tensor/ops/reduce.js';
+import { randn, rand } from '../src/tensor/random.js';
+import { Tensor } from '../src/tensor/tensor.js';
+import { conv2d } from '../src/tensor/ops/conv.js';
+import { maxPool2d } from '../src/tensor/ops/pool.js';
+import { ArgumentError } from '../src/tensor/errors.js';
+import {
+  bufferPoolStats, recycleBuffer, releaseBuffers, setBufferPoolLimit, takeBuffer,
+} from '../src/tensor/buffer-pool.js';
+import { Sequential } from '../src/layers/containers.js';
+import { Conv2d } from '../src/layers/conv.js';
+import { BatchNorm2d } from '../src/layers/normalization.js';
+import { ReLU } from '../src/layers/activation.js';
+import { MaxPool2d } from '../src/layers/pooling.js';
+import type { Module } from '../src/layers/module.js';
+import { resnet18, resnet50, type BasicBlock } from '../src/models/resnet.js';
+import { gradCam } from '../src/cam/methods/gradCam.js';
+
+/**
+ * Activations given back to the buffer pool between sealed modules
+ * (src/layers/recycling.ts) and taken again by conv2d
+ * (src/tensor/buffer-pool.ts) must be invisible: the reference is the same
+ * model run with the pool off (every buffer fresh), and anything a hook or a
+ * gradient graph could still hold must keep its values.
+ */
+
+const POOL_LIMIT = 64 * 2 ** 20;
+
+beforeEach(() => {
+  releaseBuffers();
+  setBufferPoolLimit(POOL_LIMIT);
+});
+
+afterEach(async () => {
+  setBufferPoolLimit(POOL_LIMIT);
+  releaseBuffers();
+  await setBackend('js');
+});
+
+/** Batch norms with statistics far from the identity (a skipped or stale one shows). */
+function randomiseBatchNorms(model: Module, seed: number): void {
+  let k = seed;
+  for (const m of model.modules()) {
+    if (!(m instanceof BatchNorm2d)) continue;
+    const C = m.numFeatures;
+    m.running_mean!.data.set(randn([C], { seed: k++, std: 0.2 }).data);
+    m.running_var!.data.set(rand([C], { seed: k++, low: 0.5, high: 2 }).data);
+    m.bias!.data.set(randn([C], { seed: k++, std: 0.2 }).data);
+  }
+}
+
+/** `fn` with the pool off (every activation freshly allocated), restoring the limit after. */
+function withoutPool<T>(fn: () => T): T {
+  const previous = setBufferPoolLimit(0);
+  try {
+    return fn();
+  } finally {
+    setBufferPoolLimit(previous);
+  }
+}
+
+/** Fill the pool with NaN buffers of these lengths, so a recycled buffer that is read before written shows. */
+function poisonPool(lengths: readonly number[]): void {
+  for (const n of lengths) recycleBuffer(new Float32Array(n).fill(Number.NaN));
+}
+
+/**
+ * Bit-for-bit equality, reported as the first difference: vitest's diff of
+ * two large arrays that differ everywhere takes minutes.
+ */
+function expectSameBits(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  const i = a.findIndex((bits, k) => bits !== b[k]);
+  expect(i < 0 ? 'same' : `differs first at ${i}: ${actual[i]} vs ${expected[i]}`).toBe('same');
+}
+
+describe('the buffer pool', () => {
+  it('hands back a buffer of the exact length asked, once, and counts it', () => {
+    const a = new Float32Array(12);
+    recycleBuffer(a);
+    expect(bufferPoolStats()).toMatchObject({ heldBytes: 48, kept: 1 });
+    expect(takeBuffer(11)).toBeNull();
+    expect(takeBuffer(12)).toBe(a);
+    expect(takeBuffer(12)).toBeNull();
+    expect(bufferPoolStats().heldBytes).toBe(0);
+  });
+
+  it('keeps no views into bigger buffers, no shared memory, and nothing past its limit', () => {
+    const before = bufferPoolStats();
+    recycleBuffer(new Float32Array(16).subarray(4, 8));
+    recycleBuffer(new Float32Array(new SharedArrayBuffer(64)));
+    setBufferPoolLimit(100);
+    recycleBuffer(new Float32Array(20)); // 80 bytes: kept
+    recycleBuffer(new Float32Array(20)); // 160 > 100: dropped
+    const after = bufferPoolStats();
+    expect(after.kept - before.kept).toBe(1);
+    expect(after.dropped - before.dropped).toBe(3);
+    expect(after.heldBytes).toBe(80);
+  });
+
+  it('lowering the limit below what it holds lets go of everything; a bad limit is refused and changes nothing', () => {
+    recycleBuffer(new Float32Array(100));
+    expect(() => setBufferPoolLimit(-1)).toThrow(ArgumentError);
+    expect(() => setBufferPoolLimit(Number.NaN)).toThrow(/finite number >= 0/);
+    expect(bufferPoolStats()).toMatchObject({ heldBytes: 400, limitBytes: POOL_LIMIT });
+    expect(setBufferPoolLimit(10)).toBe(POOL_LIMIT);
+    expect(bufferPoolStats().heldBytes).toBe(0);
+  });
+});
+
+describe.each(['js', 'wasm'] as BackendName[])('recycled buffers on the %s kernels', (backend) => {
+  const use = async (): Promise<void> => {
+    expect(await setBackend(backend)).toBe(true);
+  };
+
+  it.each([
+    ['3x3 stride 1 (Winograd)', [2, 16, 12, 12], [16, 16, 3, 3], { padding: 1 }, false],
+    ['3x3 stride 1 with a bias', [1, 8, 9, 7], [12, 8, 3, 3], { padding: 1 }, true],
+    ['7x7 stride 2 (the stem)', [2, 3, 20, 20], [8, 3, 7, 7], { stride: 2, padding: 3 }, false],
+    ['1x1 stride 2 (a shortcut)', [2, 8, 10, 10], [16, 8, 1, 1], { stride: 2 }, false],
+    ['3x3 in 2 groups, with a bias', [1, 8, 8, 8], [8, 4, 3, 3], { padding: 1, groups: 2 }, true],
+  ] as const)('conv2d %s overwrites every element of a recycled (NaN) buffer', async (_, xs, ws, options, withBias) => {
+    await use();
+    const x = randn([...xs], { seed: 1 });
+    const w = randn([...ws], { seed: 2, std: 0.2 });
+    const b = withBias ? randn([ws[0]], { seed: 3 }) : null;
+    const fresh = withoutPool(() => conv2d(x, w, b, options));
+    poisonPool([fresh.size]);
+    const reused = conv2d(x, w, b, options);
+    expect(bufferPoolStats().heldBytes).toBe(0); // it took the poisoned buffer
+    expectSameBits(reused.data, fresh.data);
+  });
+
+  it.each([
+    ['3x3 stride 2 padded (ResNet)', [2, 8, 15, 15], { kernelSize: 3, stride: 2, padding: 1 }],
+    ['2x2 stride 2 (VGG)', [2, 8, 16, 16], { kernelSize: 2, stride: 2 }],
+  ] as const)('maxPool2d %s overwrites every element of a recycled (NaN) buffer', async (_, xs, options) => {
+    await use();
+    const x = randn([...xs], { seed: 4 });
+    const fresh = withoutPool(() => maxPool2d(x, options));
+    poisonPool([fresh.size]);
+    const reused = maxPool2d(x, options);
+    expect(bufferPoolStats().heldBytes).toBe(0);
+    expectSameBits(reused.data, fresh.data);
+  });
+
+  it('ResNet-18 under noGrad: the same logits with the pool as without, call after call, and the pool is used', async () => {
+    await use();
+    const model = resnet18({ numClasses: 10 }).eval();
+    randomiseBatchNorms(model, 4);
+    const x = randn([2, 3, 48, 48], { seed: 5 });
+    const reference = withoutPool(() => noGrad(() => model.forward(x))).data;
+    const first = noGrad(() => model.forward(x));
+    const kept = bufferPoolStats().kept;
+    expect(kept).toBeGreaterThan(5);
+    const reusedBefore = bufferPoolStats().reused;
+    const second = noGrad(() => model.forward(x));
+    expect(bufferPoolStats().reused - reusedBefore).toBeGreaterThan(5);
+    expectSameBits(first.data, reference);
+    expectSameBits(second.data, reference);
+  });
+
+  it('a Bottleneck ResNet (ResNet-50) likewise', async () => {
+    await use();
+    const model = resnet50({ numClasses: 4 }).eval();
+    randomiseBatchNorms(model, 7);
+    const x = randn([1, 3, 32, 32], { seed: 8 });
+    const reference = withoutPool(() => noGrad(() => model.forward(x))).data;
+    noGrad(() => model.forward(x));
+    expectSameBits(noGrad(() => model.forward(x)).data, reference);
+  });
+
+  it("Grad-CAM's maps are the same with the pool as without, and its frozen pass feeds the pool", async () => {
+    await use();
+    const model = resnet18({ numClasses: 10 }).eval();
+    randomiseBatchNorms(model, 9);
+    const x = randn([2, 3, 48, 48], { seed: 10 });
+    const reference = withoutPool(() => gradCam(model, x, { layer: 'layer4' }));
+    const keptBefore = bufferPoolStats().kept;
+    const pooled = gradCam(model, x, { layer: 'layer4' });
+    expect(bufferPoolStats().kept).toBeGreaterThan(keptBefore);
+    const again = gradCam(model, x, { layer: 'layer4' });
+    expectSameBits(pooled.maps.data, reference.maps.data);
+    expectSameBits(again.maps.data, reference.maps.data);
+    expect(pooled.maps.data.some((v) => v > 0)).toBe(true);
+  });
+});
+
+describe('nothing that could still be read goes back to the pool', () => {
+  /** A copy of what a hook saw, to compare with what the hook kept after later calls. */
+  const snapshot = (t: Tensor): Float32Array => new Float32Array(t.data);
+
+  it('activations a hook kept (a module output, a block input, a stage output) keep their values through later forward passes', () => {
+    const model = resnet18({ numClasses: 10 }).eval();
+    randomiseBatchNorms(model, 11);
+    const kept: { tensor: Tensor; copy: Float32Array }[] = [];
+    const keep = (t: Tensor): void => void kept.push({ tensor: t, copy: snapshot(t) });
+    const block = model.layer2.at(1) as BasicBlock;
+    const handles = [
+      block.conv1.registerForwardHook((_m, _inputs, out) => keep(out)), // inside a block
+      model.layer3.at(0).registerForwardHook((_m, inputs) => keep(inputs[0]!)), // a block's input: layer2's output
+      model.maxpool.registerForwardHook((_m, inputs) => keep(inputs[0]!)), // the stem's output
+      model.layer1.registerForwardHook((_m, _inputs, out) => keep(out)), // a stage's output
+    ];
+    try {
+      for (let seed = 0; seed < 3; seed++) noGrad(() => model.forward(randn([1, 3, 40, 40], { seed: 20 + seed })));
+    } finally {
+      for (const h of handles) h.remove();
+    }
+    expect(kept.length).toBe(12);
+    for (const { tensor, copy } of kept) expectSameBits(tensor.data, copy);
+    // The rest of the model still recycled around them.
+    expect(bufferPoolStats().kept).toBeGreaterThan(0);
+  });
+
+  it('a forward that records a gradient gives nothing back (the graph holds its activations)', () => {
+    const model = resnet18({ numClasses: 10 }).eval();
+    const before = bufferPoolStats().kept;
+    model.forward(randn([1, 3, 32, 32], { seed: 12 }).requireGrad());
+    expect(bufferPoolStats().kept).toBe(before);
+  });
+
+  it("gradients through ResNet-18 are the same with the pool as without (the graph keeps the convolutions' inputs)", () => {
+    const model = resnet18({ numClasses: 10 }).eval();
+    randomiseBatchNorms(model, 16);
+    // Weight gradients read each convolution's saved input, so a recycled one would show.
+    const weights = [model.layer1.at(1), model.layer2.at(1), model.layer3.at(0)].map((b) => (b as BasicBlock).conv2.weight);
+    const gradients = (): Float32Array[] => {
+      const x = randn([1, 3, 40, 40], { seed: 17 });
+      return grad(sum(model.forward(x)), weights).map((g) => g!.data);
+    };
+    const reference = withoutPool(gradients);
+    poisonPool([64 * 10 * 10, 64 * 10 * 10, 128 * 5 * 5, 128 * 5 * 5]); // lengths of the convolutions' outputs
+    gradients().forEach((g, i) => expectSameBits(g, reference[i]!));
+  });
+
+  it("a Sequential gives back what passed between its sealed steps, never its own input or output, nor a hooked module's", () => {
+    const seq = new Sequential(
+      new Conv2d(3, 8, 3, { padding: 1 }), new ReLU(), // fused step
+      new MaxPool2d(2),
+      new Conv2d(8, 8, 3, { padding: 1 }), new BatchNorm2d(8), new ReLU(),
+      new Conv2d(8, 4, 1),
+    ).eval();
+    randomiseBatchNorms(seq, 13);
+    const x = randn([2, 3, 16, 16], { seed: 14 });
+    const xCopy = snapshot(x);
+    const reference = withoutPool(() => noGrad(() => seq.forward(x))).data;
+    const before = bufferPoolStats().kept;
+    const out = noGrad(() => seq.forward(x));
+    // conv+relu -> pool, pool -> conv+bn+relu, that -> conv: three buffers back.
+    expect(bufferPoolStats().kept - before).toBe(3);
+    expectSameBits(out.data, reference);
+    expectSameBits(x.data, xCopy);
+    // A hook on the max-pool: neither its input nor its output goes back.
+    let seenInput: Tensor | null = null;
+    let seenOutput: Tensor | null = null;
+    const h = seq.at(2).registerForwardHook((_m, inputs, output) => {
+      seenInput = inputs[0]!;
+      seenOutput = output;
+    });
+    try {
+      const keptBefore = bufferPoolStats().kept;
+      noGrad(() => seq.forward(x));
+      expect(bufferPoolStats().kept - keptBefore).toBe(1); // only conv+bn+relu's output, consumed by the last conv
+    } finally {
+      h.remove();
+    }
+    const inputCopy = snapshot(seenInput!);
+    const outputCopy = snapshot(seenOutput!);
+    noGrad(() => seq.forward(randn([2, 3, 16, 16], { seed: 15 })));
+    expectSameBits(seenInput!.data, inputCopy);
+    expectSameBits(seenOutput!.data, outputCopy);
+  });
+});
