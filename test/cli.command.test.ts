@@ -127,6 +127,7 @@ describe('what the command says', () => {
     const [out] = noGrad(() => loadOnnx(tinyModel()).forwardOutputs(preprocess(seen)));
     const order = [0, 1, 2].sort((a, b) => out!.value.data[b]! - out!.value.data[a]!);
     expect(json(r).top.map((t: { index: number }) => t.index)).toEqual(order);
+    expect(json(r).backend).toBe('wasm');
   });
 
   it('with --json, gives probabilities to full precision and the explained output', () => {
@@ -395,7 +396,7 @@ describe('input-gradient methods', () => {
       const args = ['explain', '--model', model, '--image', w('a.png'), '--method', name, '--out', w(`${name}.png`), '--map-out', w(`${name}.safetensors`), '--json', '--backend', 'js'];
       const r = name === 'saliency' || name === 'guidedbackprop' ? run(...args) : inProcess(...args);
       expect(r.status, r.stderr).toBe(0);
-      expect(json(r)).toMatchObject({ method: name, layers: [], explains: 'logit' });
+      expect(json(r)).toMatchObject({ method: name, layers: [], explains: 'logit', backend: 'js' });
       const seen = seenOf(testImage(32, 32, 0), 32, 32);
       const lib = method(loadOnnx(tinyModel()), preprocess(seen), {});
       const saved = loadSafetensors(new Uint8Array(readFileSync(join(work, `${name}.safetensors`))));

@@ -151,7 +151,9 @@ export function compareCommand(args: CompareArgs, log: (line: string) => void = 
   mkdirSync(dirname(args.out) || '.', { recursive: true });
   writeFileSync(args.out, html);
   if (process.stderr.isTTY) process.stderr.write('\n');
-  log(`${comparison.methods.length} methods on ${basename(args.image)} (class ${comparison.targetLabel}) -> ${args.out}`);
+  // Without --labels the label is "class 3" already; with them, "class 3, tabby".
+  const explained = comparison.targetLabel === `class ${comparison.target}` ? comparison.targetLabel : `class ${comparison.target}, ${comparison.targetLabel}`;
+  log(`${comparison.methods.length} methods on ${basename(args.image)} (${explained}) -> ${args.out}`);
   for (const m of comparison.methods) {
     const scores = comparison.metrics.map((metric) => `${metric.name} ${m.metrics[metric.name]?.toFixed(4) ?? '-'}`).join(', ');
     log(`  ${m.name.padEnd(16)} ${m.error ? `failed: ${m.error}` : `${m.timeMs.toFixed(0)} ms; ${scores}`}`);

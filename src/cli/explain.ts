@@ -7,6 +7,7 @@ import { centerCrop, decodeImage, encodeJpeg, encodePng, IMAGENET_MEAN, IMAGENET
 import type { Module } from '../layers/module.js';
 import { readRegularFile } from '../node/index.js';
 import { GraphModule } from '../onnx/graph.js';
+import { getBackend, type BackendName } from '../tensor/backend.js';
 import { TinycamError } from '../tensor/errors.js';
 import { saveSafetensors } from '../tensor/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -46,6 +47,8 @@ export interface ExplainSummary extends TargetFacts {
   top: TopClass[];
   /** Why the map is all zeros, when it is. */
   note?: string;
+  /** The kernels that computed it ('wasm', or 'js' by --backend js or after WebAssembly failed to load). */
+  backend: BackendName;
 }
 
 export interface SkippedImage {
@@ -163,6 +166,7 @@ export function explainImage(model: Module, input: Tensor, seen: RgbaImage, sett
       ...(activation ? { finalActivation: activation } : {}),
       top: facts.targetKind === 'class' ? topClasses(result.logits, settings.top, settings.labels) : [],
       ...(note ? { note } : {}),
+      backend: getBackend(),
     },
   };
 }
