@@ -12,6 +12,7 @@ import type { Module } from '../src/layers/module.js';
 import { AdaptiveAvgPool2d } from '../src/layers/pooling.js';
 import { Flatten, Linear } from '../src/layers/linear.js';
 import { BasicBlock, Bottleneck } from '../src/models/resnet.js';
+import { mobilenet_v2 } from '../src/models/mobilenet.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 
 /**
@@ -92,6 +93,22 @@ describe.each(['js', 'wasm'] as BackendName[])('conv -> batch norm -> ReLU fused
     const reference = unfused(model, () => gradCam(model, x, { layer: '4' }));
     expect(fused.maps.data).toEqual(reference.maps.data);
     expect(fused.maps.data.some((v) => v > 0)).toBe(true);
+  });
+
+  it('MobileNetV2 (conv -> batch norm -> ReLU6 fused, residual sums in place) gives the unfused outputs and Grad-CAM maps bit for bit', async () => {
+    await use();
+    const model = mobilenet_v2({ numClasses: 5 }).eval();
+    randomiseBatchNorms(model, 40);
+    const x = randn([2, 3, 32, 32], { seed: 41 });
+    const fused = noGrad(() => model.forward(x)).data;
+    expect(fused).toEqual(unfused(model, () => noGrad(() => model.forward(x))).data);
+    // The raw map (before its ReLU: random weights often leave nothing above zero) and the channel weights.
+    const cam = gradCam(model, x, { layer: 'features.10' });
+    const reference = unfused(model, () => gradCam(model, x, { layer: 'features.10' }));
+    expect(cam.layers[0]!.raw.data).toEqual(reference.layers[0]!.raw.data);
+    expect(cam.layers[0]!.weights!.data).toEqual(reference.layers[0]!.weights!.data);
+    expect(cam.maps.data).toEqual(reference.maps.data);
+    expect(reference.layers[0]!.raw.data.some((v) => v !== 0)).toBe(true);
   });
 
   it('a Sequential of conv, batch norm and ReLU runs (VGG-style) equals its modules called one by one', async () => {

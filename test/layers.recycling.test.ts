@@ -17,6 +17,7 @@ import { ReLU } from '../src/layers/activation.js';
 import { MaxPool2d } from '../src/layers/pooling.js';
 import type { Module } from '../src/layers/module.js';
 import { resnet18, resnet50, type BasicBlock } from '../src/models/resnet.js';
+import { mobilenet_v2 } from '../src/models/mobilenet.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 
 /**
@@ -124,6 +125,8 @@ describe.each(['js', 'wasm'] as BackendName[])('recycled buffers on the %s kerne
     ['7x7 stride 2 (the stem)', [2, 3, 20, 20], [8, 3, 7, 7], { stride: 2, padding: 3 }, false],
     ['1x1 stride 2 (a shortcut)', [2, 8, 10, 10], [16, 8, 1, 1], { stride: 2 }, false],
     ['3x3 in 2 groups, with a bias', [1, 8, 8, 8], [8, 4, 3, 3], { padding: 1, groups: 2 }, true],
+    ['3x3 depthwise stride 2 (MobileNetV2; its kernels add into the output)', [2, 12, 11, 11], [12, 1, 3, 3], { stride: 2, padding: 1, groups: 12 }, false],
+    ['3x3 depthwise with a bias', [1, 12, 8, 8], [12, 1, 3, 3], { padding: 1, groups: 12 }, true],
   ] as const)('conv2d %s overwrites every element of a recycled (NaN) buffer', async (_, xs, ws, options, withBias) => {
     await use();
     const x = randn([...xs], { seed: 1 });
@@ -173,6 +176,22 @@ describe.each(['js', 'wasm'] as BackendName[])('recycled buffers on the %s kerne
     const reference = withoutPool(() => noGrad(() => model.forward(x))).data;
     noGrad(() => model.forward(x));
     expectSameBits(noGrad(() => model.forward(x)).data, reference);
+  });
+
+  it('MobileNetV2 (inverted residuals, ReLU6, depthwise convolutions) under noGrad and in Grad-CAM likewise', async () => {
+    await use();
+    const model = mobilenet_v2({ numClasses: 6 }).eval();
+    randomiseBatchNorms(model, 30);
+    const x = randn([2, 3, 40, 40], { seed: 31 });
+    const reference = withoutPool(() => noGrad(() => model.forward(x))).data;
+    // The raw map (before its ReLU: random weights often leave nothing above zero).
+    const referenceMap = withoutPool(() => gradCam(model, x, { layer: 'features.10' })).layers[0]!.raw.data;
+    const keptBefore = bufferPoolStats().kept;
+    noGrad(() => model.forward(x));
+    expect(bufferPoolStats().kept - keptBefore).toBeGreaterThan(20);
+    expectSameBits(noGrad(() => model.forward(x)).data, reference);
+    expectSameBits(gradCam(model, x, { layer: 'features.10' }).layers[0]!.raw.data, referenceMap);
+    expect(referenceMap.some((v) => v !== 0)).toBe(true);
   });
 
   it("Grad-CAM's maps are the same with the pool as without, and its frozen pass feeds the pool", async () => {

@@ -48,6 +48,10 @@ export class ReLU6 extends Module {
   override forward(x: Tensor): Tensor {
     return relu6(x);
   }
+
+  override isolatedForward(): boolean {
+    return this.constructor === ReLU6;
+  }
 }
 
 export class LeakyReLU extends Module {

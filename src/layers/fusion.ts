@@ -3,7 +3,8 @@ import { kernels } from '../tensor/backend.js';
 import { add } from '../tensor/ops/elementwise.js';
 import { batchNormEvalInto } from '../tensor/ops/norm.js';
 import { sameShape, type Tensor } from '../tensor/tensor.js';
-import { ReLU } from './activation.js';
+import { ReLU, ReLU6 } from './activation.js';
+import { relu6 as relu6Kernel } from '../tensor/kernels/elementwise.js';
 import { Conv2d } from './conv.js';
 import type { Module } from './module.js';
 import { BatchNorm2d } from './normalization.js';
@@ -29,6 +30,11 @@ export function isPlainRelu(m: Module | null | undefined): m is ReLU {
   return m !== null && m !== undefined && m.constructor === ReLU && unwatched(m);
 }
 
+/** An exact ReLU6 (MobileNetV2's activation), unwatched. */
+export function isPlainRelu6(m: Module | null | undefined): m is ReLU6 {
+  return m !== null && m !== undefined && m.constructor === ReLU6 && unwatched(m);
+}
+
 /** A BatchNorm2d in evaluation mode with running statistics, unwatched. */
 export function isFoldableBatchNorm(m: Module | null | undefined): m is BatchNorm2d {
   if (m === null || m === undefined || m.constructor !== BatchNorm2d) return false;
@@ -48,11 +54,14 @@ const records = (x: Tensor, bn: BatchNorm2d): boolean =>
 /** Whether `x` fits `bn` (else its forward raises the error). */
 const fits = (x: Tensor, bn: BatchNorm2d): boolean => x.ndim === 4 && x.shape[1] === bn.numFeatures;
 
-/** relu(bn(conv(x))), or bn(conv(x)) when relu is null. */
+/** relu(bn(conv(x))) (ReLU or ReLU6), or bn(conv(x)) when relu is null. */
 export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Tensor): Tensor {
   const y = conv.forward(x);
-  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && (relu === null || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
-    return batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, relu !== null);
+  const six = isPlainRelu6(relu);
+  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && (relu === null || six || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
+    batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, relu !== null && !six);
+    if (six) relu6Kernel(y.data, y.data);
+    return y;
   }
   return bnRelu(bn, relu, y);
 }
@@ -123,7 +132,7 @@ export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
     let step: readonly Module[];
     let result: Tensor;
     if (m instanceof Conv2d && next instanceof BatchNorm2d) {
-      const relu = after instanceof ReLU ? after : null;
+      const relu = after instanceof ReLU || after instanceof ReLU6 ? after : null;
       step = relu ? [m, next, relu] : [m, next];
       result = convBnRelu(m, next, relu, out);
     } else if (m instanceof Conv2d && next instanceof ReLU) {

@@ -9,7 +9,9 @@ import { ReLU6 } from '../layers/activation.js';
 import { add } from '../tensor/ops/elementwise.js';
 import { adaptiveAvgPool2d } from '../tensor/ops/pool.js';
 import { flatten } from '../tensor/ops/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { sameShape, type Tensor } from '../tensor/tensor.js';
+import { kernels } from '../tensor/backend.js';
+import { childrenSealed } from '../layers/recycling.js';
 import { classCount, type ArchitectureOptions } from './architecture.js';
 
 /** torchvision's MobileNetV2 (Sandler et al. 2018) with its width multiplier. */
@@ -31,6 +33,10 @@ export class Conv2dNormActivation extends Sequential {
       new BatchNorm2d(outChannels),
       new ReLU6(),
     );
+  }
+
+  override isolatedForward(): boolean {
+    return this.constructor === Conv2dNormActivation && childrenSealed(this);
   }
 }
 
@@ -56,7 +62,18 @@ export class InvertedResidual extends Module {
 
   forward(x: Tensor): Tensor {
     const y = this.conv.forward(x);
-    return this.useResidual ? add(x, y) : y;
+    if (!this.useResidual) return y;
+    // x + y into y's own buffer when nothing else can see it (its modules sealed, no gradient recorded,
+    // layers/recycling.ts); the same sum, x first, as add(x, y).
+    if (childrenSealed(this) && !y.requiresGrad && !x.requiresGrad && y.data.buffer !== x.data.buffer && sameShape(x.shape, y.shape)) {
+      kernels().add(x.data, y.data, y.data);
+      return y;
+    }
+    return add(x, y);
+  }
+
+  override isolatedForward(): boolean {
+    return this.constructor === InvertedResidual && childrenSealed(this);
   }
 }
 

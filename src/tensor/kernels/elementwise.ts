@@ -25,6 +25,14 @@ export function relu(x: Float32Array, out: Float32Array): void {
   }
 }
 
+/** out = min(max(x, 0), 6) as torch's relu6 (NaN stays NaN); out may be x. */
+export function relu6(x: Float32Array, out: Float32Array): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v <= 0 ? 0 : v >= 6 ? 6 : v;
+  }
+}
+
 /**
  * out[n, c, i] = x[n, c, i] * scale[c] + shift[c] for `inner` values per
  * channel (then relu when asked): batch norm in evaluation mode. Sums in

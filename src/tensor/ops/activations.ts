@@ -2,7 +2,7 @@ import { record } from '../autograd.js';
 import { kernels } from '../backend.js';
 import { slopeTangent, tangentSum } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { bitsOf } from '../kernels/elementwise.js';
+import { bitsOf, relu6 as relu6Kernel } from '../kernels/elementwise.js';
 import { Tensor, shapeString } from '../tensor.js';
 
 /**
@@ -67,10 +67,7 @@ export function relu6(x: Tensor): Tensor {
   const xd = x.data;
   const n = xd.length;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = xd[i]!;
-    out[i] = v <= 0 ? 0 : v >= 6 ? 6 : v;
-  }
+  relu6Kernel(xd, out);
   return record('relu6', new Tensor(out, x.shape), [x], (g) => {
     const gd = g.data;
     const gi = new Float32Array(n);

@@ -138,14 +138,17 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const depthwise = groupChannels === 1 && groups > 1;
   const multiplier = outChannels / groups;
   const depthwiseGeo = { ...layout.geo, channels: inChannels };
-  // Every element of a non-depthwise output is written below (the bias first, or the first product),
-  // so a recycled buffer (tensor/buffer-pool.ts) can stand in for a fresh one.
+  // A recycled buffer (tensor/buffer-pool.ts) can stand in for a fresh one: every element of the output
+  // is written below (the bias first, or the first product), except that the depthwise kernels add
+  // into theirs, which then starts from zeros.
   const outLength = batch * outChannels * outH * outW;
   checkElements(outLength, op);
   // The column matrix of one image and group, which the kernels may build.
   checkElements(groupChannels * kH * kW * outH * outW, op, 'its im2col buffer');
   chargeWork(batch * outChannels * outH * outW * groupChannels * kH * kW, op, batch);
-  const out = (!depthwise && takeBuffer(outLength)) || allocate(outLength, op);
+  const recycled = takeBuffer(outLength);
+  if (recycled && depthwise && !bias) recycled.fill(0);
+  const out = recycled ?? allocate(outLength, op);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   if (depthwise) kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
   else kernels().convForward(x.data, weight.data, out, layout, bias != null);
