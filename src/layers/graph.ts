@@ -1,5 +1,6 @@
 import { noGrad } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { RecyclePlan } from './graphRecycling.js';
 import type { Module } from './module.js';
 
 /**
@@ -14,6 +15,11 @@ import type { Module } from './module.js';
  *
  * Nodes whose inputs are all weights or other constants are folded: computed
  * once without gradients at the first run, and kept until `invalidate()`.
+ *
+ * A run told which names its caller will read (`keep`) hands the other
+ * intermediate outputs back to the buffer pool as soon as their last reader
+ * has run, where nothing else can see them (./graphRecycling.ts), and
+ * returns only the kept names, so a recycled tensor cannot be read by mistake.
  */
 
 /** A tensor of the graph with its type (what the format calls it). */
@@ -78,9 +84,22 @@ export function splitConstantNodes<N extends { readonly inputs: readonly string[
   return { constant, live, constantNames: names };
 }
 
+/** What a run returns and may recycle. */
+export interface GraphRunOptions {
+  /**
+   * The names the caller reads after the run (graph outputs, logits, any
+   * tensor it asked for). When given, the run returns these only (those that
+   * exist), and intermediate outputs outside it may go back to the buffer
+   * pool once read. Without it, every tensor of the run is returned and
+   * nothing is recycled.
+   */
+  keep?: Iterable<string>;
+}
+
 export class GraphRunner<Type> {
   readonly #options: GraphRunnerOptions<Type>;
   #constants: Map<string, GraphValue<Type>> | null = null;
+  #plan: RecyclePlan | null = null;
 
   constructor(options: GraphRunnerOptions<Type>) {
     this.#options = options;
@@ -100,19 +119,46 @@ export class GraphRunner<Type> {
     return this.#options.weights.get(name) ?? this.#constantValues().get(name);
   }
 
+  /** Every name a run can hold besides its feeds: weights, folded constants, node outputs. */
+  names(): string[] {
+    const names = new Set(this.#options.weights.keys());
+    const nodes = [...this.#options.constants, ...this.#options.steps.map((s) => s.node)];
+    for (const node of nodes) for (const name of node.outputs) if (name) names.add(name);
+    return [...names];
+  }
+
   /**
    * Run every step on `feeds`; returns every tensor of the run by name
-   * (feeds, weights, constants and node outputs after their taps).
+   * (feeds, weights, constants and node outputs after their taps), or only
+   * `options.keep`'s (see GraphRunOptions).
    */
-  run(feeds: Iterable<[string, GraphValue<Type>]>): Map<string, GraphValue<Type>> {
+  run(feeds: Iterable<[string, GraphValue<Type>]>, options: GraphRunOptions = {}): Map<string, GraphValue<Type>> {
     const env = new Map<string, GraphValue<Type>>(feeds);
     for (const [name, value] of this.#options.weights) env.set(name, value);
     for (const [name, value] of this.#constantValues()) env.set(name, value);
-    for (const step of this.#options.steps) this.#execute(step, env, true);
-    return env;
+    const { steps } = this.#options;
+    if (!options.keep) {
+      for (const step of steps) this.#execute(step, env, true);
+      return env;
+    }
+    const keep = new Set(options.keep);
+    const recycler = (this.#plan ??= new RecyclePlan(steps)).start(steps, keep);
+    steps.forEach((step, i) => {
+      recycler.before(i);
+      const { inputs, outputs } = this.#execute(step, env, true);
+      const first = step.node.outputs[0];
+      recycler.after(i, inputs, outputs, first ? env.get(first)?.tensor : undefined, env);
+    });
+    const kept = new Map<string, GraphValue<Type>>();
+    for (const name of keep) {
+      const value = env.get(name);
+      if (value) kept.set(name, value);
+    }
+    return kept;
   }
 
-  #execute(step: GraphStep<Type>, env: Map<string, GraphValue<Type>>, strict: boolean): void {
+  /** Run one node and store its outputs (after their taps); returns what it read and made. */
+  #execute(step: GraphStep<Type>, env: Map<string, GraphValue<Type>>, strict: boolean): { inputs: (Tensor | undefined)[]; outputs: readonly (Tensor | undefined)[] } {
     const { node } = step;
     const inputs = node.inputs.map((n) => (n ? env.get(n)?.tensor : undefined));
     const types = node.inputs.map((n) => env.get(n)?.type ?? this.#options.defaultType);
@@ -125,6 +171,7 @@ export class GraphRunner<Type> {
       for (const tap of step.taps?.[k] ?? []) tensor = tap.forward(tensor);
       env.set(name, { tensor, type: result.types[k] ?? this.#options.defaultType });
     });
+    return { inputs, outputs: result.outputs };
   }
 
   /** Outputs of the constant nodes, computed at the first run and kept (an output a node leaves out stays unset). */

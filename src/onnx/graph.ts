@@ -232,7 +232,9 @@ export class GraphModule extends FlatLayersModule {
 
   /**
    * Run the graph on tensors by input name; returns the graph outputs by name
-   * (or the tensors named in `outputs`, which may be any node outputs).
+   * (or the tensors named in `outputs`, which may be any node outputs). When
+   * nothing records a gradient, intermediate tensors not named in `outputs`
+   * and seen by no hook go back to the buffer pool once read.
    */
   run(feeds: Record<string, Tensor>, outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
     // One work budget per run and batch item (tensor/limits.ts): a graph cannot ask for minutes of work.
@@ -242,12 +244,14 @@ export class GraphModule extends FlatLayersModule {
   }
 
   #run(feeds: Record<string, Tensor>, outputs: readonly string[]): Record<string, Tensor> {
-    const env = this.#runner.run(this.#feed(feeds));
+    // Only `outputs` come back: the other intermediates may go to the buffer pool as the run goes (layers/graphRecycling.ts).
+    const env = this.#runner.run(this.#feed(feeds), { keep: outputs });
     const out: Record<string, Tensor> = {};
     for (const name of outputs) {
       const value = env.get(name);
       if (!value) {
-        throw new ArgumentError(`GraphModule.run: no tensor named '${name}'. Closest: ${closestNames(name, [...env.keys()]).slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
+        const names = [...this.inputNames, ...this.#runner.names()];
+        throw new ArgumentError(`GraphModule.run: no tensor named '${name}'. Closest: ${closestNames(name, names).slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
       }
       out[name] = value.tensor;
     }

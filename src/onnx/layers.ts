@@ -7,6 +7,7 @@ import type { NodeProto } from './proto.js';
 import { Attributes } from './attributes.js';
 import type { OpCall, OpImpl } from './ops/types.js';
 import { DataType } from './tensorData.js';
+import { returnsFreshOutput } from './freshOutputs.js';
 
 /**
  * The hookable modules of an ONNX graph. Each node is a NodeModule whose
@@ -69,6 +70,19 @@ export class NodeModule extends Module implements GraphNode<number> {
       this.#pending = null;
       this.#extraOutputs = [];
     }
+  }
+
+  /**
+   * True for a node of the default domain whose op returns a buffer of its
+   * own and keeps no reference to its inputs (./freshOutputs.ts), with one
+   * output, in eval mode, and of a class whose forward is this one. The graph
+   * runner may then recycle what passes through it (layers/graphRecycling.ts).
+   */
+  override isolatedForward(): boolean {
+    const exact = this.constructor === NodeModule || this.constructor === ReLU || this.constructor === OnnxLinear;
+    const domain = this.node.domain === '' || this.node.domain === 'ai.onnx';
+    const outputs = this.node.outputs.filter((name) => name !== '').length;
+    return exact && domain && !this.training && outputs === 1 && this.node.outputs[0] !== '' && returnsFreshOutput(this.node);
   }
 
   forward(...present: Tensor[]): Tensor {
