@@ -7,6 +7,8 @@
  *
  *   npx tsx bench/memory.ts [--quick]     (--quick: skips the JS backend's batches)
  *
+ * Two rows run with the buffer pool off (setBufferPoolLimit(0)), beside the same tasks with it.
+ *
  * Where the memory goes (ResNet-18, measured 2026-12-01 on the shared
  * 2-core machine): the WebAssembly backend's weight cache (100 MiB: the
  * Winograd transforms and the copy of the weights they were made from;
@@ -36,8 +38,9 @@ interface Measured {
 }
 
 /** The child: build the model, then run one task twice and print what it measured. */
-async function child(backend: Backend, task: Task, weightCacheBytes: number | undefined): Promise<void> {
-  const { gradCam, noGrad, randn, scoreCam, setBackend } = await import('../src/index.js');
+async function child(backend: Backend, task: Task, weightCacheBytes: number | undefined, pool: boolean): Promise<void> {
+  const { gradCam, noGrad, randn, scoreCam, setBackend, setBufferPoolLimit } = await import('../src/index.js');
+  if (!pool) setBufferPoolLimit(0);
   const { kernels } = await import('../src/tensor/backend.js');
   const { resnet18 } = await import('../src/models/index.js');
   if (!(await setBackend(backend, weightCacheBytes === undefined ? {} : { weightCacheBytes }))) throw new Error(`backend ${backend} did not load`);
@@ -72,8 +75,8 @@ async function child(backend: Backend, task: Task, weightCacheBytes: number | un
   console.log(JSON.stringify(measured));
 }
 
-function measure(backend: Backend, task: Task, weightCacheBytes?: number): Measured {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', backend, task, String(weightCacheBytes ?? '')];
+function measure(backend: Backend, task: Task, weightCacheBytes?: number, pool = true): Measured {
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', backend, task, String(weightCacheBytes ?? ''), pool ? 'pool' : 'no-pool'];
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!) as Measured;
 }
@@ -82,21 +85,23 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
     const cache = argv[3] ? Number(argv[3]) : undefined;
-    return child(argv[1] as Backend, argv[2] as Task, cache);
+    return child(argv[1] as Backend, argv[2] as Task, cache, argv[4] !== 'no-pool');
   }
   const quick = argv.includes('--quick');
   console.log(`- date: ${new Date().toISOString()}; node ${process.version}; ${cpus()[0]?.model} (${cpus().length} logical cores); load ${loadavg()[0]!.toFixed(1)}`);
   console.log('- each row: a fresh process, the task run twice; RSS over the process after loading tinycam and building the model\n');
   console.log('| backend | task | RSS with the model, MiB | peak RSS over it, MiB | WebAssembly heap (weight cache), MiB | CPU per run, ms |');
   console.log('|---|---|---|---|---|---|');
-  const rows: [Backend, Task, number | undefined][] = [];
-  for (const task of Object.keys(TASKS) as Task[]) rows.push(['wasm', task, undefined]);
-  rows.push(['wasm', 'Grad-CAM at layer4, 1 image', 0]);
-  for (const task of Object.keys(TASKS) as Task[]) if (!quick || TASKS[task].batch === 1) rows.push(['js', task, undefined]);
-  for (const [backend, task, cache] of rows) {
-    const m = measure(backend, task, cache);
+  const rows: [Backend, Task, number | undefined, boolean][] = [];
+  for (const task of Object.keys(TASKS) as Task[]) rows.push(['wasm', task, undefined, true]);
+  rows.push(['wasm', 'Grad-CAM at layer4, 1 image', 0, true]);
+  // The buffer pool off (setBufferPoolLimit(0)): every activation a fresh allocation, as before it.
+  for (const task of ['Grad-CAM at layer4, batch of 8', 'forward without gradients, batch of 16'] as const) rows.push(['wasm', task, undefined, false]);
+  for (const task of Object.keys(TASKS) as Task[]) if (!quick || TASKS[task].batch === 1) rows.push(['js', task, undefined, true]);
+  for (const [backend, task, cache, pool] of rows) {
+    const m = measure(backend, task, cache, pool);
     const heap = m.heapMiB === null ? '-' : `${m.heapMiB.toFixed(0)} (${m.cacheMiB!.toFixed(0)})`;
-    const name = cache === 0 ? `${backend}, weightCacheBytes: 0` : backend;
+    const name = `${backend}${cache === 0 ? ', weightCacheBytes: 0' : ''}${pool ? '' : ', buffer pool off'}`;
     console.log(`| ${name} | ${task} | ${m.baseMiB.toFixed(0)} | +${(m.peakMiB - m.baseMiB).toFixed(0)} | ${heap} | ${m.cpuMs.toFixed(0)} |`);
   }
 }
