@@ -153,6 +153,45 @@ describe.each(['js', 'wasm'] as BackendName[])('an ONNX graph with the pool on t
   });
 });
 
+describe.each(['js', 'wasm'] as BackendName[])('ONNX ops that take their output from the pool, on the %s kernels', (backend) => {
+  /** One node over x [N, C, 8, 8] (and a second input y of the same shape, where the op takes two). */
+  function oneNode(op: string, opset: number, extraInputs: string[], initializers: TensorSpec[] = []): GraphModule {
+    return loadOnnx(onnxModel({
+      opset,
+      nodes: [{ op, name: `/${op}`, inputs: ['x', ...extraInputs], outputs: ['z'] }],
+      inputs: [{ name: 'x', dims: [N, C, HW, HW] }, ...(extraInputs.includes('y') ? [{ name: 'y', dims: [N, C, HW, HW] }] : [])],
+      outputs: [{ name: 'z' }],
+      initializers,
+    }));
+  }
+  const bnParams = ['gamma', 'beta', 'mean', 'var'];
+  const bnWeights = [weight('gamma', [C], 60), weight('beta', [C], 61), weight('mean', [C], 62), { name: 'var', dims: [C], floats: Array.from({ length: C }, (_, i) => 0.25 + i / C) }];
+
+  it.each([
+    ['Relu', 13, [], []],
+    ['Add', 13, ['y'], []],
+    ['Sum', 9, ['y'], []],
+    ['BatchNormalization', 13, bnParams, bnWeights],
+    ['BatchNormalization', 6, bnParams, bnWeights], // the old form, as the model zoo writes it
+  ] as [string, number, string[], TensorSpec[]][])('%s (opset %i) overwrites every element of a recycled (NaN) buffer', async (op, opset, extra, inits) => {
+    expect(await setBackend(backend)).toBe(true);
+    const model = oneNode(op, opset, extra, inits);
+    const feeds = { x: randn([N, C, HW, HW], { seed: 63 }), ...(extra.includes('y') ? { y: randn([N, C, HW, HW], { seed: 64 }) } : {}) };
+    const reference = withoutPool(() => noGrad(() => model.run(feeds)));
+    poisonPool([ACTIVATION], 1);
+    const pooled = noGrad(() => model.run(feeds));
+    expect(bufferPoolStats().heldBytes).toBe(0); // it took the poisoned buffer
+    expectSameBits(pooled.z!.data, reference.z!.data);
+    // A run that records a gradient takes nothing: its op records the backward rule.
+    poisonPool([ACTIVATION], 1);
+    const x = feeds.x.requireGrad();
+    const z = model.run({ ...feeds, x }).z!;
+    expect(z.requiresGrad).toBe(true);
+    expect(bufferPoolStats().heldBytes).toBe(ACTIVATION * 4);
+    expectSameBits(z.data, reference.z!.data);
+  });
+});
+
 describe('nothing that could still be read goes back to the pool', () => {
   it('tensors the caller asked for keep their values through later runs (the pool is used around them)', () => {
     const model = residualGraph();
