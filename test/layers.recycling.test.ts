@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setBackend, type BackendName } from '../src/tensor/backend.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
 import { sum } from '../src/tensor/ops/reduce.js';
@@ -8,7 +8,7 @@ import { conv2d } from '../src/tensor/ops/conv.js';
 import { maxPool2d } from '../src/tensor/ops/pool.js';
 import { ArgumentError } from '../src/tensor/errors.js';
 import {
-  bufferPoolStats, recycleBuffer, releaseBuffers, setBufferPoolLimit, takeBuffer,
+  bufferPoolStats, recycleBuffer, setBufferPoolLimit, takeBuffer,
 } from '../src/tensor/buffer-pool.js';
 import { Sequential } from '../src/layers/containers.js';
 import { Conv2d } from '../src/layers/conv.js';
@@ -19,6 +19,7 @@ import type { Module } from '../src/layers/module.js';
 import { resnet18, resnet50, type BasicBlock } from '../src/models/resnet.js';
 import { mobilenet_v2 } from '../src/models/mobilenet.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
+import { POOL_LIMIT, expectSameBits, freshPoolPerTest, poisonPool, withoutPool } from './helpers/buffer-pool.js';
 
 /**
  * Activations given back to the buffer pool between sealed modules
@@ -28,18 +29,7 @@ import { gradCam } from '../src/cam/methods/gradCam.js';
  * gradient graph could still hold must keep its values.
  */
 
-const POOL_LIMIT = 64 * 2 ** 20;
-
-beforeEach(() => {
-  releaseBuffers();
-  setBufferPoolLimit(POOL_LIMIT);
-});
-
-afterEach(async () => {
-  setBufferPoolLimit(POOL_LIMIT);
-  releaseBuffers();
-  await setBackend('js');
-});
+freshPoolPerTest();
 
 /** Batch norms with statistics far from the identity (a skipped or stale one shows). */
 function randomiseBatchNorms(model: Module, seed: number): void {
@@ -53,32 +43,8 @@ function randomiseBatchNorms(model: Module, seed: number): void {
   }
 }
 
-/** `fn` with the pool off (every activation freshly allocated), restoring the limit after. */
-function withoutPool<T>(fn: () => T): T {
-  const previous = setBufferPoolLimit(0);
-  try {
-    return fn();
-  } finally {
-    setBufferPoolLimit(previous);
-  }
-}
 
-/** Fill the pool with NaN buffers of these lengths, so a recycled buffer that is read before written shows. */
-function poisonPool(lengths: readonly number[]): void {
-  for (const n of lengths) recycleBuffer(new Float32Array(n).fill(Number.NaN));
-}
 
-/**
- * Bit-for-bit equality, reported as the first difference: vitest's diff of
- * two large arrays that differ everywhere takes minutes.
- */
-function expectSameBits(actual: Float32Array, expected: Float32Array): void {
-  expect(actual.length).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  const i = a.findIndex((bits, k) => bits !== b[k]);
-  expect(i < 0 ? 'same' : `differs first at ${i}: ${actual[i]} vs ${expected[i]}`).toBe('same');
-}
 
 describe('the buffer pool', () => {
   it('hands back a buffer of the exact length asked, once, and counts it', () => {
@@ -89,6 +55,19 @@ describe('the buffer pool', () => {
     expect(takeBuffer(12)).toBe(a);
     expect(takeBuffer(12)).toBeNull();
     expect(bufferPoolStats().heldBytes).toBe(0);
+  });
+
+  it('keeps a buffer given back twice only once (two takers would share it)', () => {
+    const a = new Float32Array(8);
+    const before = bufferPoolStats();
+    recycleBuffer(a);
+    recycleBuffer(a);
+    const after = bufferPoolStats();
+    expect([after.heldBytes, after.kept - before.kept, after.dropped - before.dropped]).toEqual([32, 1, 1]);
+    expect(takeBuffer(8)).toBe(a);
+    expect(takeBuffer(8)).toBeNull();
+    recycleBuffer(a); // taken, so it may come back
+    expect(takeBuffer(8)).toBe(a);
   });
 
   it('keeps no views into bigger buffers, no shared memory, and nothing past its limit', () => {

@@ -1,18 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setBackend, type BackendName } from '../src/tensor/backend.js';
 import { grad, noGrad } from '../src/tensor/autograd.js';
 import { sum } from '../src/tensor/ops/reduce.js';
 import { randn } from '../src/tensor/random.js';
 import { Tensor } from '../src/tensor/tensor.js';
-import { bufferPoolStats, recycleBuffer, releaseBuffers, setBufferPoolLimit, takeBuffer } from '../src/tensor/buffer-pool.js';
+import { bufferPoolStats } from '../src/tensor/buffer-pool.js';
 import { GraphRunner } from '../src/layers/graph.js';
 import { Module } from '../src/layers/module.js';
 import { loadOnnx, type GraphModule } from '../src/onnx/index.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 import { onnxModel, type NodeSpec, type TensorSpec } from './onnx.builder.js';
 import { describeReference, referencePath } from './helpers/shared.js';
+import { expectSameBits, freshPoolPerTest, poisonPool, scribbleOverPool, withoutPool } from './helpers/buffer-pool.js';
 
 /**
  * Intermediate tensors of an ONNX run handed back to the buffer pool once
@@ -22,55 +23,11 @@ import { describeReference, referencePath } from './helpers/shared.js';
  * gradient graph holds must keep its values.
  */
 
-const POOL_LIMIT = 64 * 2 ** 20;
+freshPoolPerTest();
 
-beforeEach(() => {
-  releaseBuffers();
-  setBufferPoolLimit(POOL_LIMIT);
-});
 
-afterEach(async () => {
-  setBufferPoolLimit(POOL_LIMIT);
-  releaseBuffers();
-  await setBackend('js');
-});
 
-/** `fn` with the pool off (every activation freshly allocated), restoring the limit after. */
-function withoutPool<T>(fn: () => T): T {
-  const previous = setBufferPoolLimit(0);
-  try {
-    return fn();
-  } finally {
-    setBufferPoolLimit(previous);
-  }
-}
 
-/** Fill the pool with NaN buffers of these lengths (several of each), so a recycled buffer read after reuse shows. */
-function poisonPool(lengths: readonly number[], copies = 3): void {
-  for (const n of lengths) for (let k = 0; k < copies; k++) recycleBuffer(new Float32Array(n).fill(Number.NaN));
-}
-
-/**
- * Overwrite with NaN every buffer the pool holds of these lengths (and put
- * them back): a tensor that was wrongly given back shows even when no later
- * op happened to take its buffer.
- */
-function scribbleOverPool(lengths: readonly number[]): void {
-  for (const n of new Set(lengths)) {
-    const held: Float32Array[] = [];
-    for (let b = takeBuffer(n); b; b = takeBuffer(n)) held.push(b.fill(Number.NaN));
-    for (const b of held) recycleBuffer(b);
-  }
-}
-
-/** Bit-for-bit equality, reported as the first difference (vitest's diff of two big arrays takes minutes). */
-function expectSameBits(actual: Float32Array, expected: Float32Array): void {
-  expect(actual.length).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  const i = a.findIndex((bits, k) => bits !== b[k]);
-  expect(i < 0 ? 'same' : `differs first at ${i}: ${actual[i]} vs ${expected[i]}`).toBe('same');
-}
 
 const copy = (t: Tensor): Float32Array => new Float32Array(t.data);
 
@@ -127,7 +84,7 @@ describe.each(['js', 'wasm'] as BackendName[])('an ONNX graph with the pool on t
     const x = input(10);
     const reference = withoutPool(() => noGrad(() => model.forwardOutputs(x)));
     const keptBefore = bufferPoolStats().kept;
-    poisonPool([ACTIVATION, N * C * (HW / 2) ** 2]);
+    poisonPool([ACTIVATION, N * C * (HW / 2) ** 2], 3);
     for (let call = 0; call < 3; call++) {
       const [out] = noGrad(() => model.forwardOutputs(x));
       expectSameBits(out!.value.data, reference[0]!.value.data);
@@ -258,7 +215,7 @@ describe('nothing that could still be read goes back to the pool', () => {
       return grad(score, [x])[0]!.data;
     };
     const reference = withoutPool(gradients);
-    poisonPool([ACTIVATION, N * C * (HW / 2) ** 2]);
+    poisonPool([ACTIVATION, N * C * (HW / 2) ** 2], 3);
     expectSameBits(gradients(), reference);
     expect(keptByForward).toBe(0);
   });
@@ -275,7 +232,7 @@ describe('nothing that could still be read goes back to the pool', () => {
         return grad(score, [w2])[0]!.data;
       };
       const reference = withoutPool(gradients);
-      poisonPool([ACTIVATION]);
+      poisonPool([ACTIVATION], 3);
       expectSameBits(gradients(), reference);
       expectSameBits(gradients(), reference);
     } finally {
@@ -301,7 +258,7 @@ describe('views of a tensor', () => {
     const x = input(52);
     const reference = withoutPool(() => noGrad(() => model.run({ x }, outputs)));
     for (let call = 0; call < 2; call++) {
-      poisonPool([ACTIVATION]);
+      poisonPool([ACTIVATION], 3);
       const out = noGrad(() => model.run({ x }, outputs));
       for (const name of outputs) expectSameBits(out[name]!.data, reference[name]!.data);
     }

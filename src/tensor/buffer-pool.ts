@@ -16,7 +16,7 @@ import { ArgumentError } from './errors.js';
  * nothing records a gradient and no module involved has a hook). Who takes:
  * ops that overwrite every element of their output (conv2d), so a recycled
  * buffer's old values never show. A buffer is either in the pool or in use,
- * never both: takeBuffer removes it.
+ * never both: takeBuffer removes it, and a buffer given back twice is kept once.
  *
  * The pool holds at most `limitBytes` (default 64 MiB); past that, recycled
  * buffers are dropped for the garbage collector as before. Per thread: each
@@ -39,6 +39,8 @@ export interface BufferPoolStats {
 const DEFAULT_LIMIT_BYTES = 64 * 2 ** 20;
 
 const free = new Map<number, Float32Array<ArrayBuffer>[]>();
+// What the pool holds, to refuse a buffer given back twice (two later takers would then share it).
+let held = new WeakSet<ArrayBuffer>();
 let limitBytes = DEFAULT_LIMIT_BYTES;
 let heldBytes = 0;
 const counts = { reused: 0, kept: 0, dropped: 0 };
@@ -49,6 +51,7 @@ export function takeBuffer(length: number): Float32Array<ArrayBuffer> | null {
   const buffer = list?.pop();
   if (!buffer) return null;
   if (list!.length === 0) free.delete(length);
+  held.delete(buffer.buffer);
   heldBytes -= buffer.byteLength;
   counts.reused++;
   return buffer;
@@ -61,10 +64,11 @@ export function takeBuffer(length: number): Float32Array<ArrayBuffer> | null {
 export function recycleBuffer(buffer: Float32Array): void {
   const whole =
     buffer.buffer instanceof ArrayBuffer && buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.length > 0;
-  if (!whole || heldBytes + buffer.byteLength > limitBytes) {
+  if (!whole || heldBytes + buffer.byteLength > limitBytes || held.has(buffer.buffer as ArrayBuffer)) {
     counts.dropped++;
     return;
   }
+  held.add(buffer.buffer as ArrayBuffer);
   const list = free.get(buffer.length);
   if (list) list.push(buffer as Float32Array<ArrayBuffer>);
   else free.set(buffer.length, [buffer as Float32Array<ArrayBuffer>]);
@@ -94,5 +98,6 @@ export function setBufferPoolLimit(bytes: number): number {
 /** Let go of every buffer the pool holds (the garbage collector then frees them). */
 export function releaseBuffers(): void {
   free.clear();
+  held = new WeakSet();
   heldBytes = 0;
 }
