@@ -11,7 +11,10 @@
  *            whole by a free worker (pool.run), as a service explaining
  *            request after request would use it.
  *
- *   npx tsx bench/workers.ts [rounds=3]
+ *   npx tsx bench/workers.ts [rounds=3] [--batches K] [--fresh-pools]
+ *
+ * (K batches of 8 per measurement, default 6; --fresh-pools: a pool started for each measurement and closed
+ * after it, instead of both pools alive throughout.)
  *
  * With --score-cam, instead: the wall time of one image's Score-CAM
  * (ResNet-18, 224x224, WebAssembly kernels, pytorch-grad-cam's batches of 16
@@ -41,24 +44,37 @@ const flag = (name: string): string | undefined => {
 const scoreCamMode = args.includes('--score-cam');
 if (scoreCamMode) args.splice(args.indexOf('--score-cam'), 1);
 const scoreCamLayer = flag('--layer') ?? 'layer4';
+const batchCount = Number(flag('--batches') ?? 6);
 const rounds = Number(args[0] ?? (scoreCamMode ? 1 : 3)) || (scoreCamMode ? 1 : 3);
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(', ');
 
 const model = resnet18();
 const stateDict = serialize(model.stateDict()) as never;
-const batches = [randn([8, 3, 224, 224], { seed: 10 }), randn([8, 3, 224, 224], { seed: 11 })];
+// Batches per measurement (--batches K, default 6): the stream keeps them all queued, so with 2 workers the
+// last one to finish is not a single batch's imbalance; split runs them one after another.
+const batches = Array.from({ length: batchCount }, (_, i) => randn([8, 3, 224, 224], { seed: 10 + i }));
 const options = { layer: 'layer4' };
 
 console.log(`# ${new Date().toISOString()}; node ${process.version}; ${cpus()[0]?.model} (${cpus().length} logical cores); load ${load()}`);
-const pools = { 1: createWorkerPool({ workers: 1, backend: 'wasm', model: { arch: 'resnet18', stateDict } }), 2: createWorkerPool({ workers: 2, backend: 'wasm', model: { arch: 'resnet18', stateDict } }) };
-await Promise.all(Object.values(pools).map((p) => p.ready()));
+const makePool = (workers: 1 | 2) => createWorkerPool({ workers, backend: 'wasm', model: { arch: 'resnet18', stateDict } });
+// Warm-up: each worker's kernels, weight cache and JIT, on both paths (whole batches and halves).
+const warm = async (pool: ReturnType<typeof makePool>): Promise<void> => {
+  await Promise.all(batches.map((b) => pool.run('gradCam', b, options)));
+  for (const b of batches.slice(0, 2)) await pool.explain('gradCam', b, options);
+};
 if (scoreCamMode) {
   await benchScoreCam();
   process.exit(0);
 }
-// Warm-up: each worker's kernels, weight cache and JIT.
-for (const pool of Object.values(pools)) await Promise.all(batches.map((b) => pool.run('gradCam', b, options)));
+// --fresh-pools: each measurement gets a pool of its own, started and warmed just before it and closed after,
+// so the other pool's idle workers (V8 collecting their garbage after a busy spell) are not in the process.
+const freshPools = args.includes('--fresh-pools');
+const kept = freshPools ? null : { 1: makePool(1), 2: makePool(2) };
+if (kept) {
+  await Promise.all(Object.values(kept).map((p) => p.ready()));
+  for (const pool of Object.values(kept)) await warm(pool);
+}
 
 const rates: Record<string, number[]> = { 'split 1': [], 'split 2': [], 'stream 1': [], 'stream 2': [] };
 // Cores busy while a mode runs (process CPU time of all threads over wall time): with one worker, what
@@ -71,7 +87,11 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
 const loads: string[] = [];
 for (let r = 0; r < rounds; r++) {
   for (const workers of [1, 2] as const) {
-    const pool = pools[workers];
+    const pool = kept ? kept[workers] : makePool(workers);
+    if (!kept) {
+      await pool.ready();
+      await warm(pool);
+    }
     let t0 = performance.now();
     let c0 = process.cpuUsage();
     for (const batch of batches) await pool.explain('gradCam', batch, options);
@@ -84,13 +104,14 @@ for (let r = 0; r < rounds; r++) {
     wall = performance.now() - t0;
     rates[`stream ${workers}`]!.push((8 * batches.length) / (wall / 1000));
     busy[`stream ${workers}`]!.push(cpuMs(c0) / wall);
+    if (!kept) pool.close();
   }
   loads.push(loadavg()[0]!.toFixed(1));
   console.error(`round ${r + 1}/${rounds}, load ${load()}`);
 }
-for (const pool of Object.values(pools)) pool.close();
+if (kept) for (const pool of Object.values(kept)) pool.close();
 
-console.log(`\n${rounds} rounds, pools alternating; 1-minute load after each round: ${loads.join(' -> ')}\n`);
+console.log(`\n${rounds} rounds, pools alternating${freshPools ? ' (a fresh pool for each measurement)' : ''}, ${batchCount} batches of 8 per measurement; 1-minute load after each round: ${loads.join(' -> ')}\n`);
 // Two estimates of the speed-up: the ratio of the medians, and the median of each round's own ratio (the
 // two pools measured back to back, so a host that is slower for a while weighs on both sides of it).
 console.log('| mode | 1 worker, images/s | 2 workers, images/s | 2 over 1 (medians) | 2 over 1 (median of rounds) | rounds\' ratios | cores busy, 1 / 2 workers |');
@@ -110,6 +131,8 @@ for (const mode of ['split', 'stream']) {
 async function benchScoreCam(): Promise<void> {
   const image = randn([1, 3, 224, 224], { seed: 12 });
   const scoreOptions = { layer: scoreCamLayer, batchSize: 16 };
+  const pools = { 1: makePool(1), 2: makePool(2) };
+  await Promise.all(Object.values(pools).map((p) => p.ready()));
   // Warm-up: every worker's kernels and JIT, on the passes Score-CAM runs (one batch of 16 images each).
   for (const pool of Object.values(pools)) await Promise.all(Array.from({ length: pool.size }, () => pool.run('gradCam', randn([16, 3, 224, 224], { seed: 13 }), options)));
   const times: Record<1 | 2, number[]> = { 1: [], 2: [] };
