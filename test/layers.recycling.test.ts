@@ -70,6 +70,28 @@ describe('the buffer pool', () => {
     expect(takeBuffer(8)).toBe(a);
   });
 
+  it('lets go of sizes nobody asks for any more once it has refused 64 buffers for want of room, and only then', () => {
+    setBufferPoolLimit(1000);
+    recycleBuffer(new Float32Array(200)); // 800 bytes of an old size
+    const stale = bufferPoolStats().stale;
+    // A working set that does not fit but is used: every refusal follows a hit, so nothing is let go.
+    for (let i = 0; i < 100; i++) {
+      recycleBuffer(new Float32Array(100)); // 400 more bytes do not fit next to 800
+      recycleBuffer(takeBuffer(200)!); // the held size in use
+    }
+    expect(bufferPoolStats()).toMatchObject({ heldBytes: 800, stale });
+    // The old size no longer asked for: the 65th refusal lets it go and the new size moves in.
+    for (let i = 0; i < 64; i++) {
+      expect(takeBuffer(100)).toBeNull();
+      recycleBuffer(new Float32Array(100));
+    }
+    expect(bufferPoolStats()).toMatchObject({ heldBytes: 800, stale });
+    recycleBuffer(new Float32Array(100));
+    expect(bufferPoolStats()).toMatchObject({ heldBytes: 400, stale: stale + 1 });
+    expect(takeBuffer(200)).toBeNull();
+    expect(takeBuffer(100)).not.toBeNull();
+  });
+
   it('keeps no views into bigger buffers, no shared memory, and nothing past its limit', () => {
     const before = bufferPoolStats();
     recycleBuffer(new Float32Array(16).subarray(4, 8));

@@ -19,7 +19,8 @@ import { ArgumentError } from './errors.js';
  * never both: takeBuffer removes it, and a buffer given back twice is kept once.
  *
  * The pool holds at most `limitBytes` (default 64 MiB); past that, recycled
- * buffers are dropped for the garbage collector as before. Per thread: each
+ * buffers are dropped for the garbage collector as before, unless what it
+ * holds has gone stale (see STALE_REFUSALS). Per thread: each
  * worker has its own.
  */
 
@@ -34,6 +35,8 @@ export interface BufferPoolStats {
   kept: number;
   /** Buffers given back and dropped (the pool was full, or they were not whole buffers). */
   dropped: number;
+  /** Times the pool let go of everything it held because none of it was asked for while it refused others. */
+  stale: number;
 }
 
 const DEFAULT_LIMIT_BYTES = 64 * 2 ** 20;
@@ -43,7 +46,14 @@ const free = new Map<number, Float32Array<ArrayBuffer>[]>();
 let held = new WeakSet<ArrayBuffer>();
 let limitBytes = DEFAULT_LIMIT_BYTES;
 let heldBytes = 0;
-const counts = { reused: 0, kept: 0, dropped: 0 };
+const counts = { reused: 0, kept: 0, dropped: 0, stale: 0 };
+
+// Buffers refused for want of room since the pool last handed one out. A pool that keeps refusing
+// while nothing it holds is asked for holds sizes of the past (a service that went from batches
+// of 8 to single images): past STALE_REFUSALS it lets go of them, and the sizes in use take over.
+// A working set larger than the limit still hits at every call, so it never gets that far.
+const STALE_REFUSALS = 64;
+let refusedSinceHit = 0;
 
 /** A buffer of exactly `length` floats with arbitrary contents, or null when the pool has none. */
 export function takeBuffer(length: number): Float32Array<ArrayBuffer> | null {
@@ -54,6 +64,7 @@ export function takeBuffer(length: number): Float32Array<ArrayBuffer> | null {
   held.delete(buffer.buffer);
   heldBytes -= buffer.byteLength;
   counts.reused++;
+  refusedSinceHit = 0;
   return buffer;
 }
 
@@ -64,6 +75,10 @@ export function takeBuffer(length: number): Float32Array<ArrayBuffer> | null {
 export function recycleBuffer(buffer: Float32Array): void {
   const whole =
     buffer.buffer instanceof ArrayBuffer && buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.length > 0;
+  if (whole && heldBytes > 0 && heldBytes + buffer.byteLength > limitBytes && ++refusedSinceHit > STALE_REFUSALS) {
+    releaseBuffers();
+    counts.stale++;
+  }
   if (!whole || heldBytes + buffer.byteLength > limitBytes || held.has(buffer.buffer as ArrayBuffer)) {
     counts.dropped++;
     return;
@@ -99,5 +114,6 @@ export function setBufferPoolLimit(bytes: number): number {
 export function releaseBuffers(): void {
   free.clear();
   held = new WeakSet();
+  refusedSinceHit = 0;
   heldBytes = 0;
 }
