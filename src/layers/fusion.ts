@@ -9,6 +9,7 @@ import { Conv2d } from './conv.js';
 import type { Module } from './module.js';
 import { BatchNorm2d } from './normalization.js';
 import { recycleSpent, sealed } from './recycling.js';
+import { takeBuffer } from '../tensor/buffer-pool.js';
 
 /**
  * conv -> batch norm -> ReLU (and add -> ReLU) in one pass over memory, where
@@ -79,7 +80,7 @@ export function convRelu(conv: Module, relu: Module, x: Tensor): Tensor {
 /** relu(bn(x)), or bn(x) when relu is null: one output instead of two. */
 export function bnRelu(bn: Module, relu: Module | null, x: Tensor): Tensor {
   if (relu !== null && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(x, bn) && !records(x, bn)) {
-    return batchNormEvalInto(x, new Float32Array(x.size), bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, true);
+    return batchNormEvalInto(x, takeBuffer(x.size) ?? new Float32Array(x.size), bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, true);
   }
   const y = bn.forward(x);
   return relu ? relu.forward(y) : y;

@@ -8,7 +8,6 @@ import { record } from '../../tensor/autograd.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { DataType, isIntegerType } from '../tensorData.js';
 import { input, nodeError, type OpCall, type OpImpl } from './types.js';
-import { pooledAdd, pooledRelu } from './pooled.js';
 
 /** Arithmetic, activations and the pass-through ops. Broadcasting is NumPy's (opset 7+). */
 
@@ -138,20 +137,19 @@ export function identity(x: Tensor): Tensor {
 }
 
 export const elementwiseOps: Record<string, OpImpl> = {
-  // Add, Sum and Relu write into a pooled buffer when nothing records a gradient (./pooled.ts).
-  Add: binary(pooledAdd),
+  Add: binary(add),
   Sub: binary(sub),
   Mul: binary(mul),
   Div: divide,
   Pow: binary(pow),
-  Sum: variadic(pooledAdd),
+  Sum: variadic(add),
   Max: variadic(maximum),
   Min: variadic(minimum),
   Neg: unary(neg),
   Exp: unary(exp),
   Log: unary(log),
   Sqrt: unary(sqrt),
-  Relu: (call) => pooledRelu(input(call, 0)) ?? relu(input(call, 0), { backwardRule: call.backwardRule }),
+  Relu: (call) => relu(input(call, 0), { backwardRule: call.backwardRule }),
   Clip: clipOp,
   LeakyRelu: (call) => leakyRelu(input(call, 0), call.attrs.float('alpha', 0.01)),
   PRelu: preluOp,

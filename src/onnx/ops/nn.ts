@@ -10,7 +10,6 @@ import { logSoftmax, softmax } from '../../tensor/ops/softmax.js';
 import { Tensor, sizeOf } from '../../tensor/tensor.js';
 import { input, nodeError, normalizeAxisFor, type OpCall, type OpImpl } from './types.js';
 import { conv3dNode, pool3dNode } from './volume.js';
-import { pooledBatchNormEval } from './pooled.js';
 
 /*
  * Convolution, pooling, normalisation, dense layers and softmax.
@@ -259,10 +258,11 @@ const batchNormalization: OpImpl = (call) => {
     return add(mul(div(sub(x, runningMean), sqrt(add(runningVar, eps))), scale), bias);
   }
   const flat = (t: Tensor): Tensor => (t.ndim === 1 ? t : reshape(t, [t.size]));
-  const momentum = 1 - call.attrs.float('momentum', 0.9);
-  // batchNorm refuses a non-finite momentum even in eval mode; the pooled path leaves that to it.
-  const pooled = training || !Number.isFinite(momentum) ? null : pooledBatchNormEval(x, flat(runningMean), flat(runningVar), flat(scale), flat(bias), eps);
-  const y = pooled ?? batchNorm(x, flat(runningMean), flat(runningVar), flat(scale), flat(bias), { training, eps, momentum });
+  const y = batchNorm(x, flat(runningMean), flat(runningVar), flat(scale), flat(bias), {
+    training,
+    eps,
+    momentum: 1 - call.attrs.float('momentum', 0.9),
+  });
   const extra = call.node.outputs.length - 1;
   return extra > 0 ? [y, runningMean, runningVar, runningMean, runningVar].slice(0, extra + 1) : y;
 };
