@@ -238,6 +238,34 @@ describe('nothing that could still be read goes back to the pool', () => {
     expect(bufferPoolStats().kept).toBeGreaterThan(0);
   });
 
+  it('what a hook saw stays intact when the hook removed itself while it ran (watched before, unwatched after)', () => {
+    const model = resnet18({ numClasses: 10 }).eval();
+    randomiseBatchNorms(model, 18);
+    const kept = new Map<string, { tensor: Tensor; copy: Float32Array }>();
+    /** A one-shot hook: keeps the output it sees, then removes itself inside the call. */
+    const once = (name: string, m: Module): void => {
+      const handle = m.registerForwardHook((_m, _inputs, out) => {
+        kept.set(name, { tensor: out, copy: snapshot(out) });
+        handle.remove();
+      });
+    };
+    once('conv', (model.layer2.at(1) as BasicBlock).conv1); // fused with its batch norm and ReLU in place, were it unwatched
+    once('stage', model.layer2); // a stage's output, which layer3 consumes
+    once('block', model.layer1.at(0)); // a block's output, which the next block consumes
+    noGrad(() => model.forward(randn([1, 3, 40, 40], { seed: 19 })));
+    noGrad(() => model.forward(randn([1, 3, 40, 40], { seed: 20 })));
+    // The same in a Sequential: the conv's output, which the ReLU after it would overwrite in place.
+    const seq = new Sequential(new Conv2d(3, 8, 3, { padding: 1 }), new ReLU(), new Conv2d(8, 4, 3)).eval();
+    once('sequence conv', seq.at(0));
+    noGrad(() => seq.forward(randn([1, 3, 12, 12], { seed: 21 })));
+    noGrad(() => seq.forward(randn([1, 3, 12, 12], { seed: 22 })));
+    expect([...kept.keys()].sort()).toEqual(['block', 'conv', 'sequence conv', 'stage']);
+    for (const { tensor, copy } of kept.values()) expectSameBits(tensor.data, copy);
+    // Convolution outputs, before batch norm and ReLU: a ReLU in place over them would show.
+    expect(kept.get('conv')!.copy.some((v) => v < 0)).toBe(true);
+    expect(kept.get('sequence conv')!.copy.some((v) => v < 0)).toBe(true);
+  });
+
   it('a forward that records a gradient gives nothing back (the graph holds its activations)', () => {
     const model = resnet18({ numClasses: 10 }).eval();
     const before = bufferPoolStats().kept;

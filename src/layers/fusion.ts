@@ -48,6 +48,17 @@ export function isPlainConv(m: Module | null | undefined): m is Conv2d {
   return m !== null && m !== undefined && m.constructor === Conv2d && unwatched(m);
 }
 
+/**
+ * conv.forward(x), and whether the convolution was plain for the whole call:
+ * a hook that saw its output and removed itself while it ran leaves the
+ * module unwatched afterwards, but that output is no longer private.
+ */
+function convPrivately(conv: Module, x: Tensor): { y: Tensor; plain: boolean } {
+  const before = isPlainConv(conv);
+  const y = conv.forward(x);
+  return { y, plain: before && isPlainConv(conv) };
+}
+
 /** Whether batch norm over `x` would record a gradient. */
 const records = (x: Tensor, bn: BatchNorm2d): boolean =>
   isGradEnabled() && (x.requiresGrad || (bn.weight?.requiresGrad ?? false) || (bn.bias?.requiresGrad ?? false));
@@ -57,9 +68,9 @@ const fits = (x: Tensor, bn: BatchNorm2d): boolean => x.ndim === 4 && x.shape[1]
 
 /** relu(bn(conv(x))) (ReLU or ReLU6), or bn(conv(x)) when relu is null. */
 export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Tensor): Tensor {
-  const y = conv.forward(x);
+  const { y, plain } = convPrivately(conv, x);
   const six = isPlainRelu6(relu);
-  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && (relu === null || six || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
+  if (plain && isFoldableBatchNorm(bn) && (relu === null || six || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
     batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, relu !== null && !six);
     if (six) relu6Kernel(y.data, y.data);
     return y;
@@ -69,8 +80,8 @@ export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Ten
 
 /** relu(conv(x)) (VGG without batch norm): the ReLU in place over the convolution's output. */
 export function convRelu(conv: Module, relu: Module, x: Tensor): Tensor {
-  const y = conv.forward(x);
-  if (isPlainConv(conv) && isPlainRelu(relu) && !(isGradEnabled() && y.requiresGrad)) {
+  const { y, plain } = convPrivately(conv, x);
+  if (plain && isPlainRelu(relu) && !(isGradEnabled() && y.requiresGrad)) {
     kernels().relu(y.data, y.data);
     return y;
   }
@@ -102,8 +113,8 @@ export function addRelu(a: Tensor, b: Tensor, relu: Module): Tensor {
  * fused, the sum and the ReLU go in place too (no buffer of their own).
  */
 export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
-  const y = conv.forward(x);
-  if (isPlainConv(conv) && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(y, bn) && !records(y, bn)) {
+  const { y, plain } = convPrivately(conv, x);
+  if (plain && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(y, bn) && !records(y, bn)) {
     batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, false);
     const identity = shortcut();
     if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
@@ -132,6 +143,8 @@ export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
     const after = modules[i + 2];
     let step: readonly Module[];
     let result: Tensor;
+    // Sealed before the step ran and after: a hook that removes itself while it runs saw the tensors.
+    const sealedBefore = [m, next, after].map((k) => k !== undefined && sealed(k));
     if (m instanceof Conv2d && next instanceof BatchNorm2d) {
       const relu = after instanceof ReLU || after instanceof ReLU6 ? after : null;
       step = relu ? [m, next, relu] : [m, next];
@@ -146,7 +159,7 @@ export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
       step = [m];
       result = m.forward(out);
     }
-    const stepSealed = step.every(sealed);
+    const stepSealed = step.every((k, j) => sealedBefore[j] && sealed(k));
     if (madeBySealedStep && stepSealed) recycleSpent(out, result);
     out = result;
     madeBySealedStep = stepSealed;

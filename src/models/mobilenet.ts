@@ -61,11 +61,12 @@ export class InvertedResidual extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const sealedBefore = childrenSealed(this);
     const y = this.conv.forward(x);
     if (!this.useResidual) return y;
-    // x + y into y's own buffer when nothing else can see it (its modules sealed, no gradient recorded,
-    // layers/recycling.ts); the same sum, x first, as add(x, y).
-    if (childrenSealed(this) && !y.requiresGrad && !x.requiresGrad && y.data.buffer !== x.data.buffer && sameShape(x.shape, y.shape)) {
+    // x + y into y's own buffer when nothing else can see it (its modules sealed before and after they ran,
+    // no gradient recorded, layers/recycling.ts); the same sum, x first, as add(x, y).
+    if (sealedBefore && childrenSealed(this) && !y.requiresGrad && !x.requiresGrad && y.data.buffer !== x.data.buffer && sameShape(x.shape, y.shape)) {
       kernels().add(x.data, y.data, y.data);
       return y;
     }

@@ -41,10 +41,11 @@ export class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     // relu(bn1(conv1(x))), then relu(bn2(conv2(...)) + shortcut(x)): fused where nothing can tell (layers/fusion.ts).
+    const sealedBefore = childrenSealed(this);
     const out = convBnRelu(this.conv1, this.bn1, this.relu, x);
     let shortcut = x;
     const result = convBnAddRelu(this.conv2, this.bn2, out, () => (shortcut = this.downsample ? this.downsample.forward(x) : x), this.relu);
-    recycleInside(this, [out, shortcut], x, result);
+    if (sealedBefore) recycleInside(this, [out, shortcut], x, result);
     return result;
   }
 
@@ -80,11 +81,12 @@ export class Bottleneck extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const sealedBefore = childrenSealed(this);
     const first = convBnRelu(this.conv1, this.bn1, this.relu, x);
     const second = convBnRelu(this.conv2, this.bn2, this.relu, first);
     let shortcut = x;
     const result = convBnAddRelu(this.conv3, this.bn3, second, () => (shortcut = this.downsample ? this.downsample.forward(x) : x), this.relu);
-    recycleInside(this, [first, second, shortcut], x, result);
+    if (sealedBefore) recycleInside(this, [first, second, shortcut], x, result);
     return result;
   }
 
@@ -96,8 +98,9 @@ export class Bottleneck extends Module {
 /**
  * A block's own intermediates (and its downsampled shortcut) back to the
  * buffer pool once its result is made, when all its children are sealed
- * (layers/recycling.ts). Hooks on the block itself see only its input and
- * result, so they do not matter; the input is never given back.
+ * (layers/recycling.ts), before the block ran (the caller checks) and after.
+ * Hooks on the block itself see only its input and result, so they do not
+ * matter; the input is never given back.
  */
 function recycleInside(block: Module, intermediates: readonly Tensor[], input: Tensor, result: Tensor): void {
   if (!childrenSealed(block)) return;
@@ -148,13 +151,18 @@ export class ResNet extends Module {
 
   forward(x: Tensor): Tensor {
     // Each stage's output goes back to the buffer pool once the next has consumed it, when both are sealed (layers/recycling.ts).
+    // Each check is made before the module runs and after: a hook that removes itself while it runs saw the tensors.
+    const stemSealed = (): boolean => sealed(this.conv1) && sealed(this.bn1) && sealed(this.relu) && sealed(this.maxpool);
+    const stemSealedBefore = stemSealed();
     const stem = convBnRelu(this.conv1, this.bn1, this.relu, x);
+    const poolSealedBefore = sealed(this.maxpool);
     let out = this.maxpool.forward(stem);
-    if (sealed(this.conv1) && sealed(this.bn1) && sealed(this.relu) && sealed(this.maxpool)) recycleSpent(stem, out);
-    let madeBySealed = sealed(this.maxpool);
+    if (stemSealedBefore && stemSealed()) recycleSpent(stem, out);
+    let madeBySealed = poolSealedBefore && sealed(this.maxpool);
     for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4]) {
+      const layerSealedBefore = sealed(layer);
       const result = layer.forward(out);
-      const layerSealed = sealed(layer);
+      const layerSealed = layerSealedBefore && sealed(layer);
       if (madeBySealed && layerSealed) recycleSpent(out, result);
       madeBySealed = layerSealed;
       out = result;
