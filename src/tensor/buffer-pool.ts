@@ -12,10 +12,11 @@ import { ArgumentError } from './errors.js';
  * memory). The same lengths come back at every call, so the buffers can.
  *
  * Who gives: only code that knows nothing else can see a buffer any more
- * (layers/recycling.ts: between the stock modules of a ResNet or a VGG, when
- * nothing records a gradient and no module involved has a hook). Who takes:
- * ops that overwrite every element of their output (conv2d), so a recycled
- * buffer's old values never show. A buffer is either in the pool or in use,
+ * (layers/recycling.ts between stock modules, layers/graphRecycling.ts in a
+ * graph run: when nothing records a gradient and no module involved has a
+ * hook). Who takes: ops that write every element of their output (conv2d,
+ * max pooling, ReLU, ReLU6, batch norm, same-shape add), through
+ * bufferToOverwrite, so a recycled buffer's old values never show. A buffer is either in the pool or in use,
  * never both: takeBuffer removes it, and a buffer given back twice is kept once.
  *
  * The pool holds at most `limitBytes` (default 64 MiB); past that, recycled
@@ -66,6 +67,16 @@ export function takeBuffer(length: number): Float32Array<ArrayBuffer> | null {
   counts.reused++;
   refusedSinceHit = 0;
   return buffer;
+}
+
+/** An output buffer of `length` floats whose every element the caller will write: a recycled one when the pool has it, else a fresh one. */
+export function bufferToOverwrite(length: number): Float32Array<ArrayBuffer> {
+  return takeBuffer(length) ?? new Float32Array(length);
+}
+
+/** A zero-filled buffer of `length` floats (for kernels that add into their output): a recycled one cleared, else a fresh one. */
+export function zeroedBuffer(length: number): Float32Array<ArrayBuffer> {
+  return takeBuffer(length)?.fill(0) ?? new Float32Array(length);
 }
 
 /**

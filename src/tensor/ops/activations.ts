@@ -4,7 +4,7 @@ import { slopeTangent, tangentSum } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { bitsOf, relu6 as relu6Kernel } from '../kernels/elementwise.js';
 import { Tensor, shapeString } from '../tensor.js';
-import { takeBuffer } from '../buffer-pool.js';
+import { bufferToOverwrite } from '../buffer-pool.js';
 
 /**
  * Elementwise activations, each a forward loop and a backward loop over
@@ -30,8 +30,7 @@ export function relu(x: Tensor, options: { backwardRule?: ReluBackwardRule } = {
     throw new ArgumentError(`relu: backwardRule '${String(rule)}' is not supported (accepted: 'standard', 'guided', 'deconvnet')`);
   }
   const n = x.size;
-  // The kernel writes every element, so a recycled buffer (../buffer-pool.ts) can stand in for a fresh one.
-  const out = takeBuffer(n) ?? new Float32Array(n);
+  const out = bufferToOverwrite(n);
   kernels().relu(x.data, out);
   return record('relu', new Tensor(out, x.shape), [x], (g) => {
     const gi = new Float32Array(n);
@@ -68,7 +67,7 @@ function positiveMask(b: number): number {
 export function relu6(x: Tensor): Tensor {
   const xd = x.data;
   const n = xd.length;
-  const out = takeBuffer(n) ?? new Float32Array(n);
+  const out = bufferToOverwrite(n);
   relu6Kernel(xd, out);
   return record('relu6', new Tensor(out, x.shape), [x], (g) => {
     const gd = g.data;

@@ -6,7 +6,7 @@ import type { ConvLayout as Layout } from '../kernels/kernels.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { pair, pads, type Pair, type Padding2d } from './spatial.js';
 import { allocate, chargeWork, checkElements } from '../limits.js';
-import { takeBuffer } from '../buffer-pool.js';
+import { bufferToOverwrite, zeroedBuffer } from '../buffer-pool.js';
 
 /**
  * 2-D convolution and transposed convolution as im2col + GEMM per image and
@@ -138,17 +138,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const depthwise = groupChannels === 1 && groups > 1;
   const multiplier = outChannels / groups;
   const depthwiseGeo = { ...layout.geo, channels: inChannels };
-  // A recycled buffer (tensor/buffer-pool.ts) can stand in for a fresh one: every element of the output
-  // is written below (the bias first, or the first product), except that the depthwise kernels add
-  // into theirs, which then starts from zeros.
+  // Every element of the output is written below (the bias first, or the first product), so it may be a
+  // recycled buffer (tensor/buffer-pool.ts); the depthwise kernels add into theirs, which starts from zeros.
   const outLength = batch * outChannels * outH * outW;
   checkElements(outLength, op);
   // The column matrix of one image and group, which the kernels may build.
   checkElements(groupChannels * kH * kW * outH * outW, op, 'its im2col buffer');
   chargeWork(batch * outChannels * outH * outW * groupChannels * kH * kW, op, batch);
-  const recycled = takeBuffer(outLength);
-  if (recycled && depthwise && !bias) recycled.fill(0);
-  const out = recycled ?? allocate(outLength, op);
+  const out = depthwise && !bias ? zeroedBuffer(outLength) : bufferToOverwrite(outLength);
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
   if (depthwise) kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
   else kernels().convForward(x.data, weight.data, out, layout, bias != null);

@@ -1,8 +1,8 @@
 import { record } from '../autograd.js';
 import { kernels } from '../backend.js';
 import { binaryMap, sumToShape, unaryMap } from '../broadcast.js';
-import { allocate } from '../limits.js';
-import { takeBuffer } from '../buffer-pool.js';
+import { checkElements } from '../limits.js';
+import { bufferToOverwrite } from '../buffer-pool.js';
 import { backwardOf, leafOf, tangentSum } from '../tangent.js';
 import { Tensor, sameShape } from '../tensor.js';
 
@@ -29,8 +29,8 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 
 /** The residual add of a network: no broadcasting, one kernel call. */
 function addSameShape(x: Tensor, y: Tensor): Tensor {
-  // The kernel writes every element, so a recycled buffer (../buffer-pool.ts) can stand in for a fresh one.
-  const out = takeBuffer(x.size) ?? allocate(x.size, 'add');
+  checkElements(x.size, 'add');
+  const out = bufferToOverwrite(x.size);
   kernels().add(x.data, y.data, out);
   return new Tensor(out, x.shape);
 }

@@ -2,7 +2,7 @@ import { record } from '../autograd.js';
 import { kernels } from '../backend.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
-import { takeBuffer } from '../buffer-pool.js';
+import { bufferToOverwrite } from '../buffer-pool.js';
 
 /**
  * Normalisation ops over the channel axis (axis 1) of [N, C, ...] tensors.
@@ -94,8 +94,7 @@ export function batchNorm(
   }
 
   const { scale, shift } = scaleAndShift(mean, invStd, weight, bias);
-  // scaleShift writes every element, so a recycled buffer (../buffer-pool.ts) can stand in for a fresh one.
-  const out = takeBuffer(x.size) ?? new Float32Array(x.size);
+  const out = bufferToOverwrite(x.size);
   kernels().scaleShift(src, out, C, inner, scale, shift, false);
 
   const result = new Tensor(out, x.shape);

@@ -4,7 +4,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { imageShape, pair, pads, type Pair, type Padding2d } from './spatial.js';
 import { allocate, chargeWork, checkElements } from '../limits.js';
-import { takeBuffer } from '../buffer-pool.js';
+import { bufferToOverwrite } from '../buffer-pool.js';
 
 /**
  * Pooling over the two spatial axes of NCHW tensors. Each op computes its
@@ -107,8 +107,7 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions): Tensor {
   const outPlane = g.outH * g.outW;
   checkElements(planes * outPlane, 'maxPool2d');
   chargeWork(planes * outPlane * Math.min(g.kh, H) * Math.min(g.kw, W), 'maxPool2d', N);
-  // Every output is written (a window's max, or -Infinity), so a recycled buffer (tensor/buffer-pool.ts) can stand in.
-  const out = takeBuffer(planes * outPlane) || allocate(planes * outPlane, 'maxPool2d');
+  const out = bufferToOverwrite(planes * outPlane); // each output is a window's max, or -Infinity
   // Offset of each output's winning cell within its input plane (-1: none),
   // kept for the backward rule only when the graph is recorded.
   const recording = isGradEnabled() && x.requiresGrad;
