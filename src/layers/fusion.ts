@@ -9,7 +9,7 @@ import { Conv2d } from './conv.js';
 import type { Module } from './module.js';
 import { BatchNorm2d } from './normalization.js';
 import { recycleSpent, sealed } from './recycling.js';
-import { takeBuffer } from '../tensor/buffer-pool.js';
+import { bufferToOverwrite } from '../tensor/buffer-pool.js';
 
 /**
  * conv -> batch norm -> ReLU (and add -> ReLU) in one pass over memory, where
@@ -91,7 +91,7 @@ export function convRelu(conv: Module, relu: Module, x: Tensor): Tensor {
 /** relu(bn(x)), or bn(x) when relu is null: one output instead of two. */
 export function bnRelu(bn: Module, relu: Module | null, x: Tensor): Tensor {
   if (relu !== null && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(x, bn) && !records(x, bn)) {
-    return batchNormEvalInto(x, takeBuffer(x.size) ?? new Float32Array(x.size), bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, true);
+    return batchNormEvalInto(x, bufferToOverwrite(x.size), bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, true);
   }
   const y = bn.forward(x);
   return relu ? relu.forward(y) : y;
@@ -128,42 +128,42 @@ export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () 
   return addRelu(z, shortcut(), relu);
 }
 
+/** The modules one step of runSequence runs together from position `i`: a run it fuses, or one module. */
+function stepAt(modules: readonly Module[], i: number): readonly Module[] {
+  const [m, next, after] = [modules[i]!, modules[i + 1], modules[i + 2]];
+  if (m instanceof Conv2d && next instanceof BatchNorm2d) return after instanceof ReLU || after instanceof ReLU6 ? [m, next, after] : [m, next];
+  if ((m instanceof Conv2d || m instanceof BatchNorm2d) && next instanceof ReLU) return [m, next];
+  return [m];
+}
+
+/** Run one step (see stepAt) on `x`. */
+function runStep([m, next, after]: readonly Module[], x: Tensor): Tensor {
+  if (m instanceof Conv2d && next instanceof BatchNorm2d) return convBnRelu(m, next, after ?? null, x);
+  if (m instanceof Conv2d && next) return convRelu(m, next, x);
+  if (m instanceof BatchNorm2d && next) return bnRelu(m, next, x);
+  return m!.forward(x);
+}
+
 /**
  * A Sequential's children run in order, with conv -> batch norm (-> ReLU),
  * conv -> ReLU and batch norm -> ReLU runs fused where the rules above allow.
  * What one step made and the next consumed goes back to the buffer pool
- * when both steps are sealed (./recycling.ts); the sequence's input never does.
+ * when both steps are sealed (./recycling.ts), before they ran and after (a
+ * hook that removes itself while it runs saw the tensors); the sequence's
+ * input never does.
  */
 export function runSequence(modules: readonly Module[], x: Tensor): Tensor {
   let out = x;
   let madeBySealedStep = false;
-  for (let i = 0; i < modules.length; i++) {
-    const m = modules[i]!;
-    const next = modules[i + 1];
-    const after = modules[i + 2];
-    let step: readonly Module[];
-    let result: Tensor;
-    // Sealed before the step ran and after: a hook that removes itself while it runs saw the tensors.
-    const sealedBefore = [m, next, after].map((k) => k !== undefined && sealed(k));
-    if (m instanceof Conv2d && next instanceof BatchNorm2d) {
-      const relu = after instanceof ReLU || after instanceof ReLU6 ? after : null;
-      step = relu ? [m, next, relu] : [m, next];
-      result = convBnRelu(m, next, relu, out);
-    } else if (m instanceof Conv2d && next instanceof ReLU) {
-      step = [m, next];
-      result = convRelu(m, next, out);
-    } else if (m instanceof BatchNorm2d && next instanceof ReLU) {
-      step = [m, next];
-      result = bnRelu(m, next, out);
-    } else {
-      step = [m];
-      result = m.forward(out);
-    }
-    const stepSealed = step.every((k, j) => sealedBefore[j] && sealed(k));
+  for (let i = 0; i < modules.length; ) {
+    const step = stepAt(modules, i);
+    const sealedBefore = step.every(sealed);
+    const result = runStep(step, out);
+    const stepSealed = sealedBefore && step.every(sealed);
     if (madeBySealedStep && stepSealed) recycleSpent(out, result);
     out = result;
     madeBySealedStep = stepSealed;
-    i += step.length - 1;
+    i += step.length;
   }
   return out;
 }

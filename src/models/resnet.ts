@@ -5,8 +5,8 @@ import { Module } from '../layers/module.js';
 import { BatchNorm2d } from '../layers/normalization.js';
 import { AdaptiveAvgPool2d, MaxPool2d } from '../layers/pooling.js';
 import { ReLU } from '../layers/activation.js';
-import { convBnAddRelu, convBnRelu } from '../layers/fusion.js';
-import { childrenSealed, recycleSpent, sealed } from '../layers/recycling.js';
+import { convBnAddRelu, convBnRelu, runSequence } from '../layers/fusion.js';
+import { childrenSealed, recycleSpent } from '../layers/recycling.js';
 import { flatten } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { classCount, type ArchitectureOptions } from './architecture.js';
@@ -150,23 +150,9 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    // Each stage's output goes back to the buffer pool once the next has consumed it, when both are sealed (layers/recycling.ts).
-    // Each check is made before the module runs and after: a hook that removes itself while it runs saw the tensors.
-    const stemSealed = (): boolean => sealed(this.conv1) && sealed(this.bn1) && sealed(this.relu) && sealed(this.maxpool);
-    const stemSealedBefore = stemSealed();
-    const stem = convBnRelu(this.conv1, this.bn1, this.relu, x);
-    const poolSealedBefore = sealed(this.maxpool);
-    let out = this.maxpool.forward(stem);
-    if (stemSealedBefore && stemSealed()) recycleSpent(stem, out);
-    let madeBySealed = poolSealedBefore && sealed(this.maxpool);
-    for (const layer of [this.layer1, this.layer2, this.layer3, this.layer4]) {
-      const layerSealedBefore = sealed(layer);
-      const result = layer.forward(out);
-      const layerSealed = layerSealedBefore && sealed(layer);
-      if (madeBySealed && layerSealed) recycleSpent(out, result);
-      madeBySealed = layerSealed;
-      out = result;
-    }
+    // The stem fused, and each stage's output back to the buffer pool once the next has consumed it, as a
+    // Sequential runs its children (layers/fusion.ts).
+    const out = runSequence([this.conv1, this.bn1, this.relu, this.maxpool, this.layer1, this.layer2, this.layer3, this.layer4], x);
     return this.fc.forward(flatten(this.avgpool.forward(out), 1));
   }
 }
