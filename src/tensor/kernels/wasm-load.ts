@@ -1,6 +1,7 @@
 import type { Kernels } from './kernels.js';
 import { wasmKernels, type WasmKernelOptions } from './wasm.js';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels-bytes.js';
+import { decodeBase64 } from '../base64.js';
 
 /** The module's imports: AssemblyScript's abort (never reached with --noAssert, but declared). */
 const imports = {
@@ -11,12 +12,6 @@ const imports = {
   },
 };
 
-export function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /** Compile (or take) the kernels module, instantiate it and wrap it as Kernels. */
 export async function loadWasmKernels(source?: WebAssembly.Module | BufferSource, options: WasmKernelOptions = {}): Promise<Kernels> {

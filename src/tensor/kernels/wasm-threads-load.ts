@@ -3,7 +3,7 @@ import { sharedMemory, startKernelThreads, type KernelThreadSpawner } from './th
 import { wasmKernels, type WasmKernelOptions, type WasmKernels } from './wasm.js';
 import { SHARED_MAX_PAGES, withSharedMemoryImport } from './wasm-shared.js';
 import { KERNELS_WASM_BASE64 } from './wasm/kernels-bytes.js';
-import { decodeBase64 } from './wasm-load.js';
+import { decodeBase64 } from '../base64.js';
 
 /**
  * The WebAssembly kernels with `threads - 1` helper threads (./threads.ts):

@@ -1,3 +1,4 @@
+import { decodeBase64Checked } from '../../tensor/base64.js';
 import { TfjsError } from '../errors.js';
 import { isObject, type JsonObject } from '../json.js';
 
@@ -87,12 +88,5 @@ export class Attrs {
 
 /** Base64 to text, without Node's Buffer (atob is in browsers, workers and Node 16+). */
 export function decodeBase64Text(base64: string): string {
-  return new TextDecoder().decode(decodeBase64(base64));
-}
-
-export function decodeBase64(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
+  return new TextDecoder().decode(decodeBase64Checked(base64));
 }
