@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { skipInit } from '../layers/init.js';
 import type { Module } from '../layers/module.js';
 import { createModel, architectures } from '../models/index.js';
 import type { GraphModule } from '../onnx/graph.js';
@@ -78,11 +79,12 @@ export function loadModel(path: string, arch: string | undefined, numClasses: nu
     if (!Object.hasOwn(architectures, arch)) throw new UsageError(`unknown --arch '${arch}'; accepted: ${architectureList()}`);
     const weights = loadSafetensors(readRegularFile(path, '--model'));
     // The class count comes from the classifier's weight in the file unless given.
-    const probe = createModel(arch, { numClasses: 1 });
+    // Both builds skip the random initial weights: the file overwrites every one (a strict load).
+    const probe = skipInit(() => createModel(arch, { numClasses: 1 }));
     const params = probe.namedParameters();
     const head = params[params.length - 1]![0].replace(/\.bias$/, '.weight');
     const classes = numClasses ?? (Object.hasOwn(weights, head) ? weights[head]!.shape[0] : undefined) ?? 1000;
-    const model = createModel(arch, { numClasses: classes });
+    const model = skipInit(() => createModel(arch, { numClasses: classes }));
     try {
       model.loadStateDict(weights);
     } catch (e) {

@@ -1,5 +1,6 @@
 export * from './module.js';
 export type { InitOptions } from './init.js';
+export { skipInit } from './init.js';
 export * from './containers.js';
 export * from './conv.js';
 export * from './linear.js';

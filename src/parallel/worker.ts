@@ -6,6 +6,7 @@ import { integratedGradientsJoined, integratedGradientsShare } from '../cam/meth
 import { scoreCamJoined, scoreCamShare } from '../cam/methods/scoreCam.js';
 import { smoothGradJoined, smoothGradShare } from '../cam/methods/smoothGrad.js';
 import type { Share } from '../cam/shares.js';
+import { skipInit } from '../layers/init.js';
 import type { Module } from '../layers/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { isSpreadMethod, revive, reviveOptions, serialize, type FromWorker, type SpreadMethod, type ModelSpec, type ToWorker } from './protocol.js';
@@ -67,7 +68,9 @@ async function buildModel(spec: ModelSpec): Promise<Module> {
   // The ONNX importer and the architectures load only when the spec needs them: a worker starts sooner.
   if ('arch' in spec) {
     const { createModel } = await import('../models/index.js');
-    model = createModel(spec.arch, spec.options ?? {});
+    const build = () => createModel(spec.arch, spec.options ?? {});
+    // Weights to load: no random initial ones to draw first (ResNet-18: 11.7 million draws per worker).
+    model = spec.stateDict ? skipInit(build) : build();
     if (spec.stateDict) model.loadStateDict(revive(spec.stateDict) as Record<string, Tensor>);
   } else if ('onnx' in spec) {
     const { loadOnnx } = await import('../onnx/index.js');
