@@ -1,7 +1,12 @@
 /**
  * Cold start: CPU time from process start to the first Grad-CAM map of the
- * shapes model (examples/shapes, its committed weights, one generated
- * scene), beside a bare `node -e 0`-like process, in the same run. The app
+ * shapes model (examples/shapes: its committed weights, loaded by
+ * loadShapesNet as the demo loads them, and one generated scene), beside a
+ * bare `node -e 0`-like process, in the same run. The scene is drawn once
+ * by this script and read by each app as raw float32 (an app would decode a
+ * photo; drawing it is the example's code, which shares the library's random
+ * generator and so moves V8's compile work between the phases); with
+ * --draw-scene each app draws it itself, as before 2026-12-02. The app
  * is bundled by esbuild from the package's sources the way a consumer's
  * bundler would (ESM, no minification), then run with plain node, so tsx's
  * own start-up is not counted.
@@ -29,11 +34,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { scenesToTensor } from '../examples/shapes/data.js';
+import { generateScene } from '../examples/shapes/generate.js';
 
 const HERE = process.env.TINYCAM_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 7);
 const keep = args.includes('--keep');
+const drawScene = args.includes('--draw-scene');
 const others = args.filter((a) => !/^\d+$/.test(a) && !a.startsWith('--')).map((r) => resolve(r));
 type Backend = 'default' | 'wasm' | 'auto';
 const apps: { label: string; root: string; backend: Backend }[] = [
@@ -43,6 +51,9 @@ const apps: { label: string; root: string; backend: Backend }[] = [
   ...others.map((root) => ({ label: root, root, backend: 'default' as const })),
 ];
 const dir = mkdtempSync(join(tmpdir(), 'tinycam-cold-'));
+const sceneFile = join(dir, 'scene.f32');
+const sceneTensor = scenesToTensor([generateScene(2000000000)]);
+writeFileSync(sceneFile, new Uint8Array(sceneTensor.data.buffer, sceneTensor.data.byteOffset, sceneTensor.data.byteLength));
 const cpu = 'const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };';
 
 const app = ({ root, backend }: { root: string; backend: Backend }) => `
@@ -50,19 +61,18 @@ ${cpu}
 const start = cpu();
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { gradCam, loadSafetensors${backend === 'default' ? '' : ', setBackend, getBackend'} } from '${root}/src/index.ts';
-import { ShapesNet, CAM_LAYER } from '${root}/examples/shapes/model.ts';
-import { generateScene } from '${root}/examples/shapes/generate.ts';
-import { scenesToTensor } from '${root}/examples/shapes/data.ts';
+import { gradCam${backend === 'default' ? '' : ', setBackend, getBackend'} } from '${root}/src/index.ts';
+import { CAM_LAYER } from '${root}/examples/shapes/model.ts';
+import { loadShapesNet } from '${root}/examples/shapes/weights.ts';
+${drawScene ? `import { generateScene } from '${root}/examples/shapes/generate.ts';
+import { scenesToTensor } from '${root}/examples/shapes/data.ts';` : `import { Tensor } from '${root}/src/index.ts';`}
 ${backend === 'wasm' ? "if (!(await setBackend('wasm'))) throw new Error('no WebAssembly');" : ''}
 ${backend === 'auto' ? "setBackend('auto');" : ''}
 const c0 = cpu();
-const model = new ShapesNet();
 const weights = ${backend === 'auto' ? 'await readFile' : 'readFileSync'}('${root}/examples/shapes/shapes-cnn.safetensors');
-model.loadStateDict(loadSafetensors(new Uint8Array(weights)));
-model.eval();
+const { model } = loadShapesNet(new Uint8Array(weights));
 const c1 = cpu();
-const scene = scenesToTensor([generateScene(2000000000)]);
+const scene = ${drawScene ? 'scenesToTensor([generateScene(2000000000)])' : `new Tensor(new Float32Array(new Uint8Array(readFileSync('${sceneFile}')).buffer), ${JSON.stringify(sceneTensor.shape)})`};
 const c2 = cpu();
 const ranOn = ${backend === 'default' ? "'default'" : 'getBackend()'};
 const { maps } = gradCam(model, scene, { layer: CAM_LAYER });
