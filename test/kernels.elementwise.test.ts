@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { kernels } from '../src/tensor/backend.js';
+import type { ConvLayout } from '../src/tensor/kernels/kernels.js';
 import type { PoolWindow } from '../src/tensor/kernels/pool.js';
 import { Rng } from '../src/tensor/random.js';
+import { expectSameBits } from './helpers/buffer-pool.js';
 
 /**
  * The element-wise and pooling kernels (relu, batch norm's scale and shift,
@@ -188,5 +190,64 @@ describe('maxPool2d kernel', () => {
     expect(Array.from(argmax)).toEqual([0, 6, 8, 10]);
     expect(Array.from(out)).toEqual(Array.from(ref.out));
     expect(Array.from(argmax)).toEqual(Array.from(ref.argmax));
+  });
+});
+
+describe('the epilogues layers/fusion.ts asks the kernels for', () => {
+  /** A convolution's layout: groups of `cin` -> `cout` channels, a k x k kernel. */
+  function layout(batch: number, groups: number, cin: number, cout: number, size: number, k: number, stride: number, pad: number): ConvLayout {
+    const out = Math.floor((size + 2 * pad - k) / stride) + 1;
+    return {
+      batch, groups, imageChannels: cin, rowChannels: cout,
+      geo: { channels: cin, inH: size, inW: size, outH: out, outW: out, kH: k, kW: k, strideH: stride, strideW: stride, padTop: pad, padLeft: pad, dilationH: 1, dilationW: 1 },
+    };
+  }
+
+  // Above and below the WebAssembly kernels' 4,096-float cutoff; Winograd (3x3 stride 1), im2col, pointwise, grouped.
+  it.each([
+    ['3x3 stride 1, 2 x 16 x 24 x 24 out', layout(2, 1, 8, 16, 24, 3, 1, 1)],
+    ['3x3 stride 2', layout(3, 1, 8, 16, 24, 3, 2, 1)],
+    ['1x1', layout(2, 1, 16, 24, 20, 1, 1, 0)],
+    ['2 groups', layout(2, 2, 4, 8, 20, 3, 1, 1)],
+    ['small (under the cutoff)', layout(1, 1, 3, 4, 8, 3, 1, 1)],
+  ] as const)('convForward then scale and shift (and ReLU), %s: the values of the two calls, bit for bit', (_, L) => {
+    const rng = new Rng(21);
+    const channels = L.groups * L.rowChannels;
+    const inner = L.geo.outH * L.geo.outW;
+    const image = randomArray(L.batch * L.groups * L.imageChannels * L.geo.inH * L.geo.inW, rng);
+    const weight = randomArray(channels * L.imageChannels * L.geo.kH * L.geo.kW, rng);
+    const scale = Float64Array.from(randomArray(channels, rng), (v) => 0.5 + Math.abs(v));
+    const shift = Float64Array.from(randomArray(channels, rng));
+    for (const relu of [false, true]) {
+      for (const accumulate of [false, true]) {
+        const start = randomArray(L.batch * channels * inner, rng);
+        const separate = start.slice();
+        kernels().convForward(image, weight, separate, L, accumulate);
+        kernels().scaleShift(separate, separate, channels, inner, scale, shift, relu);
+        const fused = start.slice();
+        kernels().convForward(image, weight, fused, L, accumulate, { scale, shift, relu });
+        expectSameBits(fused, separate);
+        // The scale and shift did something.
+        const plain = start.slice();
+        kernels().convForward(image, weight, plain, L, accumulate);
+        expect(fused).not.toEqual(plain);
+      }
+    }
+  });
+
+  it('add then ReLU: the values of add and relu called one after the other, bit for bit, in place too', () => {
+    const rng = new Rng(22);
+    for (const n of [100, 4099, CHUNK + 7]) {
+      const a = randomArray(n, rng);
+      const b = randomArray(n, rng);
+      const separate = new Float32Array(n);
+      kernels().add(a, b, separate);
+      kernels().relu(separate, separate);
+      const fused = new Float32Array(n);
+      kernels().add(a, b, fused, true);
+      expectSameBits(fused, separate);
+      kernels().add(a, b, a, true);
+      expectSameBits(a, separate);
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { conv2d, convTranspose2d } from '../tensor/ops/conv.js';
+import { conv2dThen, convTranspose2d } from '../tensor/ops/conv.js';
+import type { ChannelAffine } from '../tensor/kernels/kernels.js';
 import { pad } from '../tensor/ops/shape.js';
 import { pair, splitPadding, type Pads, type Pair } from '../tensor/ops/spatial.js';
 import { ArgumentError, ShapeError } from '../tensor/errors.js';
@@ -77,6 +78,16 @@ export class Conv2d extends Module {
   }
 
   override forward(x: Tensor): Tensor {
+    return this.convolve(x);
+  }
+
+  /**
+   * forward(x), then (with `then`) its output scaled and shifted per
+   * channel inside the kernels (conv2dThen): layers/fusion.ts's batch norm,
+   * for a call that records no gradient. No hook runs: the caller has
+   * checked there are none.
+   */
+  convolve(x: Tensor, then?: ChannelAffine): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
       throw new ShapeError(
         `Conv2d: expected input [N, ${this.inChannels}, H, W]; got ${shapeString(x.shape)}`,
@@ -86,9 +97,9 @@ export class Conv2d extends Module {
     const common = { stride: this.stride, dilation: this.dilation, groups: this.groups };
     if (this.paddingMode !== 'zeros') {
       const padded = pad(x, [sides.left, sides.right, sides.top, sides.bottom], { mode: this.paddingMode });
-      return conv2d(padded, this.weight, this.bias, { ...common, padding: 0 });
+      return conv2dThen(padded, this.weight, this.bias, { ...common, padding: 0 }, then);
     }
-    return conv2d(x, this.weight, this.bias, { ...common, padding: sides });
+    return conv2dThen(x, this.weight, this.bias, { ...common, padding: sides }, then);
   }
 
   /** A fresh output (conv2d's, or a recycled buffer it overwrote); its input is kept only by a recorded graph. */

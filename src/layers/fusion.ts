@@ -1,7 +1,7 @@
 import { isGradEnabled } from '../tensor/autograd.js';
 import { kernels } from '../tensor/backend.js';
 import { add } from '../tensor/ops/elementwise.js';
-import { batchNormEvalInto } from '../tensor/ops/norm.js';
+import { batchNormEvalAffine, batchNormEvalInto } from '../tensor/ops/norm.js';
 import { sameShape, type Tensor } from '../tensor/tensor.js';
 import { ReLU, ReLU6 } from './activation.js';
 import { relu6 as relu6Kernel } from '../tensor/kernels/elementwise.js';
@@ -66,10 +66,31 @@ const records = (x: Tensor, bn: BatchNorm2d): boolean =>
 /** Whether `x` fits `bn` (else its forward raises the error). */
 const fits = (x: Tensor, bn: BatchNorm2d): boolean => x.ndim === 4 && x.shape[1] === bn.numFeatures;
 
+/**
+ * Whether conv -> bn can run as one convolution whose kernels apply the
+ * batch norm (conv2dThen): the conv and bn foldable, the conv's output fits
+ * the bn, and nothing records a gradient through either. The kernels then
+ * copy the output out of their memory once instead of three times
+ * (WebAssembly), with the same values.
+ */
+function foldsIntoConv(conv: Module, bn: Module, x: Tensor): boolean {
+  if (!isPlainConv(conv) || !isFoldableBatchNorm(bn) || conv.outChannels !== bn.numFeatures) return false;
+  const params = [conv.weight, conv.bias, bn.weight, bn.bias];
+  return !(isGradEnabled() && (x.requiresGrad || params.some((p) => p?.requiresGrad)));
+}
+
+/** bn's evaluation-mode scale and shift (then ReLU when asked), for conv2dThen. */
+const affineOf = (bn: BatchNorm2d, reluAfter: boolean) => batchNormEvalAffine(bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, reluAfter);
+
 /** relu(bn(conv(x))) (ReLU or ReLU6), or bn(conv(x)) when relu is null. */
 export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Tensor): Tensor {
-  const { y, plain } = convPrivately(conv, x);
   const six = isPlainRelu6(relu);
+  if ((relu === null || six || isPlainRelu(relu)) && foldsIntoConv(conv, bn, x)) {
+    const y = (conv as Conv2d).convolve(x, affineOf(bn as BatchNorm2d, relu !== null && !six));
+    if (six) relu6Kernel(y.data, y.data);
+    return y;
+  }
+  const { y, plain } = convPrivately(conv, x);
   if (plain && isFoldableBatchNorm(bn) && (relu === null || six || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
     batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, relu !== null && !six);
     if (six) relu6Kernel(y.data, y.data);
@@ -113,19 +134,24 @@ export function addRelu(a: Tensor, b: Tensor, relu: Module): Tensor {
  * fused, the sum and the ReLU go in place too (no buffer of their own).
  */
 export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
+  if (isPlainRelu(relu) && foldsIntoConv(conv, bn, x)) return addReluInPlace((conv as Conv2d).convolve(x, affineOf(bn as BatchNorm2d, false)), shortcut, relu);
   const { y, plain } = convPrivately(conv, x);
   if (plain && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(y, bn) && !records(y, bn)) {
     batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, false);
-    const identity = shortcut();
-    if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
-      kernels().add(y.data, identity.data, y.data);
-      kernels().relu(y.data, y.data);
-      return y;
-    }
-    return addRelu(y, identity, relu);
+    return addReluInPlace(y, shortcut, relu);
   }
   const z = bn.forward(y);
   return addRelu(z, shortcut(), relu);
+}
+
+/** relu(y + shortcut()) into y's own buffer (y private, nothing recording), when the shortcut fits it. */
+function addReluInPlace(y: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
+  const identity = shortcut();
+  if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
+    kernels().add(y.data, identity.data, y.data, true);
+    return y;
+  }
+  return addRelu(y, identity, relu);
 }
 
 /** The modules one step of runSequence runs together from position `i`: a run it fuses, or one module. */

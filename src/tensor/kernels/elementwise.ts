@@ -50,7 +50,8 @@ export function scaleShift(x: Float32Array, out: Float32Array, channels: number,
   if (reluAfter) relu(out, out);
 }
 
-/** out = a + b (same length). */
-export function add(a: Float32Array, b: Float32Array, out: Float32Array): void {
+/** out = a + b (same length), then relu(out, out) when asked. */
+export function add(a: Float32Array, b: Float32Array, out: Float32Array, reluAfter = false): void {
   for (let i = 0; i < out.length; i++) out[i] = a[i]! + b[i]!;
+  if (reluAfter) relu(out, out);
 }

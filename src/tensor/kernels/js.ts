@@ -2,7 +2,7 @@ import { add, relu, scaleShift } from './elementwise.js';
 import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } from './depthwise.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col, imagePanelPacker } from './im2col.js';
-import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
+import { isPointwise, type ChannelAffine, type ConvLayout, type Kernels } from './kernels.js';
 import { maxPool2d } from './pool.js';
 import { adjointLayout, flippedWeights, preferWinograd, winogradForward } from './winograd.js';
 
@@ -18,7 +18,12 @@ function colBuffer(size: number): Float32Array {
   return colScratch;
 }
 
-function convForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void {
+function convForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean, then?: ChannelAffine): void {
+  convolve(image, weight, out, L, accumulate);
+  if (then) scaleShift(out, out, L.groups * L.rowChannels, L.geo.outH * L.geo.outW, then.scale, then.shift, then.relu);
+}
+
+function convolve(image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void {
   if (preferWinograd(L)) return winogradForward(image, weight, out, L, accumulate);
   const { geo } = L;
   const k = L.imageChannels * geo.kH * geo.kW;

@@ -13,8 +13,13 @@ export interface Kernels {
   readonly name: 'js' | 'wasm';
   /** C[m x n] = op(A) op(B) (+ C), see ./gemm.ts. */
   gemm(m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, options?: GemmOptions): void;
-  /** For each image and group: out[n, g] (+)= W_g * im2col(image[n, g]). */
-  convForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void;
+  /**
+   * For each image and group: out[n, g] (+)= W_g * im2col(image[n, g]); then,
+   * with `then`, out = scaleShift(out) over its channels, the values of a
+   * separate scaleShift(out, out, ...) call bit for bit (a backend may apply
+   * it before the output leaves its memory: layers/fusion.ts's batch norm).
+   */
+  convForward(image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean, then?: ChannelAffine): void;
   /** image[n, g] += col2im(W_g^T * rows[n, g]) (the adjoint of convForward in its image). */
   convAdjoint(rows: Float32Array, weight: Float32Array, image: Float32Array, L: ConvLayout): void;
   /** dW_g += rows[n, g] * im2col(image[n, g])^T, summed over n. */
@@ -27,10 +32,17 @@ export interface Kernels {
   scaleShift(x: Float32Array, out: Float32Array, channels: number, inner: number, scale: Float64Array, shift: Float64Array, relu: boolean): void;
   /** out = max(x, 0), NaN stays NaN. */
   relu(x: Float32Array, out: Float32Array): void;
-  /** out = a + b, all of one length. */
-  add(a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** out = a + b, all of one length; then ReLU, as relu(out, out) would, when asked (a residual block's tail). */
+  add(a: Float32Array, b: Float32Array, out: Float32Array, reluAfter?: boolean): void;
   /** Max pooling of `planes` planes of H x W (argmax: the winning offsets, when wanted), see ./pool.ts. */
   maxPool2d(x: Float32Array, out: Float32Array, argmax: Int32Array | null, planes: number, H: number, W: number, window: PoolWindow): void;
+}
+
+/** A per-channel scale and shift (then ReLU) over a [N, C, ...] array: batch norm in evaluation mode. */
+export interface ChannelAffine {
+  scale: Float64Array;
+  shift: Float64Array;
+  relu: boolean;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { GemmOptions } from './gemm.js';
 import type { ConvGeometry } from './im2col.js';
 import { jsKernels } from './js.js';
-import { isPointwise, type ConvLayout, type Kernels } from './kernels.js';
+import { isPointwise, type ChannelAffine, type ConvLayout, type Kernels } from './kernels.js';
 import type { PoolWindow } from './pool.js';
 import { serialGemms, type GemmBatch, type GemmExports } from './thread-share.js';
 import type { KernelThreadTeam } from './threads.js';
@@ -36,6 +36,9 @@ import { adjointLayout, winogradTileSize, winogradTilesOf } from './winograd.js'
  * call alone, so that the cache keeps what it has instead of being emptied
  * and refilled at every call (VGG-16's need about 294 MB).
  */
+
+/** A conv epilogue (see convForward) and what to tell once the body that applies it has run to its end. */
+type AffineStep = ChannelAffine & { done(): void };
 
 /** The functions the module exports (byte addresses, element counts and strides). */
 interface KernelExports extends GemmExports {
@@ -388,13 +391,25 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
   // convolutions
 
   /**
+   * A channel scale and shift (then ReLU) over planes already in the module's
+   * memory, in place: scaleShift's own function and float32 operands, so
+   * the values of the scaleShift kernel below. Puts the operands on the heap
+   * now, with the call's other takes, before any output is copied out.
+   */
+  const affineInHeap = (then: ChannelAffine): ((at: number, planes: number, inner: number, channels: number, firstPlane: number) => void) => {
+    const pScale = heap.put(Float32Array.from(then.scale));
+    const pShift = heap.put(Float32Array.from(then.shift));
+    return (at, planes, inner, channels, firstPlane) => x.scaleShift(at, at, planes, inner, channels, pScale, pShift, then.relu ? 1 : 0, firstPlane);
+  };
+
+  /**
    * Winograd F(2x2, 3x3) (tile 2, the same steps as ./winograd.ts
    * winogradForward) or F(4x4, 3x3) (tile 4, wasm/assembly/winograd4.ts), on
    * transformed weights from the cache. `weights` is the convolution's own
    * weight array; with `flip` the convolution runs with its flipped weight
    * (the input gradient of `weights`' convolution, see adjointLayout).
    */
-  const winograd = (tile: 2 | 4, image: Float32Array, weights: Float32Array, flip: boolean, out: Float32Array, L: ConvLayout, accumulate: boolean, fallback: () => void): void => {
+  const winograd = (tile: 2 | 4, image: Float32Array, weights: Float32Array, flip: boolean, out: Float32Array, L: ConvLayout, accumulate: boolean, fallback: () => void, then?: AffineStep): void => {
     const { geo } = L;
     const O = L.rowChannels;
     const C = L.imageChannels;
@@ -447,6 +462,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
       const pM = heap.take(points * O * group * perImage + 4);
       const pPadIn = tile === 4 ? heap.take(x.winograd4InputScratch(tilesH, tilesW)) : 0;
       const pPadOut = tile === 4 ? heap.take(x.winograd4OutputScratch(tilesH, tilesW)) : 0;
+      const epilogue = then && affineInHeap(then);
       for (let first = 0; first < L.batch; first += group) {
         const count = Math.min(group, L.batch - first);
         const T = count * perImage;
@@ -470,22 +486,43 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
           if (tile === 4) x.winograd4Output(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, dst, accumulate ? 1 : 0, pPadOut);
           else x.winogradOutput(pM, O, T, n * perImage, tilesH, tilesW, geo.outH, geo.outW, dst, accumulate ? 1 : 0);
         }
+        epilogue?.(pOut, count * O, geo.outH * geo.outW, O, first * O);
         heap.get(pOut, count * outFloats, out, first * outFloats);
       }
+      then?.done();
     }, fallback);
   };
 
-  const convForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean): void => {
+  /**
+   * With `then`, the convolution's output gets its channel scale and shift
+   * while it is still in the module's memory, when scaleShift would have run
+   * there (the same size rule, so the same values): one copy out instead of
+   * a copy out, in and out again. Otherwise (a small output, or the JS
+   * fallback) scaleShift runs after, as a separate call would.
+   */
+  const convForward = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean, then?: ChannelAffine): void => {
+    const channels = L.groups * L.rowChannels;
+    const inner = L.geo.outH * L.geo.outW;
+    const inHeap = then !== undefined && out.length >= SMALL && inner > 0 ? then : undefined;
+    let appliedInHeap = false;
+    const step: AffineStep | undefined = inHeap && { ...inHeap, done: () => void (appliedInHeap = true) };
     const fallback = (): void => jsKernels.convForward(image, weight, out, L, accumulate);
     const tile = winogradTileSize(L, 'wasm');
-    if (tile) return winograd(tile, image, weight, false, out, L, accumulate, fallback);
+    if (tile) winograd(tile, image, weight, false, out, L, accumulate, fallback, step);
+    else convIm2col(image, weight, out, L, accumulate, fallback, step);
+    if (then && !appliedInHeap) scaleShift(out, out, channels, inner, then.scale, then.shift, then.relu);
+  };
+
+  const convIm2col = (image: Float32Array, weight: Float32Array, out: Float32Array, L: ConvLayout, accumulate: boolean, fallback: () => void, then?: AffineStep): void => {
     const { geo, k, cols, imageFloats, rowFloats: outFloats, pointwise, geometry } = im2colSizes(L);
+    const channels = L.groups * L.rowChannels;
     withHeap(() => {
       const work = takeWork();
       const pWeight = heap.put(weight);
       const pImage = heap.take(imageFloats);
       const pOut = heap.take(outFloats);
       const pCol = pointwise ? 0 : heap.take(k * cols);
+      const epilogue = then && affineInHeap(then);
       for (let n = 0; n < L.batch; n++) {
         heap.view.set(image.subarray(n * imageFloats, (n + 1) * imageFloats), pImage >> 2);
         if (accumulate) heap.view.set(out.subarray(n * outFloats, (n + 1) * outFloats), pOut >> 2);
@@ -499,8 +536,10 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
             pOut + g * L.rowChannels * cols * 4, cols, accumulate, work,
           );
         }
+        epilogue?.(pOut, channels, cols, channels, n * channels);
         heap.get(pOut, outFloats, out, n * outFloats);
       }
+      then?.done();
     }, fallback);
   };
 
@@ -638,14 +677,17 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     }, () => jsKernels.relu(src, out));
   };
 
-  const add = (a: Float32Array, b: Float32Array, out: Float32Array): void => {
-    if (out.length < SMALL) return jsKernels.add(a, b, out);
+  // With reluAfter, the ReLU runs on the sum in the module's memory: relu's own function, as relu(out, out)
+  // would run it (the same size rule), with one copy out instead of three copies.
+  const add = (a: Float32Array, b: Float32Array, out: Float32Array, reluAfter = false): void => {
+    if (out.length < SMALL) return jsKernels.add(a, b, out, reluAfter);
     inChunks(out.length, 2, (i0, i1) => {
       const pa = heap.put(a, i0, i1);
       const pb = heap.put(b, i0, i1);
       x.addArrays(pa, pb, pa, i1 - i0);
+      if (reluAfter) x.relu(pa, pa, i1 - i0);
       heap.get(pa, i1 - i0, out, i0);
-    }, () => jsKernels.add(a, b, out));
+    }, () => jsKernels.add(a, b, out, reluAfter));
   };
 
   const maxPool2d = (src: Float32Array, out: Float32Array, argmax: Int32Array | null, planes: number, H: number, W: number, w: PoolWindow): void => {

@@ -2,7 +2,7 @@ import { isGradEnabled, record } from '../autograd.js';
 import { tangentSum, weightCurvature } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { kernels } from '../backend.js';
-import type { ConvLayout as Layout } from '../kernels/kernels.js';
+import type { ChannelAffine, ConvLayout as Layout } from '../kernels/kernels.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { pair, pads, type Pair, type Padding2d } from './spatial.js';
 import { allocate, chargeWork, checkElements } from '../limits.js';
@@ -92,6 +92,18 @@ function biasGradient(g: Tensor, bias: Tensor): Tensor {
 
 /** 2-D convolution, NCHW input, OIHW weight [Cout, Cin/groups, kh, kw], bias [Cout]. */
 export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  return conv2dThen(x, weight, bias, options);
+}
+
+/**
+ * conv2d, then (with `then`) a per-channel scale and shift over its output,
+ * the values of kernels().scaleShift(out, out, ...) bit for bit, which the
+ * kernels may apply before the output leaves their memory. Only for callers
+ * that know nothing records a gradient through it (layers/fusion.ts's
+ * evaluation-mode batch norm): with `then`, a result that would be recorded
+ * is a programming error.
+ */
+export function conv2dThen(x: Tensor, weight: Tensor, bias?: Tensor | null, options: Conv2dOptions = {}, then?: ChannelAffine): Tensor {
   const op = 'conv2d';
   expect4d(x, 'input', op);
   expect4d(weight, 'weight', op);
@@ -146,9 +158,14 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   checkElements(groupChannels * kH * kW * outH * outW, op, 'its im2col buffer');
   chargeWork(batch * outChannels * outH * outW * groupChannels * kH * kW, op, batch);
   const out = depthwise && !bias ? zeroedBuffer(outLength) : bufferToOverwrite(outLength);
+  if (then && layout.recorded) throw new Error('conv2dThen: the result would be recorded for a backward pass; the scale and shift must then be an op of its own');
   if (bias) fillBias(out, bias.data, batch, outChannels, outH * outW);
-  if (depthwise) kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
-  else kernels().convForward(x.data, weight.data, out, layout, bias != null);
+  if (depthwise) {
+    kernels().depthwiseForward(x.data, weight.data, out, batch, multiplier, depthwiseGeo);
+    if (then) kernels().scaleShift(out, out, outChannels, outH * outW, then.scale, then.shift, then.relu);
+  } else {
+    kernels().convForward(x.data, weight.data, out, layout, bias != null, then);
+  }
   const y = new Tensor(out, [batch, outChannels, outH, outW]);
 
   const inputs = bias ? [x, weight, bias] : [x, weight];

@@ -3,6 +3,7 @@ import { kernels } from '../backend.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { bufferToOverwrite } from '../buffer-pool.js';
+import type { ChannelAffine } from '../kernels/kernels.js';
 
 /**
  * Normalisation ops over the channel axis (axis 1) of [N, C, ...] tensors.
@@ -300,10 +301,20 @@ export function batchNormEvalInto(
 ): Tensor {
   const C = x.shape[1]!;
   const inner = x.size / Math.max(x.shape[0]! * C, 1);
+  const { scale, shift } = batchNormEvalAffine(runningMean, runningVar, weight, bias, eps, reluAfter);
+  kernels().scaleShift(x.data, out, C, inner, scale, shift, reluAfter);
+  return out === x.data ? x : new Tensor(out, x.shape);
+}
+
+/**
+ * Evaluation-mode batch norm (then ReLU when asked) as the per-channel
+ * scale and shift that batchNormEvalInto applies: for a convolution to apply
+ * it to its own output (conv2dThen), with the same values.
+ */
+export function batchNormEvalAffine(runningMean: Tensor, runningVar: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, reluAfter: boolean): ChannelAffine {
+  const C = runningMean.size;
   const mean = new Float64Array(C);
   const invStd = new Float64Array(C);
   runningStatistics(runningMean, runningVar, eps, mean, invStd);
-  const { scale, shift } = scaleAndShift(mean, invStd, weight, bias);
-  kernels().scaleShift(x.data, out, C, inner, scale, shift, reluAfter);
-  return out === x.data ? x : new Tensor(out, x.shape);
+  return { ...scaleAndShift(mean, invStd, weight, bias), relu: reluAfter };
 }
