@@ -16,9 +16,11 @@ import { bufferToOverwrite } from '../tensor/buffer-pool.js';
  * nothing can tell the difference: in evaluation mode, when nothing records
  * a gradient through them (a CAM's frozen forward pass up to its layer, any
  * forward under noGrad) and none of the modules has a hook. The batch norm
- * (and ReLU) then run in place over the convolution's output, which no one
- * else has seen, instead of allocating two more activations: fewer fresh
- * buffers, so less garbage-collector work, and one pass less. The values are
+ * (and ReLU) then go to the kernels with the convolution, which apply them to
+ * its output before anyone has seen it (conv2dThen; on WebAssembly before the
+ * output leaves the module's memory), and a residual sum and its ReLU run in
+ * place over it: no activations of their own, so fewer fresh buffers and
+ * less garbage-collector work, and fewer passes and copies. The values are
  * the unfused ones bit for bit (the same kernels, in the same order). In
  * every other case the modules run one after another as written.
  */
@@ -90,13 +92,7 @@ export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Ten
     if (six) relu6Kernel(y.data, y.data);
     return y;
   }
-  const { y, plain } = convPrivately(conv, x);
-  if (plain && isFoldableBatchNorm(bn) && (relu === null || six || isPlainRelu(relu)) && fits(y, bn) && !records(y, bn)) {
-    batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, relu !== null && !six);
-    if (six) relu6Kernel(y.data, y.data);
-    return y;
-  }
-  return bnRelu(bn, relu, y);
+  return bnRelu(bn, relu, conv.forward(x));
 }
 
 /** relu(conv(x)) (VGG without batch norm): the ReLU in place over the convolution's output. */
@@ -134,24 +130,17 @@ export function addRelu(a: Tensor, b: Tensor, relu: Module): Tensor {
  * fused, the sum and the ReLU go in place too (no buffer of their own).
  */
 export function convBnAddRelu(conv: Module, bn: Module, x: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
-  if (isPlainRelu(relu) && foldsIntoConv(conv, bn, x)) return addReluInPlace((conv as Conv2d).convolve(x, affineOf(bn as BatchNorm2d, false)), shortcut, relu);
-  const { y, plain } = convPrivately(conv, x);
-  if (plain && isFoldableBatchNorm(bn) && isPlainRelu(relu) && fits(y, bn) && !records(y, bn)) {
-    batchNormEvalInto(y, y.data, bn.running_mean!, bn.running_var!, bn.weight, bn.bias, bn.eps, false);
-    return addReluInPlace(y, shortcut, relu);
+  if (isPlainRelu(relu) && foldsIntoConv(conv, bn, x)) {
+    const y = (conv as Conv2d).convolve(x, affineOf(bn as BatchNorm2d, false));
+    const identity = shortcut();
+    if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
+      kernels().add(y.data, identity.data, y.data, true);
+      return y;
+    }
+    return addRelu(y, identity, relu);
   }
-  const z = bn.forward(y);
+  const z = bn.forward(conv.forward(x));
   return addRelu(z, shortcut(), relu);
-}
-
-/** relu(y + shortcut()) into y's own buffer (y private, nothing recording), when the shortcut fits it. */
-function addReluInPlace(y: Tensor, shortcut: () => Tensor, relu: Module): Tensor {
-  const identity = shortcut();
-  if (sameShape(identity.shape, y.shape) && !(isGradEnabled() && identity.requiresGrad)) {
-    kernels().add(y.data, identity.data, y.data, true);
-    return y;
-  }
-  return addRelu(y, identity, relu);
 }
 
 /** The modules one step of runSequence runs together from position `i`: a run it fuses, or one module. */

@@ -12,7 +12,6 @@ const imports = {
   },
 };
 
-
 /** Compile (or take) the kernels module, instantiate it and wrap it as Kernels. */
 export async function loadWasmKernels(source?: WebAssembly.Module | BufferSource, options: WasmKernelOptions = {}): Promise<Kernels> {
   let instance: WebAssembly.Instance;
