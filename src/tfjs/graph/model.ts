@@ -12,6 +12,7 @@ import type { TfjsLayerInfo } from '../layers-model.js';
 import type { Weight } from '../weights.js';
 import { Attrs } from './attrs.js';
 import { GRAPH_OPS, SOURCE_OPS, supportedOps, unsupportedOpForm } from './ops/index.js';
+import { returnsFreshOutput } from './freshOutputs.js';
 import type { NodeDef, TfDtype, TfType, TfValue } from './types.js';
 
 /**
@@ -54,8 +55,13 @@ export class GraphLayer extends Module {
   }
 }
 
-/** A node in the runner: its op, and (for a live node) its layer, which a 4-D activation reaches channels-first. */
-class GraphOpNode implements GraphNode<TfType> {
+/**
+ * A node in the runner: its op, and (for a live node) its layer, which a 4-D
+ * activation reaches channels-first. A Module (never exposed, so never
+ * hooked itself) only so that the runner can ask whether it is sealed: its
+ * layer is its child, and a hook on the layer unseals it.
+ */
+class GraphOpNode extends Module implements GraphNode<TfType> {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly description: string;
@@ -65,6 +71,7 @@ class GraphOpNode implements GraphNode<TfType> {
   readonly #run: (inputs: TfValue[]) => TfValue[];
 
   constructor(def: NodeDef, inputs: string[], layout: Layout, layer: GraphLayer | null, run: (inputs: TfValue[]) => TfValue[]) {
+    super();
     this.def = def;
     this.inputs = inputs;
     this.outputs = [`${def.name}:0`];
@@ -72,6 +79,25 @@ class GraphOpNode implements GraphNode<TfType> {
     this.layer = layer;
     this.#layout = layout;
     this.#run = run;
+  }
+
+  /**
+   * True for a live node whose op returns a buffer of its own and keeps no
+   * reference to its inputs (./freshOutputs.ts), with one output, its layer
+   * a stock GraphLayer (an identity) with no hook and in eval mode (the
+   * model's train() reaches the layer, not this node), and of this exact
+   * class. The graph runner may then recycle what passes through it
+   * (layers/graphRecycling.ts).
+   */
+  override isolatedForward(): boolean {
+    const layer = this.layer;
+    if (this.constructor !== GraphOpNode || !layer || layer.constructor !== GraphLayer) return false;
+    return layer.hookCount() === 0 && !layer.training && this.outputs.length === 1 && returnsFreshOutput(this.def.op);
+  }
+
+  /** The node's first output on float32 inputs in the graph's layout (the runner calls `execute`). */
+  forward(...inputs: Tensor[]): Tensor {
+    return this.execute(inputs, inputs.map(() => ({ dtype: 'float32', permuted: false }))).outputs[0]!;
   }
 
   execute(inputs: (Tensor | undefined)[], types: TfType[]): { outputs: (Tensor | undefined)[]; types: TfType[] } {
@@ -299,7 +325,7 @@ export class TfjsGraphModel extends FlatLayersModule {
 
   /** The graph outputs by name (or the tensors named in `outputs`, any node's), in the graph's layout. */
   run(inputs: readonly Tensor[], outputs: readonly string[] = this.outputNames): Record<string, Tensor> {
-    const env = this.#execute(inputs, 'run');
+    const env = this.#execute(inputs, 'run', outputs.map(tensorName));
     const out: Record<string, Tensor> = {};
     for (const name of outputs) out[name] = this.#take(env, tensorName(name));
     return out;
@@ -307,7 +333,7 @@ export class TfjsGraphModel extends FlatLayersModule {
 
   /** Every output by name; one that a final Softmax makes comes with the tensor before it as `logits`. */
   override forwardOutputs(...inputs: Tensor[]): ModelOutput[] {
-    const env = this.#execute(inputs, 'forwardOutputs');
+    const env = this.#execute(inputs, 'forwardOutputs', [...this.outputNames, ...this.#finalSoftmax.values()]);
     return this.outputNames.map((name) => {
       const value = this.#take(env, name);
       const logits = this.#finalSoftmax.get(name);
@@ -317,11 +343,16 @@ export class TfjsGraphModel extends FlatLayersModule {
 
   #take(env: Map<string, GraphValue<TfType>>, name: string): Tensor {
     const v = env.get(name);
-    if (!v) throw new ArgumentError(`TfjsGraphModel.run: no tensor named '${name}'. Closest: ${closestNames(name, [...env.keys()]).slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
+    if (!v) {
+      // The run returned the kept names only: the closest come from every name a run holds.
+      const names = [...this.inputNames.map((n) => `${nodeOf(n)}:feed`), ...this.#runner.names()];
+      throw new ArgumentError(`TfjsGraphModel.run: no tensor named '${name}'. Closest: ${closestNames(name, names).slice(0, 5).map((n) => `'${n}'`).join(', ')}`);
+    }
     return v.type.permuted ? permute(v.tensor, [0, 2, 3, 1]) : v.tensor;
   }
 
-  #execute(inputs: readonly Tensor[], fn: string): Map<string, GraphValue<TfType>> {
+  /** Run the graph on `inputs`; returns the tensors named in `keep` (the rest may go back to the buffer pool). */
+  #execute(inputs: readonly Tensor[], fn: string, keep: readonly string[]): Map<string, GraphValue<TfType>> {
     if (inputs.length !== this.inputNames.length) {
       throw new ArgumentError(`TfjsGraphModel.${fn}: got ${inputs.length} input tensor(s); the graph takes ${this.inputNames.length} (${this.inputNames.map((n) => `'${n}'`).join(', ')})`);
     }
@@ -334,6 +365,6 @@ export class TfjsGraphModel extends FlatLayersModule {
       }
       return [`${nodeOf(this.inputNames[i]!)}:feed`, { tensor: x, type: { dtype: 'float32', permuted: false } }];
     });
-    return this.#runner.run(feeds);
+    return this.#runner.run(feeds, { keep });
   }
 }
