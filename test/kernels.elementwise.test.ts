@@ -4,6 +4,7 @@ import type { ConvLayout } from '../src/tensor/kernels/kernels.js';
 import type { PoolWindow } from '../src/tensor/kernels/pool.js';
 import { Rng } from '../src/tensor/random.js';
 import { expectSameBits } from './helpers/buffer-pool.js';
+import { relu6 as relu6Kernel } from '../src/tensor/kernels/elementwise.js';
 
 /**
  * The element-wise and pooling kernels (relu, batch norm's scale and shift,
@@ -248,6 +249,52 @@ describe('the epilogues layers/fusion.ts asks the kernels for', () => {
       expectSameBits(fused, separate);
       kernels().add(a, b, a, true);
       expectSameBits(a, separate);
+    }
+  });
+});
+
+describe('relu6 kernel (on float32 bits)', () => {
+  /** torch.relu6 on one float: NaN stays NaN, -0 and -Infinity give +0, above 6 (and +Infinity) gives 6. */
+  const relu6Ref = (v: number): number => (v !== v ? v : v > 6 ? 6 : v > 0 ? v : 0);
+
+  it('is torch.relu6, bit for bit (NaN payloads of both signs kept), in place too', () => {
+    const rng = new Rng(23);
+    const n = 10_007;
+    const x = new Float32Array(n);
+    for (let i = 0; i < n; i++) x[i] = rng.normal() * 8;
+    const special = [0, -0, 6, -6, 5.999999, 6.000001, Infinity, -Infinity, NaN, 1e-45, -1e-45, 3.4e38, -3.4e38];
+    special.forEach((v, i) => (x[i] = v));
+    const bits = new Int32Array(x.buffer);
+    bits[20] = 0x7fc00123; // a positive NaN with a payload
+    bits[21] = 0xffc00456 | 0; // a negative one
+    const want = new Float32Array(n);
+    for (let i = 0; i < n; i++) want[i] = relu6Ref(x[i]!);
+    // The reference keeps each NaN's own bits.
+    new Int32Array(want.buffer).set([bits[20]!, bits[21]!], 20);
+    const out = new Float32Array(n);
+    relu6Kernel(x, out);
+    expectSameBits(out, want);
+    relu6Kernel(x, x);
+    expectSameBits(x, want);
+  });
+});
+
+describe('relu6 on the current backend', () => {
+  it('is torch.relu6 (NaN stays NaN, -0 and -Infinity give 0), across chunks, in place too', () => {
+    const rng = new Rng(24);
+    for (const n of [100, 4099, CHUNK + 7]) {
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = rng.normal() * 8;
+      [0, -0, 6, 6.000001, Infinity, -Infinity, NaN].forEach((v, i) => (x[i] = v));
+      const out = new Float32Array(n);
+      kernels().relu6(x, out);
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        const want = v !== v ? NaN : v > 6 ? 6 : v > 0 ? v : 0;
+        if (!Object.is(out[i], want)) expect(out[i], `element ${i} of ${n}: relu6(${v})`).toBe(want);
+      }
+      kernels().relu6(x, x);
+      expectSameBits(x, out);
     }
   });
 });

@@ -4,7 +4,6 @@ import { add } from '../tensor/ops/elementwise.js';
 import { batchNormEvalAffine, batchNormEvalInto } from '../tensor/ops/norm.js';
 import { sameShape, type Tensor } from '../tensor/tensor.js';
 import { ReLU, ReLU6 } from './activation.js';
-import { relu6 as relu6Kernel } from '../tensor/kernels/elementwise.js';
 import { Conv2d } from './conv.js';
 import type { Module } from './module.js';
 import { BatchNorm2d } from './normalization.js';
@@ -89,7 +88,7 @@ export function convBnRelu(conv: Module, bn: Module, relu: Module | null, x: Ten
   const six = isPlainRelu6(relu);
   if ((relu === null || six || isPlainRelu(relu)) && foldsIntoConv(conv, bn, x)) {
     const y = (conv as Conv2d).convolve(x, affineOf(bn as BatchNorm2d, relu !== null && !six));
-    if (six) relu6Kernel(y.data, y.data);
+    if (six) kernels().relu6(y.data, y.data);
     return y;
   }
   return bnRelu(bn, relu, conv.forward(x));

@@ -1,6 +1,6 @@
 // Element-wise kernels of a forward pass (src/tensor/kernels/elementwise.ts
 // is the pure-TS twin): batch norm in evaluation mode as a per-channel
-// scale and shift (optionally followed by ReLU), ReLU, and the residual add.
+// scale and shift (optionally followed by ReLU), ReLU, ReLU6, and the residual add.
 // Four floats per instruction; `n` need not be a multiple of 4. ReLU is
 // f32x4.max with 0, so NaN stays NaN, as torch.relu.
 
@@ -59,6 +59,25 @@ export function relu(src: usize, dst: usize, n: i32): void {
   }
   for (; i < n; i++) {
     store<f32>(d, max<f32>(load<f32>(s), 0));
+    s += 4;
+    d += 4;
+  }
+}
+
+/** dst[i] = min(max(src[i], 0), 6): ReLU6 (MobileNetV2's activation); NaN stays NaN. */
+export function relu6(src: usize, dst: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const six = f32x4.splat(6);
+  let i = 0;
+  let s = src;
+  let d = dst;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(d, f32x4.min(f32x4.max(v128.load(s), zero), six));
+    s += 16;
+    d += 16;
+  }
+  for (; i < n; i++) {
+    store<f32>(d, min<f32>(max<f32>(load<f32>(s), 0), 6));
     s += 4;
     d += 4;
   }

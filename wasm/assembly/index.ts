@@ -6,7 +6,7 @@ export { gemm, gemmPackedA, packAll, packedSize, GEMM_WORK_BYTES } from './gemm'
 export { im2col, col2im } from './im2col';
 export { winogradWeights, winogradInput, winogradOutput, flip3x3 } from './winograd';
 export { winograd4Weights, winograd4Input, winograd4Output, winograd4InputScratch, winograd4OutputScratch } from './winograd4';
-export { scaleShift, relu, addArrays, sameBytes } from './elementwise';
+export { scaleShift, relu, relu6, addArrays, sameBytes } from './elementwise';
 export { maxPool2d } from './pool';
 export { depthwiseForward, depthwiseInputGradient } from './depthwise';
 

@@ -1,4 +1,4 @@
-import { add, relu, scaleShift } from './elementwise.js';
+import { add, relu, relu6, scaleShift } from './elementwise.js';
 import { depthwiseForward, depthwiseInputGradient, depthwiseWeightGradient } from './depthwise.js';
 import { gemm } from './gemm.js';
 import { col2im, im2col, imagePanelPacker } from './im2col.js';
@@ -102,6 +102,7 @@ export const jsKernels: Kernels = {
   depthwiseWeightGradient,
   scaleShift,
   relu,
+  relu6,
   add,
   maxPool2d,
 };

@@ -32,6 +32,8 @@ export interface Kernels {
   scaleShift(x: Float32Array, out: Float32Array, channels: number, inner: number, scale: Float64Array, shift: Float64Array, relu: boolean): void;
   /** out = max(x, 0), NaN stays NaN. */
   relu(x: Float32Array, out: Float32Array): void;
+  /** out = min(max(x, 0), 6), NaN stays NaN (MobileNetV2's activation). */
+  relu6(x: Float32Array, out: Float32Array): void;
   /** out = a + b, all of one length; then ReLU, as relu(out, out) would, when asked (a residual block's tail). */
   add(a: Float32Array, b: Float32Array, out: Float32Array, reluAfter?: boolean): void;
   /** Max pooling of `planes` planes of H x W (argmax: the winning offsets, when wanted), see ./pool.ts. */

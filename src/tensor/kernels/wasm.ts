@@ -60,6 +60,7 @@ interface KernelExports extends GemmExports {
   winograd4OutputScratch(tilesH: number, tilesW: number): number;
   scaleShift(src: number, dst: number, planes: number, inner: number, C: number, scale: number, shift: number, relu: number, first: number): void;
   relu(src: number, dst: number, n: number): void;
+  relu6(src: number, dst: number, n: number): void;
   addArrays(a: number, b: number, dst: number, n: number): void;
   sameBytes(a: number, b: number, bytes: number): number;
   depthwiseForward(image: number, weight: number, out: number, channels: number, multiplier: number, ...geometry: number[]): void;
@@ -677,6 +678,15 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     }, () => jsKernels.relu(src, out));
   };
 
+  const relu6 = (src: Float32Array, out: Float32Array): void => {
+    if (src.length < SMALL) return jsKernels.relu6(src, out);
+    inChunks(src.length, 1, (i0, i1) => {
+      const p = heap.put(src, i0, i1);
+      x.relu6(p, p, i1 - i0);
+      heap.get(p, i1 - i0, out, i0);
+    }, () => jsKernels.relu6(src, out));
+  };
+
   // With reluAfter, the ReLU runs on the sum in the module's memory: relu's own function, as relu(out, out)
   // would run it (the same size rule), with one copy out instead of three copies.
   const add = (a: Float32Array, b: Float32Array, out: Float32Array, reluAfter = false): void => {
@@ -717,6 +727,7 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     depthwiseInputGradient,
     scaleShift,
     relu,
+    relu6,
     add,
     maxPool2d,
     heapBytes: () => heap.bytes,

@@ -2,7 +2,7 @@ import { record } from '../autograd.js';
 import { kernels } from '../backend.js';
 import { slopeTangent, tangentSum } from '../tangent.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { bitsOf, relu6 as relu6Kernel } from '../kernels/elementwise.js';
+import { bitsOf } from '../kernels/elementwise.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { bufferToOverwrite } from '../buffer-pool.js';
 
@@ -68,7 +68,7 @@ export function relu6(x: Tensor): Tensor {
   const xd = x.data;
   const n = xd.length;
   const out = bufferToOverwrite(n);
-  relu6Kernel(xd, out);
+  kernels().relu6(xd, out);
   return record('relu6', new Tensor(out, x.shape), [x], (g) => {
     const gd = g.data;
     const gi = new Float32Array(n);
