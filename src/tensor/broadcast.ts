@@ -25,27 +25,21 @@ export function broadcastShapes(a: Shape, b: Shape, op: string): number[] {
  */
 export function broadcastIndex(shape: Shape, outShape: Shape): Int32Array | null {
   if (shape.length === outShape.length && shape.every((d, i) => d === outShape[i])) return null;
-  const n = sizeOf(outShape);
-  const index = new Int32Array(n);
-  const nd = outShape.length;
-  const inStrides = stridesOf(shape);
-  // stride 0 along broadcast axes
-  const strides = new Array<number>(nd).fill(0);
-  for (let i = 0; i < nd; i++) {
-    const j = shape.length - nd + i;
-    if (j >= 0 && shape[j] !== 1) strides[i] = inStrides[j]!;
-  }
-  const counter = new Array<number>(nd).fill(0);
-  let offset = 0;
-  for (let k = 0; k < n; k++) {
-    index[k] = offset;
-    for (let axis = nd - 1; axis >= 0; axis--) {
-      counter[axis]!++;
-      offset += strides[axis]!;
-      if (counter[axis]! < outShape[axis]!) break;
-      offset -= strides[axis]! * counter[axis]!;
-      counter[axis] = 0;
+  const index = new Int32Array(sizeOf(outShape));
+  const strides = stridesOf(shape);
+  const lead = outShape.length - shape.length;
+  // From the last axis out: the block of trailing axes built so far is repeated once per further
+  // position along the next axis, shifted by that axis's stride (a native copy along a broadcast axis).
+  let block = Math.min(1, index.length);
+  for (let axis = outShape.length - 1; axis >= 0 && block > 0; axis--) {
+    const j = axis - lead;
+    const stride = j >= 0 && shape[j] !== 1 ? strides[j]! : 0;
+    const end = block * outShape[axis]!;
+    for (let at = block, shift = stride; at < end; at += block, shift += stride) {
+      if (stride === 0) index.copyWithin(at, 0, block);
+      else for (let k = 0; k < block; k++) index[at + k] = index[k]! + shift;
     }
+    block = end;
   }
   return index;
 }
