@@ -13,7 +13,7 @@ import { loadOnnx, type GraphModule } from '../src/onnx/index.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 import { onnxModel, type NodeSpec, type TensorSpec } from './onnx.builder.js';
 import { describeReference, referencePath } from './helpers/shared.js';
-import { expectSameBits, freshPoolPerTest, poisonPool, scribbleOverPool, withoutPool } from './helpers/buffer-pool.js';
+import { expectSameBits, freshPoolPerTest, poisonPool, recordedInputGradient, scribbleOverPool, withoutPool } from './helpers/buffer-pool.js';
 
 /**
  * Intermediate tensors of an ONNX run handed back to the buffer pool once
@@ -205,19 +205,12 @@ describe('nothing that could still be read goes back to the pool', () => {
 
   it('a run that records a gradient gives nothing back, and its gradients are those of a run with the pool off', () => {
     const model = residualGraph();
-    let keptByForward = 0;
-    const gradients = (): Float32Array => {
-      const x = input(40).requireGrad();
-      const keptBefore = bufferPoolStats().kept;
-      const score = sum(model.forward(x));
-      keptByForward = bufferPoolStats().kept - keptBefore;
-      scribbleOverPool([ACTIVATION]); // what the backward pass reads must not be in the pool
-      return grad(score, [x])[0]!.data;
-    };
-    const reference = withoutPool(gradients);
+    const run = () => recordedInputGradient((x) => model.forward(x), () => input(40), [ACTIVATION]);
+    const reference = withoutPool(run).gradient;
     poisonPool([ACTIVATION, N * C * (HW / 2) ** 2], 3);
-    expectSameBits(gradients(), reference);
-    expect(keptByForward).toBe(0);
+    const { gradient, kept } = run();
+    expectSameBits(gradient, reference);
+    expect(kept).toBe(0);
   });
 
   it("a weight that requires grad keeps its node's input (the weight's gradient reads it): the same gradient as with the pool off", () => {

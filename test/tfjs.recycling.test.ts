@@ -2,16 +2,15 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { gradCam } from '../src/cam/methods/gradCam.js';
 import { decodeImage, preprocess } from '../src/image/index.js';
-import { grad, noGrad } from '../src/tensor/autograd.js';
+import { noGrad } from '../src/tensor/autograd.js';
 import { setBackend, type BackendName } from '../src/tensor/backend.js';
 import { bufferPoolStats } from '../src/tensor/buffer-pool.js';
-import { sum } from '../src/tensor/ops/reduce.js';
 import { randn } from '../src/tensor/random.js';
 import type { Tensor } from '../src/tensor/tensor.js';
 import { loadTfjsModel, TFJS_SCALING, toChannelsLast, type TfjsGraphModel } from '../src/tfjs/index.js';
 import { nsfwModel } from './helpers/nsfwjs.js';
 import { attr, GraphBuilder } from './helpers/tfjs-graph.js';
-import { expectSameBits, freshPoolPerTest, poisonPool, scribbleOverPool, withoutPool } from './helpers/buffer-pool.js';
+import { expectSameBits, freshPoolPerTest, poisonPool, recordedInputGradient, scribbleOverPool, withoutPool } from './helpers/buffer-pool.js';
 
 /**
  * Intermediate tensors of a TensorFlow.js graph model's run handed back to
@@ -116,19 +115,12 @@ describe('nothing a caller, a hook or a gradient can still read goes back to the
 
   it('a run that records a gradient gives nothing back, and its gradient is the one with the pool off', () => {
     const model = smallGraph();
-    let keptByForward = 0;
-    const gradient = (): Float32Array => {
-      const x = input(40).requireGrad();
-      const keptBefore = bufferPoolStats().kept;
-      const score = sum(model.forward(x));
-      keptByForward = bufferPoolStats().kept - keptBefore;
-      scribbleOverPool([ACTIVATION]);
-      return grad(score, [x])[0]!.data;
-    };
-    const reference = withoutPool(gradient);
+    const run = () => recordedInputGradient((x) => model.forward(x), () => input(40), [ACTIVATION]);
+    const reference = withoutPool(run).gradient;
     poisonPool([ACTIVATION], 3);
-    expectSameBits(gradient(), reference);
-    expect(keptByForward).toBe(0);
+    const { gradient, kept } = run();
+    expectSameBits(gradient, reference);
+    expect(kept).toBe(0);
   });
 
   it('in training mode (the layers are) nothing goes back', () => {

@@ -1,9 +1,13 @@
 import { afterEach, beforeEach, expect } from 'vitest';
+import { grad } from '../../src/tensor/autograd.js';
 import { setBackend } from '../../src/tensor/backend.js';
-import { recycleBuffer, releaseBuffers, setBufferPoolLimit, takeBuffer } from '../../src/tensor/buffer-pool.js';
+import { bufferPoolStats, recycleBuffer, releaseBuffers, setBufferPoolLimit, takeBuffer } from '../../src/tensor/buffer-pool.js';
+import { sum } from '../../src/tensor/ops/reduce.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 
 /**
- * What the buffer-pool suites (layers.recycling, onnx.recycling) share: a
+ * What the buffer-pool suites (layers.recycling, onnx.recycling,
+ * tfjs.recycling) share: a
  * fresh pool at its default limit around each test, runs with the pool off
  * as the reference, and NaN-filled buffers so that a recycled buffer read
  * before it is written, or given back while still read, shows.
@@ -59,4 +63,19 @@ export function expectSameBits(actual: Float32Array, expected: Float32Array): vo
   const b = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
   const i = a.findIndex((bits, k) => bits !== b[k]);
   expect(i < 0 ? 'same' : `differs first at ${i}: ${actual[i]} vs ${expected[i]}`).toBe('same');
+}
+
+/**
+ * A forward pass that records a gradient, then its input gradient: d sum(forward(x)) / dx
+ * for x = input().requireGrad(), with the pool scribbled over (buffers of `sizes`) between
+ * the two, so that what the backward pass reads must not be in it; and how many buffers
+ * the forward pass gave the pool (a recorded one should give none).
+ */
+export function recordedInputGradient(forward: (x: Tensor) => Tensor, input: () => Tensor, sizes: number[]): { gradient: Float32Array; kept: number } {
+  const x = input().requireGrad();
+  const keptBefore = bufferPoolStats().kept;
+  const score = sum(forward(x));
+  const kept = bufferPoolStats().kept - keptBefore;
+  scribbleOverPool(sizes);
+  return { gradient: grad(score, [x])[0]!.data, kept };
 }

@@ -669,23 +669,18 @@ export function wasmKernels(instance: WebAssembly.Instance, options: WasmKernelO
     }, () => jsKernels.scaleShift(src, out, channels, inner, scale, shift, relu));
   };
 
-  const relu = (src: Float32Array, out: Float32Array): void => {
-    if (src.length < SMALL) return jsKernels.relu(src, out);
-    inChunks(src.length, 1, (i0, i1) => {
-      const p = heap.put(src, i0, i1);
-      x.relu(p, p, i1 - i0);
-      heap.get(p, i1 - i0, out, i0);
-    }, () => jsKernels.relu(src, out));
-  };
-
-  const relu6 = (src: Float32Array, out: Float32Array): void => {
-    if (src.length < SMALL) return jsKernels.relu6(src, out);
-    inChunks(src.length, 1, (i0, i1) => {
-      const p = heap.put(src, i0, i1);
-      x.relu6(p, p, i1 - i0);
-      heap.get(p, i1 - i0, out, i0);
-    }, () => jsKernels.relu6(src, out));
-  };
+  /** A one-array element-wise op: its JS twin below the size cutoff, else through the module in chunks. */
+  const unary = (inModule: (src: number, dst: number, n: number) => void, inJs: (src: Float32Array, out: Float32Array) => void) =>
+    (src: Float32Array, out: Float32Array): void => {
+      if (src.length < SMALL) return inJs(src, out);
+      inChunks(src.length, 1, (i0, i1) => {
+        const p = heap.put(src, i0, i1);
+        inModule(p, p, i1 - i0);
+        heap.get(p, i1 - i0, out, i0);
+      }, () => inJs(src, out));
+    };
+  const relu = unary(x.relu, jsKernels.relu);
+  const relu6 = unary(x.relu6, jsKernels.relu6);
 
   // With reluAfter, the ReLU runs on the sum in the module's memory: relu's own function, as relu(out, out)
   // would run it (the same size rule), with one copy out instead of three copies.
