@@ -114,16 +114,27 @@ describe('Winograd F(2x2, 3x3) convolution', () => {
   });
 
   it('takes F(4x4) on WebAssembly for unrecorded results on maps of 14x14 and up, F(2x2) otherwise and on the JS kernels', () => {
-    const layout = (size: number) => ({ batch: 1, groups: 1, imageChannels: 64, rowChannels: 64, geo: { channels: 64, inH: size, inW: size, outH: size, outW: size, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1 } });
+    const layout = (size: number, channels = 64) => ({ batch: 1, groups: 1, imageChannels: channels, rowChannels: channels, geo: { channels, inH: size, inW: size, outH: size, outW: size, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1 } });
     expect(winogradTileSize(layout(56), 'wasm')).toBe(4);
     expect(winogradTileSize(layout(14), 'wasm')).toBe(4);
-    expect(winogradTileSize(layout(7), 'wasm')).toBe(2);
+    expect(winogradTileSize(layout(7, 128), 'wasm')).toBe(2);
     expect(winogradTileSize({ ...layout(7), batch: 16 }, 'wasm')).toBe(4);
     expect(winogradTileSize(layout(56), 'js')).toBe(2);
     // A result recorded for a backward pass (or a gradient) keeps F(2x2)'s accuracy.
     expect(winogradTileSize({ ...layout(56), recorded: true }, 'wasm')).toBe(2);
     forceConvAlgorithm('im2col');
     expect(winogradTileSize(layout(56), 'wasm')).toBe(0);
+  });
+
+  it('is not chosen below 2^22 multiply-adds on either backend (compiling its transforms would cost more than it saves)', () => {
+    const layout = (batch: number, size: number, channels: number) => ({ batch, groups: 1, imageChannels: channels, rowChannels: channels, geo: { channels, inH: size, inW: size, outH: size, outW: size, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1, dilationH: 1, dilationW: 1 } });
+    // 7 x 7 x 64 x 64 x 9 = 1.8 M multiply-adds at batch 1; 14.5 M at batch 8.
+    expect(winogradTileSize(layout(1, 7, 64), 'wasm')).toBe(0);
+    expect(winogradTileSize(layout(8, 7, 64), 'wasm')).not.toBe(0);
+    // The shapes example's last layer: 16 x 16 x 32 x 32 x 9 = 2.4 M at batch 1.
+    expect(preferWinograd(layout(1, 16, 32), 'wasm')).toBe(false);
+    expect(preferWinograd(layout(1, 16, 32), 'js')).toBe(false);
+    expect(preferWinograd(layout(2, 16, 32), 'wasm')).toBe(true);
   });
 
   it('is never chosen for strided, dilated, grouped or non-3x3 convolutions', () => {

@@ -31,26 +31,31 @@ export function winogradTiles(L: ConvLayout): { tilesH: number; tilesW: number }
 /**
  * When Winograd beats im2col + GEMM, measured on this machine with
  * bench/conv-choice.ts: enough tiles per product for the GEMMs to run at
- * full speed and enough channels for the transforms to be a small part.
- * The WebAssembly kernels keep the transformed weights (./wasm.ts), so
- * there it pays from fewer tiles (ResNet's 7x7 maps at batch 1: 16 tiles).
+ * full speed, enough channels for the transforms to be a small part, and
+ * enough work to pay for compiling the transforms (largeEnough). The
+ * WebAssembly kernels keep the transformed weights (./wasm.ts), so there it
+ * pays from fewer tiles (ResNet's 7x7 maps at batch 1: 16 tiles).
  */
 export function preferWinograd(L: ConvLayout, backend: 'js' | 'wasm' = 'js'): boolean {
   if (!winogradApplies(L) || forced === 'im2col') return false;
   if (forced === 'winograd' || forced === 'winograd4') return true;
   const { tilesH, tilesW } = winogradTiles(L);
   const tiles = L.batch * tilesH * tilesW;
-  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16 && (backend === 'wasm' || paysInJs(L));
+  return tiles >= (backend === 'wasm' ? 16 : 32) && L.imageChannels >= 16 && L.rowChannels >= 16 && largeEnough(L);
 }
 
 /**
- * The pure-TS transforms pay only on large enough convolutions: below 2^22
- * multiply-adds im2col is faster (16-32 channels at 16x16: 1.2 and 2.4 M,
- * 2x and 1.2x; measured 2026-12-01, about even from 4 to 20 M), and a cold
- * process that takes Winograd also JIT-compiles its code: ~75 ms of CPU in
- * the first Grad-CAM of the shapes model (bench/cold-start.ts).
+ * Below 2^22 multiply-adds Winograd is taken on neither backend. Warm, it
+ * saves little there or loses: on the JS kernels im2col is faster (16-32
+ * channels at 16x16: 1.2 and 2.4 M, 2x and 1.2x; measured 2026-12-01, about
+ * even from 4 to 20 M); on WebAssembly F(4x4) saves under 0.1 ms a call
+ * (one 32 -> 32 channel 16x16 image: 0.07 against 0.16 ms, 2026-12-02).
+ * Cold, a process that takes Winograd also compiles its transforms: ~75 ms
+ * of CPU in the first Grad-CAM of the shapes model on the JS kernels, ~20 ms
+ * on WebAssembly (three more functions for V8 to compile and tier up;
+ * bench/cold-start.ts).
  */
-function paysInJs(L: ConvLayout): boolean {
+function largeEnough(L: ConvLayout): boolean {
   const g = L.geo;
   return L.batch * g.outH * g.outW * L.rowChannels * L.imageChannels * 9 >= 2 ** 22;
 }
