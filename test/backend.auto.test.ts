@@ -33,6 +33,16 @@ describe("setBackend('auto')", () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it('has the WebAssembly kernels by the next await once its code is loaded: the module compiles synchronously', async () => {
+    await import('../src/tensor/kernels/wasm-load.js'); // loaded, as in a bundle that carries it
+    const ready = setBackend('auto', { weightCacheBytes: 1 << 25 });
+    expect(getBackend()).toBe('js');
+    // Microtasks only, no event-loop turn: an asynchronous compile could not have finished here.
+    for (let turn = 0; turn < 50 && getBackend() === 'js'; turn++) await Promise.resolve();
+    expect(getBackend()).toBe('wasm');
+    expect(await ready).toBe(true);
+  });
+
   it('is overridden by a later setBackend call made while it loads', async () => {
     const ready = setBackend('auto', { weightCacheBytes: 1 << 22 });
     expect(await setBackend('js')).toBe(true);

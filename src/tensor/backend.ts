@@ -24,7 +24,10 @@ export type BackendName = 'js' | 'wasm';
 /**
  * What setBackend accepts: a backend, or 'auto': ops run on the JS kernels at
  * once and on the WebAssembly kernels from the moment they are compiled (the
- * promise resolves then), so nothing waits for the compile. The switch happens
+ * promise resolves then), so nothing waits for the compile. Once the kernels'
+ * code is loaded (at once in a bundle) the module compiles synchronously, so
+ * an app that awaits anything (its weights being read) before its first call
+ * gets the WebAssembly kernels for that call. The switch happens
  * between calls: a synchronous call (gradCam and the other methods) runs wholly
  * on the kernels it started on. Where WebAssembly cannot load, the JS kernels
  * stay, with the same one-line notice as 'wasm'.
