@@ -1,6 +1,6 @@
 import { noGrad } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { RecyclePlan } from './graphRecycling.js';
+import { RecyclePlan, type RunRecycler } from './graphRecycling.js';
 import type { Module } from './module.js';
 
 /**
@@ -58,6 +58,8 @@ export interface GraphRunnerOptions<Type> {
   defaultType: Type;
   /** The error for a node that does not produce an output it names (the format's own error class). */
   missingOutput: (message: string) => Error;
+  /** Runs of steps that may execute as one (see StepFusion), by the index of their first step. */
+  fusions?: ReadonlyMap<number, StepFusion<Type>>;
 }
 
 /**
@@ -82,6 +84,24 @@ export function splitConstantNodes<N extends { readonly inputs: readonly string[
     }
   }
   return { constant, live, constantNames: names };
+}
+
+/**
+ * Steps that can run as one where nothing can tell the difference (the
+ * format decides which: an ONNX Conv -> BatchNormalization -> Relu, see
+ * src/onnx/fusion.ts). Keyed by the first step's index; the fusion replaces
+ * that step and the `absorbs` steps right after it. Only a run told what to
+ * `keep` fuses: the intermediate outputs are then never made.
+ */
+export interface StepFusion<Type> {
+  /** How many steps after the first one the fused run replaces. */
+  readonly absorbs: number;
+  /**
+   * The last replaced step's first output (before its taps), or null when the
+   * steps must run one by one this time (a hook, a gradient, a name the caller
+   * keeps). `env` holds the run's tensors so far.
+   */
+  run(env: ReadonlyMap<string, GraphValue<Type>>, keep: ReadonlySet<string>): GraphValue<Type> | null;
 }
 
 /** What a run returns and may recycle. */
@@ -143,18 +163,48 @@ export class GraphRunner<Type> {
     }
     const keep = new Set(options.keep);
     const recycler = (this.#plan ??= new RecyclePlan(steps)).start(steps, keep);
-    steps.forEach((step, i) => {
+    for (let i = 0; i < steps.length; i++) {
+      const fusion = this.#options.fusions?.get(i);
+      const absorbed = fusion ? this.#runFused(fusion, i, env, keep, recycler) : 0;
+      if (absorbed > 0) {
+        i += absorbed;
+        continue;
+      }
+      const step = steps[i]!;
       recycler.before(i);
       const { inputs, outputs } = this.#execute(step, env, true);
       const first = step.node.outputs[0];
       recycler.after(i, inputs, outputs, first ? env.get(first)?.tensor : undefined, env);
-    });
+    }
     const kept = new Map<string, GraphValue<Type>>();
     for (const name of keep) {
       const value = env.get(name);
       if (value) kept.set(name, value);
     }
     return kept;
+  }
+
+  /**
+   * Steps i .. i + fusion.absorbs as one, when the fusion agrees: only the
+   * last step's first output is stored (after its taps), and the recycler
+   * sees each step as having made that one tensor (the intermediate names,
+   * which only these steps read, never exist). Returns the steps it absorbed
+   * after i, or 0 when they must run one by one.
+   */
+  #runFused(fusion: StepFusion<Type>, i: number, env: Map<string, GraphValue<Type>>, keep: ReadonlySet<string>, recycler: RunRecycler): number {
+    const { steps } = this.#options;
+    const last = i + fusion.absorbs;
+    for (let k = i; k <= last; k++) recycler.before(k);
+    const fused = fusion.run(env, keep);
+    if (!fused) return 0;
+    const lastStep = steps[last]!;
+    const name = lastStep.node.outputs[0]!;
+    let tensor = fused.tensor;
+    for (const tap of lastStep.taps?.[0] ?? []) tensor = tap.forward(tensor);
+    env.set(name, { tensor, type: fused.type });
+    const inputs = steps[i]!.node.inputs.map((n) => (n ? env.get(n)?.tensor : undefined));
+    for (let k = i; k <= last; k++) recycler.after(k, k === i ? inputs : [], [fused.tensor], k === last ? tensor : fused.tensor, env);
+    return fusion.absorbs;
   }
 
   /** Run one node and store its outputs (after their taps); returns what it read and made. */
