@@ -1,4 +1,5 @@
 import { GraphRunner, splitConstantNodes, type GraphStep, type GraphValue } from '../layers/graph.js';
+import { convChains } from './fusion.js';
 import { closestNames } from '../layers/names.js';
 import { FlatLayersModule } from '../layers/flatLayers.js';
 import { type ModelOutput, type StateDict } from '../layers/module.js';
@@ -140,6 +141,7 @@ export class GraphModule extends FlatLayersModule {
       steps,
       defaultType: DataType.FLOAT,
       missingOutput: (message) => new OnnxError(message, 'E_ONNX_NODE'),
+      fusions: convChains(steps, this.outputNames),
     });
     this.#finalActivations = new Map();
     for (const node of live) {

@@ -1,6 +1,7 @@
 import type { GraphNode } from '../layers/graph.js';
 import { RELU_MODULE, isReluModule, type ReluModule } from '../layers/reluModule.js';
 import { Module } from '../layers/module.js';
+import type { ChannelAffine } from '../tensor/kernels/kernels.js';
 import type { ReluBackwardRule } from '../tensor/ops/activations.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { NodeProto } from './proto.js';
@@ -29,6 +30,8 @@ export class NodeModule extends Module implements GraphNode<number> {
   #pending: { inputs: (Tensor | undefined)[]; types: number[] } | null = null;
   #extraOutputs: Tensor[] = [];
   #outputTypes: number[] = [];
+  // The scale and shift a Conv's kernels apply to its output in the run in progress (executeThen).
+  #then: ChannelAffine | undefined;
 
   constructor(node: NodeProto, label: string, op: OpImpl, opset: number) {
     super();
@@ -73,6 +76,21 @@ export class NodeModule extends Module implements GraphNode<number> {
   }
 
   /**
+   * Run a Conv node whose output gets `then` (a channel scale and shift, then
+   * ReLU) from the kernels before anyone sees it: the batch norm and ReLU of
+   * the nodes after it (./fusion.ts, which calls this only when nothing can
+   * tell the difference). Returns the node's output.
+   */
+  executeThen(inputs: (Tensor | undefined)[], types: number[], then: ChannelAffine): Tensor {
+    this.#then = then;
+    try {
+      return this.execute(inputs, types).outputs[0]!;
+    } finally {
+      this.#then = undefined;
+    }
+  }
+
+  /**
    * True for a node of the default domain whose op returns a buffer of its
    * own and keeps no reference to its inputs (./freshOutputs.ts), with one
    * output, in eval mode, and of a class whose forward is this one. The graph
@@ -98,6 +116,7 @@ export class NodeModule extends Module implements GraphNode<number> {
       training: this.training,
       backwardRule: isReluModule(this) ? this.backwardRule : 'standard',
       outputTypes: [],
+      ...(this.#then ? { then: this.#then } : {}),
     };
     const result = this.#op(call);
     const outputs = Array.isArray(result) ? result : [result];

@@ -1,4 +1,4 @@
-import { conv2d, convTranspose2d, type Padding2d } from '../../tensor/ops/conv.js';
+import { conv2dThen, convTranspose2d, type Padding2d } from '../../tensor/ops/conv.js';
 import { samePaddingTotal, splitPadding } from '../../tensor/ops/spatial.js';
 import { add, div, mul, sqrt, sub } from '../../tensor/ops/elementwise.js';
 import { linear, matmul } from '../../tensor/ops/matmul.js';
@@ -73,12 +73,12 @@ const conv: OpImpl = (call) => {
   const strides = pair(call, 'strides', 1);
   const dilations = pair(call, 'dilations', 1);
   const kernel: [number, number] = [w.shape[2]!, w.shape[3]!];
-  return from4d(conv2d(x, w, call.inputs[2] ?? null, {
+  return from4d(conv2dThen(x, w, call.inputs[2] ?? null, {
     stride: strides,
     dilation: dilations,
     groups: call.attrs.int('group', 1),
     padding: spatialPadding(call, x, kernel, strides, dilations),
-  }), oneD);
+  }, call.then), oneD);
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { ChannelAffine } from '../../tensor/kernels/kernels.js';
 import type { ReluBackwardRule } from '../../tensor/ops/activations.js';
 import { Tensor, axisIndex } from '../../tensor/tensor.js';
 import type { Attributes } from '../attributes.js';
@@ -19,6 +20,12 @@ export interface OpCall {
   readonly training: boolean;
   /** Relu only: the rule guided backprop sets on the node's ReLU module. */
   readonly backwardRule: ReluBackwardRule;
+  /**
+   * Conv only: a channel scale and shift (then ReLU) for the kernels to apply
+   * to the convolution's output before anyone sees it: the batch norm (and
+   * ReLU) of the nodes after it, set by their fusion (src/onnx/fusion.ts).
+   */
+  readonly then?: ChannelAffine;
   /** Element type of each output; ops that change it (Shape, Cast…) set it, the default is input 0's type. */
   outputTypes: number[];
 }

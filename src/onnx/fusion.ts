@@ -1,0 +1,138 @@
+import type { GraphStep, GraphValue, StepFusion } from '../layers/graph.js';
+import { isGradEnabled } from '../tensor/autograd.js';
+import { kernels } from '../tensor/backend.js';
+import { batchNormEvalAffine } from '../tensor/ops/norm.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { NodeModule, ReLU, TapModule } from './layers.js';
+import { DataType } from './tensorData.js';
+
+/**
+ * Conv -> BatchNormalization (-> Relu) and Conv -> Relu of an ONNX graph run
+ * as one convolution, as layers/fusion.ts runs a Sequential's: the kernels
+ * apply the batch norm (and ReLU) to the convolution's output before anyone
+ * has seen it (conv2dThen; on WebAssembly before it leaves the module's
+ * memory), or the ReLU goes in place over it. Models exported without
+ * folding their batch norms hold these chains (the ONNX model zoo's ResNets
+ * and Inceptions: 53 and 69 of them); VGG and SqueezeNet hold Conv -> Relu.
+ * The values are the nodes' one by one, bit for bit (the same kernels in
+ * the same order).
+ *
+ * Where nothing can tell the difference:
+ * - in the graph: the nodes are consecutive in the plan, the conv's output
+ *   is read by the next node only and the batch norm's by the Relu only,
+ *   neither is a graph output, and each node has one output (a batch norm
+ *   in eval form: no training_mode, spatial 1);
+ * - at each run: no hook on any of the nodes or on the module paths whose
+ *   output is an intermediate one (a PyTorch export's 'layer1.0.conv1'),
+ *   none in training mode, nothing records a gradient through them, the
+ *   caller keeps neither intermediate name, the input is 4-D, and the
+ *   statistics have one value per output channel (else the nodes run one by
+ *   one and raise their own errors).
+ * The modules the fused run skips get the output's shape as their last
+ * shape, which GraphModule.layers reports.
+ */
+export function convChains(steps: readonly GraphStep<number>[], graphOutputs: readonly string[]): Map<number, StepFusion<number>> {
+  const readers = new Map<string, number>();
+  for (const step of steps) for (const name of new Set(step.node.inputs)) if (name) readers.set(name, (readers.get(name) ?? 0) + 1);
+  const outputs = new Set(graphOutputs);
+  /** Step i's one output, when the next step alone reads it (its taps are checked for hooks at each run). */
+  const privateOutput = (i: number): string | null => {
+    const step = steps[i]!;
+    const names = step.node.outputs.filter((n) => n !== '');
+    const name = step.node.outputs[0];
+    if (names.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1) return null;
+    const next = steps[i + 1];
+    return next && next.node.inputs[0] === name && next.node.inputs.indexOf(name, 1) < 0 ? name : null;
+  };
+  /** The taps (module paths) step i's first output passes through. */
+  const tapsOf = (i: number): TapModule[] => [...(steps[i]!.taps?.[0] ?? [])] as TapModule[];
+  const fusions = new Map<number, StepFusion<number>>();
+  steps.forEach((step, i) => {
+    const conv = step.node;
+    if (!isNode(conv, 'Conv') || privateOutput(i) === null) return;
+    const next = steps[i + 1]!.node;
+    if (isNode(next, 'BatchNormalization') && evalFormBatchNorm(next)) {
+      const after = steps[i + 2]?.node;
+      const relu = after instanceof ReLU && after.constructor === ReLU && privateOutput(i + 1) !== null && oneOutput(after) ? after : null;
+      fusions.set(i, convBatchNorm(conv, next, relu, relu ? [...tapsOf(i), ...tapsOf(i + 1)] : tapsOf(i)));
+    } else if (next instanceof ReLU && next.constructor === ReLU && oneOutput(next)) {
+      fusions.set(i, convRelu(conv, next, tapsOf(i)));
+    }
+  });
+  return fusions;
+}
+
+/** A plain node (not a subclass) of the default domain running `opType`, with one output. */
+function isNode(node: unknown, opType: string): node is NodeModule {
+  return node instanceof NodeModule && node.constructor === NodeModule && node.node.opType === opType
+    && (node.node.domain === '' || node.node.domain === 'ai.onnx') && oneOutput(node);
+}
+
+const oneOutput = (node: NodeModule): boolean => node.node.outputs.filter((n) => n !== '').length === 1 && node.node.outputs[0] !== '';
+
+/** A batch norm that uses its running statistics whenever its module is in eval mode (what conv2dThen applies). */
+function evalFormBatchNorm(bn: NodeModule): boolean {
+  return bn.attrs.int('training_mode', 0) === 0 && bn.attrs.int('spatial', 1) === 1;
+}
+
+/** The tensors a node reads (undefined where absent) and their types. */
+function inputsOf(node: NodeModule, env: ReadonlyMap<string, GraphValue<number>>): { tensors: (Tensor | undefined)[]; types: number[] } {
+  return {
+    tensors: node.inputs.map((n) => (n ? env.get(n)?.tensor : undefined)),
+    types: node.inputs.map((n) => env.get(n)?.type ?? DataType.FLOAT),
+  };
+}
+
+/**
+ * No hook and eval mode on every node, no hook on the taps of the outputs the
+ * fusion never makes, and no gradient recorded through any of `tensors`.
+ */
+function unwatched(nodes: readonly NodeModule[], taps: readonly TapModule[], tensors: readonly (Tensor | undefined)[]): boolean {
+  if (nodes.some((n) => n.hookCount() > 0 || n.training) || taps.some((t) => t.hookCount() > 0)) return false;
+  return !(isGradEnabled() && tensors.some((t) => t?.requiresGrad));
+}
+
+/** What the modules the fused run skipped would have recorded of their outputs (GraphModule.layers reads it). */
+function noteShapes(skipped: readonly (NodeModule | TapModule)[], shape: readonly number[]): void {
+  for (const m of skipped) m.lastShape = shape;
+}
+
+function convBatchNorm(conv: NodeModule, bn: NodeModule, relu: ReLU | null, taps: readonly TapModule[]): StepFusion<number> {
+  const nodes = relu ? [conv, bn, relu] : [conv, bn];
+  const intermediates = relu ? [conv.outputs[0]!, bn.outputs[0]!] : [conv.outputs[0]!];
+  return {
+    absorbs: nodes.length - 1,
+    run(env, keep) {
+      if (intermediates.some((name) => keep.has(name))) return null;
+      const { tensors, types } = inputsOf(conv, env);
+      const [x, weight] = tensors;
+      const [scale, bias, mean, variance] = bn.inputs.slice(1, 5).map((n) => (n ? env.get(n)?.tensor : undefined));
+      if (!x || x.ndim !== 4 || !weight || weight.ndim !== 4 || !scale || !bias || !mean || !variance) return null;
+      const channels = weight.shape[0]!;
+      if (![scale, bias, mean, variance].every((t) => t.size === channels)) return null;
+      if (!unwatched(nodes, taps, [...tensors, scale, bias, mean, variance])) return null;
+      const then = batchNormEvalAffine(mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), relu !== null);
+      const y = conv.executeThen(tensors, types, then);
+      noteShapes([...nodes.slice(1), ...taps], y.shape);
+      return { tensor: y, type: types[0] ?? DataType.FLOAT };
+    },
+  };
+}
+
+function convRelu(conv: NodeModule, relu: ReLU, taps: readonly TapModule[]): StepFusion<number> {
+  const intermediate = conv.outputs[0]!;
+  return {
+    absorbs: 1,
+    run(env, keep) {
+      if (keep.has(intermediate)) return null;
+      const { tensors, types } = inputsOf(conv, env);
+      if (!unwatched([conv, relu], taps, tensors)) return null;
+      const { outputs } = conv.execute(tensors, types);
+      const y = outputs[0]!;
+      // The convolution's output is a buffer no one else holds (its op's own, and no hook saw it).
+      kernels().relu(y.data, y.data);
+      noteShapes([relu, ...taps], y.shape);
+      return { tensor: y, type: types[0] ?? DataType.FLOAT };
+    },
+  };
+}
