@@ -4,6 +4,8 @@
  * graphs that exercise one op or one old attribute form at a time.
  */
 
+import { randn } from '../src/tensor/random.js';
+
 type Bytes = number[];
 
 const FLOAT = 1;
@@ -33,6 +35,11 @@ function float32Bytes(values: readonly number[]): Bytes {
   const view = new DataView(b.buffer);
   values.forEach((v, i) => view.setFloat32(4 * i, v, true));
   return [...b];
+}
+
+/** A float initializer of random normal values (tinycam's seeded generator). */
+export function randomWeight(name: string, dims: number[], seed: number, std = 0.3): TensorSpec {
+  return { name, dims, floats: Array.from(randn(dims, { seed, std }).data) };
 }
 
 export interface TensorSpec {

@@ -7,7 +7,7 @@ import type { Tensor } from '../src/tensor/tensor.js';
 import type { Module } from '../src/layers/module.js';
 import { loadOnnx, type GraphModule } from '../src/onnx/index.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
-import { onnxModel, type NodeSpec, type TensorSpec } from './onnx.builder.js';
+import { onnxModel, randomWeight as weight, type NodeSpec } from './onnx.builder.js';
 import { expectSameBits } from './helpers/buffer-pool.js';
 
 /**
@@ -21,9 +21,6 @@ const C = 6;
 const HW = 8;
 const N = 2;
 
-function weight(name: string, dims: number[], seed: number, std = 0.3): TensorSpec {
-  return { name, dims, floats: Array.from(randn(dims, { seed, std }).data) };
-}
 
 /** Conv(+bias) -> BatchNormalization -> Relu -> Conv -> Relu -> GlobalAveragePool -> Flatten -> Gemm, named as PyTorch exports (module paths). */
 function chainGraph(statistics = C): GraphModule {

@@ -11,7 +11,7 @@ import { GraphRunner } from '../src/layers/graph.js';
 import { Module } from '../src/layers/module.js';
 import { loadOnnx, type GraphModule } from '../src/onnx/index.js';
 import { gradCam } from '../src/cam/methods/gradCam.js';
-import { onnxModel, type NodeSpec, type TensorSpec } from './onnx.builder.js';
+import { onnxModel, randomWeight as weight, type NodeSpec, type TensorSpec } from './onnx.builder.js';
 import { describeReference, referencePath } from './helpers/shared.js';
 import { expectSameBits, freshPoolPerTest, poisonPool, recordedInputGradient, scribbleOverPool, withoutPool } from './helpers/buffer-pool.js';
 
@@ -31,10 +31,6 @@ freshPoolPerTest();
 
 const copy = (t: Tensor): Float32Array => new Float32Array(t.data);
 
-/** A float initializer of random values. */
-function weight(name: string, dims: number[], seed: number, std = 0.3): TensorSpec {
-  return { name, dims, floats: Array.from(randn(dims, { seed, std }).data) };
-}
 
 // Shapes of the small graphs: input [N, 3, 8, 8], 8 channels inside.
 const C = 8;
