@@ -159,6 +159,44 @@ describe.each(['js', 'wasm'] as BackendName[])('ONNX conv chains run as one conv
   });
 });
 
+describe.each(['js', 'wasm'] as BackendName[])('ONNX Conv -> BatchNormalization -> Clip (ReLU6) on the %s kernels', (backend) => {
+  /** The chain as PyTorch exports MobileNetV2's blocks: Clip's bounds as inputs (opset 11 on) or attributes (before). */
+  function clipGraph(opset: 6 | 13): GraphModule {
+    const bounds: Pick<NodeSpec, 'inputs' | 'attrs'> = opset >= 11 ? { inputs: ['n', 'zero', 'six'], attrs: {} } : { inputs: ['n'], attrs: { min: { f: 0 }, max: { f: 6 } } };
+    return loadOnnx(onnxModel({
+      opset,
+      nodes: [
+        { op: 'Conv', name: '/block/conv/Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'BatchNormalization', name: '/block/bn/BatchNormalization', inputs: ['c', 'gamma', 'beta', 'mean', 'var'], outputs: ['n'] },
+        { op: 'Clip', name: '/block/relu6/Clip', inputs: bounds.inputs, outputs: ['r'], attrs: bounds.attrs },
+        { op: 'GlobalAveragePool', name: '/gap/GlobalAveragePool', inputs: ['r'], outputs: ['y'] },
+      ],
+      inputs: [{ name: 'x', dims: ['N', 3, HW, HW] }],
+      outputs: [{ name: 'y' }],
+      initializers: [
+        weight('w', [C, 3, 3, 3], 11, 1.5), weight('gamma', [C], 12), weight('beta', [C], 13, 2), weight('mean', [C], 14, 0.2),
+        { name: 'var', dims: [C], floats: Array.from({ length: C }, (_, i) => 0.5 + i / C) },
+        { name: 'zero', dims: [], floats: [0] }, { name: 'six', dims: [], floats: [6] },
+      ].filter((t) => opset >= 11 || (t.name !== 'zero' && t.name !== 'six')),
+    }));
+  }
+
+  it.each([13, 6] as const)('gives the nodes\' values bit for bit without running the batch norm and Clip nodes (opset %i)', async (opset) => {
+    expect(await setBackend(backend)).toBe(true);
+    const model = clipGraph(opset);
+    const x = input(21);
+    const reference = noGrad(() => model.run({ x }, ['y', 'c', 'n', 'r']));
+    let fused!: Record<string, Tensor>;
+    expect(ran(model.layer('n'), () => {
+      expect(ran(model.layer('r'), () => (fused = noGrad(() => model.run({ x }, ['y', 'r']))))).toBe(false);
+    })).toBe(false);
+    expectSameBits(fused.r!.data, reference.r!.data);
+    expectSameBits(fused.y!.data, reference.y!.data);
+    // Both bounds were reached: the clamp did something on each side.
+    expect(reference.n!.data.some((v) => v < 0) && reference.n!.data.some((v) => v > 6)).toBe(true);
+  });
+});
+
 describe('which ONNX conv chains fuse', () => {
   it('leaves a chain whose intermediate is a graph output or read twice to run node by node', () => {
     const nodes: NodeSpec[] = [

@@ -1,25 +1,28 @@
 import type { GraphStep, GraphValue, StepFusion } from '../layers/graph.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { kernels } from '../tensor/backend.js';
+import { clampInto } from '../tensor/ops/activations.js';
 import { batchNormEvalAffine } from '../tensor/ops/norm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { NodeModule, ReLU, TapModule } from './layers.js';
 import { DataType } from './tensorData.js';
 
 /**
- * Conv -> BatchNormalization (-> Relu) and Conv -> Relu of an ONNX graph run
- * as one convolution, as layers/fusion.ts runs a Sequential's: the kernels
- * apply the batch norm (and ReLU) to the convolution's output before anyone
- * has seen it (conv2dThen; on WebAssembly before it leaves the module's
- * memory), or the ReLU goes in place over it. Models exported without
+ * Conv -> BatchNormalization (-> Relu or Clip) and Conv -> Relu of an ONNX
+ * graph run as one convolution, as layers/fusion.ts runs a Sequential's: the
+ * kernels apply the batch norm (and ReLU) to the convolution's output before
+ * anyone has seen it (conv2dThen; on WebAssembly before it leaves the
+ * module's memory), and a Clip (MobileNetV2's ReLU6 as PyTorch exports it)
+ * or a Relu after a bare conv goes in place over it. Models exported without
  * folding their batch norms hold these chains (the ONNX model zoo's ResNets
- * and Inceptions: 53 and 69 of them); VGG and SqueezeNet hold Conv -> Relu.
+ * and Inceptions: 53 and 69 of them; a MobileNetV2: 52); VGG and SqueezeNet
+ * hold Conv -> Relu.
  * The values are the nodes' one by one, bit for bit (the same kernels in
  * the same order).
  *
  * Where nothing can tell the difference:
  * - in the graph: the nodes are consecutive in the plan, the conv's output
- *   is read by the next node only and the batch norm's by the Relu only,
+ *   is read by the next node only and the batch norm's by the Relu or Clip only,
  *   neither is a graph output, and each node has one output (a batch norm
  *   in eval form: no training_mode, spatial 1);
  * - at each run: no hook on any of the nodes or on the module paths whose
@@ -53,8 +56,10 @@ export function convChains(steps: readonly GraphStep<number>[], graphOutputs: re
     const next = steps[i + 1]!.node;
     if (isNode(next, 'BatchNormalization') && evalFormBatchNorm(next)) {
       const after = steps[i + 2]?.node;
-      const relu = after instanceof ReLU && after.constructor === ReLU && privateOutput(i + 1) !== null && oneOutput(after) ? after : null;
-      fusions.set(i, convBatchNorm(conv, next, relu, relu ? [...tapsOf(i), ...tapsOf(i + 1)] : tapsOf(i)));
+      const activation = privateOutput(i + 1) === null ? null
+        : after instanceof ReLU && after.constructor === ReLU && oneOutput(after) ? after
+          : isNode(after, 'Clip') ? after : null;
+      fusions.set(i, convBatchNorm(conv, next, activation, activation ? [...tapsOf(i), ...tapsOf(i + 1)] : tapsOf(i)));
     } else if (next instanceof ReLU && next.constructor === ReLU && oneOutput(next)) {
       fusions.set(i, convRelu(conv, next, tapsOf(i)));
     }
@@ -97,9 +102,25 @@ function noteShapes(skipped: readonly (NodeModule | TapModule)[], shape: readonl
   for (const m of skipped) m.lastShape = shape;
 }
 
-function convBatchNorm(conv: NodeModule, bn: NodeModule, relu: ReLU | null, taps: readonly TapModule[]): StepFusion<number> {
-  const nodes = relu ? [conv, bn, relu] : [conv, bn];
-  const intermediates = relu ? [conv.outputs[0]!, bn.outputs[0]!] : [conv.outputs[0]!];
+/**
+ * A Clip node's bounds as its op reads them (attributes before opset 11,
+ * optional inputs after), or null when one is not a number (the op then
+ * raises its error).
+ */
+function clipBounds(clip: NodeModule, env: ReadonlyMap<string, GraphValue<number>>): { lo: number; hi: number; tensors: (Tensor | undefined)[] } | null {
+  if (clip.attrs.has('min') || clip.attrs.has('max')) {
+    return { lo: clip.attrs.float('min', -Infinity), hi: clip.attrs.float('max', Infinity), tensors: [] };
+  }
+  const tensors = clip.inputs.slice(1, 3).map((n) => (n ? env.get(n)?.tensor : undefined));
+  const [lo, hi] = tensors.map((t, k) => (t ? t.data[0] : k === 0 ? -Infinity : Infinity));
+  return Number.isNaN(lo) || Number.isNaN(hi) || lo === undefined || hi === undefined ? null : { lo, hi, tensors };
+}
+
+/** Conv -> batch norm, then a Relu (in the kernels' epilogue) or a Clip (in place after it), or nothing. */
+function convBatchNorm(conv: NodeModule, bn: NodeModule, activation: NodeModule | null, taps: readonly TapModule[]): StepFusion<number> {
+  const nodes = activation ? [conv, bn, activation] : [conv, bn];
+  const intermediates = activation ? [conv.outputs[0]!, bn.outputs[0]!] : [conv.outputs[0]!];
+  const relu = activation instanceof ReLU;
   return {
     absorbs: nodes.length - 1,
     run(env, keep) {
@@ -110,9 +131,12 @@ function convBatchNorm(conv: NodeModule, bn: NodeModule, relu: ReLU | null, taps
       if (!x || x.ndim !== 4 || !weight || weight.ndim !== 4 || !scale || !bias || !mean || !variance) return null;
       const channels = weight.shape[0]!;
       if (![scale, bias, mean, variance].every((t) => t.size === channels)) return null;
-      if (!unwatched(nodes, taps, [...tensors, scale, bias, mean, variance])) return null;
-      const then = batchNormEvalAffine(mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), relu !== null);
+      const clip = activation && !relu ? clipBounds(activation, env) : null;
+      if (activation && !relu && !clip) return null;
+      if (!unwatched(nodes, taps, [...tensors, scale, bias, mean, variance, ...(clip?.tensors ?? [])])) return null;
+      const then = batchNormEvalAffine(mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), relu);
       const y = conv.executeThen(tensors, types, then);
+      if (clip) clampInto(y.data, y.data, clip.lo, clip.hi);
       noteShapes([...nodes.slice(1), ...taps], y.shape);
       return { tensor: y, type: types[0] ?? DataType.FLOAT };
     },

@@ -81,6 +81,19 @@ export function relu6(x: Tensor): Tensor {
 }
 
 /**
+ * out[i] = src[i] clamped to [lo, hi] (out may be src): a NaN stays NaN and
+ * -0 stays -0, as clip's values (the ONNX conv chains clamp in place with it).
+ */
+export function clampInto(src: Float32Array, out: Float32Array, lo: number, hi: number): void {
+  for (let i = 0; i < src.length; i++) {
+    let v = src[i]!;
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    out[i] = v;
+  }
+}
+
+/**
  * Clamp to [min, max] (either may be omitted), as torch.clamp: NaN stays
  * NaN, min > max gives max everywhere, and the gradient passes where
  * min <= x <= max (boundaries included). With neither bound it is the
@@ -94,12 +107,7 @@ export function clip(x: Tensor, min?: number, max?: number): Tensor {
   const xd = x.data;
   const n = xd.length;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let v = xd[i]!;
-    if (v < lo) v = lo;
-    if (v > hi) v = hi;
-    out[i] = v;
-  }
+  clampInto(xd, out, lo, hi);
   return record('clip', new Tensor(out, x.shape), [x], (g) => {
     const gd = g.data;
     const gi = new Float32Array(n);
