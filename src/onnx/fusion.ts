@@ -2,7 +2,8 @@ import type { GraphStep, GraphValue, StepFusion } from '../layers/graph.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { kernels } from '../tensor/backend.js';
 import { clampInto } from '../tensor/ops/activations.js';
-import { batchNormEvalAffine } from '../tensor/ops/norm.js';
+import { batchNormEvalAffine, batchNormEvalInto } from '../tensor/ops/norm.js';
+import { bufferToOverwrite } from '../tensor/buffer-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { NodeModule, ReLU, TapModule } from './layers.js';
 import { DataType } from './tensorData.js';
@@ -13,10 +14,11 @@ import { DataType } from './tensorData.js';
  * kernels apply the batch norm (and ReLU) to the convolution's output before
  * anyone has seen it (conv2dThen; on WebAssembly before it leaves the
  * module's memory), and a Clip (MobileNetV2's ReLU6 as PyTorch exports it)
- * or a Relu after a bare conv goes in place over it. Models exported without
- * folding their batch norms hold these chains (the ONNX model zoo's ResNets
- * and Inceptions: 53 and 69 of them; a MobileNetV2: 52); VGG and SqueezeNet
- * hold Conv -> Relu.
+ * or a Relu after a bare conv goes in place over it; a batch norm -> Relu
+ * with no conv before it (a DenseNet's) writes one output instead of two.
+ * Models exported without folding their batch norms hold these chains (the
+ * ONNX model zoo's ResNets and Inceptions: 53 and 69 of them; a MobileNetV2:
+ * 52); VGG and SqueezeNet hold Conv -> Relu.
  * The values are the nodes' one by one, bit for bit (the same kernels in
  * the same order).
  *
@@ -52,6 +54,12 @@ export function convChains(steps: readonly GraphStep<number>[], graphOutputs: re
   const fusions = new Map<number, StepFusion<number>>();
   steps.forEach((step, i) => {
     const conv = step.node;
+    if (isNode(conv, 'BatchNormalization') && evalFormBatchNorm(conv) && privateOutput(i) !== null) {
+      // A batch norm -> Relu that no conv went before (a DenseNet's pre-activation): one output instead of two.
+      const next = steps[i + 1]!.node;
+      if (next instanceof ReLU && next.constructor === ReLU && oneOutput(next)) fusions.set(i, batchNormRelu(conv, next, tapsOf(i)));
+      return;
+    }
     if (!isNode(conv, 'Conv') || privateOutput(i) === null) return;
     const next = steps[i + 1]!.node;
     if (isNode(next, 'BatchNormalization') && evalFormBatchNorm(next)) {
@@ -138,6 +146,26 @@ function convBatchNorm(conv: NodeModule, bn: NodeModule, activation: NodeModule 
       const y = conv.executeThen(tensors, types, then);
       if (clip) clampInto(y.data, y.data, clip.lo, clip.hi);
       noteShapes([...nodes.slice(1), ...taps], y.shape);
+      return { tensor: y, type: types[0] ?? DataType.FLOAT };
+    },
+  };
+}
+
+/** relu(bn(x)) in one pass into one fresh buffer (batchNormEvalInto, as layers/fusion.ts bnRelu). */
+function batchNormRelu(bn: NodeModule, relu: ReLU, taps: readonly TapModule[]): StepFusion<number> {
+  const intermediate = bn.outputs[0]!;
+  return {
+    absorbs: 1,
+    run(env, keep) {
+      if (keep.has(intermediate)) return null;
+      const { tensors, types } = inputsOf(bn, env);
+      const [x, scale, bias, mean, variance] = tensors;
+      if (!x || x.ndim < 2 || !scale || !bias || !mean || !variance) return null;
+      const channels = x.shape[1]!;
+      if (![scale, bias, mean, variance].every((t) => t.size === channels)) return null;
+      if (!unwatched([bn, relu], taps, tensors)) return null;
+      const y = batchNormEvalInto(x, bufferToOverwrite(x.size), mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), true);
+      noteShapes([bn, relu, ...taps], y.shape);
       return { tensor: y, type: types[0] ?? DataType.FLOAT };
     },
   };
