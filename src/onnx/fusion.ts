@@ -53,23 +53,20 @@ export function convChains(steps: readonly GraphStep<number>[], graphOutputs: re
   const tapsOf = (i: number): TapModule[] => [...(steps[i]!.taps?.[0] ?? [])] as TapModule[];
   const fusions = new Map<number, StepFusion<number>>();
   steps.forEach((step, i) => {
-    const conv = step.node;
-    if (isNode(conv, 'BatchNormalization') && evalFormBatchNorm(conv) && privateOutput(i) !== null) {
-      // A batch norm -> Relu that no conv went before (a DenseNet's pre-activation): one output instead of two.
-      const next = steps[i + 1]!.node;
-      if (next instanceof ReLU && next.constructor === ReLU && oneOutput(next)) fusions.set(i, batchNormRelu(conv, next, tapsOf(i)));
-      return;
-    }
-    if (!isNode(conv, 'Conv') || privateOutput(i) === null) return;
+    const node = step.node;
+    if (privateOutput(i) === null) return;
     const next = steps[i + 1]!.node;
-    if (isNode(next, 'BatchNormalization') && evalFormBatchNorm(next)) {
-      const after = steps[i + 2]?.node;
-      const activation = privateOutput(i + 1) === null ? null
-        : after instanceof ReLU && after.constructor === ReLU && oneOutput(after) ? after
-          : isNode(after, 'Clip') ? after : null;
-      fusions.set(i, convBatchNorm(conv, next, activation, activation ? [...tapsOf(i), ...tapsOf(i + 1)] : tapsOf(i)));
-    } else if (next instanceof ReLU && next.constructor === ReLU && oneOutput(next)) {
-      fusions.set(i, convRelu(conv, next, tapsOf(i)));
+    if (isNode(node, 'BatchNormalization') && evalFormBatchNorm(node)) {
+      // A batch norm -> Relu that no conv went before (a DenseNet's pre-activation): one output instead of two.
+      if (isRelu(next)) fusions.set(i, batchNormRelu(node, next, tapsOf(i)));
+    } else if (isNode(node, 'Conv')) {
+      if (isNode(next, 'BatchNormalization') && evalFormBatchNorm(next)) {
+        const after = steps[i + 2]?.node;
+        const activation = privateOutput(i + 1) !== null && (isRelu(after) || isNode(after, 'Clip')) ? after : null;
+        fusions.set(i, convBatchNorm(node, next, activation, activation ? [...tapsOf(i), ...tapsOf(i + 1)] : tapsOf(i)));
+      } else if (isRelu(next)) {
+        fusions.set(i, convRelu(node, next, tapsOf(i)));
+      }
     }
   });
   return fusions;
@@ -79,6 +76,11 @@ export function convChains(steps: readonly GraphStep<number>[], graphOutputs: re
 function isNode(node: unknown, opType: string): node is NodeModule {
   return node instanceof NodeModule && node.constructor === NodeModule && node.node.opType === opType
     && (node.node.domain === '' || node.node.domain === 'ai.onnx') && oneOutput(node);
+}
+
+/** A plain Relu node (not a subclass) with one output. */
+function isRelu(node: unknown): node is ReLU {
+  return node instanceof ReLU && node.constructor === ReLU && oneOutput(node);
 }
 
 const oneOutput = (node: NodeModule): boolean => node.node.outputs.filter((n) => n !== '').length === 1 && node.node.outputs[0] !== '';
