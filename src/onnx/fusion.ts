@@ -98,6 +98,12 @@ function inputsOf(node: NodeModule, env: ReadonlyMap<string, GraphValue<number>>
   };
 }
 
+/** A batch norm's scale, bias, mean and variance, when each holds one value per channel (else null: the node raises its error). */
+function statisticsOf(bn: NodeModule, env: ReadonlyMap<string, GraphValue<number>>, channels: number): [Tensor, Tensor, Tensor, Tensor] | null {
+  const statistics = bn.inputs.slice(1, 5).map((n) => (n ? env.get(n)?.tensor : undefined));
+  return statistics.length === 4 && statistics.every((t) => t !== undefined && t.size === channels) ? (statistics as [Tensor, Tensor, Tensor, Tensor]) : null;
+}
+
 /**
  * No hook and eval mode on every node, no hook on the taps of the outputs the
  * fusion never makes, and no gradient recorded through any of `tensors`.
@@ -137,13 +143,13 @@ function convBatchNorm(conv: NodeModule, bn: NodeModule, activation: NodeModule 
       if (intermediates.some((name) => keep.has(name))) return null;
       const { tensors, types } = inputsOf(conv, env);
       const [x, weight] = tensors;
-      const [scale, bias, mean, variance] = bn.inputs.slice(1, 5).map((n) => (n ? env.get(n)?.tensor : undefined));
-      if (!x || x.ndim !== 4 || !weight || weight.ndim !== 4 || !scale || !bias || !mean || !variance) return null;
-      const channels = weight.shape[0]!;
-      if (![scale, bias, mean, variance].every((t) => t.size === channels)) return null;
+      if (!x || x.ndim !== 4 || !weight || weight.ndim !== 4) return null;
+      const statistics = statisticsOf(bn, env, weight.shape[0]!);
+      if (!statistics) return null;
+      const [scale, bias, mean, variance] = statistics;
       const clip = activation && !relu ? clipBounds(activation, env) : null;
       if (activation && !relu && !clip) return null;
-      if (!unwatched(nodes, taps, [...tensors, scale, bias, mean, variance, ...(clip?.tensors ?? [])])) return null;
+      if (!unwatched(nodes, taps, [...tensors, ...statistics, ...(clip?.tensors ?? [])])) return null;
       const then = batchNormEvalAffine(mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), relu);
       const y = conv.executeThen(tensors, types, then);
       if (clip) clampInto(y.data, y.data, clip.lo, clip.hi);
@@ -153,40 +159,41 @@ function convBatchNorm(conv: NodeModule, bn: NodeModule, activation: NodeModule 
   };
 }
 
-/** relu(bn(x)) in one pass into one fresh buffer (batchNormEvalInto, as layers/fusion.ts bnRelu). */
-function batchNormRelu(bn: NodeModule, relu: ReLU, taps: readonly TapModule[]): StepFusion<number> {
-  const intermediate = bn.outputs[0]!;
+/**
+ * `first` and the Relu after it as one step: `make` computes the Relu's
+ * output from first's inputs, or returns null to run the two one by one.
+ */
+function withRelu(first: NodeModule, relu: ReLU, taps: readonly TapModule[], make: (tensors: (Tensor | undefined)[], types: number[], env: ReadonlyMap<string, GraphValue<number>>) => Tensor | null): StepFusion<number> {
+  const intermediate = first.outputs[0]!;
   return {
     absorbs: 1,
     run(env, keep) {
       if (keep.has(intermediate)) return null;
-      const { tensors, types } = inputsOf(bn, env);
-      const [x, scale, bias, mean, variance] = tensors;
-      if (!x || x.ndim < 2 || !scale || !bias || !mean || !variance) return null;
-      const channels = x.shape[1]!;
-      if (![scale, bias, mean, variance].every((t) => t.size === channels)) return null;
-      if (!unwatched([bn, relu], taps, tensors)) return null;
-      const y = batchNormEvalInto(x, bufferToOverwrite(x.size), mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), true);
-      noteShapes([bn, relu, ...taps], y.shape);
+      const { tensors, types } = inputsOf(first, env);
+      if (!unwatched([first, relu], taps, tensors)) return null;
+      const y = make(tensors, types, env);
+      if (!y) return null;
+      noteShapes([first, relu, ...taps], y.shape);
       return { tensor: y, type: types[0] ?? DataType.FLOAT };
     },
   };
 }
 
+/** relu(bn(x)) in one pass into one fresh buffer (batchNormEvalInto, as layers/fusion.ts bnRelu). */
+function batchNormRelu(bn: NodeModule, relu: ReLU, taps: readonly TapModule[]): StepFusion<number> {
+  return withRelu(bn, relu, taps, ([x], _types, env) => {
+    const statistics = x && x.ndim >= 2 ? statisticsOf(bn, env, x.shape[1]!) : null;
+    if (!x || !statistics) return null;
+    const [scale, bias, mean, variance] = statistics;
+    return batchNormEvalInto(x, bufferToOverwrite(x.size), mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), true);
+  });
+}
+
+/** relu(conv(x)): the ReLU in place over the convolution's output, a buffer no one else holds (its op's own, and no hook saw it). */
 function convRelu(conv: NodeModule, relu: ReLU, taps: readonly TapModule[]): StepFusion<number> {
-  const intermediate = conv.outputs[0]!;
-  return {
-    absorbs: 1,
-    run(env, keep) {
-      if (keep.has(intermediate)) return null;
-      const { tensors, types } = inputsOf(conv, env);
-      if (!unwatched([conv, relu], taps, tensors)) return null;
-      const { outputs } = conv.execute(tensors, types);
-      const y = outputs[0]!;
-      // The convolution's output is a buffer no one else holds (its op's own, and no hook saw it).
-      kernels().relu(y.data, y.data);
-      noteShapes([relu, ...taps], y.shape);
-      return { tensor: y, type: types[0] ?? DataType.FLOAT };
-    },
-  };
+  return withRelu(conv, relu, taps, (tensors, types) => {
+    const y = conv.execute(tensors, types).outputs[0]!;
+    kernels().relu(y.data, y.data);
+    return y;
+  });
 }
