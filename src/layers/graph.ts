@@ -192,11 +192,12 @@ export class GraphRunner<Type> {
    * after i, or 0 when they must run one by one.
    */
   #runFused(fusion: StepFusion<Type>, i: number, env: Map<string, GraphValue<Type>>, keep: ReadonlySet<string>, recycler: RunRecycler): number {
-    const { steps } = this.#options;
-    const last = i + fusion.absorbs;
-    for (let k = i; k <= last; k++) recycler.before(k);
     const fused = fusion.run(env, keep);
     if (!fused) return 0;
+    const { steps } = this.#options;
+    const last = i + fusion.absorbs;
+    // A fusion runs only with no hook on its steps, so they are sealed after as before.
+    for (let k = i; k <= last; k++) recycler.before(k);
     const lastStep = steps[last]!;
     const name = lastStep.node.outputs[0]!;
     let tensor = fused.tensor;

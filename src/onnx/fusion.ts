@@ -137,6 +137,7 @@ function convBatchNorm(conv: NodeModule, bn: NodeModule, activation: NodeModule 
   const nodes = activation ? [conv, bn, activation] : [conv, bn];
   const intermediates = activation ? [conv.outputs[0]!, bn.outputs[0]!] : [conv.outputs[0]!];
   const relu = activation instanceof ReLU;
+  const clipNode = relu ? null : activation;
   return {
     absorbs: nodes.length - 1,
     run(env, keep) {
@@ -147,8 +148,8 @@ function convBatchNorm(conv: NodeModule, bn: NodeModule, activation: NodeModule 
       const statistics = statisticsOf(bn, env, weight.shape[0]!);
       if (!statistics) return null;
       const [scale, bias, mean, variance] = statistics;
-      const clip = activation && !relu ? clipBounds(activation, env) : null;
-      if (activation && !relu && !clip) return null;
+      const clip = clipNode && clipBounds(clipNode, env);
+      if (clipNode && !clip) return null;
       if (!unwatched(nodes, taps, [...tensors, ...statistics, ...(clip?.tensors ?? [])])) return null;
       const then = batchNormEvalAffine(mean, variance, scale, bias, bn.attrs.float('epsilon', 1e-5), relu);
       const y = conv.executeThen(tensors, types, then);
