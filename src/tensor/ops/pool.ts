@@ -244,12 +244,38 @@ function windowMean(
   scale: Float64Array,
 ): Tensor {
   const [N, C, H, W] = x.shape as [number, number, number, number];
+  const window: WindowSpec = { planes: N * C, H, W, rowStart, rowEnd, colStart, colEnd, scale };
+  const out = allocate(window.planes * rowStart.length * colStart.length, op);
+  windowMeanForward(window, x.data, out);
+  const result = new Tensor(out, [N, C, rowStart.length, colStart.length]);
+  return record(op, result, [x], (gradOutput) => {
+    const dx = new Float32Array(x.size);
+    windowMeanBackward(window, gradOutput.data, dx);
+    return [new Tensor(dx, x.shape)];
+  }, { tangent: ([dx]) => windowMean(op, dx!, rowStart, rowEnd, colStart, colEnd, scale) });
+}
+
+/** An average pool's windows over `planes` planes of H x W (see windowMean). */
+interface WindowSpec {
+  planes: number;
+  H: number;
+  W: number;
+  rowStart: Int32Array;
+  rowEnd: Int32Array;
+  colStart: Int32Array;
+  colEnd: Int32Array;
+  scale: Float64Array;
+}
+
+// The loops are top-level functions rather than in the closures: V8 optimises
+// a loop in a fresh closure again at each call (ResNet's average pool backward
+// was recompiled once per batch, boxing a number per element until it was).
+
+function windowMeanForward(w: WindowSpec, src: Float32Array, out: Float32Array): void {
+  const { planes, H, W, rowStart, rowEnd, colStart, colEnd, scale } = w;
   const outH = rowStart.length;
   const outW = colStart.length;
-  const planes = N * C;
   const outPlane = outH * outW;
-  const out = allocate(planes * outPlane, op);
-  const src = x.data;
   for (let p = 0; p < planes; p++) {
     const base = p * H * W;
     for (let oh = 0; oh < outH; oh++) {
@@ -268,25 +294,27 @@ function windowMean(
       }
     }
   }
-  const result = new Tensor(out, [N, C, outH, outW]);
-  return record(op, result, [x], (gradOutput) => {
-    const dx = new Float32Array(x.size);
-    const go = gradOutput.data;
-    for (let p = 0; p < planes; p++) {
-      const base = p * H * W;
-      for (let oh = 0; oh < outH; oh++) {
-        for (let ow = 0; ow < outW; ow++) {
-          const k = oh * outW + ow;
-          const share = go[p * outPlane + k]! * scale[k]!;
-          for (let ih = rowStart[oh]!; ih < rowEnd[oh]!; ih++) {
-            const row = base + ih * W;
-            for (let iw = colStart[ow]!; iw < colEnd[ow]!; iw++) dx[row + iw] = dx[row + iw]! + share;
-          }
+}
+
+/** Spread each output gradient over its window, times the window's scale, into dx (zeros on entry). */
+function windowMeanBackward(w: WindowSpec, go: Float32Array, dx: Float32Array): void {
+  const { planes, H, W, rowStart, rowEnd, colStart, colEnd, scale } = w;
+  const outH = rowStart.length;
+  const outW = colStart.length;
+  const outPlane = outH * outW;
+  for (let p = 0; p < planes; p++) {
+    const base = p * H * W;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        const k = oh * outW + ow;
+        const share = go[p * outPlane + k]! * scale[k]!;
+        for (let ih = rowStart[oh]!; ih < rowEnd[oh]!; ih++) {
+          const row = base + ih * W;
+          for (let iw = colStart[ow]!; iw < colEnd[ow]!; iw++) dx[row + iw] = dx[row + iw]! + share;
         }
       }
     }
-    return [new Tensor(dx, x.shape)];
-  }, { tangent: ([dx]) => windowMean(op, dx!, rowStart, rowEnd, colStart, colEnd, scale) });
+  }
 }
 
 // ---------------------------------------------------------------------------
