@@ -6,6 +6,7 @@ import { ablationCam, ablationCamJoined, ablationCamShare } from '../src/cam/met
 import { smoothGrad, smoothGradJoined, smoothGradShare } from '../src/cam/methods/smoothGrad.js';
 import { integratedGradients, integratedGradientsJoined, integratedGradientsShare } from '../src/cam/methods/integratedGradients.js';
 import { ArgumentError } from '../src/tensor/errors.js';
+import { getBackend } from '../src/tensor/backend.js';
 import { inputXGradient } from '../src/cam/methods/inputXGradient.js';
 import { createWorkerPool } from '../src/node/workers.js';
 import { WorkerError, WorkerPool, type WorkerHandle } from '../src/parallel/pool.js';
@@ -295,5 +296,75 @@ describe('WorkerPool fault rules (in-process stand-in workers)', () => {
       expect((failure as WorkerError).workerErrorName).toBe('closed');
     }
     await expect(pool.run('gradCam', one(4))).rejects.toThrow(/closed/);
+  });
+});
+
+describe('input buffers handed back by the workers', () => {
+  /** One stand-in worker that answers a task with its input's first value and hands the input's buffer back, as serveWorker does. */
+  function handingBack(): { spawn: () => WorkerHandle; received: Float32Array[] } {
+    const received: Float32Array[] = [];
+    const spawn = (): WorkerHandle => {
+      let listener: ((m: FromWorker) => void) | null = null;
+      return {
+        postMessage: (message: ToWorker) =>
+          setTimeout(() => {
+            if (message.type === 'init') return listener?.({ type: 'ready', backend: 'js' });
+            received.push(message.input.data);
+            listener?.({ type: 'result', id: message.id, result: message.input.data[0], input: message.input.data.buffer as ArrayBuffer });
+          }, 1),
+        onMessage: (l) => (listener = l),
+        onFailure: () => {},
+        terminate: () => {},
+      };
+    };
+    return { spawn, received };
+  }
+  const ones = (n: number, v: number): Tensor => new Tensor(new Float32Array(n).fill(v), [1, n]);
+
+  it('copies a later input of the same size into a handed-back buffer, another size into a fresh one, and keeps no more than it once had in flight', async () => {
+    const { spawn, received } = handingBack();
+    const pool = new WorkerPool({ workers: 1, model: spec, spawn });
+    expect(await pool.run('gradCam', ones(4, 5))).toBe(5);
+    const caller = ones(4, 7);
+    expect(await pool.run('gradCam', caller)).toBe(7);
+    expect(received[1]!.buffer).toBe(received[0]!.buffer);
+    expect(Array.from(received[1]!)).toEqual([7, 7, 7, 7]);
+    expect(caller.data.buffer).not.toBe(received[1]!.buffer); // the caller's own buffer never leaves
+    expect(await pool.run('gradCam', ones(6, 2))).toBe(2);
+    expect(received[2]!.buffer).not.toBe(received[0]!.buffer);
+    // Three in flight at once (the one spare is of another size: dropped), so three are kept once they are back...
+    await Promise.all([1, 2, 3].map((v) => pool.run('gradCam', ones(4, v))));
+    const back = received.slice(3, 6).map((d) => d.buffer);
+    expect(back.filter((b) => b === received[2]!.buffer || b === received[0]!.buffer)).toHaveLength(0);
+    // ... and the next three reuse all of them, each holding its own input.
+    await Promise.all([4, 5, 6].map((v) => pool.run('gradCam', ones(4, v))));
+    const reused = received.slice(6).map((d) => d.buffer);
+    expect(new Set(reused)).toEqual(new Set(back));
+    expect(received.slice(6).map((d) => Array.from(d))).toEqual([4, 5, 6].map((v) => [v, v, v, v]));
+    // One at a time again: the pool keeps the three (its peak), not more.
+    await pool.run('gradCam', ones(4, 8));
+    expect(back).toContain(received[9]!.buffer);
+    pool.close();
+  });
+
+  it('serveWorker hands the input buffer back with the result, transferred', async () => {
+    const { serveWorker } = await import('../src/parallel/worker.js');
+    const replies: { message: FromWorker; transfer: ArrayBuffer[] | undefined }[] = [];
+    let deliver: ((m: ToWorker) => void) | null = null;
+    serveWorker({ postMessage: (message, transfer) => replies.push({ message, transfer }), onMessage: (l) => (deliver = l) });
+    deliver!({ type: 'init', backend: getBackend(), model: { module: new URL('./helpers/pool-model.ts', import.meta.url).href, export: 'createModel' } });
+    await expect.poll(() => replies.length).toBe(1);
+    expect(replies[0]!.message.type).toBe('ready');
+    const input = randn([2, 3, 12, 12], { seed: 8 });
+    const data = input.data.slice();
+    deliver!({ type: 'task', id: 1, method: 'gradCam', input: { __tensor: true, data, shape: [2, 3, 12, 12] }, options: { layer: '2' } });
+    await expect.poll(() => replies.length).toBe(2);
+    const { message, transfer } = replies[1]!;
+    expect(message.type).toBe('result');
+    if (message.type !== 'result') return;
+    expect(message.input).toBe(data.buffer);
+    expect(transfer).toContain(data.buffer);
+    const direct = gradCam(model, input, { layer: '2' });
+    expect((message.result as { maps: { data: Float32Array } }).maps.data).toEqual(direct.maps.data);
   });
 });
