@@ -13,7 +13,11 @@ export type ModelSpec =
   | { arch: string; options?: Record<string, unknown>; stateDict?: Record<string, SerializedTensor> }
   /** An ONNX model's bytes (external data already inlined). */
   | { onnx: Uint8Array }
-  /** A module the worker imports, and the name of its export: a function returning the model (may be async). */
+  /**
+   * A module the worker imports, and the name of its export: a function
+   * returning the model (may be async). The model must not keep its input
+   * after a call: the input's buffer goes back to the pool with the result.
+   */
   | { module: string; export: string; args?: unknown[] };
 
 export interface SerializedTensor {
