@@ -167,8 +167,9 @@ export class WorkerPool {
         if (message.type === 'result') {
           if (message.input instanceof ArrayBuffer) this.#keepSpare(message.input);
           entry.resolve(revive(message.result));
+        } else {
+          entry.reject(new WorkerError(`${message.name}: ${message.message}`, message.name, message.code ?? 'E_WORKER'));
         }
-        else entry.reject(new WorkerError(`${message.name}: ${message.message}`, message.name, message.code ?? 'E_WORKER'));
         this.#pump();
       }
     });

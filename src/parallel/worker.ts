@@ -117,12 +117,9 @@ export function serveWorker(port: WorkerPort): void {
       const serialized = serialize(result, transfer);
       // The input's buffer goes back to the pool for a later input (results are copies: serialize slices them).
       const spare = input.data.buffer;
-      if (spare instanceof ArrayBuffer && spare.byteLength > 0 && !transfer.includes(spare)) {
-        transfer.push(spare);
-        port.postMessage({ type: 'result', id, result: serialized, input: spare }, transfer);
-      } else {
-        port.postMessage({ type: 'result', id, result: serialized }, transfer);
-      }
+      const handBack = spare instanceof ArrayBuffer && spare.byteLength > 0 && !transfer.includes(spare);
+      if (handBack) transfer.push(spare);
+      port.postMessage({ type: 'result', id, result: serialized, ...(handBack ? { input: spare } : {}) }, transfer);
     } catch (e) {
       const error = e as Error;
       port.postMessage({ type: 'failed', id, name: error.name, code: e instanceof TinycamError ? e.code : null, message: error.message });
