@@ -1,4 +1,5 @@
-import { conv2d, convTranspose2d } from '../../tensor/ops/conv.js';
+import type { ChannelAffine } from '../../tensor/kernels/kernels.js';
+import { conv2d, conv2dThen, convTranspose2d } from '../../tensor/ops/conv.js';
 import type { Parameter, Tensor } from '../../tensor/tensor.js';
 import type { Config } from '../json.js';
 import { KerasLayer, type LayerClass, type LayerContext } from './layer.js';
@@ -58,13 +59,24 @@ abstract class KerasConv extends KerasLayer {
     this.geometry = geometry;
   }
 
-  protected abstract convolve(x: Tensor, pads: ReturnType<typeof pads2d>): Tensor;
+  /** The op on [N, C, H, W]; `then` (Conv2D and DepthwiseConv2D only) goes to conv2dThen. */
+  protected abstract convolve(x: Tensor, pads: ReturnType<typeof pads2d>, then?: ChannelAffine): Tensor;
 
   forward(x: Tensor): Tensor {
+    return this.activate(this.convolveStored(x));
+  }
+
+  /**
+   * The convolution of a stored input, in storage, before the layer's
+   * activation. `then`, a batch norm's per-channel affine (and ReLU) that the
+   * kernels apply to the output, is given by src/tfjs/keras/fusion.ts, and
+   * only to Conv2D and DepthwiseConv2D.
+   */
+  convolveStored(x: Tensor, then?: ChannelAffine): Tensor {
     const g = this.geometry;
     const v = this.layout.toNCHW(x, g.channelsLast);
     const pads = pads2d(g.padding, v.shape[2]!, v.shape[3]!, g.kernel, g.strides, g.dilation);
-    return this.activate(this.layout.fromNCHW(this.convolve(v, pads), g.channelsLast));
+    return this.layout.fromNCHW(this.convolve(v, pads, then), g.channelsLast);
   }
 }
 
@@ -85,9 +97,9 @@ export class KerasConv2D extends KerasConv {
     this.bias = config.boolean('use_bias', true) ? parameter(context.weight('bias', [filters])) : null;
   }
 
-  protected convolve(x: Tensor, pads: ReturnType<typeof pads2d>): Tensor {
+  protected convolve(x: Tensor, pads: ReturnType<typeof pads2d>, then?: ChannelAffine): Tensor {
     const g = this.geometry;
-    return conv2d(x, this.weight, this.bias, { stride: g.strides, dilation: g.dilation, padding: pads, groups: this.groups });
+    return conv2dThen(x, this.weight, this.bias, { stride: g.strides, dilation: g.dilation, padding: pads, groups: this.groups }, then);
   }
 }
 
@@ -124,9 +136,9 @@ export class KerasDepthwiseConv2D extends KerasConv {
     this.bias = config.boolean('use_bias', true) ? parameter(context.weight('bias', [channels * multiplier])) : null;
   }
 
-  protected convolve(x: Tensor, pads: ReturnType<typeof pads2d>): Tensor {
+  protected convolve(x: Tensor, pads: ReturnType<typeof pads2d>, then?: ChannelAffine): Tensor {
     const g = this.geometry;
-    return conv2d(x, this.weight, this.bias, { stride: g.strides, dilation: g.dilation, padding: pads, groups: this.channels });
+    return conv2dThen(x, this.weight, this.bias, { stride: g.strides, dilation: g.dilation, padding: pads, groups: this.channels }, then);
   }
 }
 

@@ -6,6 +6,7 @@ import type { Layout } from '../layout.js';
 import type { FinalActivation } from './activations.js';
 import { activationForm, inputShapeOf, KerasIdentity } from './core.js';
 import { LAYER_CLASSES } from './index.js';
+import { kerasConvChains } from './fusion.js';
 import { KerasLayer, type KerasShape, type LayerContext } from './layer.js';
 import type { LayerDef, ModelDef, TensorRef } from './topology.js';
 import type { WeightBank } from './weight-bank.js';
@@ -71,6 +72,7 @@ export class KerasModelLayer extends KerasLayer {
       steps: parts.steps,
       defaultType: null,
       missingOutput: (message) => new TfjsError(message),
+      fusions: kerasConvChains(parts.steps, parts.outputs),
     });
   }
 
@@ -80,7 +82,9 @@ export class KerasModelLayer extends KerasLayer {
 
   /** Run on stored inputs; every output, stored. */
   run(inputs: readonly Tensor[]): Tensor[] {
-    const env = this.#runner.run(this.#feeds.map((name, i) => [name, { tensor: inputs[i]!, type: null }]));
+    // Only the outputs are read after the run, which lets conv chains run fused (fusion.ts). No
+    // intermediate goes back to the buffer pool: a layer call is not a sealed Module (graphRecycling.ts).
+    const env = this.#runner.run(this.#feeds.map((name, i) => [name, { tensor: inputs[i]!, type: null }]), { keep: this.#outputs });
     return this.#outputs.map((name) => env.get(name)!.tensor);
   }
 
