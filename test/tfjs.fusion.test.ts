@@ -41,6 +41,18 @@ function chainModel(branch: boolean): tf.LayersModel {
   return model;
 }
 
+/** Two branches made as Keras lists layers, by depth: both convs, then both batch norms, then both ReLUs, then their concatenation. */
+function branchesModel(): tf.LayersModel {
+  const input = tf.input({ shape: [8, 8, 3], name: 'x' });
+  const apply = (layer: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => layer.apply(x) as tf.SymbolicTensor;
+  const convs = [apply(L.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'a_conv' }), input), apply(L.conv2d({ filters: 5, kernelSize: 1, name: 'b_conv' }), input)];
+  const norms = convs.map((c, i) => apply(L.batchNormalization({ name: `${'ab'[i]}_bn` }), c));
+  const relus = norms.map((n, i) => apply(L.activation({ activation: 'relu', name: `${'ab'[i]}_relu` }), n));
+  const model = tf.model({ inputs: input, outputs: apply(L.concatenate({ name: 'mixed' }), relus), name: 'branches' });
+  randomizeWeights(model, 6);
+  return model;
+}
+
 async function ours(model: tf.LayersModel): Promise<TfjsLayersModel> {
   const saved = await saveModel(model);
   return loadTfjsModel(saved.modelJson, { weights: saved.weights }) as TfjsLayersModel;
@@ -70,7 +82,9 @@ function batchNormsRun<T>(model: Module, f: () => T): { value: T; count: number 
 let chains: TfjsLayersModel;
 let branched: TfjsLayersModel;
 let teachable: TfjsLayersModel;
+let branches: TfjsLayersModel;
 beforeAll(async () => {
+  branches = await ours(branchesModel());
   chains = await ours(chainModel(false));
   branched = await ours(chainModel(true));
   const tm = teachableMachineModel();
@@ -96,6 +110,16 @@ describe.each(['js', 'wasm'] as BackendName[])('Keras conv chains run as one con
     const shape = (name: string) => (chains.layer(name) as KerasLayer).lastShape;
     expect(shape('bn2')).toEqual(shape('dw'));
     expect(shape('r2')).toEqual([2, 6, 5, 5]);
+  });
+
+  it('fuses the chains of parallel branches that Keras lists by depth (all convs, then all batch norms), and keeps the default CAM layer', async () => {
+    await use();
+    const x = input(4, 8);
+    const reference = layerByLayer(branches, () => noGrad(() => branches.forward(x)));
+    const fused = batchNormsRun(branches, () => noGrad(() => branches.forward(x)));
+    expect(fused.count).toBe(0);
+    expectSameBits(fused.value.data, reference.data);
+    expect(branches.camLayer).toBe('mixed');
   });
 
   it('runs a chain by itself where a hook watches one of its layers, or its conv output has a second reader', async () => {
@@ -145,5 +169,21 @@ describe.each(['js', 'wasm'] as BackendName[])("nsfwjs's MobileNetV2 (a Keras mo
     const fused = batchNormsRun(model, () => noGrad(() => model.forward(x)));
     expect(fused.count).toBe(0);
     expectSameBits(fused.value.data, reference.value.data);
+  });
+});
+
+// InceptionV3 at 299x299 on the WebAssembly kernels only: on the JS kernels its two passes take seconds.
+describe("nsfwjs's InceptionV3 (a Keras model) on the wasm kernels", () => {
+  it("runs all 94 of its batch norms fused, whose parallel branches Keras lists by depth, bit for bit the layers one by one", async () => {
+    expect(await setBackend('wasm')).toBe(true);
+    const { modelJson, shards } = nsfwModel('inception_v3');
+    const model = loadTfjsModel(modelJson, { weights: (path) => shards.get(path)! }) as TfjsLayersModel;
+    const x = rand([1, 299, 299, 3], { seed: 5 });
+    const reference = batchNormsRun(model, () => layerByLayer(model, () => noGrad(() => model.forward(x))));
+    expect(reference.count).toBe(94);
+    const fused = batchNormsRun(model, () => noGrad(() => model.forward(x)));
+    expect(fused.count).toBe(0);
+    expectSameBits(fused.value.data, reference.value.data);
+    expect(model.camLayer).toBe('mixed10');
   });
 });

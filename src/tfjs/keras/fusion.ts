@@ -40,10 +40,52 @@ interface LayerNode {
 
 type Activation = 'relu' | 'relu6';
 
-export function kerasConvChains(steps: readonly GraphStep<null>[], modelOutputs: readonly string[]): Map<number, StepFusion<null>> {
-  const nodes = steps.map((s) => s.node as unknown as LayerNode);
+const nodeOf = (step: GraphStep<null>): LayerNode => step.node as unknown as LayerNode;
+
+/** How many steps read each name (a step that reads it twice counts once). */
+function readerCounts(nodes: readonly LayerNode[]): Map<string, number> {
   const readers = new Map<string, number>();
   for (const node of nodes) for (const name of new Set(node.inputs)) readers.set(name, (readers.get(name) ?? 0) + 1);
+  return readers;
+}
+
+/**
+ * The steps with each conv's batch norm (and the activation after it) moved
+ * up to right after the conv, so that kerasConvChains finds the chain
+ * consecutive. Keras lists a model's layers by depth, so the parallel
+ * branches of an Inception block come as all their convs, then all their
+ * batch norms, then all their activations. A moved step reads only the
+ * output of the step it now follows, which only it reads, so every step
+ * still runs after what it reads and the values are the same.
+ */
+export function gatherConvChains(steps: readonly GraphStep<null>[], modelOutputs: readonly string[]): GraphStep<null>[] {
+  const list = [...steps];
+  const readers = readerCounts(list.map(nodeOf));
+  const outputs = new Set(modelOutputs);
+  /** The one step after `at` that reads step at's one output, as its one input, when nothing else reads it. */
+  const soleReader = (at: number): number => {
+    const node = nodeOf(list[at]!);
+    const name = node.outputs[0];
+    if (node.outputs.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1) return -1;
+    return list.findIndex((s, k) => k > at && nodeOf(s).inputs.length === 1 && nodeOf(s).inputs[0] === name);
+  };
+  for (let i = 0; i < list.length; i++) {
+    const conv = nodeOf(list[i]!).module;
+    if (!isPlainConv(conv) || conv.activation !== 'linear') continue;
+    let at = i;
+    for (const wanted of [(m: KerasLayer | undefined) => isBatchNorm(m), (m: KerasLayer | undefined) => activationOf(m) !== null]) {
+      const j = soleReader(at);
+      if (j < 0 || !wanted(nodeOf(list[j]!).module)) break;
+      list.splice(at + 1, 0, ...list.splice(j, 1));
+      at++;
+    }
+  }
+  return list;
+}
+
+export function kerasConvChains(steps: readonly GraphStep<null>[], modelOutputs: readonly string[]): Map<number, StepFusion<null>> {
+  const nodes = steps.map(nodeOf);
+  const readers = readerCounts(nodes);
   const outputs = new Set(modelOutputs);
   /** Step i's one output, when step i + 1 alone reads it, as its one input. */
   const privateOutput = (i: number): string | null => {
@@ -56,7 +98,7 @@ export function kerasConvChains(steps: readonly GraphStep<null>[], modelOutputs:
   nodes.forEach((node, i) => {
     const conv = node.module;
     const bn = nodes[i + 1]?.module;
-    if (!isPlainConv(conv) || conv.activation !== 'linear' || !(bn instanceof KerasBatchNormalization) || bn.constructor !== KerasBatchNormalization) return;
+    if (!isPlainConv(conv) || conv.activation !== 'linear' || !isBatchNorm(bn)) return;
     const first = privateOutput(i);
     if (first === null) return;
     const second = privateOutput(i + 1);
@@ -70,6 +112,11 @@ export function kerasConvChains(steps: readonly GraphStep<null>[], modelOutputs:
 /** A Conv2D or DepthwiseConv2D (not a subclass): one conv2d, which can take a batch norm's affine. */
 function isPlainConv(m: KerasLayer | undefined): m is KerasConv2D | KerasDepthwiseConv2D {
   return m !== undefined && (m.constructor === KerasConv2D || m.constructor === KerasDepthwiseConv2D);
+}
+
+/** A BatchNormalization layer (not a subclass). */
+function isBatchNorm(m: KerasLayer | undefined): m is KerasBatchNormalization {
+  return m instanceof KerasBatchNormalization && m.constructor === KerasBatchNormalization;
 }
 
 /** The ReLU a layer is, when it is a plain one the fused run can apply: ReLU() / ReLU(6) layers, Activation('relu' | 'relu6'). */

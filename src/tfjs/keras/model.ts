@@ -6,7 +6,7 @@ import type { Layout } from '../layout.js';
 import type { FinalActivation } from './activations.js';
 import { activationForm, inputShapeOf, KerasIdentity } from './core.js';
 import { LAYER_CLASSES } from './index.js';
-import { kerasConvChains } from './fusion.js';
+import { gatherConvChains, kerasConvChains } from './fusion.js';
 import { KerasLayer, type KerasShape, type LayerContext } from './layer.js';
 import type { LayerDef, ModelDef, TensorRef } from './topology.js';
 import type { WeightBank } from './weight-bank.js';
@@ -66,13 +66,14 @@ export class KerasModelLayer extends KerasLayer {
     this.#outputs = parts.outputs;
     this.#producers = parts.producers;
     this.layers = parts.layers;
+    const steps = gatherConvChains(parts.steps, parts.outputs);
     this.#runner = new GraphRunner<null>({
       weights: new Map(),
       constants: [],
-      steps: parts.steps,
+      steps,
       defaultType: null,
       missingOutput: (message) => new TfjsError(message),
-      fusions: kerasConvChains(parts.steps, parts.outputs),
+      fusions: kerasConvChains(steps, parts.outputs),
     });
   }
 
