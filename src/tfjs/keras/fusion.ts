@@ -42,11 +42,23 @@ type Activation = 'relu' | 'relu6';
 
 const nodeOf = (step: GraphStep<null>): LayerNode => step.node as unknown as LayerNode;
 
-/** How many steps read each name (a step that reads it twice counts once). */
-function readerCounts(nodes: readonly LayerNode[]): Map<string, number> {
+/**
+ * The steps' wiring: `soleReader(at)` is the index of the one step after
+ * `at` that reads step at's one output, as its one input, when no other step
+ * reads it and it is not a model output; else -1.
+ */
+function wiring(nodes: readonly LayerNode[], modelOutputs: readonly string[]): { soleReader: (at: number) => number } {
   const readers = new Map<string, number>();
   for (const node of nodes) for (const name of new Set(node.inputs)) readers.set(name, (readers.get(name) ?? 0) + 1);
-  return readers;
+  const outputs = new Set(modelOutputs);
+  return {
+    soleReader(at) {
+      const node = nodes[at]!;
+      const name = node.outputs[0];
+      if (node.outputs.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1) return -1;
+      return nodes.findIndex((n, k) => k > at && n.inputs.length === 1 && n.inputs[0] === name);
+    },
+  };
 }
 
 /**
@@ -60,24 +72,19 @@ function readerCounts(nodes: readonly LayerNode[]): Map<string, number> {
  */
 export function gatherConvChains(steps: readonly GraphStep<null>[], modelOutputs: readonly string[]): GraphStep<null>[] {
   const list = [...steps];
-  const readers = readerCounts(list.map(nodeOf));
-  const outputs = new Set(modelOutputs);
-  /** The one step after `at` that reads step at's one output, as its one input, when nothing else reads it. */
-  const soleReader = (at: number): number => {
-    const node = nodeOf(list[at]!);
-    const name = node.outputs[0];
-    if (node.outputs.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1) return -1;
-    return list.findIndex((s, k) => k > at && nodeOf(s).inputs.length === 1 && nodeOf(s).inputs[0] === name);
+  const nodes = list.map(nodeOf);
+  const { soleReader } = wiring(nodes, modelOutputs);
+  const move = (from: number, to: number): void => {
+    list.splice(to, 0, ...list.splice(from, 1));
+    nodes.splice(to, 0, ...nodes.splice(from, 1));
   };
-  for (let i = 0; i < list.length; i++) {
-    const conv = nodeOf(list[i]!).module;
-    if (!isPlainConv(conv) || conv.activation !== 'linear') continue;
+  for (let i = 0; i < nodes.length; i++) {
+    if (!isPlainConv(nodes[i]!.module) || nodes[i]!.module.activation !== 'linear') continue;
     let at = i;
-    for (const wanted of [(m: KerasLayer | undefined) => isBatchNorm(m), (m: KerasLayer | undefined) => activationOf(m) !== null]) {
+    for (const wanted of [isBatchNorm, (m: KerasLayer | undefined) => activationOf(m) !== null]) {
       const j = soleReader(at);
-      if (j < 0 || !wanted(nodeOf(list[j]!).module)) break;
-      list.splice(at + 1, 0, ...list.splice(j, 1));
-      at++;
+      if (j < 0 || !wanted(nodes[j]!.module)) break;
+      move(j, ++at);
     }
   }
   return list;
@@ -85,26 +92,17 @@ export function gatherConvChains(steps: readonly GraphStep<null>[], modelOutputs
 
 export function kerasConvChains(steps: readonly GraphStep<null>[], modelOutputs: readonly string[]): Map<number, StepFusion<null>> {
   const nodes = steps.map(nodeOf);
-  const readers = readerCounts(nodes);
-  const outputs = new Set(modelOutputs);
-  /** Step i's one output, when step i + 1 alone reads it, as its one input. */
-  const privateOutput = (i: number): string | null => {
-    const name = nodes[i]!.outputs[0];
-    const next = nodes[i + 1];
-    if (nodes[i]!.outputs.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1 || !next) return null;
-    return next.inputs.length === 1 && next.inputs[0] === name ? name : null;
-  };
+  const { soleReader } = wiring(nodes, modelOutputs);
+  const readByNext = (at: number): boolean => soleReader(at) === at + 1;
   const fusions = new Map<number, StepFusion<null>>();
   nodes.forEach((node, i) => {
     const conv = node.module;
     const bn = nodes[i + 1]?.module;
-    if (!isPlainConv(conv) || conv.activation !== 'linear' || !isBatchNorm(bn)) return;
-    const first = privateOutput(i);
-    if (first === null) return;
-    const second = privateOutput(i + 1);
-    const activation = second === null ? null : activationOf(nodes[i + 2]?.module);
-    const layers = activation ? [conv, bn, nodes[i + 2]!.module] : [conv, bn];
-    fusions.set(i, convBatchNorm(node, conv, bn, activation, layers, activation ? [first, second!] : [first]));
+    if (!isPlainConv(conv) || conv.activation !== 'linear' || !isBatchNorm(bn) || !readByNext(i)) return;
+    const activation = readByNext(i + 1) ? activationOf(nodes[i + 2]!.module) : null;
+    const chain = nodes.slice(i, activation ? i + 3 : i + 2);
+    const intermediates = chain.slice(0, -1).map((n) => n.outputs[0]!);
+    fusions.set(i, convBatchNorm(node, conv, bn, activation, chain.map((n) => n.module), intermediates));
   });
   return fusions;
 }
