@@ -12,11 +12,11 @@
  */
 import { loadavg } from 'node:os';
 import { gradCam } from '../src/cam/methods/gradCam.js';
-import type { Module } from '../src/layers/module.js';
 import { noGrad } from '../src/tensor/autograd.js';
 import { setBackend } from '../src/tensor/backend.js';
 import { rand } from '../src/tensor/random.js';
 import { loadTfjsModel, type TfjsLayersModel } from '../src/tfjs/index.js';
+import { layerByLayer } from '../test/helpers/hooks.js';
 import { nsfwModel, NSFW_MODELS } from '../test/helpers/nsfwjs.js';
 
 const args = process.argv.slice(2);
@@ -28,15 +28,6 @@ const cpu = (): number => {
   return (u.user + u.system) / 1000;
 };
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-
-function layerByLayer<T>(model: Module, f: () => T): T {
-  const handles = [...model.modules()].map((m) => m.registerForwardHook(() => {}));
-  try {
-    return f();
-  } finally {
-    for (const h of handles) h.remove();
-  }
-}
 
 console.log(`# ${new Date().toISOString()}; ${backend} kernels; ${rounds} rounds; load ${loadavg()[0]!.toFixed(2)}`);
 console.log('| model | task | layer by layer, ms | fused, ms | ratio |');

@@ -9,7 +9,8 @@ import { loadTfjsModel, type TfjsLayersModel } from '../src/tfjs/index.js';
 import type { KerasLayer } from '../src/tfjs/keras/layer.js';
 import { KerasBatchNormalization } from '../src/tfjs/keras/normalization.js';
 import { expectSameBits } from './helpers/buffer-pool.js';
-import { nsfwModel } from './helpers/nsfwjs.js';
+import { layerByLayer } from './helpers/hooks.js';
+import { NSFW_MODELS, nsfwModel } from './helpers/nsfwjs.js';
 import { randomizeWeights, teachableMachineModel } from './helpers/tfjs-models.js';
 import { saveModel, tf } from './helpers/tfjs.js';
 
@@ -56,16 +57,6 @@ function branchesModel(): tf.LayersModel {
 async function ours(model: tf.LayersModel): Promise<TfjsLayersModel> {
   const saved = await saveModel(model);
   return loadTfjsModel(saved.modelJson, { weights: saved.weights }) as TfjsLayersModel;
-}
-
-/** `f` with a no-op forward hook on every module: every layer runs by itself. */
-function layerByLayer<T>(model: Module, f: () => T): T {
-  const handles = [...model.modules()].map((m) => m.registerForwardHook(() => {}));
-  try {
-    return f();
-  } finally {
-    for (const h of handles) h.remove();
-  }
 }
 
 /** `f`, and how many of `model`'s batch norm layers' forwards ran during it. */
@@ -158,32 +149,30 @@ describe.each(['js', 'wasm'] as BackendName[])('Keras conv chains run as one con
   });
 });
 
+/** An nsfwjs Keras model: every one of its `chains` batch norms runs fused (none of their forwards), bit for bit the layers one by one. */
+function expectAllFused(name: 'mobilenet_v2' | 'inception_v3', chains: number): TfjsLayersModel {
+  const { modelJson, shards } = nsfwModel(name);
+  const model = loadTfjsModel(modelJson, { weights: (path) => shards.get(path)! }) as TfjsLayersModel;
+  const x = rand([1, NSFW_MODELS[name].size, NSFW_MODELS[name].size, 3], { seed: 4 });
+  const reference = batchNormsRun(model, () => layerByLayer(model, () => noGrad(() => model.forward(x))));
+  expect(reference.count).toBe(chains);
+  const fused = batchNormsRun(model, () => noGrad(() => model.forward(x)));
+  expect(fused.count).toBe(0);
+  expectSameBits(fused.value.data, reference.value.data);
+  return model;
+}
+
 describe.each(['js', 'wasm'] as BackendName[])("nsfwjs's MobileNetV2 (a Keras model) on the %s kernels", (backend) => {
   it('runs all 52 of its batch norms fused into their convolutions, bit for bit the layers one by one', async () => {
     expect(await setBackend(backend)).toBe(true);
-    const { modelJson, shards } = nsfwModel('mobilenet_v2');
-    const model = loadTfjsModel(modelJson, { weights: (path) => shards.get(path)! }) as TfjsLayersModel;
-    const x = rand([1, 224, 224, 3], { seed: 4 });
-    const reference = batchNormsRun(model, () => layerByLayer(model, () => noGrad(() => model.forward(x))));
-    expect(reference.count).toBe(52);
-    const fused = batchNormsRun(model, () => noGrad(() => model.forward(x)));
-    expect(fused.count).toBe(0);
-    expectSameBits(fused.value.data, reference.value.data);
+    expectAllFused('mobilenet_v2', 52);
   });
 });
 
 // InceptionV3 at 299x299 on the WebAssembly kernels only: on the JS kernels its two passes take seconds.
 describe("nsfwjs's InceptionV3 (a Keras model) on the wasm kernels", () => {
-  it("runs all 94 of its batch norms fused, whose parallel branches Keras lists by depth, bit for bit the layers one by one", async () => {
+  it('runs all 94 of its batch norms fused, whose parallel branches Keras lists by depth, bit for bit the layers one by one', async () => {
     expect(await setBackend('wasm')).toBe(true);
-    const { modelJson, shards } = nsfwModel('inception_v3');
-    const model = loadTfjsModel(modelJson, { weights: (path) => shards.get(path)! }) as TfjsLayersModel;
-    const x = rand([1, 299, 299, 3], { seed: 5 });
-    const reference = batchNormsRun(model, () => layerByLayer(model, () => noGrad(() => model.forward(x))));
-    expect(reference.count).toBe(94);
-    const fused = batchNormsRun(model, () => noGrad(() => model.forward(x)));
-    expect(fused.count).toBe(0);
-    expectSameBits(fused.value.data, reference.value.data);
-    expect(model.camLayer).toBe('mixed10');
+    expect(expectAllFused('inception_v3', 94).camLayer).toBe('mixed10');
   });
 });
