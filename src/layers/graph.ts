@@ -89,7 +89,7 @@ export function splitConstantNodes<N extends { readonly inputs: readonly string[
 /**
  * Steps that can run as one where nothing can tell the difference (the
  * format decides which: an ONNX Conv -> BatchNormalization -> Relu, see
- * src/onnx/fusion.ts). Keyed by the first step's index; the fusion replaces
+ * src/onnx/fusion.ts and src/tfjs/keras/fusion.ts). Keyed by the first step's index; the fusion replaces
  * that step and the `absorbs` steps right after it. Only a run told what to
  * `keep` fuses: the intermediate outputs are then never made.
  */
@@ -102,6 +102,26 @@ export interface StepFusion<Type> {
    * keeps). `env` holds the run's tensors so far.
    */
   run(env: ReadonlyMap<string, GraphValue<Type>>, keep: ReadonlySet<string>): GraphValue<Type> | null;
+}
+
+/**
+ * For a format's fusions: `nodes[i]`'s one output name when exactly one node
+ * reads it (a node that reads it twice counts once) and it is not among
+ * `graphOutputs`, else null. Which node reads it, and how, is the format's
+ * to check.
+ */
+export function privateOutputs(
+  nodes: readonly { readonly inputs: readonly string[]; readonly outputs: readonly string[] }[],
+  graphOutputs: readonly string[],
+): (i: number) => string | null {
+  const readers = new Map<string, number>();
+  for (const node of nodes) for (const name of new Set(node.inputs)) if (name) readers.set(name, (readers.get(name) ?? 0) + 1);
+  const outputs = new Set(graphOutputs);
+  return (i) => {
+    const made = nodes[i]!.outputs.filter((n) => n !== '');
+    const name = nodes[i]!.outputs[0];
+    return made.length === 1 && name && !outputs.has(name) && readers.get(name) === 1 ? name : null;
+  };
 }
 
 /** What a run returns and may recycle. */

@@ -1,4 +1,4 @@
-import type { GraphStep, GraphValue, StepFusion } from '../layers/graph.js';
+import { privateOutputs, type GraphStep, type GraphValue, type StepFusion } from '../layers/graph.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { kernels } from '../tensor/backend.js';
 import { clampInto } from '../tensor/ops/activations.js';
@@ -37,15 +37,11 @@ import { DataType } from './tensorData.js';
  * shape, which GraphModule.layers reports.
  */
 export function convChains(steps: readonly GraphStep<number>[], graphOutputs: readonly string[]): Map<number, StepFusion<number>> {
-  const readers = new Map<string, number>();
-  for (const step of steps) for (const name of new Set(step.node.inputs)) if (name) readers.set(name, (readers.get(name) ?? 0) + 1);
-  const outputs = new Set(graphOutputs);
+  const readByOneOnly = privateOutputs(steps.map((s) => s.node), graphOutputs);
   /** Step i's one output, when the next step alone reads it (its taps are checked for hooks at each run). */
   const privateOutput = (i: number): string | null => {
-    const step = steps[i]!;
-    const names = step.node.outputs.filter((n) => n !== '');
-    const name = step.node.outputs[0];
-    if (names.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1) return null;
+    const name = readByOneOnly(i);
+    if (name === null) return null;
     const next = steps[i + 1];
     return next && next.node.inputs[0] === name && next.node.inputs.indexOf(name, 1) < 0 ? name : null;
   };

@@ -1,4 +1,4 @@
-import type { GraphStep, StepFusion } from '../../layers/graph.js';
+import { privateOutputs, type GraphStep, type StepFusion } from '../../layers/graph.js';
 import { isGradEnabled } from '../../tensor/autograd.js';
 import { kernels } from '../../tensor/backend.js';
 import { batchNormEvalAffine } from '../../tensor/ops/norm.js';
@@ -48,15 +48,11 @@ const nodeOf = (step: GraphStep<null>): LayerNode => step.node as unknown as Lay
  * reads it and it is not a model output; else -1.
  */
 function wiring(nodes: readonly LayerNode[], modelOutputs: readonly string[]): { soleReader: (at: number) => number } {
-  const readers = new Map<string, number>();
-  for (const node of nodes) for (const name of new Set(node.inputs)) readers.set(name, (readers.get(name) ?? 0) + 1);
-  const outputs = new Set(modelOutputs);
+  const privateOutput = privateOutputs(nodes, modelOutputs);
   return {
     soleReader(at) {
-      const node = nodes[at]!;
-      const name = node.outputs[0];
-      if (node.outputs.length !== 1 || !name || outputs.has(name) || readers.get(name) !== 1) return -1;
-      return nodes.findIndex((n, k) => k > at && n.inputs.length === 1 && n.inputs[0] === name);
+      const name = privateOutput(at);
+      return name === null ? -1 : nodes.findIndex((n, k) => k > at && n.inputs.length === 1 && n.inputs[0] === name);
     },
   };
 }
